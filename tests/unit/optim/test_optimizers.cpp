@@ -1,0 +1,71 @@
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+
+#include "i2i/optim/adam.hpp"
+#include "i2i/optim/sgd.hpp"
+#include "support/gradcheck.hpp"
+
+using namespace i2i;
+
+BOOST_AUTO_TEST_SUITE(optimizers)
+
+// With a constant gradient g, Adam's bias-corrected moments are exactly g and g^2, so every step moves
+// the parameter by lr * g / (|g| + eps): a value computed by hand, independent of the implementation.
+BOOST_AUTO_TEST_CASE(adam_constant_gradient_moves_by_lr) {
+  auto p = tensor<double>::from({2}, {1.0, -2.0});
+  auto g = tensor<double>::from({2}, {0.5, -0.25});
+  optim::adam<double> opt({{"p", p, g}}, {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8});
+  for (int t = 1; t <= 3; ++t) {
+    opt.step();
+    BOOST_TEST(p[0] == 1.0 - t * 0.1 * 0.5 / (0.5 + 1e-8), boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(p[1] == -2.0 + t * 0.1 * 0.25 / (0.25 + 1e-8), boost::test_tools::tolerance(1e-12));
+  }
+  BOOST_TEST(opt.steps() == 3);
+}
+
+// A varying gradient and weight decay, against the update written out step by step as in PyTorch's docs.
+BOOST_AUTO_TEST_CASE(adam_matches_hand_written_reference) {
+  const double lr = 0.01, b1 = 0.5, b2 = 0.999, eps = 1e-8, wd = 0.1;
+  auto p = tensor<float>::from({1}, {0.3f});
+  auto g = tensor<float>::zeros({1});
+  optim::adam<float> opt({{"p", p, g}}, {.lr = lr, .beta1 = b1, .beta2 = b2, .eps = eps, .weight_decay = wd});
+  double ref = 0.3, m = 0, v = 0;
+  const double grads[] = {0.7, -1.2, 0.05, 2.0, -0.3};
+  for (int t = 1; t <= 5; ++t) {
+    g[0] = float(grads[t - 1]);
+    opt.step();
+    const double gt = grads[t - 1] + wd * ref;
+    m = b1 * m + (1 - b1) * gt;
+    v = b2 * v + (1 - b2) * gt * gt;
+    const double mhat = m / (1 - std::pow(b1, t)), vhat = v / (1 - std::pow(b2, t));
+    ref -= lr * mhat / (std::sqrt(vhat) + eps);
+    BOOST_TEST(p[0] == ref, boost::test_tools::tolerance(1e-5));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(sgd_momentum_and_nesterov) {
+  auto p = tensor<double>::from({1}, {1.0});
+  auto g = tensor<double>::from({1}, {1.0});
+  optim::sgd<double> opt({{"p", p, g}}, {.lr = 0.1, .momentum = 0.9});
+  opt.step();  // b = 1
+  BOOST_TEST(p[0] == 0.9, boost::test_tools::tolerance(1e-12));
+  opt.step();  // b = 1.9
+  BOOST_TEST(p[0] == 0.71, boost::test_tools::tolerance(1e-12));
+
+  auto q = tensor<double>::from({1}, {1.0});
+  auto h = tensor<double>::from({1}, {1.0});
+  optim::sgd<double> nest({{"q", q, h}}, {.lr = 0.1, .momentum = 0.9, .nesterov = true});
+  nest.step();  // b = 1, step = g + 0.9 b = 1.9
+  BOOST_TEST(q[0] == 0.81, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(optimizers_reject_bad_parameters) {
+  auto p = tensor<float>::zeros({2, 3});
+  auto g = tensor<float>::zeros({3, 2});
+  test::expect_error<shape_error>([&] { optim::adam<float>({{"G.w", p, g}}); }, {"adam", "G.w", "2x3", "3x2"});
+  test::expect_error<value_error>([&] { optim::adam<float>({{"G.w", p, p}}, {.beta1 = 1.0}); }, {"adam", "betas"});
+  test::expect_error<value_error>([&] { optim::sgd<float>({{"G.w", p, p}}, {.nesterov = true}); }, {"nesterov"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
