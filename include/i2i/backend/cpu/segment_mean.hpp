@@ -1,0 +1,148 @@
+#pragma once
+// Instance-wise mean pooling (pix2pixHD's feature encoder, research/pix2pixhd.md §1.4): every pixel of
+// x[n, c] is replaced by the mean of x[n, c] over the pixels of sample n that share its id.
+//
+// Ids come as a tensor<T> of shape N x 1 x H x W holding integral values, the way pix2pixHD stores label
+// and instance maps (floats); tensor<int32> does not exist in this library. Every id must be an integer
+// in [0, 2^31 - 1]; anything else throws value_error naming the value and its position. The ids are an
+// input encoding: they get no gradient.
+//
+// Cost: the id map is turned into a per-pixel segment number once (segment_index, reusable across
+// calls, channels and forward/backward), then each channel is one scatter-add of sums and one gather,
+// O(pixels) with no per-instance scans.
+//
+// Backward: the op is y = P x with P the symmetric averaging projection of each segment, so
+// dx = P^T dy = P dy, i.e. segment_mean_backward(dy, ...) = segment_mean(dy, ...).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "i2i/backend/cpu/argcheck.hpp"
+#include "i2i/core/dtype.hpp"
+#include "i2i/core/tensor.hpp"
+
+namespace i2i::cpu {
+
+/// Which segment each pixel belongs to; segments are numbered per sample.
+struct segment_index {
+  std::int64_t n = 0, h = 0, w = 0;
+  std::vector<std::int32_t> slot;   ///< n*h*w entries: the segment of each pixel within its sample
+  std::vector<std::int64_t> first;  ///< n+1 entries: sample s owns counts [first[s], first[s+1])
+  std::vector<std::int64_t> count;  ///< pixels in each segment
+  std::vector<std::int64_t> id;     ///< the id of each segment
+
+  std::int64_t segments(std::int64_t sample) const { return first[sample + 1] - first[sample]; }
+};
+
+/// Builds the segment index of an id map (N x 1 x H x W, integral values >= 0).
+template <cpu_scalar T>
+segment_index make_segment_index(const tensor<T>& ids, const char* op = "make_segment_index") {
+  argcheck::require_host(op, "ids", ids);
+  require<shape_error>(ids.rank() == 4 && ids.dim(1) == 1, op, ": ids has shape ", ids.shape(),
+                       ", expected N x 1 x H x W");
+  segment_index idx;
+  idx.n = ids.dim(0);
+  idx.h = ids.dim(2);
+  idx.w = ids.dim(3);
+  const std::int64_t hw = idx.h * idx.w;
+  idx.slot.resize(std::size_t(idx.n * hw));
+  std::vector<std::vector<std::int64_t>> counts(std::size_t(idx.n)), values(std::size_t(idx.n));
+  parallel_for(idx.n, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t s = lo; s < hi; ++s) {
+      std::unordered_map<std::int64_t, std::int32_t> seen;
+      auto& cnt = counts[std::size_t(s)];
+      auto& val = values[std::size_t(s)];
+      const T* v = ids.data() + s * hw;
+      std::int32_t* out = idx.slot.data() + s * hw;
+      // Instance maps are mostly runs of one id along a row: remember the last lookup.
+      double last = -1;
+      std::int32_t last_slot = -1;
+      for (std::int64_t p = 0; p < hw; ++p) {
+        const double id = double(v[p]);
+        if (id != last || last_slot < 0) {
+          require<value_error>(std::isfinite(id) && id >= 0 && id == std::floor(id) && id <= 2147483647.0, op,
+                               ": id ", id, " at (n=", s, ", h=", p / idx.w, ", w=", p % idx.w,
+                               ") is not an integer in [0, 2^31 - 1]");
+          auto [it, added] = seen.try_emplace(std::int64_t(id), std::int32_t(cnt.size()));
+          if (added) {
+            cnt.push_back(0);
+            val.push_back(std::int64_t(id));
+          }
+          last = id;
+          last_slot = it->second;
+        }
+        out[p] = last_slot;
+        ++cnt[std::size_t(last_slot)];
+      }
+    }
+  });
+  idx.first.assign(std::size_t(idx.n) + 1, 0);
+  for (std::int64_t s = 0; s < idx.n; ++s) {
+    idx.first[std::size_t(s) + 1] = idx.first[std::size_t(s)] + std::int64_t(counts[std::size_t(s)].size());
+    idx.count.insert(idx.count.end(), counts[std::size_t(s)].begin(), counts[std::size_t(s)].end());
+    idx.id.insert(idx.id.end(), values[std::size_t(s)].begin(), values[std::size_t(s)].end());
+  }
+  return idx;
+}
+
+namespace segment_detail {
+template <class T>
+tensor<T> pool(const char* op, const char* arg, const tensor<T>& x, const segment_index& idx) {
+  argcheck::require_host(op, arg, x);
+  require<shape_error>(x.rank() == 4 && x.dim(0) == idx.n && x.dim(2) == idx.h && x.dim(3) == idx.w, op, ": ", arg,
+                       " has shape ", x.shape(), ", expected ", idx.n, "xCx", idx.h, "x", idx.w,
+                       " (the N, H, W of the id map ", shape{idx.n, 1, idx.h, idx.w}, ")");
+  const std::int64_t c = x.dim(1), hw = idx.h * idx.w;
+  auto y = tensor<T>::empty(x.shape());
+  const std::int64_t grain = std::max<std::int64_t>(1, argcheck::element_grain / std::max<std::int64_t>(hw, 1));
+  parallel_for(idx.n * c, grain, [&](std::int64_t lo, std::int64_t hi) {
+    std::vector<double> sums;
+    for (std::int64_t plane = lo; plane < hi; ++plane) {
+      const std::int64_t s = plane / c;
+      const std::int64_t first = idx.first[std::size_t(s)], k = idx.segments(s);
+      sums.assign(std::size_t(k), 0.0);
+      const std::int32_t* slot = idx.slot.data() + s * hw;
+      const T* src = x.data() + plane * hw;
+      T* dst = y.data() + plane * hw;
+      // A scatter-add and a gather: irregular by nature, so plain loops (Eigen has no scatter).
+      for (std::int64_t p = 0; p < hw; ++p) sums[std::size_t(slot[p])] += double(src[p]);
+      for (std::int64_t j = 0; j < k; ++j) sums[std::size_t(j)] /= double(idx.count[std::size_t(first + j)]);
+      for (std::int64_t p = 0; p < hw; ++p) dst[p] = T(sums[std::size_t(slot[p])]);
+    }
+  });
+  return y;
+}
+}  // namespace segment_detail
+
+/// Instance-wise mean of x (N x C x H x W) over the segments of `idx`.
+template <cpu_scalar T>
+tensor<T> segment_mean(const tensor<T>& x, const segment_index& idx) {
+  return segment_detail::pool("segment_mean", "x", x, idx);
+}
+
+/// Instance-wise mean of x over the ids of `ids` (N x 1 x H x W, integral values >= 0).
+template <cpu_scalar T>
+tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) {
+  argcheck::require_host("segment_mean", "x", x);
+  argcheck::require_host("segment_mean", "ids", ids);
+  require<shape_error>(x.rank() == 4 && ids.rank() == 4 && ids.dim(1) == 1 && x.dim(0) == ids.dim(0) &&
+                           x.dim(2) == ids.dim(2) && x.dim(3) == ids.dim(3),
+                       "segment_mean: x has shape ", x.shape(), " and ids has shape ", ids.shape(),
+                       "; expected x N x C x H x W and ids N x 1 x H x W with the same N, H, W");
+  return segment_detail::pool("segment_mean", "x", x, make_segment_index(ids, "segment_mean"));
+}
+
+/// dx of segment_mean: the same averaging applied to dy (the op is a symmetric projection).
+template <cpu_scalar T>
+tensor<T> segment_mean_backward(const tensor<T>& dy, const segment_index& idx) {
+  return segment_detail::pool("segment_mean_backward", "dy", dy, idx);
+}
+template <cpu_scalar T>
+tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
+  argcheck::require_host("segment_mean_backward", "ids", ids);
+  return segment_detail::pool("segment_mean_backward", "dy", dy, make_segment_index(ids, "segment_mean_backward"));
+}
+
+}  // namespace i2i::cpu
