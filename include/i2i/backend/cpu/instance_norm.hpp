@@ -1,0 +1,147 @@
+#pragma once
+// Instance normalisation (pix2pixHD's default norm; EGSC-IT's discriminator and AdaIN), optionally
+// followed by a fused activation (DESIGN §2: pix2pixHD always follows IN with ReLU, so the activation
+// runs on the plane while it is still in cache).
+//
+//   instance_norm(x, weight = {}, bias = {}, eps = 1e-5, act = identity)  -> instance_norm_result
+//   instance_norm_backward(dy, x, fwd, weight = {}, dweight = {}, dbias = {}) -> dx
+//
+// Each (sample, channel) plane is normalised with its own spatial mean and BIASED variance, at training
+// and at test time (InstanceNorm2d(affine=False, track_running_stats=False), pix2pixHD §0):
+//   y = act(weight[c] * (x - mean) / sqrt(var + eps) + bias[c])
+// weight and bias are optional (an undefined tensor means 1 and 0 respectively), each of C elements.
+// Backward ADDS parameter gradients into dweight/dbias (pass undefined tensors to skip them); it needs
+// the forward input x and the forward result (y for the activation's derivative, mean, inv_std).
+//
+// Statistics are accumulated in double by two passes (mean, then squared deviations), so inputs with a
+// large offset (mean 1000, std 1 in float) still normalise to unit variance.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "i2i/backend/cpu/activation.hpp"
+#include "i2i/backend/cpu/eigen_map.hpp"
+#include "i2i/core/dtype.hpp"
+#include "i2i/core/tensor.hpp"
+#include "i2i/core/threads.hpp"
+
+namespace i2i::cpu {
+
+/// What instance_norm returns and instance_norm_backward needs.
+template <cpu_scalar T>
+struct instance_norm_result {
+  tensor<T> y;        ///< N x C x H x W output (after the fused activation)
+  tensor<T> mean;     ///< N x C per-plane means
+  tensor<T> inv_std;  ///< N x C per-plane 1 / sqrt(biased variance + eps)
+  activation act;     ///< the fused activation, so backward applies its derivative
+};
+
+namespace detail {
+
+inline std::int64_t norm_plane_grain(std::int64_t plane_elems) {
+  return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, plane_elems));
+}
+
+/// Checks an optional per-channel parameter (or gradient) tensor: undefined, or exactly C elements.
+template <class T>
+void check_channel_param(const char* op, const char* arg, const tensor<T>& p, const shape& x) {
+  if (!p.defined()) return;
+  require<shape_error>(p.numel() == x[1] && p.rank() == 1, op, ": ", arg, " has shape ", p.shape(), ", expected ",
+                       x[1], " (one per channel of input ", x, ")");
+}
+
+}  // namespace detail
+
+template <cpu_scalar T>
+instance_norm_result<T> instance_norm(const tensor<T>& x, const tensor<T>& weight = {}, const tensor<T>& bias = {},
+                                      double eps = 1e-5, const activation& act = {}) {
+  constexpr const char* op = "instance_norm";
+  require_nchw(op, "input", x);
+  detail::check_channel_param(op, "weight", weight, x.shape());
+  detail::check_channel_param(op, "bias", bias, x.shape());
+  require<value_error>(eps >= 0, op, ": eps ", eps, " is negative (input ", x.shape(), ")");
+  // One pixel per plane normalises to exactly 0: almost surely an input too small for the network
+  // (PyTorch refuses it as well).
+  require<value_error>(x.h() * x.w() > 1, op, ": input ", x.shape(),
+                       " has a single pixel per plane; its instance statistics are meaningless");
+  detail::check_activation(op, act);
+
+  const std::int64_t C = x.c(), M = x.h() * x.w(), P = x.n() * C;
+  instance_norm_result<T> r{tensor<T>::empty(x.shape()), tensor<T>::empty({x.n(), C}),
+                            tensor<T>::empty({x.n(), C}), act};
+  parallel_for(P, detail::norm_plane_grain(M), [&](std::int64_t b, std::int64_t e) {
+    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
+    for (std::int64_t p = b; p < e; ++p) {
+      Eigen::Map<const A> xp(x.data() + p * M, M);
+      Eigen::Map<A> yp(r.y.data() + p * M, M);
+      const double mean = xp.template cast<double>().sum() / double(M);
+      const double var = (xp.template cast<double>() - mean).square().sum() / double(M);
+      const double inv_std = 1.0 / std::sqrt(var + eps);
+      const std::int64_t c = p % C;
+      const double g = weight.defined() ? double(weight[c]) : 1.0;
+      const double beta = bias.defined() ? double(bias[c]) : 0.0;
+      // (x - mean) first: folding mean into one shift (x * a + shift) would cancel two large terms when
+      // the input has a large offset.
+      yp = (xp - T(mean)) * T(g * inv_std) + T(beta);
+      detail::activate_range(yp.data(), yp.data(), M, act);
+      r.mean[p] = T(mean);
+      r.inv_std[p] = T(inv_std);
+    }
+  });
+  return r;
+}
+
+template <cpu_scalar T>
+tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const instance_norm_result<T>& fwd,
+                                 const tensor<T>& weight = {}, const tensor<T>& dweight = {},
+                                 const tensor<T>& dbias = {}) {
+  constexpr const char* op = "instance_norm_backward";
+  require_nchw(op, "input", x);
+  require<shape_error>(dy.shape() == x.shape(), op, ": output gradient has shape ", dy.shape(), ", expected ",
+                       x.shape(), " (the input's)");
+  require<shape_error>(fwd.y.shape() == x.shape(), op, ": saved output has shape ", fwd.y.shape(), ", expected ",
+                       x.shape(), " (the input's)");
+  const shape stats{x.n(), x.c()};
+  require<shape_error>(fwd.mean.shape() == stats && fwd.inv_std.shape() == stats, op, ": saved statistics have shape ",
+                       fwd.mean.shape(), " and ", fwd.inv_std.shape(), ", expected ", stats, " for input ", x.shape());
+  detail::check_channel_param(op, "weight", weight, x.shape());
+  detail::check_channel_param(op, "dweight", dweight, x.shape());
+  detail::check_channel_param(op, "dbias", dbias, x.shape());
+
+  const std::int64_t N = x.n(), C = x.c(), M = x.h() * x.w(), P = N * C;
+  auto dx = tensor<T>::empty(x.shape());
+  // Per-plane parameter-gradient partial sums, reduced over the batch afterwards so that threads never
+  // write the same channel.
+  std::vector<double> sum_dz(static_cast<std::size_t>(P), 0.0), sum_dz_xhat(static_cast<std::size_t>(P), 0.0);
+  parallel_for(P, detail::norm_plane_grain(M), [&](std::int64_t b, std::int64_t e) {
+    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
+    for (std::int64_t p = b; p < e; ++p) {
+      Eigen::Map<const A> xp(x.data() + p * M, M);
+      Eigen::Map<A> dxp(dx.data() + p * M, M);
+      // dz (gradient before the activation) goes into dx's storage first, then is overwritten by dx.
+      detail::activation_backward_range(dy.data() + p * M, fwd.y.data() + p * M, dxp.data(), M, fwd.act);
+      const double mean = double(fwd.mean[p]);
+      const double inv_std = double(fwd.inv_std[p]);
+      const double s_dz = dxp.template cast<double>().sum();
+      const double s_dz_xhat = (dxp.template cast<double>() * (xp.template cast<double>() - mean)).sum() * inv_std;
+      sum_dz[std::size_t(p)] = s_dz;
+      sum_dz_xhat[std::size_t(p)] = s_dz_xhat;
+      const double g = weight.defined() ? double(weight[p % C]) : 1.0;
+      // dx = g * inv_std * (dz - mean(dz) - xhat * mean(dz * xhat)), with xhat = (x - mean) * inv_std.
+      const T k = T(g * inv_std);
+      const T c0 = T(s_dz / double(M));
+      const T c1 = T(s_dz_xhat / double(M) * inv_std);
+      const T m = T(mean);
+      dxp = k * (dxp - c0 - (xp - m) * c1);
+    }
+  });
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t c = 0; c < C; ++c) {
+      if (dbias.defined()) dbias[c] += T(sum_dz[std::size_t(n * C + c)]);
+      if (dweight.defined()) dweight[c] += T(sum_dz_xhat[std::size_t(n * C + c)]);
+    }
+  return dx;
+}
+
+}  // namespace i2i::cpu
