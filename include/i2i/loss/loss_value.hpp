@@ -30,9 +30,9 @@ constexpr double target_value(gan_target t) { return t == gan_target::real ? 1.0
 /// at the first bad loss instead of writing NaN weights (DESIGN §5).
 inline void require_finite(double value, const char* what) {
   if (!std::isfinite(value))
-    throw value_error(detail::concat(what, ": the loss is ", value,
-                                     "; an input holds NaN or Inf, or the values overflowed (check the learning "
-                                     "rate and the inputs)"));
+    throw value_error(i2i::detail::concat(what, ": the loss is ", value,
+                                          "; an input holds NaN or Inf, or the values overflowed (check the learning "
+                                          "rate and the inputs)"));
 }
 
 namespace loss_detail {

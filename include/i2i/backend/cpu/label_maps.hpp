@@ -34,9 +34,9 @@ tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) {
       for (std::int64_t p = 0; p < hw; ++p) {
         const double v = double(l[p]);
         if (!(v >= 0 && v < double(label_nc) && v == std::floor(v)))
-          throw value_error(detail::concat("one_hot: label ", v, " at (n=", s, ", h=", p / w, ", w=", p % w, ") ",
-                                           v == std::floor(v) ? "is outside [0, label_nc)" : "is not an integer",
-                                           " with label_nc = ", label_nc));
+          throw value_error(i2i::detail::concat("one_hot: label ", v, " at (n=", s, ", h=", p / w, ", w=", p % w,
+                                                ") ", v == std::floor(v) ? "is outside [0, label_nc)" : "is not an integer",
+                                                " with label_nc = ", label_nc));
         out[std::int64_t(v) * hw + p] = T(1);
       }
     }
