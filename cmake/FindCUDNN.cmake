@@ -23,7 +23,9 @@ find_library(CUDNN_LIBRARY NAMES cudnn
              DOC "libcudnn.so")
 
 set(CUDNN_VERSION "")
-if(CUDNN_INCLUDE_DIR)
+set(CUDNN_HEADER "")
+if(CUDNN_INCLUDE_DIR AND EXISTS ${CUDNN_INCLUDE_DIR}/cudnn.h)
+  set(CUDNN_HEADER ${CUDNN_INCLUDE_DIR}/cudnn.h)
   # cuDNN >= 8 keeps the version in cudnn_version.h; older releases in cudnn.h.
   set(_cudnn_version_header ${CUDNN_INCLUDE_DIR}/cudnn_version.h)
   if(NOT EXISTS ${_cudnn_version_header})
@@ -43,7 +45,7 @@ if(CUDNN_INCLUDE_DIR)
 endif()
 
 include(FindPackageHandleStandardArgs)
-find_package_handle_standard_args(CUDNN REQUIRED_VARS CUDNN_LIBRARY CUDNN_INCLUDE_DIR VERSION_VAR CUDNN_VERSION)
+find_package_handle_standard_args(CUDNN REQUIRED_VARS CUDNN_LIBRARY CUDNN_INCLUDE_DIR CUDNN_HEADER VERSION_VAR CUDNN_VERSION)
 
 if(CUDNN_FOUND AND NOT TARGET CUDNN::cudnn)
   add_library(CUDNN::cudnn UNKNOWN IMPORTED)

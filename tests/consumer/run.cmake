@@ -42,7 +42,7 @@ else()
   # A package installed without CUDA must refuse COMPONENTS cuda with a reason, not a cryptic error.
   execute_process(COMMAND ${CMAKE_COMMAND} ${configure_args} -B ${I2I_CONSUMER_WORK}/build-cuda -DCONSUMER_CUDA=ON
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-  if(rc EQUAL 0 OR NOT out MATCHES "built without CUDA")
+  if(rc EQUAL 0 OR NOT out MATCHES "built[ \t\r\n]+without[ \t\r\n]+CUDA")
     message(FATAL_ERROR "consumer: find_package(i2i COMPONENTS cuda) on a package without CUDA should fail "
                         "saying it was built without CUDA; got (${rc}):\n${out}")
   endif()

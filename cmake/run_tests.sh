@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The test command of the README, and what CI runs (.ci/run): from a fresh Debian 12 machine, install
+# what is needed, fetch MNIST, configure (CUDA code is compiled when nvcc and cuDNN are present),
+# build everything, and run every test. GPU tests report "skipped" when no device is visible.
+#
+#   cmake/run_tests.sh
+#
+# Environment: I2I_BUILD_DIR (default <repo>/build/ci), I2I_WITH_CUDA (AUTO|ON|OFF, default AUTO),
+# I2I_JOBS (default: nproc).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${I2I_BUILD_DIR:-$root/build/ci}
+jobs=${I2I_JOBS:-$(nproc)}
+start=$SECONDS
+
+step() { echo; echo "==> $* ($((SECONDS - start)) s)"; }
+
+step "dependencies (cmake/install_deps.sh)"
+bash "$root/cmake/install_deps.sh"
+
+step "MNIST (cmake/fetch_mnist.sh)"
+if ! bash "$root/cmake/fetch_mnist.sh" "$root/data/mnist"; then
+  echo "run_tests.sh: WARNING: MNIST could not be fetched; the tests that need it will say they skip" >&2
+fi
+
+step "configure ($build)"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DI2I_WITH_CUDA="${I2I_WITH_CUDA:-AUTO}" \
+  -DI2I_BUILD_TESTS=ON -DI2I_BUILD_EXAMPLES=ON -DI2I_BUILD_BENCHMARKS=ON -DI2I_DATA_DIR="$root/data"
+
+step "build (-j$jobs)"
+cmake --build "$build" -j "$jobs"
+
+step "tests that need no GPU (ctest -LE gpu)"
+(cd "$build" && I2I_DATA_DIR="$root/data" ctest --output-on-failure -LE gpu -j "$jobs" --timeout 1800)
+
+step "GPU tests (ctest -L gpu; skipped without a device)"
+(cd "$build" && ctest --output-on-failure -L gpu --timeout 1800)
+
+step "all tests passed"
