@@ -1,0 +1,304 @@
+// Convolution benchmark: i2i's CPU conv2d / conv_transpose2d against the machine's peak and, when built
+// with -DI2I_BENCH_LIBTORCH=ON, against libtorch on the same shapes in the same run.
+//
+//   conv_bench [--threads 2] [--peak 225] [--reps 10] [--warmup 3] [--json FILE] [--filter TEXT]
+//              [--wait-quiet SECONDS] [--no-torch]
+//
+// Every case is batch 1, float32. "fwd" is the forward pass with a bias; "fwd+bwd" is forward, input
+// gradient, weight gradient and bias gradient (3x the forward FLOPs). "packed" keeps the weight packed
+// between calls (what a model does, see conv2d.hpp); "unpacked" packs it inside every call.
+// Times are wall clock per call: min / median / max over the timed repetitions; GFLOP/s at the median.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "i2i/backend/cpu/conv2d.hpp"
+#include "i2i/backend/cpu/conv_transpose2d.hpp"
+
+#ifdef I2I_BENCH_LIBTORCH
+#include <torch/torch.h>
+#endif
+
+using namespace i2i;
+
+namespace {
+
+struct options {
+  int threads = 2;
+  double peak = 225.0;  // GFLOP/s of the 2-core Zen 4 machine this was written on (research/cpu_baseline.md)
+  int reps = 10;
+  int warmup = 3;
+  std::string json;
+  std::string filter;
+  int wait_quiet = 0;
+  bool torch = true;
+};
+
+struct timing {
+  double min_ms = 0, med_ms = 0, max_ms = 0;
+};
+
+timing time_it(const std::function<void()>& f, const options& o) {
+  for (int i = 0; i < o.warmup; ++i) f();
+  std::vector<double> t;
+  for (int i = 0; i < o.reps; ++i) {
+    const auto a = std::chrono::steady_clock::now();
+    f();
+    const auto b = std::chrono::steady_clock::now();
+    t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  const std::size_t n = t.size();
+  return {t.front(), n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), t.back()};
+}
+
+/// Waits up to max_s seconds for 3 consecutive 1-second samples with the machine >= 90% idle (other
+/// jobs on a shared 2-core VM make 2-thread timings 2-4x slower). Returns the last busy percentage.
+int wait_quiet(int max_s) {
+  auto sample = [] {
+    std::ifstream f("/proc/stat");
+    std::string cpu;
+    long long v[8] = {};
+    f >> cpu;
+    for (auto& x : v) f >> x;
+    long long total = 0;
+    for (auto x : v) total += x;
+    return std::pair<long long, long long>(total, v[3] + v[4]);
+  };
+  int ok = 0, busy = 100;
+  for (int i = 0; i < max_s && ok < 3; ++i) {
+    const auto a = sample();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const auto b = sample();
+    const long long dt = b.first - a.first, di = b.second - a.second;
+    busy = dt > 0 ? int(100 - 100 * di / dt) : 100;
+    ok = busy <= 10 ? ok + 1 : 0;
+  }
+  return busy;
+}
+
+struct result {
+  std::string name, pass, impl;
+  timing t;
+  double gflop = 0;
+  double gflops() const { return gflop / (t.med_ms * 1e-3); }
+};
+
+std::vector<result> results;
+
+void report(const result& r, const options& o, const result* peer) {
+  std::printf("%-34s %-8s %-18s %9.2f %9.2f %9.2f  %8.1f  %5.1f%%", r.name.c_str(), r.pass.c_str(), r.impl.c_str(),
+              r.t.min_ms, r.t.med_ms, r.t.max_ms, r.gflops(), 100.0 * r.gflops() / o.peak);
+  if (peer) std::printf("  x%.2f vs %s", r.gflops() / peer->gflops(), peer->impl.c_str());
+  std::printf("\n");
+  std::fflush(stdout);
+  results.push_back(r);
+}
+
+tensor<float> random_tensor(const shape& s, float scale = 1.0f) {
+  static std::mt19937 g(1);
+  std::uniform_real_distribution<float> u(-scale, scale);
+  auto t = tensor<float>::empty(s);
+  for (auto& v : t.values()) v = u(g);
+  return t;
+}
+
+struct conv_case {
+  std::string name;
+  std::int64_t cin, cout, k, h, w, stride, pad, out_pad;
+  bool transposed;
+};
+
+double forward_gflop(const conv_case& c, std::int64_t oh, std::int64_t ow) {
+  // A transposed conv does Cin*Cout*K*K MACs per input pixel; a conv per output pixel.
+  const double pixels = c.transposed ? double(c.h * c.w) : double(oh * ow);
+  return 2.0 * double(c.cin) * double(c.cout) * double(c.k * c.k) * pixels * 1e-9;
+}
+
+#ifdef I2I_BENCH_LIBTORCH
+torch::Tensor to_torch(const tensor<float>& t) {
+  const auto& s = t.shape();
+  std::vector<int64_t> dims;
+  for (int i = 0; i < s.rank(); ++i) dims.push_back(s[i]);
+  return torch::from_blob(t.data(), dims, torch::kFloat32).clone();
+}
+#endif
+
+void run_case(const conv_case& c, const options& o) {
+  if (!o.filter.empty() && c.name.find(o.filter) == std::string::npos) return;
+  if (o.wait_quiet > 0) {
+    const int busy = wait_quiet(o.wait_quiet);
+    if (busy > 10) std::printf("# machine still %d%% busy after %d s: the next numbers are noisy\n", busy, o.wait_quiet);
+  }
+  auto x = random_tensor(shape{1, c.cin, c.h, c.w});
+  const shape ws = c.transposed ? shape{c.cin, c.cout, c.k, c.k} : shape{c.cout, c.cin, c.k, c.k};
+  auto w = random_tensor(ws, 0.05f);
+  auto b = random_tensor(shape{c.cout});
+  auto dw = tensor<float>::zeros(ws);
+  auto db = tensor<float>::zeros(shape{c.cout});
+
+  if (!c.transposed) {
+    const auto a = cpu::conv2d_args::make(c.stride, c.pad);
+    cpu::packed_conv_weight<float> pw(w, a);
+    auto y = cpu::conv2d(x, pw, &b, a);
+    auto dy = random_tensor(y.shape());
+    const double gf = forward_gflop(c, y.h(), y.w());
+    result packed_fwd{c.name, "fwd", "i2i packed", time_it([&] { cpu::conv2d(x, pw, &b, a); }, o), gf};
+    result unpacked_fwd{c.name, "fwd", "i2i unpacked", time_it([&] { cpu::conv2d(x, w, &b, a); }, o), gf};
+    result packed_all{c.name, "fwd+bwd", "i2i packed", time_it([&] {
+                                                        cpu::conv2d(x, pw, &b, a);
+                                                        cpu::conv2d_backward_input(dy, pw, x.shape(), a);
+                                                        cpu::conv2d_backward_params(x, dy, dw, &db, a);
+                                                      }, o),
+                      3 * gf};
+    result unpacked_all{c.name, "fwd+bwd", "i2i unpacked", time_it([&] {
+                                                            cpu::conv2d(x, w, &b, a);
+                                                            cpu::conv2d_backward_input(dy, w, x.shape(), a);
+                                                            cpu::conv2d_backward_params(x, dy, dw, &db, a);
+                                                          }, o),
+                        3 * gf};
+#ifdef I2I_BENCH_LIBTORCH
+    if (o.torch) {
+      torch::NoGradGuard ng;
+      auto tx = to_torch(x), tw = to_torch(w), tb = to_torch(b), tdy = to_torch(dy);
+      result tf{c.name, "fwd", "libtorch", time_it([&] { torch::conv2d(tx, tw, tb, c.stride, c.pad); }, o), gf};
+      report(packed_fwd, o, &tf);
+      report(unpacked_fwd, o, &tf);
+      report(tf, o, nullptr);
+      torch::AutoGradMode on(true);
+      auto gx = tx.clone().requires_grad_(true), gw = tw.clone().requires_grad_(true),
+           gb = tb.clone().requires_grad_(true);
+      result tfb{c.name, "fwd+bwd", "libtorch", time_it([&] {
+                                                  auto ty = torch::conv2d(gx, gw, gb, c.stride, c.pad);
+                                                  auto g = torch::autograd::grad({ty}, {gx, gw, gb}, {tdy});
+                                                }, o),
+                 3 * gf};
+      report(packed_all, o, &tfb);
+      report(unpacked_all, o, &tfb);
+      report(tfb, o, nullptr);
+      return;
+    }
+#endif
+    report(packed_fwd, o, nullptr);
+    report(unpacked_fwd, o, nullptr);
+    report(packed_all, o, nullptr);
+    report(unpacked_all, o, nullptr);
+  } else {
+    const auto a = cpu::conv_transpose2d_args::pytorch(c.stride, c.pad, c.out_pad);
+    cpu::packed_conv_transpose_weight<float> pw(w, a);
+    auto y = cpu::conv_transpose2d(x, pw, &b, a);
+    auto dy = random_tensor(y.shape());
+    const double gf = forward_gflop(c, y.h(), y.w());
+    result packed_fwd{c.name, "fwd", "i2i packed", time_it([&] { cpu::conv_transpose2d(x, pw, &b, a); }, o), gf};
+    result unpacked_fwd{c.name, "fwd", "i2i unpacked", time_it([&] { cpu::conv_transpose2d(x, w, &b, a); }, o), gf};
+    result packed_all{c.name, "fwd+bwd", "i2i packed", time_it([&] {
+                                                        cpu::conv_transpose2d(x, pw, &b, a);
+                                                        cpu::conv_transpose2d_backward_input(dy, pw, x.shape(), a);
+                                                        cpu::conv_transpose2d_backward_params(x, dy, dw, &db, a);
+                                                      }, o),
+                      3 * gf};
+#ifdef I2I_BENCH_LIBTORCH
+    if (o.torch) {
+      torch::NoGradGuard ng;
+      auto tx = to_torch(x), tw = to_torch(w), tb = to_torch(b), tdy = to_torch(dy);
+      result tf{c.name, "fwd", "libtorch",
+                time_it([&] { torch::conv_transpose2d(tx, tw, tb, c.stride, c.pad, c.out_pad); }, o), gf};
+      report(packed_fwd, o, &tf);
+      report(unpacked_fwd, o, &tf);
+      report(tf, o, nullptr);
+      torch::AutoGradMode on(true);
+      auto gx = tx.clone().requires_grad_(true), gw = tw.clone().requires_grad_(true),
+           gb = tb.clone().requires_grad_(true);
+      result tfb{c.name, "fwd+bwd", "libtorch", time_it([&] {
+                                                  auto ty = torch::conv_transpose2d(gx, gw, gb, c.stride, c.pad,
+                                                                                    c.out_pad);
+                                                  auto g = torch::autograd::grad({ty}, {gx, gw, gb}, {tdy});
+                                                }, o),
+                 3 * gf};
+      report(packed_all, o, &tfb);
+      report(tfb, o, nullptr);
+      return;
+    }
+#endif
+    report(packed_fwd, o, nullptr);
+    report(unpacked_fwd, o, nullptr);
+    report(packed_all, o, nullptr);
+  }
+}
+
+void write_json(const options& o) {
+  std::ofstream f(o.json);
+  f << "{\n  \"threads\": " << o.threads << ",\n  \"peak_gflops\": " << o.peak << ",\n  \"reps\": " << o.reps
+    << ",\n  \"isa\": \"" << cpu::name(cpu::active_gemm_isa()) << "\",\n  \"results\": [\n";
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    f << "    {\"case\": \"" << r.name << "\", \"pass\": \"" << r.pass << "\", \"impl\": \"" << r.impl
+      << "\", \"gflop\": " << r.gflop << ", \"ms_min\": " << r.t.min_ms << ", \"ms_median\": " << r.t.med_ms
+      << ", \"ms_max\": " << r.t.max_ms << ", \"gflops\": " << r.gflops()
+      << ", \"pct_peak\": " << 100.0 * r.gflops() / o.peak << "}" << (i + 1 < results.size() ? "," : "") << "\n";
+  }
+  f << "  ]\n}\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--threads") o.threads = std::stoi(next());
+    else if (a == "--peak") o.peak = std::stod(next());
+    else if (a == "--reps") o.reps = std::max(1, std::stoi(next()));
+    else if (a == "--warmup") o.warmup = std::max(0, std::stoi(next()));
+    else if (a == "--json") o.json = next();
+    else if (a == "--filter") o.filter = next();
+    else if (a == "--wait-quiet") o.wait_quiet = std::stoi(next());
+    else if (a == "--no-torch") o.torch = false;
+    else {
+      std::printf(
+          "usage: conv_bench [--threads N] [--peak GFLOPS] [--reps R] [--warmup W] [--json FILE] [--filter TEXT]\n"
+          "                  [--wait-quiet SECONDS] [--no-torch]\n");
+      return a == "--help" || a == "-h" ? 0 : 2;
+    }
+  }
+  set_num_threads(o.threads);
+#ifdef I2I_BENCH_LIBTORCH
+  torch::set_num_threads(o.threads);  // Debian's build starts with 1 thread on this VM
+  const char* torch_state = o.torch ? "on" : "off (--no-torch)";
+#else
+  const char* torch_state = "not built (cmake -DI2I_BENCH_LIBTORCH=ON)";
+#endif
+  std::printf("# conv_bench: %d threads, float32, batch 1, kernels %s, peak %.0f GFLOP/s, %d warm-up + %d reps, "
+              "libtorch %s\n",
+              o.threads, std::string(cpu::name(cpu::active_gemm_isa())).c_str(), o.peak, o.warmup, o.reps,
+              torch_state);
+  std::printf("%-34s %-8s %-18s %9s %9s %9s  %8s  %6s\n", "case", "pass", "impl", "ms min", "ms med", "ms max",
+              "GFLOP/s", "%peak");
+  const std::vector<conv_case> cases = {
+      {"conv3x3 256->256 @64x64", 256, 256, 3, 64, 64, 1, 1, 0, false},
+      {"conv3x3 1024->1024 @16x16", 1024, 1024, 3, 16, 16, 1, 1, 0, false},
+      {"conv3x3 1024->1024 @8x8", 1024, 1024, 3, 8, 8, 1, 1, 0, false},
+      {"conv7x7 36->64 @256x256", 36, 64, 7, 256, 256, 1, 3, 0, false},
+      {"convT3x3 s2 128->64 128->256", 128, 64, 3, 128, 128, 2, 1, 1, true},
+  };
+  for (const auto& c : cases) run_case(c, o);
+  if (!o.json.empty()) {
+    write_json(o);
+    std::printf("# wrote %s\n", o.json.c_str());
+  }
+  return 0;
+}

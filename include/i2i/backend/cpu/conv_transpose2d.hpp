@@ -1,0 +1,214 @@
+#pragma once
+// 2-D transposed convolution ("deconvolution"): forward, input gradient and parameter gradients.
+//
+// Layouts: x is N x Cin x H x W, w is Cin x Cout x KH x KW (PyTorch ConvTranspose2d), bias is Cout.
+// Semantics: input pixel i scatters to the "full" output positions i*s + k, size (H-1)*s + K; the result
+// is then cropped by crop.top/left before and crop.bottom/right after. A negative after-crop extends
+// the output with rows that receive only the bias (PyTorch's output_padding).
+//
+// Forward runs as s_h*s_w stride-1 phase convolutions (gemm_conv.hpp): only the useful FLOPs, no
+// zero-inserted input and no col2im buffer. The input gradient is an ordinary strided conv of dy with w
+// read as a Cin x Cout conv weight; the weight gradient is the conv weight gradient with the roles of
+// x and dy swapped.
+//
+// Like conv2d, a layer that owns its weight can keep it packed:
+//   cpu::packed_conv_transpose_weight<float> pw(w, args);   // rebuild (or pw.repack(w)) after each step
+//   auto y  = cpu::conv_transpose2d(x, pw, &b, args);
+//   auto dx = cpu::conv_transpose2d_backward_input(dy, pw, x.shape(), args);
+#include <cstdint>
+#include <vector>
+
+#include "i2i/backend/cpu/conv2d.hpp"
+
+namespace i2i::cpu {
+
+struct conv_transpose2d_args {
+  std::int64_t stride_h = 1, stride_w = 1;
+  padding2d crop{};
+
+  /// PyTorch ConvTranspose2d(stride, padding, output_padding): crop = {p, p - op, p, p - op}.
+  static conv_transpose2d_args pytorch(std::int64_t stride, std::int64_t padding, std::int64_t output_padding) {
+    return {stride, stride, {padding, padding - output_padding, padding, padding - output_padding}};
+  }
+  /// TensorFlow conv2d_transpose with padding "SAME": output = input * stride. It is the input gradient
+  /// of a SAME conv from in*s to in pixels, whose total padding max(K - s, 0) puts the smaller half
+  /// before; so crop.top = max(K - s, 0) / 2 and the rest (negative when K < s) goes after.
+  /// For K = 3, s = 2: input pixel o writes rows 2o, 2o+1, 2o+2 and row 2H is dropped.
+  static conv_transpose2d_args tf_same(std::int64_t stride, std::int64_t kernel) {
+    const std::int64_t before = std::max<std::int64_t>(kernel - stride, 0) / 2;
+    const std::int64_t after = kernel - stride - before;
+    return {stride, stride, {before, after, before, after}};
+  }
+};
+
+namespace conv_detail {
+
+inline void check_args(const char* op, const conv_transpose2d_args& a) {
+  require<value_error>(a.stride_h >= 1 && a.stride_w >= 1, op, ": stride must be >= 1, got ", a.stride_h, "x",
+                       a.stride_w);
+}
+
+/// Validates x against w (Cin x Cout x KH x KW) and returns the output shape.
+inline shape conv_transpose_output_shape(const char* op, const shape& xs, const shape& ws,
+                                         const conv_transpose2d_args& a) {
+  check_args(op, a);
+  require<shape_error>(xs.rank() == 4, op, ": input has shape ", xs, ", expected rank 4 (NCHW)");
+  require<shape_error>(ws.rank() == 4, op, ": weight has shape ", ws, ", expected rank 4 (Cin x Cout x KH x KW)");
+  require<shape_error>(ws[0] == xs[1], op, ": weight ", ws, " expects ", ws[0], " input channels, but input ", xs,
+                       " has ", xs[1]);
+  require<shape_error>(ws[1] >= 1 && ws[2] >= 1 && ws[3] >= 1, op, ": weight ", ws, " has an empty dimension");
+  const std::int64_t oh = (xs[2] - 1) * a.stride_h + ws[2] - a.crop.top - a.crop.bottom;
+  const std::int64_t ow = (xs[3] - 1) * a.stride_w + ws[3] - a.crop.left - a.crop.right;
+  require<shape_error>(xs[2] > 0 && xs[3] > 0 && oh > 0 && ow > 0, op, ": input ", xs, " with weight ", ws,
+                       ", stride ", a.stride_h, "x", a.stride_w, " and crop ", a.crop, " gives output size ", oh,
+                       "x", ow);
+  return shape{xs[0], ws[1], oh, ow};
+}
+
+inline void check_dgrad_shapes(const char* op, const shape& dys, const shape& ws, const shape& xs,
+                               const conv_transpose2d_args& a) {
+  require<shape_error>(dys.rank() == 4, op, ": output gradient has shape ", dys, ", expected rank 4 (NCHW)");
+  const shape ys = conv_transpose_output_shape(op, xs, ws, a);
+  require<shape_error>(dys == ys, op, ": output gradient has shape ", dys, ", expected ", ys,
+                       " (transposed conv of input ", xs, " with weight ", ws, ")");
+}
+
+/// w (Cin x Cout x KH x KW) read as a conv weight with Cin outputs: the input-gradient GEMM's A.
+template <class T>
+packed_matrix<T> pack_transpose_dgrad(const tensor<T>& w, const kernel_set<T>& ks) {
+  const std::int64_t cin = w.dim(0), cout = w.dim(1), kk = w.dim(2) * w.dim(3);
+  std::vector<std::int64_t> toff(static_cast<std::size_t>(kk));
+  for (std::size_t t = 0; t < toff.size(); ++t) toff[t] = std::int64_t(t);
+  return pack_matrix(w.data(), cin, cout, kk, cout * kk, kk, toff.data(), ks);
+}
+
+template <class T>
+phase_weights<T> pack_transpose_forward(const tensor<T>& w, std::int64_t sh, std::int64_t sw,
+                                        const kernel_set<T>& ks) {
+  const std::int64_t cin = w.dim(0), cout = w.dim(1), kh = w.dim(2), kw = w.dim(3);
+  return pack_phases(w.data(), cin, cout, kh, kw, cout * kh * kw, kh * kw, sh, sw, ks);
+}
+
+}  // namespace conv_detail
+
+/// A conv_transpose2d weight packed for the forward and input-gradient GEMMs.
+template <cpu_scalar T>
+class packed_conv_transpose_weight {
+ public:
+  packed_conv_transpose_weight() = default;
+  packed_conv_transpose_weight(const tensor<T>& w, const conv_transpose2d_args& a = {}) { repack(w, a); }
+
+  void repack(const tensor<T>& w) { repack(w, args_); }
+  void repack(const tensor<T>& w, const conv_transpose2d_args& a) {
+    conv_detail::check_host("packed_conv_transpose_weight", "weight", w);
+    require<shape_error>(w.rank() == 4, "packed_conv_transpose_weight: weight has shape ", w.shape(),
+                         ", expected rank 4 (Cin x Cout x KH x KW)");
+    conv_detail::check_args("packed_conv_transpose_weight", a);
+    args_ = a;
+    shape_ = w.shape();
+    const auto ks = active_kernels<T>();
+    fwd_ = conv_detail::pack_transpose_forward(w, a.stride_h, a.stride_w, ks);
+    bwd_ = conv_detail::pack_transpose_dgrad(w, ks);
+  }
+
+  const shape& weight_shape() const { return shape_; }
+  const conv_transpose2d_args& args() const { return args_; }
+  bool defined() const { return shape_.rank() == 4; }
+  const phase_weights<T>& forward_phases() const { return fwd_; }
+  const packed_matrix<T>& backward_matrix() const { return bwd_; }
+
+ private:
+  shape shape_;
+  conv_transpose2d_args args_;
+  phase_weights<T> fwd_;
+  packed_matrix<T> bwd_;
+};
+
+namespace conv_detail {
+template <class T>
+void check_packed(const char* op, const packed_conv_transpose_weight<T>& pw, const conv_transpose2d_args& a) {
+  require<value_error>(pw.defined(), op, ": the packed weight is empty");
+  require<value_error>(pw.args().stride_h == a.stride_h && pw.args().stride_w == a.stride_w, op,
+                       ": weight was packed for stride ", pw.args().stride_h, "x", pw.args().stride_w,
+                       ", called with stride ", a.stride_h, "x", a.stride_w);
+}
+}  // namespace conv_detail
+
+template <cpu_scalar T>
+tensor<T> conv_transpose2d(const tensor<T>& x, const packed_conv_transpose_weight<T>& w, const std::type_identity_t<tensor<T>>* bias,
+                           const conv_transpose2d_args& a) {
+  const char* op = "conv_transpose2d";
+  conv_detail::check_host(op, "input", x);
+  conv_detail::check_packed(op, w, a);
+  const shape ys = conv_detail::conv_transpose_output_shape(op, x.shape(), w.weight_shape(), a);
+  conv_detail::check_bias(op, bias, ys[1], w.weight_shape());
+  auto y = tensor<T>::empty(ys);
+  transposed_forward(x, w.forward_phases(), a.crop.top, a.crop.left, y, bias ? bias->data() : nullptr);
+  return y;
+}
+
+/// y = conv_transpose2d(x, w) + bias (bias may be null). Packs w for this call.
+template <cpu_scalar T>
+tensor<T> conv_transpose2d(const tensor<T>& x, const tensor<T>& w, const std::type_identity_t<tensor<T>>* bias,
+                           const conv_transpose2d_args& a) {
+  const char* op = "conv_transpose2d";
+  conv_detail::check_host(op, "input", x);
+  conv_detail::check_host(op, "weight", w);
+  const shape ys = conv_detail::conv_transpose_output_shape(op, x.shape(), w.shape(), a);
+  conv_detail::check_bias(op, bias, ys[1], w.shape());
+  const auto pw = conv_detail::pack_transpose_forward(w, a.stride_h, a.stride_w, active_kernels<T>());
+  auto y = tensor<T>::empty(ys);
+  transposed_forward(x, pw, a.crop.top, a.crop.left, y, bias ? bias->data() : nullptr);
+  return y;
+}
+
+template <cpu_scalar T>
+tensor<T> conv_transpose2d_backward_input(const tensor<T>& dy, const packed_conv_transpose_weight<T>& w,
+                                          const shape& x_shape, const conv_transpose2d_args& a) {
+  const char* op = "conv_transpose2d_backward_input";
+  conv_detail::check_host(op, "output gradient", dy);
+  conv_detail::check_packed(op, w, a);
+  conv_detail::check_dgrad_shapes(op, dy.shape(), w.weight_shape(), x_shape, a);
+  auto dx = tensor<T>::empty(x_shape);
+  direct_forward(dy, w.backward_matrix(), w.weight_shape()[2], w.weight_shape()[3], a.stride_h, a.stride_w,
+                 a.crop.top, a.crop.left, dx, static_cast<const T*>(nullptr));
+  return dx;
+}
+
+/// dL/dx for y = conv_transpose2d(x, w). Packs w for this call.
+template <cpu_scalar T>
+tensor<T> conv_transpose2d_backward_input(const tensor<T>& dy, const tensor<T>& w, const shape& x_shape,
+                                          const conv_transpose2d_args& a) {
+  const char* op = "conv_transpose2d_backward_input";
+  conv_detail::check_host(op, "output gradient", dy);
+  conv_detail::check_host(op, "weight", w);
+  conv_detail::check_dgrad_shapes(op, dy.shape(), w.shape(), x_shape, a);
+  const auto A = conv_detail::pack_transpose_dgrad(w, active_kernels<T>());
+  auto dx = tensor<T>::empty(x_shape);
+  direct_forward(dy, A, w.dim(2), w.dim(3), a.stride_h, a.stride_w, a.crop.top, a.crop.left, dx,
+                 static_cast<const T*>(nullptr));
+  return dx;
+}
+
+/// Adds dL/dw into dw and, when db != nullptr, dL/db into *db, for y = conv_transpose2d(x, w) + b.
+template <cpu_scalar T>
+void conv_transpose2d_backward_params(const tensor<T>& x, const tensor<T>& dy, tensor<T>& dw, std::type_identity_t<tensor<T>>* db,
+                                      const conv_transpose2d_args& a) {
+  const char* op = "conv_transpose2d_backward_params";
+  conv_detail::check_host(op, "input", x);
+  conv_detail::check_host(op, "output gradient", dy);
+  conv_detail::check_host(op, "weight gradient", dw);
+  conv_detail::check_dgrad_shapes(op, dy.shape(), dw.shape(), x.shape(), a);
+  if (db) {
+    conv_detail::check_host(op, "bias gradient", *db);
+    require<shape_error>(db->rank() == 1 && db->dim(0) == dw.dim(1), op, ": bias gradient has shape ", db->shape(),
+                         ", expected ", dw.dim(1), " (one per output channel of weight ", dw.shape(), ")");
+    conv_detail::add_bias_grad(dy, *db);
+  }
+  // dW[ci][co][k] += sum_i x[ci][i] * dy[co][i*s + k - crop]: a conv weight gradient with dy as the
+  // (cropped/padded) input and x as the output gradient.
+  direct_wgrad(dy, x, dw.dim(2), dw.dim(3), a.stride_h, a.stride_w, a.crop.top, a.crop.left, dw.data(),
+               active_kernels<T>());
+}
+
+}  // namespace i2i::cpu
