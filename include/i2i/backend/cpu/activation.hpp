@@ -84,6 +84,22 @@ void activate_range(const T* x, T* y, std::int64_t n, const activation& a) {
     case activation_kind::sigmoid: out = (T(1) + (-in).exp()).inverse(); break;
   }
 }
+
+/// y[0..n) = act((x - shift) * scale + bias): a norm's normalise-and-activate in one pass over memory.
+template <class T>
+void affine_activate_range(const T* x, T* y, std::int64_t n, T shift, T scale, T bias, const activation& a) {
+  using A = Eigen::Array<T, Eigen::Dynamic, 1>;
+  Eigen::Map<const A> in(x, n);
+  Eigen::Map<A> out(y, n);
+  const auto z = (in - shift) * scale + bias;  // an expression, evaluated once per element below
+  switch (a.kind) {
+    case activation_kind::relu: out = (z <= T(0)).select(T(0), z); break;
+    case activation_kind::leaky_relu: out = (z > T(0)).select(z, T(a.slope) * z); break;
+    default:
+      out = z;
+      activate_range(y, y, n, a);
+  }
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif

@@ -11,16 +11,24 @@
 // UNBIASED variance for running_var. Evaluation normalises with the running statistics (a fixed
 // per-channel affine map). weight/bias are optional (undefined = 1 / 0); in training the running
 // statistics are optional too (undefined = not tracked). Backward ADDS into dweight/dbias.
-// Statistics are accumulated in double by two passes, as in instance_norm.hpp.
+// Statistics are accumulated in double by the corrected two-pass algorithm (norm_moments.hpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "i2i/backend/cpu/activation.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
+#include "i2i/backend/cpu/norm_moments.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
 #include "i2i/core/threads.hpp"
+
+// GCC 12 reports false "may be used uninitialized" warnings from its own AVX-512 intrinsics inside
+// Eigen's vectorised reductions (sum); they are not about this code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace i2i::cpu {
 
@@ -60,13 +68,10 @@ void check_bn_forward(const char* op, const tensor<T>& x, const tensor<T>& weigh
 template <class T>
 void bn_normalise_channel(const tensor<T>& x, const tensor<T>& y, std::int64_t c, double mean, double inv_std,
                           double g, double beta, const activation& act) {
-  using A = Eigen::Array<T, Eigen::Dynamic, 1>;
   const std::int64_t C = x.c(), M = x.h() * x.w();
   for (std::int64_t n = 0; n < x.n(); ++n) {
     const std::int64_t off = (n * C + c) * M;
-    Eigen::Map<A> yp(y.data() + off, M);
-    yp = (Eigen::Map<const A>(x.data() + off, M) - T(mean)) * T(g * inv_std) + T(beta);
-    activate_range(yp.data(), yp.data(), M, act);
+    affine_activate_range(x.data() + off, y.data() + off, M, T(mean), T(g * inv_std), T(beta), act);
   }
 }
 
@@ -94,16 +99,10 @@ batch_norm_result<T> batch_norm_train(const tensor<T>& x, const tensor<T>& weigh
 
   batch_norm_result<T> r{tensor<T>::empty(x.shape()), tensor<T>::empty({C}), tensor<T>::empty({C}), act, true};
   parallel_for(C, detail::bn_channel_grain(count), [&](std::int64_t b, std::int64_t e) {
-    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
     for (std::int64_t c = b; c < e; ++c) {
-      double sum = 0;
-      for (std::int64_t n = 0; n < x.n(); ++n)
-        sum += Eigen::Map<const A>(x.data() + (n * C + c) * M, M).template cast<double>().sum();
-      const double mean = sum / double(count);
-      double ss = 0;
-      for (std::int64_t n = 0; n < x.n(); ++n)
-        ss += (Eigen::Map<const A>(x.data() + (n * C + c) * M, M).template cast<double>() - mean).square().sum();
-      const double var = ss / double(count);
+      double mean, var;
+      detail::mean_and_variance<T>(
+          x.n(), M, [&](std::int64_t n) { return x.data() + (n * C + c) * M; }, mean, var);
       const double inv_std = 1.0 / std::sqrt(var + eps);
       detail::bn_normalise_channel(x, r.y, c, mean, inv_std, weight.defined() ? double(weight[c]) : 1.0,
                                    bias.defined() ? double(bias[c]) : 0.0, act);
@@ -111,7 +110,8 @@ batch_norm_result<T> batch_norm_train(const tensor<T>& x, const tensor<T>& weigh
       r.inv_std[c] = T(inv_std);
       if (running_mean.defined()) {
         running_mean[c] = T((1 - momentum) * double(running_mean[c]) + momentum * mean);
-        running_var[c] = T((1 - momentum) * double(running_var[c]) + momentum * ss / double(count - 1));
+        const double unbiased = var * double(count) / double(count - 1);
+        running_var[c] = T((1 - momentum) * double(running_var[c]) + momentum * unbiased);
       }
     }
   });
@@ -171,9 +171,7 @@ tensor<T> batch_norm_backward(const tensor<T>& dy, const tensor<T>& x, const bat
         const std::int64_t off = (n * C + c) * M;
         // dz (the gradient before the activation) lives in dx's storage until dx replaces it.
         detail::activation_backward_range(dy.data() + off, fwd.y.data() + off, dx.data() + off, M, fwd.act);
-        Eigen::Map<const A> dz(dx.data() + off, M), xp(x.data() + off, M);
-        s_dz += dz.template cast<double>().sum();
-        s_dz_xc += (dz.template cast<double>() * (xp.template cast<double>() - mean)).sum();
+        detail::add_gradient_sums(dx.data() + off, x.data() + off, M, T(mean), s_dz, s_dz_xc);
       }
       const double s_dz_xhat = s_dz_xc * inv_std;
       if (dbias.defined()) dbias[c] += T(s_dz);
@@ -195,3 +193,7 @@ tensor<T> batch_norm_backward(const tensor<T>& dy, const tensor<T>& x, const bat
 }
 
 }  // namespace i2i::cpu
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -13,8 +13,8 @@
 // Backward ADDS parameter gradients into dweight/dbias (pass undefined tensors to skip them); it needs
 // the forward input x and the forward result (y for the activation's derivative, mean, inv_std).
 //
-// Statistics are accumulated in double by two passes (mean, then squared deviations), so inputs with a
-// large offset (mean 1000, std 1 in float) still normalise to unit variance.
+// Statistics are accumulated in double by the corrected two-pass algorithm (norm_moments.hpp), so inputs
+// with a large offset (mean 1000, std 1 in float) still normalise to unit variance.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -22,9 +22,17 @@
 
 #include "i2i/backend/cpu/activation.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
+#include "i2i/backend/cpu/norm_moments.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
 #include "i2i/core/threads.hpp"
+
+// GCC 12 reports false "may be used uninitialized" warnings from its own AVX-512 intrinsics inside
+// Eigen's vectorised reductions (sum); they are not about this code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace i2i::cpu {
 
@@ -71,20 +79,17 @@ instance_norm_result<T> instance_norm(const tensor<T>& x, const tensor<T>& weigh
   instance_norm_result<T> r{tensor<T>::empty(x.shape()), tensor<T>::empty({x.n(), C}),
                             tensor<T>::empty({x.n(), C}), act};
   parallel_for(P, detail::norm_plane_grain(M), [&](std::int64_t b, std::int64_t e) {
-    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
     for (std::int64_t p = b; p < e; ++p) {
-      Eigen::Map<const A> xp(x.data() + p * M, M);
-      Eigen::Map<A> yp(r.y.data() + p * M, M);
-      const double mean = xp.template cast<double>().sum() / double(M);
-      const double var = (xp.template cast<double>() - mean).square().sum() / double(M);
+      const T* xp = x.data() + p * M;
+      double mean, var;
+      detail::mean_and_variance<T>(1, M, [&](std::int64_t) { return xp; }, mean, var);
       const double inv_std = 1.0 / std::sqrt(var + eps);
       const std::int64_t c = p % C;
       const double g = weight.defined() ? double(weight[c]) : 1.0;
       const double beta = bias.defined() ? double(bias[c]) : 0.0;
       // (x - mean) first: folding mean into one shift (x * a + shift) would cancel two large terms when
       // the input has a large offset.
-      yp = (xp - T(mean)) * T(g * inv_std) + T(beta);
-      detail::activate_range(yp.data(), yp.data(), M, act);
+      detail::affine_activate_range(xp, r.y.data() + p * M, M, T(mean), T(g * inv_std), T(beta), act);
       r.mean[p] = T(mean);
       r.inv_std[p] = T(inv_std);
     }
@@ -123,8 +128,12 @@ tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const 
       detail::activation_backward_range(dy.data() + p * M, fwd.y.data() + p * M, dxp.data(), M, fwd.act);
       const double mean = double(fwd.mean[p]);
       const double inv_std = double(fwd.inv_std[p]);
-      const double s_dz = dxp.template cast<double>().sum();
-      const double s_dz_xhat = (dxp.template cast<double>() * (xp.template cast<double>() - mean)).sum() * inv_std;
+      // Centre on the rounded mean (the same value used below) so every product is of the order of the
+      // standard deviation.
+      const T m = T(mean);
+      double s_dz = 0, s_dz_xc = 0;
+      detail::add_gradient_sums(dxp.data(), xp.data(), M, m, s_dz, s_dz_xc);
+      const double s_dz_xhat = s_dz_xc * inv_std;
       sum_dz[std::size_t(p)] = s_dz;
       sum_dz_xhat[std::size_t(p)] = s_dz_xhat;
       const double g = weight.defined() ? double(weight[p % C]) : 1.0;
@@ -132,7 +141,6 @@ tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const 
       const T k = T(g * inv_std);
       const T c0 = T(s_dz / double(M));
       const T c1 = T(s_dz_xhat / double(M) * inv_std);
-      const T m = T(mean);
       dxp = k * (dxp - c0 - (xp - m) * c1);
     }
   });
@@ -145,3 +153,7 @@ tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const 
 }
 
 }  // namespace i2i::cpu
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

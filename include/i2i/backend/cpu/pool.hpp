@@ -28,6 +28,13 @@
 #include "i2i/core/tensor.hpp"
 #include "i2i/core/threads.hpp"
 
+// GCC 12 reports false "may be used uninitialized" warnings from its own AVX-512 intrinsics inside
+// Eigen's vectorised reductions (sum); they are not about this code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace i2i::cpu {
 
 /// max_pool2d's result. argmax holds, per output element, the flat index h * W + w of the winning
@@ -219,3 +226,7 @@ tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const t
 }
 
 }  // namespace i2i::cpu
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

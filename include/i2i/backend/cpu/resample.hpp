@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "i2i/backend/cpu/eigen_map.hpp"
@@ -155,11 +156,25 @@ tensor<T> resize_bilinear2d(const tensor<T>& x, std::int64_t out_h, std::int64_t
     for (std::int64_t p = b; p < e; ++p) {
       const T* xp = x.data() + p * H * W;
       T* yp = y.data() + p * out_h * out_w;
+      // Source rows whose horizontal interpolation r0 / r1 currently hold: when upsampling, consecutive
+      // output rows share source rows, so each is interpolated about once.
+      std::int64_t held0 = -1, held1 = -1;
       for (std::int64_t oh = 0; oh < out_h; ++oh) {
         const auto k = std::size_t(oh);
-        // Interpolate the two source rows horizontally, then blend them vertically (vectorised).
-        horizontal(xp + th.i0[k] * W, r0);
-        horizontal(xp + th.i1[k] * W, r1);
+        if (th.i0[k] != held0) {
+          if (th.i0[k] == held1) {
+            r0.swap(r1);
+            std::swap(held0, held1);
+          } else {
+            horizontal(xp + th.i0[k] * W, r0);
+            held0 = th.i0[k];
+          }
+        }
+        if (th.i1[k] != held1) {
+          horizontal(xp + th.i1[k] * W, r1);
+          held1 = th.i1[k];
+        }
+        // Blend the two interpolated rows vertically (vectorised).
         Eigen::Map<A>(yp + oh * out_w, out_w) = th.l0[k] * r0 + th.l1[k] * r1;
       }
     }
