@@ -117,6 +117,14 @@ BOOST_AUTO_TEST_CASE(large_offset_still_gives_unit_variance) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(outlier_first_element_does_not_spoil_statistics) {
+  // The first pass centres on the first element; an outlier there must not cost accuracy.
+  auto x = normal_tensor({1, 2, 64, 64}, 1000.0, 1.0);
+  x[0] = 5000.0f;
+  auto r = cpu::instance_norm(x);
+  BOOST_TEST(test::max_abs_diff(r.y, reference_instance_norm(x, tensor<float>{}, tensor<float>{}, 1e-5, {})) < 1e-4);
+}
+
 BOOST_AUTO_TEST_CASE(errors_name_op_and_shapes) {
   auto x = tensor<float>::zeros({2, 64, 32, 32});
   test::expect_error<shape_error>([&] { cpu::instance_norm(x, tensor<float>::filled({3}, 1)); },

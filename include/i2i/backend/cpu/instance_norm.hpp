@@ -144,11 +144,15 @@ tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const 
       dxp = k * (dxp - c0 - (xp - m) * c1);
     }
   });
-  for (std::int64_t n = 0; n < N; ++n)
-    for (std::int64_t c = 0; c < C; ++c) {
-      if (dbias.defined()) dbias[c] += T(sum_dz[std::size_t(n * C + c)]);
-      if (dweight.defined()) dweight[c] += T(sum_dz_xhat[std::size_t(n * C + c)]);
+  for (std::int64_t c = 0; c < C; ++c) {
+    double s_b = 0, s_w = 0;
+    for (std::int64_t n = 0; n < N; ++n) {
+      s_b += sum_dz[std::size_t(n * C + c)];
+      s_w += sum_dz_xhat[std::size_t(n * C + c)];
     }
+    if (dbias.defined()) dbias[c] += T(s_b);
+    if (dweight.defined()) dweight[c] += T(s_w);
+  }
   return dx;
 }
 
