@@ -1,0 +1,134 @@
+#pragma once
+// cpu_backend<T>: the binding of specs to the CPU op library (Eigen + our GEMM kernels).
+//
+// A backend is a type whose static functions are the closed op set (DESIGN §1.3); layer instances call
+// them as B::conv2d(...), so one spec runs on any backend that provides the same set. T is the compute
+// and storage type: float for training, double for gradient checks.
+#include "i2i/backend/cpu/activation.hpp"
+#include "i2i/backend/cpu/batch_norm.hpp"
+#include "i2i/backend/cpu/concat.hpp"
+#include "i2i/backend/cpu/conv2d.hpp"
+#include "i2i/backend/cpu/conv_transpose2d.hpp"
+#include "i2i/backend/cpu/instance_norm.hpp"
+#include "i2i/backend/cpu/linear.hpp"
+#include "i2i/backend/cpu/pad.hpp"
+#include "i2i/backend/cpu/pointwise.hpp"
+#include "i2i/backend/cpu/pool.hpp"
+#include "i2i/backend/cpu/resample.hpp"
+
+namespace i2i {
+
+template <cpu_scalar T = float>
+struct cpu_backend {
+  using scalar = T;
+  using tensor_type = tensor<T>;
+  using conv_args = cpu::conv2d_args;
+  using conv_transpose_args = cpu::conv_transpose2d_args;
+  using activation = cpu::activation;
+  using instance_norm_result = cpu::instance_norm_result<T>;
+  using batch_norm_result = cpu::batch_norm_result<T>;
+  using max_pool_result = cpu::max_pool_result<T>;
+  static constexpr device_kind kind = device_kind::cpu;
+  static constexpr const char* name = "cpu";
+
+  static tensor<T> zeros(const shape& s) { return tensor<T>::zeros(s); }
+
+  // Convolutions.
+  static tensor<T> conv2d(const tensor<T>& x, const tensor<T>& w, const tensor<T>* b, const conv_args& a) {
+    return cpu::conv2d(x, w, b, a);
+  }
+  static tensor<T> conv2d_backward_input(const tensor<T>& dy, const tensor<T>& w, const shape& xs, const conv_args& a) {
+    return cpu::conv2d_backward_input(dy, w, xs, a);
+  }
+  static void conv2d_backward_params(const tensor<T>& x, const tensor<T>& dy, tensor<T>& dw, tensor<T>* db,
+                                     const conv_args& a) {
+    cpu::conv2d_backward_params(x, dy, dw, db, a);
+  }
+  static tensor<T> conv_transpose2d(const tensor<T>& x, const tensor<T>& w, const tensor<T>* b,
+                                    const conv_transpose_args& a) {
+    return cpu::conv_transpose2d(x, w, b, a);
+  }
+  static tensor<T> conv_transpose2d_backward_input(const tensor<T>& dy, const tensor<T>& w, const shape& xs,
+                                                   const conv_transpose_args& a) {
+    return cpu::conv_transpose2d_backward_input(dy, w, xs, a);
+  }
+  static void conv_transpose2d_backward_params(const tensor<T>& x, const tensor<T>& dy, tensor<T>& dw, tensor<T>* db,
+                                               const conv_transpose_args& a) {
+    cpu::conv_transpose2d_backward_params(x, dy, dw, db, a);
+  }
+
+  // Padding.
+  static tensor<T> reflection_pad2d(const tensor<T>& x, const padding2d& p) { return cpu::reflection_pad2d(x, p); }
+  static tensor<T> reflection_pad2d_backward(const tensor<T>& dy, const shape& xs, const padding2d& p) {
+    return cpu::reflection_pad2d_backward(dy, xs, p);
+  }
+  static tensor<T> zero_pad2d(const tensor<T>& x, const padding2d& p) { return cpu::zero_pad2d(x, p); }
+  static tensor<T> zero_pad2d_backward(const tensor<T>& dy, const shape& xs, const padding2d& p) {
+    return cpu::zero_pad2d_backward(dy, xs, p);
+  }
+
+  // Normalisation (with a fused activation).
+  static instance_norm_result instance_norm(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b, double eps,
+                                            activation act) {
+    return cpu::instance_norm(x, w, b, eps, act);
+  }
+  static tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const instance_norm_result& f,
+                                          const tensor<T>& w, const tensor<T>& dw, const tensor<T>& db) {
+    return cpu::instance_norm_backward(dy, x, f, w, dw, db);
+  }
+  static batch_norm_result batch_norm_train(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b,
+                                            const tensor<T>& rm, const tensor<T>& rv, double momentum, double eps,
+                                            activation act) {
+    return cpu::batch_norm_train(x, w, b, rm, rv, momentum, eps, act);
+  }
+  static batch_norm_result batch_norm_eval(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b,
+                                           const tensor<T>& rm, const tensor<T>& rv, double eps, activation act) {
+    return cpu::batch_norm_eval(x, w, b, rm, rv, eps, act);
+  }
+  static tensor<T> batch_norm_backward(const tensor<T>& dy, const tensor<T>& x, const batch_norm_result& f,
+                                       const tensor<T>& w, const tensor<T>& dw, const tensor<T>& db) {
+    return cpu::batch_norm_backward(dy, x, f, w, dw, db);
+  }
+
+  // Pointwise.
+  static tensor<T> activate(const tensor<T>& x, activation a) { return cpu::activate(x, a); }
+  static tensor<T> activation_backward(const tensor<T>& dy, const tensor<T>& y, activation a) {
+    return cpu::activation_backward(dy, y, a);
+  }
+  static tensor<T> add(const tensor<T>& a, const tensor<T>& b) { return cpu::add(a, b); }
+  static void add_into(const tensor<T>& dst, const tensor<T>& src) { cpu::add_into(dst, src); }
+  static tensor<T> concat_channels(const std::vector<tensor<T>>& parts) { return cpu::concat_channels(parts); }
+  static std::vector<tensor<T>> split_channels(const tensor<T>& x, const std::vector<std::int64_t>& sizes) {
+    return cpu::split_channels(x, sizes);
+  }
+
+  // Pooling and resampling.
+  static tensor<T> avg_pool2d(const tensor<T>& x, std::int64_t k, std::int64_t s, const padding2d& p, bool include_pad) {
+    return cpu::avg_pool2d(x, k, s, p, include_pad);
+  }
+  static tensor<T> avg_pool2d_backward(const tensor<T>& dy, const shape& xs, std::int64_t k, std::int64_t s,
+                                       const padding2d& p, bool include_pad) {
+    return cpu::avg_pool2d_backward(dy, xs, k, s, p, include_pad);
+  }
+  static max_pool_result max_pool2d(const tensor<T>& x, std::int64_t k, std::int64_t s, const padding2d& p) {
+    return cpu::max_pool2d(x, k, s, p);
+  }
+  static tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& xs, const max_pool_result& r) {
+    return cpu::max_pool2d_backward(dy, xs, r.argmax);
+  }
+  static tensor<T> upsample_nearest2d(const tensor<T>& x, std::int64_t h, std::int64_t w) {
+    return cpu::upsample_nearest2d(x, h, w);
+  }
+  static tensor<T> upsample_nearest2d_backward(const tensor<T>& dy, const shape& xs) {
+    return cpu::upsample_nearest2d_backward(dy, xs);
+  }
+
+  // Dense layers.
+  static tensor<T> linear(const tensor<T>& x, const tensor<T>& w, const tensor<T>* b) { return cpu::linear(x, w, b); }
+  static tensor<T> linear_backward(const tensor<T>& x, const tensor<T>& w, const tensor<T>& dy, tensor<T>& dw,
+                                   tensor<T>* db) {
+    return cpu::linear_backward(x, w, dy, dw, db);
+  }
+};
+
+}  // namespace i2i

@@ -1,0 +1,157 @@
+#pragma once
+// Sequences of layers.
+//
+//   seq<S...>     an nn.Sequential: element k is named by its index ("0", "1", ...) under the seq's path
+//   splice<S...>  elements laid inline into the enclosing seq's indices (pix2pixHD's "model += [...]")
+//   chain<S...>   a sequence that adds no name level: only named<> elements add names
+//
+// The pack is flat: a seq's type lists its elements, never "everything below it" (dlib's nesting costs
+// 5-7x compile time). Channels are folded at compile time; a mismatch instantiates
+// diag::channel_mismatch<index, expected, got>, so the compiler's message carries the numbers.
+#include <array>
+#include <tuple>
+#include <utility>
+
+#include "i2i/compose/build.hpp"
+#include "i2i/model/run_state.hpp"
+
+namespace i2i {
+namespace compose_detail {
+
+/// c[0] = In, c[k+1] = channels after element k.
+template <int In, class... S>
+constexpr std::array<int, sizeof...(S) + 1> channel_chain() {
+  std::array<int, sizeof...(S) + 1> c{};
+  c[0] = In;
+  std::size_t k = 0;
+  ((c[k + 1] = S::out_channels(c[k]), ++k), ...);
+  return c;
+}
+
+/// Position of each element in the index sequence (prefix sums of the spans).
+template <class... S>
+constexpr std::array<int, sizeof...(S)> index_offsets() {
+  std::array<int, sizeof...(S)> o{};
+  int at = 0;
+  std::size_t k = 0;
+  ((o[k++] = at, at += index_span_v<S>), ...);
+  return o;
+}
+
+template <int In, class... S, std::size_t... I>
+constexpr bool check_chain(std::index_sequence<I...>) {
+  constexpr auto c = channel_chain<In, S...>();
+  return (check_channels<int(I), S::in_channels, c[I]>() && ...);
+}
+
+enum class naming { indexed, spliced, unindexed };
+
+template <naming Mode, int In, class B, class... S>
+struct sequence_instance {
+  using T = typename B::scalar;
+  static constexpr auto chain = channel_chain<In, S...>();
+  static constexpr auto offsets = index_offsets<S...>();
+  static_assert(check_chain<In, S...>(std::index_sequence_for<S...>{}));
+
+  template <class Seq>
+  struct children_of;
+  template <std::size_t... I>
+  struct children_of<std::index_sequence<I...>> {
+    using type = std::tuple<instance_of<S, chain[I], B>...>;
+  };
+  using children_type = typename children_of<std::index_sequence_for<S...>>::type;
+
+  children_type children;
+
+  explicit sequence_instance(const build_context<T>& bc, int first = 0)
+      : children(make(bc, first, std::index_sequence_for<S...>{})) {}
+
+  template <std::size_t... I>
+  static children_type make(const build_context<T>& bc, int first, std::index_sequence<I...>) {
+    // Braced initialisation evaluates left to right, so parameters register in definition order.
+    return children_type{build<S, chain[I], B>(bc, Mode == naming::unindexed ? -1 : first + offsets[I])...};
+  }
+};
+
+template <naming Mode, int In, class B, class... S>
+struct sequence_runner : sequence_instance<Mode, In, B, S...> {
+  using base = sequence_instance<Mode, In, B, S...>;
+  using T = typename B::scalar;
+  using base::base;
+  using base::children;
+
+  template <class Seq>
+  struct contexts_of;
+  template <std::size_t... I>
+  struct contexts_of<std::index_sequence<I...>> {
+    using type = std::tuple<typename std::tuple_element_t<I, typename base::children_type>::context...>;
+  };
+  using context = typename contexts_of<std::index_sequence_for<S...>>::type;
+  static constexpr std::size_t n = sizeof...(S);
+
+  tensor<T> forward(tensor<T> x, context& c, run_state<T>& rs) const {
+    return forward_all(std::move(x), c, rs, std::make_index_sequence<n>{});
+  }
+  tensor<T> backward(const context& c, tensor<T> dy, run_state<T>& rs, bool need_dx) {
+    return backward_all(c, std::move(dy), rs, need_dx, std::make_index_sequence<n>{});
+  }
+  shape trace(shape s, double& flops) const { return trace_all(s, flops, std::make_index_sequence<n>{}); }
+
+ private:
+  template <std::size_t... I>
+  tensor<T> forward_all(tensor<T> x, context& c, run_state<T>& rs, std::index_sequence<I...>) const {
+    ((x = std::get<I>(children).forward(x, std::get<I>(c), rs)), ...);
+    return x;
+  }
+  template <std::size_t... I>
+  tensor<T> backward_all(const context& c, tensor<T> dy, run_state<T>& rs, bool need_dx, std::index_sequence<I...>) {
+    ((dy = std::get<n - 1 - I>(children).backward(std::get<n - 1 - I>(c), dy, rs, n - 1 - I == 0 ? need_dx : true)),
+     ...);
+    return dy;
+  }
+  template <std::size_t... I>
+  shape trace_all(shape s, double& flops, std::index_sequence<I...>) const {
+    ((s = std::get<I>(children).trace(s, flops)), ...);
+    return s;
+  }
+};
+
+template <class... S>
+struct first_in_channels {
+  static constexpr int value = any_channels;
+};
+template <class S0, class... S>
+struct first_in_channels<S0, S...> {
+  static constexpr int value = S0::in_channels;
+};
+
+template <naming Mode, class... S>
+struct sequence_spec {
+  static_assert(sizeof...(S) > 0, "i2i::seq/splice/chain: a sequence needs at least one element");
+  static_assert((layer_spec<S> && ...), "i2i::seq: every element must be a layer spec (see concept i2i::layer_spec)");
+  static constexpr int in_channels = first_in_channels<S...>::value;
+  static constexpr int out_channels(int in) {
+    int c = in;
+    ((c = S::out_channels(c)), ...);
+    return c;
+  }
+
+  template <int In, class B>
+  using instance = sequence_runner<Mode, In, B, S...>;
+};
+
+}  // namespace compose_detail
+
+template <class... S>
+struct seq : compose_detail::sequence_spec<compose_detail::naming::indexed, S...> {};
+
+template <class... S>
+struct splice : compose_detail::sequence_spec<compose_detail::naming::spliced, S...> {
+  static constexpr bool splices = true;
+  static constexpr int span = (index_span_v<S> + ...);
+};
+
+template <class... S>
+struct chain : compose_detail::sequence_spec<compose_detail::naming::unindexed, S...> {};
+
+}  // namespace i2i

@@ -1,0 +1,160 @@
+#pragma once
+// model<Spec, Backend, In>: a spec bound to a backend — it owns the parameters and runs the spec.
+//
+//   model<global_generator, cpu_backend<float>> G("G");     // In from the spec's channels<C>, or given
+//   auto ctx = G.forward(x);          // a context: the output, every tap, what backward needs
+//   auto dx  = G.backward(ctx, dy, {{"relu3_1", g}});        // gradients may be injected at taps
+//
+// One model can run forward on several inputs before any backward (each call has its own context),
+// which a GAN needs (D on real, D on fake). Parameter gradients accumulate until zero_grad().
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "i2i/compose/build.hpp"
+#include "i2i/model/parameter.hpp"
+#include "i2i/model/run_state.hpp"
+#include "i2i/optim/param.hpp"
+#include "i2i/spec/channels.hpp"
+
+namespace i2i {
+
+template <class Spec, class Backend, int In = Spec::in_channels>
+class model {
+  static_assert(layer_spec<Spec>, "i2i::model<Spec, ...>: Spec must be a layer spec (see concept i2i::layer_spec)");
+  static_assert(diag::model_needs_input_channels<In>::ok);
+
+ public:
+  using backend = Backend;
+  using T = typename Backend::scalar;
+  using instance_type = typename Spec::template instance<In, Backend>;
+  static constexpr int in_channels = In;
+  static constexpr int out_channels = Spec::out_channels(In);
+
+  /// Everything one forward call produced. Keep it until its backward is done.
+  struct context {
+    typename instance_type::context inner;
+    tap_list<T> taps;
+    tensor<T> output;
+    shape input_shape;
+
+    const tensor<T>& out() const { return output; }
+    const tensor<T>& tap(const std::string& key) const { return taps.at(key); }
+  };
+
+  /// `name` prefixes every parameter name (empty: the reference state_dict keys as they are).
+  /// Models built with the same `shared` registry share their shared<> blocks.
+  explicit model(std::string name = {}, shared_registry* shared = nullptr)
+      : name_(std::move(name)), own_shared_(shared ? nullptr : std::make_unique<shared_registry>()),
+        instance_(make_instance(shared ? shared : own_shared_.get())) {
+    std::set<std::string> seen;
+    for (const auto& p : params_)
+      require<error>(seen.insert(p->name).second, "model ", name_.empty() ? "" : name_ + " ",
+                     ": two parameters are named '", p->name, "'; name the elements with named<> or seq indices");
+  }
+  model(const model&) = delete;
+  model& operator=(const model&) = delete;
+
+  context forward(const tensor<T>& x) const {
+    require<shape_error>(x.rank() == 4 && x.c() == In, where(), ": input ", x.shape(), ", expected N x ", In,
+                         " x H x W");
+    context c;
+    c.input_shape = x.shape();
+    run_state<T> rs{training_, &c.taps, nullptr};
+    c.output = instance_.forward(x, c.inner, rs);
+    return c;
+  }
+  /// Forward for inference: just the output.
+  tensor<T> operator()(const tensor<T>& x) const { return forward(x).output; }
+
+  /// Backpropagates dy (undefined = zero) from the output and `tap_grads` from taps; returns dL/dx when
+  /// need_input_grad. Parameter gradients are added to what the parameters hold.
+  tensor<T> backward(const context& c, tensor<T> dy, const tap_list<T>& tap_grads = {}, bool need_input_grad = true) {
+    require<value_error>(c.output.defined(), where(), ": backward needs the context of a forward call");
+    if (!dy.defined()) dy = Backend::zeros(c.output.shape());
+    require<shape_error>(dy.shape() == c.output.shape(), where(), ": output gradient has shape ", dy.shape(),
+                         ", expected ", c.output.shape());
+    run_state<T> rs{training_, nullptr, &tap_grads};
+    return instance_.backward(c.inner, dy, rs, need_input_grad);
+  }
+
+  void train(bool on = true) { training_ = on; }
+  void eval() { training_ = false; }
+  bool training() const { return training_; }
+
+  /// Every parameter and buffer, in definition order.
+  const std::vector<std::shared_ptr<parameter<T>>>& all_parameters() const { return params_; }
+  /// Trainable, unfrozen parameters as an optimizer takes them.
+  std::vector<optim::param_ref<T>> parameters() const {
+    std::vector<optim::param_ref<T>> r;
+    for (const auto& p : params_)
+      if (p->trainable() && !p->frozen) r.push_back({p->name, p->value, p->grad});
+    return r;
+  }
+  /// The parameter named `key` (exact state_dict key).
+  parameter<T>& parameter_named(const std::string& key) const {
+    for (const auto& p : params_)
+      if (p->name == key) return *p;
+    throw value_error(detail::concat(where(), ": no parameter named '", key, "'"));
+  }
+  /// Number of trainable elements (what PyTorch's sum(p.numel()) reports; buffers excluded).
+  std::int64_t parameter_count() const {
+    std::int64_t n = 0;
+    for (const auto& p : params_)
+      if (p->trainable()) n += p->value.numel();
+    return n;
+  }
+
+  /// Freezes (or unfreezes) every parameter whose name is `prefix` or starts with `prefix.`; "" = all.
+  /// Returns how many parameters changed, and throws when the prefix matches nothing.
+  std::size_t freeze(const std::string& prefix, bool frozen = true) {
+    std::size_t n = 0;
+    for (const auto& p : params_)
+      if (prefix.empty() || p->name == prefix || p->name.rfind(prefix + ".", 0) == 0 ||
+          p->name.rfind(prefix + "_", 0) == 0) {
+        p->frozen = frozen;
+        ++n;
+      }
+    require<value_error>(n > 0, where(), ": no parameter under '", prefix, "' to freeze");
+    return n;
+  }
+  void unfreeze(const std::string& prefix) { freeze(prefix, false); }
+
+  void zero_grad() const {
+    for (const auto& p : params_)
+      if (p->grad.defined()) p->grad.fill(T(0));
+  }
+
+  /// Output shape and forward FLOPs (2 x multiply-adds of convs and linear layers) for an input shape.
+  shape output_shape(const shape& in) const {
+    double f = 0;
+    return instance_.trace(in, f);
+  }
+  double flops(const shape& in) const {
+    double f = 0;
+    instance_.trace(in, f);
+    return f;
+  }
+
+  const std::string& name() const { return name_; }
+  instance_type& root() { return instance_; }
+
+ private:
+  instance_type make_instance(shared_registry* shared) {
+    build_context<T> bc{name_, "", &params_, shared};
+    if constexpr (splicing_spec<Spec>) return instance_type(bc, 0);
+    else return instance_type(bc);
+  }
+  std::string where() const { return name_.empty() ? std::string("model") : name_; }
+
+  std::string name_;
+  std::vector<std::shared_ptr<parameter<T>>> params_;
+  std::unique_ptr<shared_registry> own_shared_;
+  instance_type instance_;
+  bool training_ = true;
+};
+
+}  // namespace i2i

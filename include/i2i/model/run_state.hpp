@@ -1,0 +1,49 @@
+#pragma once
+// Per-call state of a forward or backward pass: train/eval mode, the tapped features recorded by
+// forward, and the gradients a caller injects at taps for backward.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "i2i/core/error.hpp"
+#include "i2i/core/tensor.hpp"
+
+namespace i2i {
+
+/// Named tensors in the order they were recorded (feature matching walks them in layer order).
+template <class T>
+class tap_list {
+ public:
+  void put(const std::string& key, const tensor<T>& t) {
+    for (auto& [k, v] : items_)
+      require<value_error>(k != key, "tap '", key, "' was recorded twice in one forward pass; tap names must be unique");
+    items_.emplace_back(key, t);
+  }
+  const tensor<T>* find(const std::string& key) const {
+    for (const auto& [k, v] : items_)
+      if (k == key) return &v;
+    return nullptr;
+  }
+  const tensor<T>& at(const std::string& key) const {
+    if (const auto* t = find(key)) return *t;
+    std::string known;
+    for (const auto& [k, v] : items_) known += (known.empty() ? "" : ", ") + k;
+    throw value_error(detail::concat("no tap named '", key, "'; this forward pass recorded: ",
+                                     known.empty() ? "none" : known));
+  }
+  const std::vector<std::pair<std::string, tensor<T>>>& items() const { return items_; }
+  bool empty() const { return items_.empty(); }
+  std::size_t size() const { return items_.size(); }
+
+ private:
+  std::vector<std::pair<std::string, tensor<T>>> items_;
+};
+
+template <class T>
+struct run_state {
+  bool training = true;
+  tap_list<T>* taps = nullptr;            ///< forward: where taps record their features
+  const tap_list<T>* tap_grads = nullptr;  ///< backward: gradients injected at taps (may be null)
+};
+
+}  // namespace i2i
