@@ -79,7 +79,8 @@ inline bool png_begin_read(png_structp png, png_infop info, std::FILE* f, int wa
   out->colour = (type & PNG_COLOR_MASK_COLOR) != 0;
   if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-  if (type & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
+  // Expanding a palette or grey file also turns a tRNS chunk into alpha; drop it like a real alpha channel.
+  if ((type & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS)) png_set_strip_alpha(png);
   if (depth == 16) {
     if (!keep16)
       png_set_scale_16(png);

@@ -179,3 +179,50 @@ BOOST_AUTO_TEST_CASE(truncated_jpeg_is_an_error_not_grey_padding) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+/// A palette PNG with a transparent entry and 4-bit indices, written with libpng directly: the layout of
+/// many real label maps (VOC-style), which read_png must expand to RGB or grey without an alpha channel.
+void write_palette_png(const std::string& path, int w, int h) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  BOOST_TEST_REQUIRE(f != nullptr);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  BOOST_TEST_REQUIRE((png && info));
+  png_init_io(png, f);
+  png_set_IHDR(png, info, png_uint_32(w), png_uint_32(h), 4, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_color palette[3] = {{0, 0, 0}, {200, 10, 20}, {30, 220, 40}};
+  png_set_PLTE(png, info, palette, 3);
+  png_byte alpha[1] = {0};  // entry 0 transparent
+  png_set_tRNS(png, info, alpha, 1, nullptr);
+  png_write_info(png, info);
+  std::vector<png_byte> row(std::size_t((w + 1) / 2));
+  for (int y = 0; y < h; ++y) {
+    std::fill(row.begin(), row.end(), png_byte(0));
+    for (int x = 0; x < w; ++x) row[std::size_t(x / 2)] |= png_byte(((x + y) % 3) << (x % 2 ? 0 : 4));
+    png_write_row(png, row.data());
+  }
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  std::fclose(f);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(png_palette)
+
+BOOST_AUTO_TEST_CASE(palette_with_transparency_expands_without_alpha) {
+  i2i::test::scratch_dir tmp;
+  const std::string p = tmp / "labels.png";
+  write_palette_png(p, 7, 3);
+  const auto rgb = i2i::io::read_png(p);
+  BOOST_TEST_REQUIRE(rgb.channels == 3);
+  BOOST_TEST_REQUIRE(rgb.width == 7);
+  const std::uint8_t expect[3][3] = {{0, 0, 0}, {200, 10, 20}, {30, 220, 40}};
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 7; ++x)
+      for (int c = 0; c < 3; ++c) BOOST_TEST_REQUIRE(rgb.at(y, x, c) == expect[(x + y) % 3][c]);
+  BOOST_TEST(i2i::io::read_png(p, 1).channels == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
