@@ -127,7 +127,7 @@ inline image read_jpeg(const std::string& path, int channels = 0) {
   std::rewind(r.file);
   r.cinfo.err = &r.err.mgr;
   detail::jpeg_install_errors(r.err);
-  require<io_error>(detail::jpeg_begin_read(&r, channels), "read_jpeg: '", path, "': corrupt JPEG header (libjpeg: ",
+  require<io_error>(detail::jpeg_begin_read(&r, channels), "read_jpeg: '", path, "': corrupt or unsupported JPEG header (libjpeg: ",
                     r.err.text, ")");
   const int w = int(r.cinfo.output_width), h = int(r.cinfo.output_height), c = r.cinfo.output_components;
   require<io_error>(c == 1 || c == 3, "read_jpeg: '", path, "': unsupported ", c, "-component JPEG");
