@@ -2,12 +2,18 @@
 // with -DI2I_BENCH_LIBTORCH=ON, against libtorch on the same shapes in the same run.
 //
 //   conv_bench [--threads 2] [--peak 225] [--reps 10] [--warmup 3] [--json FILE] [--filter TEXT]
-//              [--wait-quiet SECONDS] [--no-torch]
+//              [--wait-quiet SECONDS] [--measure-peak] [--no-torch]
+//
+// --measure-peak replaces --peak by an FMA loop run on every thread (AVX-512 or AVX2 zmm/ymm FMAs with
+// 12 independent accumulators): use it on a machine whose peak you do not know.
 //
 // Every case is batch 1, float32. "fwd" is the forward pass with a bias; "fwd+bwd" is forward, input
 // gradient, weight gradient and bias gradient (3x the forward FLOPs). "packed" keeps the weight packed
 // between calls (what a model does, see conv2d.hpp); "unpacked" packs it inside every call.
 // Times are wall clock per call: min / median / max over the timed repetitions; GFLOP/s at the median.
+// "cpus" is process CPU time / wall time during the reps: well below the thread count means the threads
+// waited (for each other, or for another job on a shared machine); libtorch's OpenMP threads spin, so
+// its value is always near the thread count.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +23,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <time.h>
 #include <vector>
 
 #include "i2i/backend/cpu/conv2d.hpp"
@@ -24,6 +31,9 @@
 
 #ifdef I2I_BENCH_LIBTORCH
 #include <torch/torch.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 #endif
 
 using namespace i2i;
@@ -39,24 +49,36 @@ struct options {
   std::string filter;
   int wait_quiet = 0;
   bool torch = true;
+  bool measure_peak = false;
 };
 
 struct timing {
   double min_ms = 0, med_ms = 0, max_ms = 0;
+  double cpu_util = 0;  // process CPU time / wall time over the timed reps (threads busy, incl. spinning)
 };
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 timing time_it(const std::function<void()>& f, const options& o) {
   for (int i = 0; i < o.warmup; ++i) f();
   std::vector<double> t;
+  const double cpu0 = process_cpu_seconds();
+  const auto w0 = std::chrono::steady_clock::now();
   for (int i = 0; i < o.reps; ++i) {
     const auto a = std::chrono::steady_clock::now();
     f();
     const auto b = std::chrono::steady_clock::now();
     t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
   }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+  const double util = (process_cpu_seconds() - cpu0) / wall;
   std::sort(t.begin(), t.end());
   const std::size_t n = t.size();
-  return {t.front(), n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), t.back()};
+  return {t.front(), n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]), t.back(), util};
 }
 
 /// Waits up to max_s seconds for 3 consecutive 1-second samples with the machine >= 90% idle (other
@@ -84,6 +106,83 @@ int wait_quiet(int max_s) {
   return busy;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/// FLOPs per second of one thread running independent FMA chains for about `seconds`.
+__attribute__((target("avx512f,fma"))) double fma_rate_avx512(double seconds) {
+  __m512 acc[12];
+  const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(float(i));
+  long iters = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  double el = 0;
+  while (el < seconds) {
+    for (int k = 0; k < 100000; ++k) {
+#pragma GCC unroll 12
+      for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
+    }
+    iters += 100000;
+    el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  alignas(64) float t[16];
+  float sink = 0;
+  for (int i = 0; i < 12; ++i) {
+    _mm512_store_ps(t, acc[i]);
+    sink += t[0];
+  }
+  volatile float keep = sink;
+  (void)keep;
+  return 12.0 * 16 * 2 * double(iters) / el;
+}
+__attribute__((target("avx2,fma"))) double fma_rate_avx2(double seconds) {
+  __m256 acc[12];
+  const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(float(i));
+  long iters = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  double el = 0;
+  while (el < seconds) {
+    for (int k = 0; k < 100000; ++k) {
+#pragma GCC unroll 12
+      for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], m, c);
+    }
+    iters += 100000;
+    el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  alignas(32) float t[8];
+  float sink = 0;
+  for (int i = 0; i < 12; ++i) {
+    _mm256_store_ps(t, acc[i]);
+    sink += t[0];
+  }
+  volatile float keep = sink;
+  (void)keep;
+  return 12.0 * 8 * 2 * double(iters) / el;
+}
+#endif
+
+/// Peak FP32 GFLOP/s of `threads` threads, measured (best of 3 short runs).
+double measure_peak(int threads) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  const bool zmm = cpu::gemm_isa_supported(cpu::gemm_isa::avx512);
+  if (!zmm && !cpu::gemm_isa_supported(cpu::gemm_isa::avx2)) return 0;
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<double> rate(static_cast<std::size_t>(threads));
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] { rate[std::size_t(t)] = zmm ? fma_rate_avx512(0.3) : fma_rate_avx2(0.3); });
+    for (auto& th : pool) th.join();
+    double sum = 0;
+    for (double r : rate) sum += r;
+    best = std::max(best, sum * 1e-9);
+  }
+  return best;
+#else
+  (void)threads;
+  return 0;
+#endif
+}
+
 struct result {
   std::string name, pass, impl;
   timing t;
@@ -94,8 +193,9 @@ struct result {
 std::vector<result> results;
 
 void report(const result& r, const options& o, const result* peer) {
-  std::printf("%-34s %-8s %-18s %9.2f %9.2f %9.2f  %8.1f  %5.1f%%", r.name.c_str(), r.pass.c_str(), r.impl.c_str(),
-              r.t.min_ms, r.t.med_ms, r.t.max_ms, r.gflops(), 100.0 * r.gflops() / o.peak);
+  std::printf("%-30s %-8s %-13s %8.2f %8.2f %8.2f  %7.1f  %5.1f%%  %4.2f", r.name.c_str(), r.pass.c_str(),
+              r.impl.c_str(), r.t.min_ms, r.t.med_ms, r.t.max_ms, r.gflops(), 100.0 * r.gflops() / o.peak,
+              r.t.cpu_util);
   if (peer) std::printf("  x%.2f vs %s", r.gflops() / peer->gflops(), peer->impl.c_str());
   std::printf("\n");
   std::fflush(stdout);
@@ -242,7 +342,7 @@ void write_json(const options& o) {
     f << "    {\"case\": \"" << r.name << "\", \"pass\": \"" << r.pass << "\", \"impl\": \"" << r.impl
       << "\", \"gflop\": " << r.gflop << ", \"ms_min\": " << r.t.min_ms << ", \"ms_median\": " << r.t.med_ms
       << ", \"ms_max\": " << r.t.max_ms << ", \"gflops\": " << r.gflops()
-      << ", \"pct_peak\": " << 100.0 * r.gflops() / o.peak << "}" << (i + 1 < results.size() ? "," : "") << "\n";
+      << ", \"pct_peak\": " << 100.0 * r.gflops() / o.peak << ", \"cpu_util\": " << r.t.cpu_util << "}" << (i + 1 < results.size() ? "," : "") << "\n";
   }
   f << "  ]\n}\n";
 }
@@ -268,14 +368,21 @@ int main(int argc, char** argv) {
     else if (a == "--filter") o.filter = next();
     else if (a == "--wait-quiet") o.wait_quiet = std::stoi(next());
     else if (a == "--no-torch") o.torch = false;
+    else if (a == "--measure-peak") o.measure_peak = true;
     else {
       std::printf(
           "usage: conv_bench [--threads N] [--peak GFLOPS] [--reps R] [--warmup W] [--json FILE] [--filter TEXT]\n"
-          "                  [--wait-quiet SECONDS] [--no-torch]\n");
+          "                  [--wait-quiet SECONDS] [--measure-peak] [--no-torch]\n");
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
   set_num_threads(o.threads);
+  if (o.measure_peak) {
+    if (o.wait_quiet > 0) wait_quiet(o.wait_quiet);
+    const double p = measure_peak(o.threads);
+    if (p > 0) o.peak = p;
+    std::printf("# measured FMA peak of %d threads: %.1f GFLOP/s\n", o.threads, p);
+  }
 #ifdef I2I_BENCH_LIBTORCH
   torch::set_num_threads(o.threads);  // Debian's build starts with 1 thread on this VM
   const char* torch_state = o.torch ? "on" : "off (--no-torch)";
@@ -286,8 +393,8 @@ int main(int argc, char** argv) {
               "libtorch %s\n",
               o.threads, std::string(cpu::name(cpu::active_gemm_isa())).c_str(), o.peak, o.warmup, o.reps,
               torch_state);
-  std::printf("%-34s %-8s %-18s %9s %9s %9s  %8s  %6s\n", "case", "pass", "impl", "ms min", "ms med", "ms max",
-              "GFLOP/s", "%peak");
+  std::printf("%-30s %-8s %-13s %8s %8s %8s  %7s  %6s  %4s\n", "case", "pass", "impl", "ms min", "ms med",
+              "ms max", "GFLOP/s", "%peak", "cpus");
   const std::vector<conv_case> cases = {
       {"conv3x3 256->256 @64x64", 256, 256, 3, 64, 64, 1, 1, 0, false},
       {"conv3x3 1024->1024 @16x16", 1024, 1024, 3, 16, 16, 1, 1, 0, false},

@@ -203,6 +203,11 @@ void transpose_scalar(const T* src, std::int64_t lds, T* dst, std::int64_t ldd, 
 }
 
 #if I2I_GEMM_X86
+// GCC 12's unpack/shuffle intrinsics start from _mm512_undefined_ps() and warn about it under -Wall
+// (GCC PR 105593, fixed in 13).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 /// 16x16 float transpose in registers (unpack, then two 128-bit lane shuffles).
 __attribute__((target("avx512f"))) inline void transpose16x16(const float* src, std::int64_t lds, float* dst,
                                                               std::int64_t ldd) {
@@ -234,6 +239,7 @@ __attribute__((target("avx512f"))) inline void transpose16x16(const float* src, 
     _mm512_storeu_ps(dst + (12 + e) * ldd, _mm512_shuffle_f32x4(t[e + 4], t[e + 12], 0xdd));
   }
 }
+#pragma GCC diagnostic pop
 #endif
 
 /// transpose_scalar, with 16x16 register blocks where the AVX-512 kernels are in use.
