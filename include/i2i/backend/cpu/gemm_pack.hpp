@@ -207,7 +207,9 @@ void transpose_scalar(const T* src, std::int64_t lds, T* dst, std::int64_t ldd, 
 // (GCC PR 105593, fixed in 13).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 /// 16x16 float transpose in registers (unpack, then two 128-bit lane shuffles).
 __attribute__((target("avx512f"))) inline void transpose16x16(const float* src, std::int64_t lds, float* dst,
                                                               std::int64_t ldd) {
