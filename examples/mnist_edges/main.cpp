@@ -71,7 +71,7 @@ int main(int argc, char** argv) try {
 
   // Input | translation | target, one row per test digit.
   auto x = i2i::io::idx_images(test, 0, 12);
-  auto y = net.forward(x);
+  auto y = net(x);
   auto t = mnist_edges::edge_target(x);
   std::vector<i2i::io::image> tiles;
   for (std::int64_t n = 0; n < x.n(); ++n)
