@@ -13,7 +13,9 @@
 //             --load_pretrain: a 512p GlobalGenerator into a LocalEnhancer, a 2-scale D into a 3-scale D).
 // A key_map renames file keys by prefix before matching, for checkpoints whose names were nested
 // differently (e.g. file "model.*" -> target "global.model.*").
+#include <algorithm>
 #include <charconv>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -70,7 +72,7 @@ struct key_mismatch {
 struct load_report {
   std::vector<std::string> loaded;       // target keys that received values
   std::vector<std::string> missing;      // target keys absent from the file (left unchanged)
-  std::vector<std::string> unexpected;   // file keys (after renaming) that match no target
+  std::vector<std::string> unexpected;   // file keys (as in the file) that match no target after renaming
   std::vector<key_mismatch> mismatched;  // in both, but not loadable (left unchanged)
 
   bool complete() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
@@ -128,32 +130,34 @@ inline std::string number_text(double v) {
 
 }  // namespace detail
 
-/// Matches the file against `targets` (after renaming file keys with `map`) and copies the loadable
-/// tensors into the targets' storage (converted from the file's F16/BF16/F32/F64 to T).
-/// strict: throws checkpoint_mismatch (listing every problem) and modifies nothing unless the file and
-/// the targets match exactly. partial: loads what matches and returns the report.
-/// The file's structure is validated completely before the first copy; only a read error while copying
-/// (a disk error, a file changed underneath) can leave the targets partly loaded.
-template <class T>
-load_report load_state_dict(const state_dict<T>& targets, const std::string& path, load_mode mode = load_mode::strict,
-                            const key_map& map = {}) {
-  detail::check_state_dict("load_state_dict", targets, path);
-  const safetensors_reader file(path);
+namespace detail {
 
-  // target name -> (index of target, entry)
-  std::unordered_map<std::string, const safetensors_entry*> by_target_key;
-  std::unordered_map<std::string, std::string> source_of;  // target key -> file key, to report collisions
-  for (const auto& e : file.entries()) {
-    std::string key = apply_key_map(map, e.name);
-    auto [it, fresh] = source_of.emplace(key, e.name);
+/// One tensor of a source (a file or an in-memory state_dict) as the matcher sees it.
+struct load_source_item {
+  std::string file_key;
+  std::string shape_text, dtype_text;
+  bool loadable = true;                       // a dtype that converts to T
+  std::function<bool(const shape&)> has_shape;
+  std::function<void(void*)> copy_to;         // writes numel elements of T
+};
+
+template <class T>
+load_report match_and_load(const state_dict<T>& targets, const std::vector<load_source_item>& source,
+                           const std::string& source_name, load_mode mode, const key_map& map) {
+  detail::check_state_dict("load_state_dict", targets, source_name);
+  std::unordered_map<std::string, const load_source_item*> by_target_key;
+  std::unordered_map<std::string, std::string> source_of;  // mapped key -> file key, to report collisions
+  for (const auto& e : source) {
+    std::string key = apply_key_map(map, e.file_key);
+    auto [it, fresh] = source_of.emplace(key, e.file_key);
     if (!fresh)
-      throw io_error(i2i::detail::concat("load_state_dict: '", path, "': file keys '", it->second, "' and '", e.name,
-                                         "' both map to '", key, "'"));
+      throw io_error(i2i::detail::concat("load_state_dict: '", source_name, "': file keys '", it->second, "' and '",
+                                         e.file_key, "' both map to '", key, "'"));
     by_target_key.emplace(std::move(key), &e);
   }
 
   load_report report;
-  std::vector<std::pair<const named_tensor<T>*, const safetensors_entry*>> plan;
+  std::vector<std::pair<const named_tensor<T>*, const load_source_item*>> plan;
   std::unordered_set<std::string_view> target_names;
   for (const auto& t : targets) {
     target_names.insert(t.name);
@@ -162,27 +166,69 @@ load_report load_state_dict(const state_dict<T>& targets, const std::string& pat
       report.missing.push_back(t.name);
       continue;
     }
-    const safetensors_entry& e = *it->second;
-    if (!e.has_shape(t.value.shape()) || !safetensors_reader::readable(e.dtype)) {
-      report.mismatched.push_back({t.name, e.name, e.shape_string(), std::string(name(e.dtype)), t.value.shape()});
+    const load_source_item& e = *it->second;
+    if (!e.loadable || !e.has_shape(t.value.shape())) {
+      report.mismatched.push_back({t.name, e.file_key, e.shape_text, e.dtype_text, t.value.shape()});
       continue;
     }
     plan.emplace_back(&t, &e);
   }
-  for (const auto& e : file.entries()) {
-    std::string key = apply_key_map(map, e.name);
-    if (!target_names.count(key)) report.unexpected.push_back(key);
-  }
+  for (const auto& e : source)
+    if (!target_names.count(apply_key_map(map, e.file_key))) report.unexpected.push_back(e.file_key);
 
   if (mode == load_mode::strict && !report.complete())
-    throw checkpoint_mismatch(i2i::detail::concat("load_state_dict: '", path, "' does not match the model (strict load)",
-                                                  report.describe()),
+    throw checkpoint_mismatch(i2i::detail::concat("load_state_dict: '", source_name,
+                                                  "' does not match the model (strict load)", report.describe()),
                               report);
   for (const auto& [t, e] : plan) {
-    file.read_into(*e, t->value.values().data());
+    e->copy_to(t->value.values().data());
     report.loaded.push_back(t->name);
   }
   return report;
+}
+
+}  // namespace detail
+
+/// Matches the file against `targets` (after renaming file keys with `map`) and copies the loadable
+/// tensors into the targets' storage (converted from the file's F16/BF16/F32/F64 to T).
+/// strict: throws checkpoint_mismatch (listing every problem) and modifies nothing unless the file and
+/// the targets match exactly. partial: loads what matches and returns the report.
+/// `missing` and `mismatched` name target keys; `unexpected` names keys as they are in the file.
+/// The file's structure is validated completely before the first copy; only a read error while copying
+/// (a disk error, a file changed underneath) can leave the targets partly loaded.
+template <class T>
+load_report load_state_dict(const state_dict<T>& targets, const std::string& path, load_mode mode = load_mode::strict,
+                            const key_map& map = {}) {
+  const safetensors_reader file(path);
+  std::vector<detail::load_source_item> source;
+  source.reserve(file.entries().size());
+  for (const auto& e : file.entries()) {
+    const safetensors_entry* ep = &e;
+    source.push_back({e.name, e.shape_string(), std::string(name(e.dtype)), safetensors_reader::readable(e.dtype),
+                      [ep](const shape& s) { return ep->has_shape(s); },
+                      [ep, &file](void* dst) { file.read_into(*ep, static_cast<T*>(dst)); }});
+  }
+  return detail::match_and_load(targets, source, path, mode, map);
+}
+
+/// The same matching from tensors already in memory (e.g. read_npz of a converted vgg19.npz, or another
+/// model's state_dict); `source_name` names the source in messages.
+template <class T, class U>
+load_report load_state_dict(const state_dict<T>& targets, const state_dict<U>& source_tensors,
+                            load_mode mode = load_mode::strict, const key_map& map = {},
+                            const std::string& source_name = "state_dict") {
+  std::vector<detail::load_source_item> source;
+  source.reserve(source_tensors.size());
+  for (const auto& e : source_tensors) {
+    const named_tensor<U>* ep = &e;
+    source.push_back({e.name, e.value.shape().str(), std::string(i2i::name(dtype_of_v<U>)), true,
+                      [ep](const shape& s) { return ep->value.shape() == s; },
+                      [ep](void* dst) {
+                        const U* src = ep->value.values().data();
+                        std::copy(src, src + ep->value.numel(), static_cast<T*>(dst));
+                      }});
+  }
+  return detail::match_and_load(targets, source, source_name, mode, map);
 }
 
 /// Saves `sd` (in its order) as F32/F64 tensors with `metadata`, atomically. "i2i.format_version" is

@@ -124,8 +124,12 @@ class parser {
   void skip_ws() {
     while (!at_end() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
   }
+  void need_more() const {
+    if (at_end()) fail("unexpected end of input");
+  }
   void expect(char c) {
-    if (peek() != c || at_end()) fail(i2i::detail::concat("expected '", c, "'"));
+    need_more();
+    if (peek() != c) fail(i2i::detail::concat("expected '", c, "'"));
     ++pos_;
   }
 
@@ -144,7 +148,8 @@ class parser {
       }
       for (;;) {
         skip_ws();
-        if (peek() != '"' || at_end()) fail("expected a string key");
+        need_more();
+        if (peek() != '"') fail("expected a string key");
         std::string key = parse_string();
         for (const auto& k : v.keys)
           if (k == key) fail(i2i::detail::concat("duplicate key \"", key, "\""));
