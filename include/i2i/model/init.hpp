@@ -109,11 +109,18 @@ void initialize(parameter<T>& p, const init_rule& r, std::mt19937_64& rng) {
   }
 }
 
-/// Initialises every parameter of a model (anything with all_parameters()) with one seed.
+/// Initialises every parameter of a model with one seed. Values are drawn on the host, in definition
+/// order, so a CPU and a GPU model built with the same seed start from identical weights.
 template <class Model>
 void initialize(Model& m, const init_policy& policy, std::uint64_t seed) {
+  using B = typename Model::backend;
   std::mt19937_64 rng(seed);
-  for (const auto& p : m.all_parameters()) initialize(*p, policy.rule_for(p->role), rng);
+  for (const auto& p : m.all_parameters()) {
+    parameter<typename Model::T> host = *p;
+    host.value = B::to_host(p->value);
+    initialize(host, policy.rule_for(p->role), rng);
+    B::assign_from_host(p->value, host.value);
+  }
 }
 
 }  // namespace i2i

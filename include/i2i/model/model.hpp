@@ -50,6 +50,11 @@ class model {
   explicit model(std::string name = {}, shared_registry* shared = nullptr)
       : name_(std::move(name)), own_shared_(shared ? nullptr : std::make_unique<shared_registry>()),
         instance_(make_instance(shared ? shared : own_shared_.get())) {
+    // Parameters are built on the host; a device backend moves them (and their gradients) to its memory.
+    for (const auto& p : params_) {
+      if (p->value.where().is_cpu()) p->value = Backend::to_backend(p->value);
+      if (p->grad.defined() && p->grad.where().is_cpu()) p->grad = Backend::to_backend(p->grad);
+    }
     std::set<std::string> seen;
     for (const auto& p : params_)
       require<error>(seen.insert(p->name).second, "model ", name_.empty() ? "" : name_ + " ",

@@ -32,6 +32,14 @@ struct cpu_backend {
   static constexpr const char* name = "cpu";
 
   static tensor<T> zeros(const shape& s) { return tensor<T>::zeros(s); }
+  // Moving tensors between the host and this backend's memory: identities on the CPU (no copies).
+  static tensor<T> to_backend(const tensor<T>& host) { return host; }
+  static tensor<T> to_host(const tensor<T>& t) { return t; }
+  /// dst <- src where src is a host tensor of dst's shape (a no-op when they share storage).
+  static void assign_from_host(const tensor<T>& dst, const tensor<T>& src) {
+    require_shape("assign_from_host", "source", src, dst.shape());
+    if (dst.data() != src.data()) std::copy_n(src.data(), src.numel(), dst.data());
+  }
 
   // Convolutions.
   static tensor<T> conv2d(const tensor<T>& x, const tensor<T>& w, const tensor<T>* b, const conv_args& a) {
