@@ -1,0 +1,10 @@
+#pragma once
+// Every loss term type: gan_loss<lsgan|vanilla>, feature_matching, l1_term, kl_term,
+// vgg_perceptual<Net>, gram_style<Net>, custom_term<T>, and the injection they return.
+#include "i2i/loss/types/feature_matching.hpp"
+#include "i2i/loss/types/gan_loss.hpp"
+#include "i2i/loss/types/gram_style.hpp"
+#include "i2i/loss/types/kl_term.hpp"
+#include "i2i/loss/types/l1_term.hpp"
+#include "i2i/loss/types/term.hpp"
+#include "i2i/loss/types/vgg_perceptual.hpp"

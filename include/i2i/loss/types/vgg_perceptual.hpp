@@ -1,0 +1,74 @@
+#pragma once
+// vgg_perceptual<Net>: pix2pixHD's VGG content loss (research/pix2pixhd.md §2.5)
+//
+//   L_VGG = lambda * sum_k w_k * mean |Net_k(fake) - Net_k(real)|
+//
+// over named taps of a fixed feature network, with the real features DETACHED. Net is any bound model
+// (model<Spec, B>) whose forward records the listed taps; pix2pixHD's defaults are VGG19's
+// relu1_1..relu5_1 with w = 1/32, 1/16, 1/8, 1/4, 1 and lambda = lambda_feat = 10, images fed in their
+// [-1, 1] range with no ImageNet normalisation (as pix2pixHD does, issue #136).
+//
+//   model<vgg19_features, cpu_backend<float>> vgg;  load its weights ...
+//   loss::vgg_perceptual perceptual(vgg);            // freezes vgg: it is a fixed feature extractor
+//   auto r = perceptual(fake, real);                 // r.value, r.grad = d value / d fake
+//
+// The term keeps a pointer to the network: it must outlive the term. Construction freezes every
+// parameter of the network (pass freeze = false to keep a trainable one, whose parameter gradients
+// then accumulate with each call). EGSC-IT's content loss differs (caffe preprocessing, per-channel L2
+// normalised features, weights l/5): not this term.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "i2i/loss/l1.hpp"
+#include "i2i/loss/types/feature_layers.hpp"
+
+namespace i2i::loss {
+
+template <class Net>
+class vgg_perceptual {
+ public:
+  using T = typename Net::T;
+
+  /// pix2pixHD's layers and weights.
+  static std::vector<feature_layer> pix2pixhd_layers() { return vgg19_relu_x_1(1. / 32, 1. / 16, 1. / 8, 1. / 4, 1.); }
+
+  explicit vgg_perceptual(Net& net, double lambda = 10, std::vector<feature_layer> layers = pix2pixhd_layers(),
+                          std::string term_name = "vgg_perceptual", bool freeze = true)
+      : weight(lambda), name(std::move(term_name)), net_(&net), layers_(std::move(layers)) {
+    term_detail::require_weight(name, weight);
+    term_detail::require_layers(name, layers_);
+    if (freeze) term_detail::freeze_all(net);
+  }
+
+  double weight;     ///< lambda (pix2pixHD's lambda_feat)
+  std::string name;  ///< names the term in records and errors
+
+  const std::vector<feature_layer>& layers() const { return layers_; }
+
+  /// The weighted loss and its gradient with respect to `fake`.
+  loss_value<T> operator()(const tensor<T>& fake, const tensor<T>& real) const {
+    return term_detail::named(name, [&] {
+      require<shape_error>(fake.shape() == real.shape(), "fake has shape ", fake.shape(), " but real has shape ",
+                           real.shape());
+      const auto cf = net_->forward(fake);
+      const auto cr = net_->forward(real);  // detached: never backpropagated
+      term_detail::require_taps(cf, layers_);
+      tap_list<T> grads;
+      double value = 0;
+      for (const auto& l : layers_) {
+        auto r = term_detail::weighted(l1_loss(cf.tap(l.tap), cr.tap(l.tap)), weight * l.weight);
+        value += r.value;
+        grads.put(l.tap, r.grad);
+      }
+      require_finite(value, name.c_str());
+      return loss_value<T>{value, net_->backward(cf, tensor<T>{}, grads, true)};
+    });
+  }
+
+ private:
+  Net* net_;
+  std::vector<feature_layer> layers_;
+};
+
+}  // namespace i2i::loss

@@ -1,0 +1,250 @@
+#pragma once
+// gan_step<G, D, Gan, Extra...>: one conditional-GAN training iteration in pix2pixHD's order
+// (research/pix2pixhd.md §2.2 and §2.6), generic over the generator and discriminator models and the
+// loss terms.
+//
+//   train::gan_step step(G, D, {.pool_size = 0}, loss::l1_term{.weight = 100});
+//   auto rec = step.step(input, real);        // rec["G_GAN"], rec["G_GAN_Feat"], rec["G_l1"], rec["D_real"], ...
+//
+// One call does, with fake = G(input) and cat = concat on channels (D sees input | image; with
+// conditional = false it sees the image alone):
+//   A  D(pool(cat(input, fake))), the fake DETACHED      -> D_fake = GAN(A, fake)
+//   B  D(cat(input, real))                               -> D_real = GAN(B, real)
+//   C  D(cat(input, fake)), NOT pooled, not detached     -> G_GAN  = GAN(C, real)
+//      G_GAN_Feat = feature matching of C's taps against B's (B detached), when enabled
+//      G_<name>   = each extra term on (fake, real): L1, VGG perceptual, ... (weights inside the terms)
+//   loss_G = G_GAN + G_GAN_Feat + sum G_<name>;  loss_D = 0.5 (D_fake + D_real)
+//   then: zero G's grads, backward(loss_G), Adam step on G; zero D's grads, backward(loss_D), Adam step on D.
+// All three D passes run before either update, so D's step uses predictions made before G moved, as in
+// pix2pixHD. The G backward goes through D; D is frozen for it (its parameters get no gradient and no
+// time is spent on them), which is what pix2pixHD's discarded-then-zeroed D gradients amount to.
+//
+// Gan is a gan_loss<lsgan | vanilla> (over every scale of a multiscale D); Extra... are image terms
+// (loss::image_term: `term(fake, real) -> loss_value`, with a `name`), fixed at compile time, or a
+// loss::custom_term<T> wrapping any function. The optimizers are Adam with pix2pixHD's defaults
+// (lr 2e-4, betas 0.5/0.999); schedules reach them through generator_optimizer() / discriminator_optimizer().
+#include <cmath>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "i2i/loss/types/feature_matching.hpp"
+#include "i2i/loss/types/gan_loss.hpp"
+#include "i2i/optim/adam.hpp"
+#include "i2i/train/image_pool.hpp"
+
+namespace i2i::train {
+
+struct gan_step_options {
+  optim::adam_options g_adam{};   ///< G's Adam (pix2pixHD: lr 2e-4, betas 0.5/0.999)
+  optim::adam_options d_adam{};   ///< D's Adam
+  std::int64_t pool_size = 0;     ///< pix2pixHD's --pool_size; 0 = no history pool
+  std::uint64_t pool_seed = 0;
+  bool conditional = true;        ///< D sees (input | image); false: the image alone
+  bool feature_matching = true;   ///< pix2pixHD's default; needs taps in D (--no_ganFeat_loss turns it off)
+  loss::feature_matching fm{};    ///< lambda_feat 10, num_D and n_layers from D's taps
+  double d_loss_factor = 0.5;     ///< loss_D = factor * (D_fake + D_real)
+};
+
+/// The losses of one step, by name, in the order they were computed.
+class step_record {
+ public:
+  void set(const std::string& key, double value) {
+    for (auto& [k, v] : items_)
+      if (k == key) {
+        v = value;
+        return;
+      }
+    items_.emplace_back(key, value);
+  }
+  bool contains(const std::string& key) const {
+    for (const auto& [k, v] : items_)
+      if (k == key) return true;
+    return false;
+  }
+  double operator[](const std::string& key) const {
+    for (const auto& [k, v] : items_)
+      if (k == key) return v;
+    std::string known;
+    for (const auto& [k, v] : items_) known += (known.empty() ? "" : ", ") + k;
+    throw value_error(i2i::detail::concat("step_record: no loss named '", key, "'; this step recorded: ", known));
+  }
+  const std::vector<std::pair<std::string, double>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, double>> items_;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const step_record& r) {
+  bool first = true;
+  for (const auto& [k, v] : r.items()) {
+    os << (first ? "" : " ") << k << " " << v;
+    first = false;
+  }
+  return os;
+}
+
+namespace step_detail {
+/// Freezes every parameter of a model for its lifetime and restores each flag afterwards (also when
+/// backward throws), so a user's own frozen sub-trees stay frozen.
+template <class Model>
+class freeze_scope {
+ public:
+  explicit freeze_scope(const Model& m) {
+    for (const auto& p : m.all_parameters()) {
+      saved_.emplace_back(p.get(), p->frozen);
+      p->frozen = true;
+    }
+  }
+  ~freeze_scope() {
+    for (auto& [p, f] : saved_) p->frozen = f;
+  }
+  freeze_scope(const freeze_scope&) = delete;
+  freeze_scope& operator=(const freeze_scope&) = delete;
+
+ private:
+  std::vector<std::pair<parameter<typename Model::T>*, bool>> saved_;
+};
+}  // namespace step_detail
+
+template <class G, class D, class Gan = loss::gan_loss<loss::lsgan>, class... Extra>
+class gan_step {
+ public:
+  using T = typename G::T;
+  using backend = typename G::backend;
+  static_assert(std::is_same_v<T, typename D::T>, "i2i::train::gan_step: G and D must use the same scalar type");
+  static_assert((loss::image_term<Extra, T> && ...),
+                "i2i::train::gan_step: every extra term must be callable as term(fake, real) -> loss::loss_value<T> "
+                "and have a `name` (see concept i2i::loss::image_term)");
+
+  gan_step(G& g, D& d, gan_step_options o = {}, Extra... extra) : gan_step(g, d, Gan{}, std::move(o), std::move(extra)...) {}
+
+  gan_step(G& g, D& d, Gan gan, gan_step_options o, Extra... extra)
+      : g_(g), d_(d), gan_(std::move(gan)), opt_(std::move(o)), extras_(std::move(extra)...),
+        g_adam_(g.parameters(), opt_.g_adam), d_adam_(d.parameters(), opt_.d_adam), pool_(opt_.pool_size, opt_.pool_seed) {
+    constexpr int d_in_conditional = G::in_channels + G::out_channels;
+    require<shape_error>(opt_.conditional ? D::in_channels == d_in_conditional : D::in_channels == G::out_channels,
+                         "gan_step: D takes ", D::in_channels, " channels but sees ",
+                         opt_.conditional ? "input | image = " : "the image = ",
+                         opt_.conditional ? d_in_conditional : G::out_channels, " channels (G maps ", G::in_channels,
+                         " to ", G::out_channels, opt_.conditional ? "); set conditional = false for an unconditional D" : ")");
+    require<value_error>(std::isfinite(opt_.d_loss_factor), "gan_step: d_loss_factor ", opt_.d_loss_factor, " is not finite");
+  }
+
+  gan_step(const gan_step&) = delete;
+  gan_step& operator=(const gan_step&) = delete;
+
+  /// One iteration on a batch: input (N x G::in_channels x H x W) and its target real (N x G::out_channels x H x W).
+  step_record step(const tensor<T>& input, const tensor<T>& real) {
+    require<shape_error>(input.rank() == 4 && real.rank() == 4 && input.n() == real.n() && input.h() == real.h() &&
+                             input.w() == real.w(),
+                         "gan_step: input has shape ", input.shape(), " and real has shape ", real.shape(),
+                         "; both must be N x C x H x W with the same N, H and W");
+    step_record rec;
+    auto g_ctx = g_.forward(input);
+    const tensor<T>& fake = g_ctx.output;
+    require<shape_error>(fake.shape() == real.shape(), "gan_step: G's output has shape ", fake.shape(),
+                         " but real has shape ", real.shape());
+    last_fake_ = fake;
+
+    const tensor<T> fake_in = d_input(input, fake);  // a new tensor: detached from G by construction
+    // A: D on the pooled, detached fake, for D's loss.
+    const auto ctx_a = d_.forward(pool_.query(fake_in));
+    auto d_fake = gan_(ctx_a, loss::gan_target::fake);
+    // B: D on the real pair (real features are detached: only D's loss backpropagates through B).
+    const auto ctx_b = d_.forward(d_input(input, real));
+    auto d_real = gan_(ctx_b, loss::gan_target::real);
+    // C: D on the fake again, not pooled, for G's adversarial and feature-matching terms.
+    const auto ctx_c = d_.forward(fake_in);
+    auto g_gan = gan_(ctx_c, loss::gan_target::real);
+    double loss_g = g_gan.value;
+    rec.set("G_GAN", g_gan.value);
+    loss::injection<T> into_d = std::move(g_gan.grad);
+    if (opt_.feature_matching) {
+      auto fm = opt_.fm(ctx_c, ctx_b);
+      rec.set("G_GAN_Feat", fm.value);
+      loss_g += fm.value;
+      into_d.add(fm.grad);
+    }
+    tensor<T> dfake_direct;  // gradient of the extra terms w.r.t. fake
+    std::apply(
+        [&](auto&... term) {
+          (
+              [&] {
+                auto r = term(fake, real);
+                rec.set("G_" + std::string(term.name), r.value);
+                loss_g += r.value;
+                dfake_direct = dfake_direct.defined() ? backend::add(dfake_direct, r.grad) : r.grad;
+              }(),
+              ...);
+        },
+        extras_);
+    const double loss_d = opt_.d_loss_factor * (d_fake.value + d_real.value);
+    rec.set("D_real", d_real.value);
+    rec.set("D_fake", d_fake.value);
+    rec.set("G", loss_g);
+    rec.set("D", loss_d);
+
+    // G update: backward(loss_G) through D (frozen) into G, then Adam on G.
+    g_adam_.zero_grad();
+    tensor<T> d_cat;
+    {
+      step_detail::freeze_scope<D> frozen(d_);
+      d_cat = loss::backward(d_, ctx_c, into_d, true);
+    }
+    tensor<T> dfake = opt_.conditional
+                          ? backend::split_channels(d_cat, std::vector<std::int64_t>{G::in_channels, G::out_channels})[1]
+                          : d_cat;
+    if (dfake_direct.defined()) dfake = backend::add(dfake, dfake_direct);
+    g_.backward(g_ctx, dfake, {}, false);
+    g_adam_.step();
+
+    // D update: backward(loss_D) through passes A and B, then Adam on D.
+    d_adam_.zero_grad();
+    d_fake.grad.scale(opt_.d_loss_factor);
+    d_real.grad.scale(opt_.d_loss_factor);
+    loss::backward(d_, ctx_a, d_fake.grad, false);
+    loss::backward(d_, ctx_b, d_real.grad, false);
+    d_adam_.step();
+    return rec;
+  }
+
+  optim::adam<T>& generator_optimizer() { return g_adam_; }
+  optim::adam<T>& discriminator_optimizer() { return d_adam_; }
+  /// Replaces G's optimizer, e.g. by one over a larger parameter group (pix2pixHD's niter_fix_global).
+  void set_generator_optimizer(optim::adam<T> a) { g_adam_ = std::move(a); }
+  void set_discriminator_optimizer(optim::adam<T> a) { d_adam_ = std::move(a); }
+  image_pool<T>& pool() { return pool_; }
+  const gan_step_options& options() const { return opt_; }
+  Gan& gan() { return gan_; }
+  std::tuple<Extra...>& extras() { return extras_; }
+  /// The last step's fake batch (G's output before its update).
+  const tensor<T>& last_fake() const { return last_fake_; }
+
+ private:
+  tensor<T> d_input(const tensor<T>& input, const tensor<T>& image) const {
+    return opt_.conditional ? backend::concat_channels(std::vector<tensor<T>>{input, image}) : image;
+  }
+
+  G& g_;
+  D& d_;
+  Gan gan_;
+  gan_step_options opt_;
+  std::tuple<Extra...> extras_;
+  optim::adam<T> g_adam_, d_adam_;
+  image_pool<T> pool_;
+  tensor<T> last_fake_;
+};
+
+template <class G, class D, class... E>
+gan_step(G&, D&, gan_step_options, E...) -> gan_step<G, D, loss::gan_loss<loss::lsgan>, E...>;
+template <class G, class D>
+gan_step(G&, D&) -> gan_step<G, D>;
+template <class G, class D, class M, class... E>
+gan_step(G&, D&, loss::gan_loss<M>, gan_step_options, E...) -> gan_step<G, D, loss::gan_loss<M>, E...>;
+
+}  // namespace i2i::train
