@@ -83,7 +83,10 @@ struct load_report {
     const auto list = [&](const char* title, const std::vector<std::string>& keys) {
       if (keys.empty()) return;
       s += i2i::detail::concat("\n  ", title, " (", keys.size(), "): ");
-      for (std::size_t i = 0; i < keys.size(); ++i) s += (i ? ", " : "") + keys[i];
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (i) s += ", ";
+        s += keys[i];
+      }
     };
     list("missing from the file", missing);
     list("unexpected in the file", unexpected);

@@ -199,7 +199,10 @@ inline npy_dtype parse_npy_descr(const std::string& d, const std::string& what) 
 inline std::string dims_text(const std::vector<std::uint64_t>& dims) {
   if (dims.empty()) return "scalar";
   std::string s;
-  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? "x" : "") + std::to_string(dims[i]);
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i) s += 'x';
+    s += std::to_string(dims[i]);
+  }
   return s;
 }
 

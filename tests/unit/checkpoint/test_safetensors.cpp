@@ -129,6 +129,15 @@ BOOST_AUTO_TEST_CASE(reads_the_layout_python_writes) {
   BOOST_TEST(f.read<float>("empty").shape() == (shape{0, 3}));
 
   expect_error<io_error>([&] { (void)f.read<float>("ids"); }, {path, "'ids'", "I64"});
+
+  // Loading into a model: an integer tensor under a parameter's name is a mismatch, not a crash.
+  state_dict<float> model{{"conv.weight", tensor<float>::zeros(shape{2, 3, 2, 2})}, {"ids", tensor<float>::zeros(shape{2})}};
+  const auto r = io::load_state_dict(model, path, io::load_mode::partial);
+  BOOST_TEST(r.loaded == (std::vector<std::string>{"conv.weight"}));
+  BOOST_TEST_REQUIRE(r.mismatched.size() == 1u);
+  BOOST_TEST(r.mismatched[0].file_dtype == "I64");
+  BOOST_TEST(r.unexpected.size() == 6u);
+  BOOST_TEST(model[0].value[23] == 23 * 0.25f - 3.0f);
   expect_error<io_error>([&] { (void)f.read<float>("nope"); }, {path, "'nope'"});
 }
 
