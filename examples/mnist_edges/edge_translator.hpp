@@ -35,7 +35,7 @@ inline tensor<float> edge_target(const tensor<float>& digits) {
   return edges;
 }
 
-// tutorial-begin: the generator as a type
+// snippet-begin: edge-generator
 template <int C>
 using res_block = i2i::residual<i2i::seq<i2i::reflect_pad<1>, i2i::conv<C, 3>, i2i::instance_norm<>, i2i::relu,
                                          i2i::reflect_pad<1>, i2i::conv<C, 3>, i2i::instance_norm<>>,
@@ -49,13 +49,15 @@ using edge_generator = i2i::named<"model", i2i::seq<i2i::channels<1>,           
     i2i::reflect_pad<3>, i2i::conv<16, 7>, i2i::instance_norm<>, i2i::relu,                 // c7s1-16
     down<32>, res_block<32>, up<16>,                                                        // d32, R32, u16
     i2i::reflect_pad<3>, i2i::conv<1, 7>, i2i::tanh_>>;                                     // c7s1-1, tanh
-// tutorial-end
+// snippet-end
 
 /// The translator: the generator bound to the CPU backend, initialised as pix2pixHD initialises.
+// snippet-begin: bind
 class translator : public i2i::model<edge_generator, i2i::cpu_backend<float>> {
  public:
   explicit translator(std::uint32_t seed = 1) { i2i::initialize(*this, i2i::init_policy::pix2pixhd(), seed); }
 };
+// snippet-end
 
 /// Mean L1 error of the translator on `count` images starting at `first`, in batches of 100.
 inline double evaluate_l1(const translator& net, const i2i::io::idx_data& images, std::size_t first,
@@ -96,11 +98,13 @@ void train(translator& net, const i2i::io::idx_data& images, const train_options
       const std::uint8_t* src = images.data.data() + pick(rng) * hw;
       for (std::size_t k = 0; k < hw; ++k) x[std::int64_t(i * hw + k)] = float(src[k]) / 127.5f - 1.f;
     }
-    auto ctx = net.forward(x);
-    auto loss = i2i::loss::l1_loss(ctx.output, edge_target(x));
+    // snippet-begin: train-step
+    auto ctx = net.forward(x);                                    // output + what backward needs
+    auto loss = i2i::loss::l1_loss(ctx.output, edge_target(x));   // value and dL/dy
     opt.zero_grad();
-    net.backward(ctx, loss.grad, {}, /*need_input_grad=*/false);
+    net.backward(ctx, loss.grad, {}, /*need_input_grad=*/false);  // parameter gradients
     opt.step();
+    // snippet-end
     running += loss.value;
     if (step % 100 == 0) {
       report(step, running / 100);
