@@ -1,0 +1,55 @@
+#pragma once
+// Encoder E followed by pix2pixHD's instance-wise average pooling (research/pix2pixhd.md §1.4): every
+// pixel of E's output is replaced by the mean of its channel over the pixels of its sample that share
+// its instance id. The pooling needs the instance map as a second input, so it is not a layer of the
+// spec: these two functions wrap a bound encoder model and cpu::segment_mean, forward and backward.
+//
+//   auto fc = pix2pixhd::encode_instance_features(E, image, instances);  // fc.output: N x 3 x H x W
+//   ... G's input = concat(one_hot_labels, edges, fc.output) ...
+//   pix2pixhd::encode_instance_features_backward(E, fc, d_features);     // E's parameter gradients
+//
+// The ids are float-valued integers, N x 1 x H x W at E's output resolution (pix2pixHD's inst maps);
+// they get no gradient. With --label_feat pass the label map instead.
+#include "i2i/backend/cpu/segment_mean.hpp"
+#include "i2i/core/error.hpp"
+
+namespace i2i::pix2pixhd {
+
+/// What encode_instance_features produced; keep it until its backward is done.
+template <class Model>
+struct instance_features_context {
+  using T = typename Model::T;
+  typename Model::context encoder;  ///< E's own forward context (its output is before pooling)
+  cpu::segment_index segments;      ///< the instance map as segments, reused by backward
+  tensor<T> output;                 ///< the pooled features, piecewise constant per (sample, instance)
+};
+
+/// E(image), then the mean of each channel over each instance.
+template <class Model>
+instance_features_context<Model> encode_instance_features(const Model& E, const tensor<typename Model::T>& image,
+                                                          const tensor<typename Model::T>& instances) {
+  instance_features_context<Model> c;
+  c.encoder = E.forward(image);
+  const auto& f = c.encoder.output;
+  require<shape_error>(instances.rank() == 4 && instances.dim(1) == 1 && instances.dim(0) == f.dim(0) &&
+                           instances.dim(2) == f.dim(2) && instances.dim(3) == f.dim(3),
+                       "encode_instance_features: instance map has shape ", instances.shape(), ", expected ",
+                       shape{f.dim(0), 1, f.dim(2), f.dim(3)}, " (N x 1 x H x W of the encoder output ", f.shape(),
+                       ")");
+  c.segments = cpu::make_segment_index(instances, "encode_instance_features");
+  c.output = cpu::segment_mean(f, c.segments);
+  return c;
+}
+
+/// Backpropagates d(output) through the pooling (the same averaging, a symmetric projection) and E;
+/// E's parameter gradients accumulate. Returns dL/d(image) when need_input_grad.
+template <class Model>
+tensor<typename Model::T> encode_instance_features_backward(Model& E, const instance_features_context<Model>& c,
+                                                            const tensor<typename Model::T>& dy,
+                                                            bool need_input_grad = true) {
+  require<shape_error>(dy.shape() == c.output.shape(), "encode_instance_features_backward: gradient has shape ",
+                       dy.shape(), ", expected ", c.output.shape());
+  return E.backward(c.encoder, cpu::segment_mean_backward(dy, c.segments), {}, need_input_grad);
+}
+
+}  // namespace i2i::pix2pixhd
