@@ -15,7 +15,7 @@
 #include "../../../examples/mnist_edges/edge_translator.hpp"  // mnist_edges::edge_target, the data's target
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/i2i.hpp"
-#include "i2i/io/checkpoint.hpp"
+#include "i2i/model/checkpoint.hpp"
 #include "i2i/io/idx.hpp"
 #include "i2i/loss/types/all.hpp"
 #include "i2i/train/gan_step.hpp"
@@ -70,12 +70,6 @@ double evaluate_l1(const G_t& G, const io::idx_data& images, std::size_t first, 
   return total / double(count);
 }
 
-state_dict<float> state_of(const G_t& m) {
-  state_dict<float> sd;
-  for (const auto& p : m.all_parameters()) sd.push_back({p->name, p->value});
-  return sd;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(integration)
@@ -118,13 +112,13 @@ BOOST_AUTO_TEST_CASE(pix2pix_gan_step_learns_mnist_edges, *boost::unit_test::pre
   // Save G, reload it into a differently initialised model, and compare outputs bit for bit.
   const auto file = std::filesystem::temp_directory_path() /
                     ("i2i_pix2pix_mnist_" + std::to_string(std::random_device{}()) + ".safetensors");
-  io::save_state_dict(state_of(G), file.string(), {{"what", "pix2pix mnist edges G"}});
+  save_model(G, file.string(), {{"what", "pix2pix mnist edges G"}});
   G_t reloaded;
   initialize(reloaded, init_policy::pix2pixhd(), 99);
   const auto probe = io::idx_images(test, 500, 32);
   const auto expected = G(probe);
   BOOST_TEST(loss::l1_loss(reloaded(probe), expected).value > 0);  // a different init differs ...
-  const auto report = io::load_state_dict(state_of(reloaded), file.string(), io::load_mode::strict);
+  const auto report = load_model(reloaded, file.string(), io::load_mode::strict);
   BOOST_TEST(report.complete());
   BOOST_TEST(report.loaded.size() == G.all_parameters().size());
   const auto got = reloaded(probe);
