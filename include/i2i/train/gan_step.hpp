@@ -15,9 +15,10 @@
 //      G_<name>   = each extra term on (fake, real): L1, VGG perceptual, ... (weights inside the terms)
 //   loss_G = G_GAN + G_GAN_Feat + sum G_<name>;  loss_D = 0.5 (D_fake + D_real)
 //   then: zero G's grads, backward(loss_G), Adam step on G; zero D's grads, backward(loss_D), Adam step on D.
-// All three D passes run before either update, so D's step uses predictions made before G moved, as in
-// pix2pixHD. The G backward goes through D; D is frozen for it (its parameters get no gradient and no
-// time is spent on them), which is what pix2pixHD's discarded-then-zeroed D gradients amount to.
+// All D passes run before either update, so D's step uses predictions made before G moved, as in
+// pix2pixHD. Without a pool, A and C are one forward pass (same input, same weights). The G backward
+// goes through D; D is frozen for it (its parameters get no gradient and no time is spent on them),
+// which is what pix2pixHD's discarded-then-zeroed D gradients amount to.
 //
 // Gan is a gan_loss<lsgan | vanilla> (over every scale of a multiscale D); Extra... are image terms
 // (loss::image_term: `term(fake, real) -> loss_value`, with a `name`), fixed at compile time, or a
@@ -25,6 +26,7 @@
 // (lr 2e-4, betas 0.5/0.999); schedules reach them through generator_optimizer() / discriminator_optimizer().
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <tuple>
@@ -151,15 +153,20 @@ class gan_step {
                          " but real has shape ", real.shape());
     last_fake_ = fake;
 
-    const tensor<T> fake_in = d_input(input, fake);  // a new tensor: detached from G by construction
+    const tensor<T> fake_in = d_input(input, fake);  // D's input gradient reaches G only through pass C
     // A: D on the pooled, detached fake, for D's loss.
-    const auto ctx_a = d_.forward(pool_.query(fake_in));
+    const tensor<T> pooled = pool_.query(fake_in);
+    const auto ctx_a = d_.forward(pooled);
     auto d_fake = gan_(ctx_a, loss::gan_target::fake);
     // B: D on the real pair (real features are detached: only D's loss backpropagates through B).
     const auto ctx_b = d_.forward(d_input(input, real));
     auto d_real = gan_(ctx_b, loss::gan_target::real);
-    // C: D on the fake again, not pooled, for G's adversarial and feature-matching terms.
-    const auto ctx_c = d_.forward(fake_in);
+    // C: D on the fake again, not pooled, for G's adversarial and feature-matching terms. Without a pool
+    // pass A saw the same tensor through the same weights, so its context is pass C's (contexts are
+    // read-only in backward); only a batch-norm D's running statistics notice: they see the fake once.
+    std::optional<typename D::context> own_c;
+    if (pooled.data() != fake_in.data()) own_c.emplace(d_.forward(fake_in));
+    const auto& ctx_c = own_c ? *own_c : ctx_a;
     auto g_gan = gan_(ctx_c, loss::gan_target::real);
     double loss_g = g_gan.value;
     rec.set("G_GAN", g_gan.value);
