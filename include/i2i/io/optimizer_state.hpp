@@ -22,8 +22,7 @@ namespace i2i::io {
 /// is stored alongside and returned by load_adam_state.
 template <cpu_scalar T>
 void save_adam_state(const optim::adam<T>& opt, const std::string& path, std::map<std::string, std::string> extra = {}) {
-  // adam::moments() has no const overload; reading the moments does not modify the optimizer.
-  auto& moments = const_cast<optim::adam<T>&>(opt).moments();
+  const auto& moments = opt.moments();
   const auto& params = opt.params();
   state_dict<T> sd;
   sd.reserve(2 * params.size());

@@ -75,6 +75,7 @@ class adam {
   void set_steps(std::int64_t t) { t_ = t; }
   const std::vector<param_ref<T>>& params() const { return params_; }
   std::vector<state>& moments() { return state_; }
+  const std::vector<state>& moments() const { return state_; }
 
  private:
   std::vector<param_ref<T>> params_;
