@@ -36,6 +36,7 @@
 
 #include "i2i/loss/types/feature_matching.hpp"
 #include "i2i/loss/types/gan_loss.hpp"
+#include "i2i/model/parameter.hpp"
 #include "i2i/optim/adam.hpp"
 #include "i2i/train/image_pool.hpp"
 
