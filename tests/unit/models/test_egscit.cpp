@@ -97,24 +97,24 @@ BOOST_AUTO_TEST_CASE(names) {
 
 BOOST_AUTO_TEST_CASE(small_street_configuration_runs) {
   using cfg = egscit::config<3, 4, 1>;  // two stride-2 convs, latent 16 channels at 1/4, one block
-  egscit::translator_networks<cfg, cpu_backend<float>> t;
+  egscit::translator_networks<cfg, cpu_backend<double>> t;  // double only: one set of kernels
   initialize(t.E_A, init_policy::egscit(), 1);
   initialize(t.G_B, init_policy::egscit(), 2);
   initialize(t.S, init_policy::egscit(), 3);
-  auto x = test::random_tensor<float>(shape::nchw(2, 3, 20, 28));
+  auto x = test::random_tensor<double>(shape::nchw(2, 3, 20, 28));
   auto e = t.E_A.forward(x);
   BOOST_TEST(e.output.shape() == shape::nchw(2, 16, 5, 7));
   auto c = t.S.forward(e.output);
   auto g = t.G_B.forward(c.output);
   BOOST_TEST(g.output.shape() == shape::nchw(2, 3, 20, 28));
-  auto dc = t.G_B.backward(g, test::random_tensor<float>(g.output.shape()));
+  auto dc = t.G_B.backward(g, test::random_tensor<double>(g.output.shape()));
   auto dz = t.S.backward(c, dc);
   auto dx = t.E_A.backward(e, dz);
   BOOST_TEST(dx.shape() == x.shape());
 
-  model<egscit::discriminator<3, 8>, cpu_backend<float>> Dm;
+  model<egscit::discriminator<3, 8>, cpu_backend<double>> Dm;
   initialize(Dm, init_policy::glorot(), 4);
-  auto d = Dm.forward(test::random_tensor<float>(shape::nchw(2, 3, 28, 28)));
+  auto d = Dm.forward(test::random_tensor<double>(shape::nchw(2, 3, 28, 28)));
   BOOST_TEST(d.output.shape() == shape::nchw(2, 1, 2, 2));
 }
 
