@@ -1,0 +1,239 @@
+#pragma once
+// Batch normalisation over N, H, W per channel with a fused activation on the device, mirroring
+// cpu/batch_norm.hpp (PyTorch semantics; read its header comment):
+//
+//   batch_norm_train(x, weight, bias, running_mean, running_var, momentum = 0.1, eps = 1e-5, act = identity)
+//   batch_norm_eval(x, weight, bias, running_mean, running_var, eps = 1e-5, act = identity)
+//       -> batch_norm_result
+//   batch_norm_backward(dy, x, fwd, weight = {}, dweight = {}, dbias = {}) -> dx
+//
+// Training normalises with the batch mean and BIASED variance and updates the running statistics in
+// place (running = (1 - momentum) running + momentum batch, UNBIASED variance for running_var). One
+// block per channel reads the channel's N planes; statistics by the corrected two-pass algorithm in
+// double (instance_norm.cuh). Evaluation is one elementwise pass with per-channel constants; its check
+// that running_var + eps > 0 reads running_var back to the host (C values), as the CPU op checks it.
+// Statistics, weight, bias and running statistics are in compute_t<T> (float for 16-bit storage).
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "i2i/backend/cuda/kernels/activation.cuh"
+#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/cuda/kernels/instance_norm.cuh"
+#include "i2i/backend/cuda/kernels/launch.cuh"
+#include "i2i/backend/cuda/kernels/scalar.cuh"
+
+namespace i2i::cuda {
+
+/// What batch_norm_train/eval return and batch_norm_backward needs.
+template <class T>
+struct batch_norm_result {
+  tensor<T> y;                   ///< N x C x H x W output (after the fused activation)
+  tensor<compute_t<T>> mean;     ///< C: the batch mean (training) or a copy of the running mean (evaluation)
+  tensor<compute_t<T>> inv_std;  ///< C: 1 / sqrt(variance + eps) of the statistics used
+  activation act;                ///< the fused activation
+  bool training = true;          ///< whether mean/inv_std are batch statistics (their gradient flows into dx)
+};
+
+namespace batch_norm_detail {
+
+/// Element k of channel c: sample k / M, pixel k % M.
+struct channel_at {
+  std::int64_t c, channels, m_size;
+  __device__ std::int64_t operator()(std::int64_t k) const {
+    const std::int64_t n = k / m_size;
+    return (n * channels + c) * m_size + (k - n * m_size);
+  }
+};
+
+template <class T>
+__global__ void train_kernel(const T* x, T* y, compute_t<T>* mean_out, compute_t<T>* inv_std_out,
+                             const compute_t<T>* weight, const compute_t<T>* bias, compute_t<T>* running_mean,
+                             compute_t<T>* running_var, std::int64_t samples, std::int64_t channels,
+                             std::int64_t m_size, double momentum, double eps, activation_kind kind,
+                             compute_t<T> slope) {
+  using S = compute_t<T>;
+  __shared__ double scratch[32];
+  const std::int64_t count = samples * m_size;
+  I2I_BLOCK_STRIDE(c, channels) {
+    const channel_at at{c, channels, m_size};
+    double mean, var;
+    norm_detail::block_moments(x, count, at, scratch, mean, var);
+    const double inv_std = 1.0 / dmath::sqrt(var + eps);
+    const double g = weight ? double(weight[c]) : 1.0;
+    const double beta = bias ? double(bias[c]) : 0.0;
+    const S shift = S(mean), scale = S(g * inv_std), b = S(beta);
+    for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
+      const std::int64_t i = at(k);
+      y[i] = from_compute<T>(act_detail::act_forward((to_compute(x[i]) - shift) * scale + b, kind, slope));
+    }
+    if (threadIdx.x == 0) {
+      mean_out[c] = S(mean);
+      inv_std_out[c] = S(inv_std);
+      if (running_mean) {
+        running_mean[c] = S((1 - momentum) * double(running_mean[c]) + momentum * mean);
+        const double unbiased = var * double(count) / double(count - 1);
+        running_var[c] = S((1 - momentum) * double(running_var[c]) + momentum * unbiased);
+      }
+    }
+  }
+}
+
+template <class T>
+__global__ void eval_kernel(const T* x, T* y, const compute_t<T>* mean, const compute_t<T>* inv_std,
+                            const compute_t<T>* weight, const compute_t<T>* bias, std::int64_t n,
+                            std::int64_t channels, std::int64_t m_size, activation_kind kind, compute_t<T> slope) {
+  using S = compute_t<T>;
+  I2I_GRID_STRIDE(i, n) {
+    const std::int64_t c = (i / m_size) % channels;
+    const double g = weight ? double(weight[c]) : 1.0;
+    const S scale = S(g * double(inv_std[c]));
+    const S b = bias ? S(bias[c]) : S(0);
+    y[i] = from_compute<T>(act_detail::act_forward((to_compute(x[i]) - mean[c]) * scale + b, kind, slope));
+  }
+}
+
+template <class T>
+__global__ void backward_kernel(const T* dy, const T* x, const T* y, const compute_t<T>* mean,
+                                const compute_t<T>* inv_std, const compute_t<T>* weight, compute_t<T>* dweight,
+                                compute_t<T>* dbias, T* dx, std::int64_t samples, std::int64_t channels,
+                                std::int64_t m_size, bool training, activation_kind kind, compute_t<T> slope) {
+  using S = compute_t<T>;
+  __shared__ double scratch[32];
+  const std::int64_t count = samples * m_size;
+  I2I_BLOCK_STRIDE(c, channels) {
+    const channel_at at{c, channels, m_size};
+    const double inv_std_c = double(inv_std[c]);
+    const S m = mean[c];
+    double s_dz, s_dz_xc;
+    norm_detail::block_gradient_sums(dy, y, x, count, at, m, kind, slope, scratch, s_dz, s_dz_xc);
+    const double s_dz_xhat = s_dz_xc * inv_std_c;
+    // One block per channel: each dweight/dbias element has exactly one writer.
+    if (threadIdx.x == 0) {
+      if (dbias) dbias[c] += S(s_dz);
+      if (dweight) dweight[c] += S(s_dz_xhat);
+    }
+    const double g = weight ? double(weight[c]) : 1.0;
+    const S k = S(g * inv_std_c);
+    // Batch statistics depend on x, which adds the two centring terms; running statistics do not.
+    const S c0 = training ? S(s_dz / double(count)) : S(0);
+    const S c1 = training ? S(s_dz_xhat / double(count) * inv_std_c) : S(0);
+    norm_detail::block_norm_input_grad(dy, y, x, dx, count, at, m, k, c0, c1, kind, slope);
+  }
+}
+
+template <class T>
+void check_forward(const char* op, const tensor<T>& x, const tensor<compute_t<T>>& weight,
+                   const tensor<compute_t<T>>& bias, const tensor<compute_t<T>>& running_mean,
+                   const tensor<compute_t<T>>& running_var, double eps, const activation& act) {
+  require_nchw(op, "input", x);
+  checks::check_channel_param(op, "weight", weight, x.shape());
+  checks::check_channel_param(op, "bias", bias, x.shape());
+  checks::check_channel_param(op, "running_mean", running_mean, x.shape());
+  checks::check_channel_param(op, "running_var", running_var, x.shape());
+  require<value_error>(eps >= 0, op, ": eps ", eps, " is negative (input ", x.shape(), ")");
+  act_detail::check_activation(op, act);
+  checks::require_device_tensor(op, "input", x);
+}
+
+template <class S>
+S* optional(const tensor<S>& t) {
+  return t.defined() ? t.data() : nullptr;
+}
+
+}  // namespace batch_norm_detail
+
+template <device_scalar T>
+batch_norm_result<T> batch_norm_train(const tensor<T>& x, const tensor<compute_t<T>>& weight,
+                                      const tensor<compute_t<T>>& bias, const tensor<compute_t<T>>& running_mean,
+                                      const tensor<compute_t<T>>& running_var, double momentum = 0.1,
+                                      double eps = 1e-5, const activation& act = {}) {
+  using S = compute_t<T>;
+  constexpr const char* op = "batch_norm_train";
+  batch_norm_detail::check_forward(op, x, weight, bias, running_mean, running_var, eps, act);
+  require<value_error>(momentum >= 0 && momentum <= 1, op, ": momentum ", momentum, " is outside [0, 1] (input ",
+                       x.shape(), ")");
+  require<shape_error>(running_mean.defined() == running_var.defined(), op,
+                       ": running_mean and running_var must both be given or both be omitted (input ", x.shape(),
+                       ")");
+  const std::int64_t C = x.c(), M = x.h() * x.w(), count = x.n() * M;
+  require<value_error>(count > 1, op, ": input ", x.shape(),
+                       " has a single value per channel; batch statistics need more than one");
+
+  batch_norm_result<T> r{launch::empty<T>(x.shape()), launch::empty<S>(shape{C}), launch::empty<S>(shape{C}), act,
+                         true};
+  if (C > 0) {
+    batch_norm_detail::train_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
+        x.data(), r.y.data(), r.mean.data(), r.inv_std.data(), batch_norm_detail::optional(weight),
+        batch_norm_detail::optional(bias), batch_norm_detail::optional(running_mean),
+        batch_norm_detail::optional(running_var), x.n(), C, M, momentum, eps, act.kind, S(act.slope));
+    I2I_CUDA_CHECK_LAUNCH("batch_norm train_kernel");
+  }
+  return r;
+}
+
+template <device_scalar T>
+batch_norm_result<T> batch_norm_eval(const tensor<T>& x, const tensor<compute_t<T>>& weight,
+                                     const tensor<compute_t<T>>& bias, const tensor<compute_t<T>>& running_mean,
+                                     const tensor<compute_t<T>>& running_var, double eps = 1e-5,
+                                     const activation& act = {}) {
+  using S = compute_t<T>;
+  constexpr const char* op = "batch_norm_eval";
+  batch_norm_detail::check_forward(op, x, weight, bias, running_mean, running_var, eps, act);
+  require<shape_error>(running_mean.defined() && running_var.defined(), op,
+                       ": evaluation needs running_mean and running_var (input ", x.shape(), ")");
+  const std::int64_t C = x.c();
+  const std::vector<S> rv = launch::download(running_var.data(), std::size_t(C));
+  std::vector<S> inv_std(static_cast<std::size_t>(C));
+  for (std::int64_t c = 0; c < C; ++c) {
+    const auto v = rv[std::size_t(c)];
+    require<value_error>(double(v) + eps > 0, op, ": running_var[", c, "] = ", v, " plus eps is not positive (input ",
+                         x.shape(), ")");
+    inv_std[std::size_t(c)] = S(1.0 / std::sqrt(double(v) + eps));
+  }
+  batch_norm_result<T> r{launch::empty<T>(x.shape()), launch::clone(running_mean), launch::upload(inv_std), act, false};
+  if (x.numel() > 0) {
+    batch_norm_detail::eval_kernel<T><<<launch::elementwise_blocks(x.numel()), launch::threads, 0, current_stream()>>>(
+        x.data(), r.y.data(), r.mean.data(), r.inv_std.data(), batch_norm_detail::optional(weight),
+        batch_norm_detail::optional(bias), x.numel(), C, x.h() * x.w(), act.kind, S(act.slope));
+    I2I_CUDA_CHECK_LAUNCH("batch_norm eval_kernel");
+  }
+  return r;
+}
+
+template <device_scalar T>
+tensor<T> batch_norm_backward(const tensor<T>& dy, const tensor<T>& x, const batch_norm_result<T>& fwd,
+                              const tensor<compute_t<T>>& weight = {}, const tensor<compute_t<T>>& dweight = {},
+                              const tensor<compute_t<T>>& dbias = {}) {
+  using S = compute_t<T>;
+  constexpr const char* op = "batch_norm_backward";
+  require_nchw(op, "input", x);
+  require<shape_error>(dy.shape() == x.shape(), op, ": output gradient has shape ", dy.shape(), ", expected ",
+                       x.shape(), " (the input's)");
+  require<shape_error>(fwd.y.shape() == x.shape(), op, ": saved output has shape ", fwd.y.shape(), ", expected ",
+                       x.shape(), " (the input's)");
+  const shape stats{x.c()};
+  require<shape_error>(fwd.mean.shape() == stats && fwd.inv_std.shape() == stats, op, ": saved statistics have shape ",
+                       fwd.mean.shape(), " and ", fwd.inv_std.shape(), ", expected ", stats, " for input ", x.shape());
+  checks::check_channel_param(op, "weight", weight, x.shape());
+  checks::check_channel_param(op, "dweight", dweight, x.shape());
+  checks::check_channel_param(op, "dbias", dbias, x.shape());
+  act_detail::check_activation(op, fwd.act);
+  checks::require_device_tensor(op, "input", x);
+  checks::require_device_tensor(op, "output gradient", dy);
+  checks::require_device_tensor(op, "saved output", fwd.y);
+  checks::require_device_tensor(op, "saved mean", fwd.mean);
+  checks::require_device_tensor(op, "saved inv_std", fwd.inv_std);
+
+  const std::int64_t C = x.c();
+  auto dx = launch::empty<T>(x.shape());
+  if (C == 0 || x.numel() == 0) return dx;
+  batch_norm_detail::backward_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
+      dy.data(), x.data(), fwd.y.data(), fwd.mean.data(), fwd.inv_std.data(), batch_norm_detail::optional(weight),
+      batch_norm_detail::optional(dweight), batch_norm_detail::optional(dbias), dx.data(), x.n(), C, x.h() * x.w(),
+      fwd.training, fwd.act.kind, S(fwd.act.slope));
+  I2I_CUDA_CHECK_LAUNCH("batch_norm backward_kernel");
+  return dx;
+}
+
+}  // namespace i2i::cuda

@@ -1,0 +1,243 @@
+#pragma once
+// 2-D average and max pooling on the device, mirroring cpu/pool.hpp (same checks and texts):
+//
+//   avg_pool2d(x, kernel, stride, pad, count_include_pad = true)              -> y
+//   avg_pool2d_backward(dy, x_shape, kernel, stride, pad, count_include_pad)  -> dx
+//   max_pool2d(x, kernel, stride, pad)                                        -> max_pool_result {y, argmax}
+//   max_pool2d_backward(dy, x_shape, argmax)                                  -> dx
+//   same_pool_padding(x_shape, kernel, stride) / pool_output_size(in, kernel, stride, before, after)
+//
+// Each padding side is at most kernel/2, so every window holds a real pixel; padding never wins a max.
+// argmax is the flat h * W + w inside the (n, c) plane (int32); max takes the FIRST maximum in row-major
+// order and propagates NaN (the last NaN of a window wins, as in the CPU op).
+// Average backward is a gather (each input pixel sums the windows that contain it, in the CPU op's
+// order, so float results match it bit for bit); max backward scatters through argmax with atomicAdd
+// (overlapping windows may pick one pixel twice). An argmax outside the plane is reported like the
+// CPU op's value_error, through a device flag read after the kernel.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/cuda/kernels/launch.cuh"
+#include "i2i/backend/cuda/kernels/scalar.cuh"
+#include "i2i/core/padding.hpp"
+
+namespace i2i::cuda {
+
+/// max_pool2d's result; argmax holds the flat h * W + w of the winning input pixel inside its plane.
+template <class T>
+struct max_pool_result {
+  tensor<T> y;
+  tensor<std::int32_t> argmax;
+};
+
+inline std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t before,
+                                     std::int64_t after) {
+  return (in + before + after - kernel) / stride + 1;
+}
+
+/// TF "SAME" padding: output ceil(in / stride), the odd pixel of padding at the bottom/right.
+inline padding2d same_pool_padding(const shape& x, std::int64_t kernel, std::int64_t stride) {
+  require<shape_error>(x.rank() == 4, "same_pool_padding: input ", x, " is not NCHW (rank 4)");
+  require<value_error>(kernel >= 1 && stride >= 1, "same_pool_padding: kernel ", kernel, " and stride ", stride,
+                       " must be positive (input ", x, ")");
+  auto total = [&](std::int64_t in) {
+    const std::int64_t out = (in + stride - 1) / stride;
+    return std::max<std::int64_t>((out - 1) * stride + kernel - in, 0);
+  };
+  const std::int64_t th = total(x[2]), tw = total(x[3]);
+  return {th / 2, th - th / 2, tw / 2, tw - tw / 2};
+}
+
+namespace pool_detail {
+
+inline shape check_pool(const char* op, const shape& x, std::int64_t kernel, std::int64_t stride,
+                        const padding2d& pad) {
+  require<shape_error>(x.rank() == 4, op, ": input has shape ", x, ", expected rank 4 (NCHW)");
+  require<value_error>(kernel >= 1 && stride >= 1, op, ": kernel ", kernel, " and stride ", stride,
+                       " must be positive (input ", x, ")");
+  require<value_error>(pad.top >= 0 && pad.bottom >= 0 && pad.left >= 0 && pad.right >= 0, op, ": padding ", pad,
+                       " is negative (input ", x, ")");
+  require<value_error>(2 * std::max({pad.top, pad.bottom, pad.left, pad.right}) <= kernel, op, ": padding ", pad,
+                       " exceeds half the kernel ", kernel, " (input ", x, ")");
+  require<shape_error>(x[2] + pad.top + pad.bottom >= kernel && x[3] + pad.left + pad.right >= kernel, op,
+                       ": input ", x, " padded by ", pad, " is smaller than the kernel ", kernel);
+  return shape::nchw(x[0], x[1], pool_output_size(x[2], kernel, stride, pad.top, pad.bottom),
+                     pool_output_size(x[3], kernel, stride, pad.left, pad.right));
+}
+
+/// Geometry shared by the kernels (passed by value).
+struct geometry {
+  std::int64_t H, W, OH, OW, kernel, stride, top, left;
+};
+
+/// The windows (outputs o) along one axis that contain input index i: o in [lo, hi].
+__device__ __forceinline__ void covering(std::int64_t i, std::int64_t before, std::int64_t kernel,
+                                         std::int64_t stride, std::int64_t out, std::int64_t& lo, std::int64_t& hi) {
+  const std::int64_t a = i + before - kernel + 1;  // o * stride >= a
+  lo = a > 0 ? (a + stride - 1) / stride : 0;
+  hi = (i + before) / stride;
+  if (hi > out - 1) hi = out - 1;
+}
+
+template <class T>
+__global__ void avg_forward_kernel(const T* x, T* y, geometry g, bool include_pad, std::int64_t total) {
+  using S = compute_t<T>;
+  I2I_GRID_STRIDE(i, total) {
+    const std::int64_t ow = i % g.OW, oh = (i / g.OW) % g.OH, q = i / (g.OW * g.OH);
+    const std::int64_t hs = oh * g.stride - g.top, ws = ow * g.stride - g.left;
+    const std::int64_t h0 = hs > 0 ? hs : 0, h1 = hs + g.kernel < g.H ? hs + g.kernel : g.H;
+    const std::int64_t w0 = ws > 0 ? ws : 0, w1 = ws + g.kernel < g.W ? ws + g.kernel : g.W;
+    const T* xp = x + q * g.H * g.W;
+    // Column sums first, then across: the CPU op's order.
+    S acc = 0;
+    for (std::int64_t w = w0; w < w1; ++w) {
+      S col = to_compute(xp[h0 * g.W + w]);
+      for (std::int64_t h = h0 + 1; h < h1; ++h) col += to_compute(xp[h * g.W + w]);
+      acc += col;
+    }
+    const std::int64_t count = include_pad ? g.kernel * g.kernel : (h1 - h0) * (w1 - w0);
+    y[i] = from_compute<T>(acc / S(count));
+  }
+}
+
+template <class T>
+__global__ void avg_backward_kernel(const T* dy, T* dx, geometry g, bool include_pad, std::int64_t total) {
+  using S = compute_t<T>;
+  I2I_GRID_STRIDE(i, total) {
+    const std::int64_t w = i % g.W, h = (i / g.W) % g.H, q = i / (g.W * g.H);
+    std::int64_t oh0, oh1, ow0, ow1;
+    covering(h, g.top, g.kernel, g.stride, g.OH, oh0, oh1);
+    covering(w, g.left, g.kernel, g.stride, g.OW, ow0, ow1);
+    const T* gp = dy + q * g.OH * g.OW;
+    S acc = 0;
+    for (std::int64_t oh = oh0; oh <= oh1; ++oh) {
+      const std::int64_t hs = oh * g.stride - g.top;
+      const std::int64_t rows = (hs + g.kernel < g.H ? hs + g.kernel : g.H) - (hs > 0 ? hs : 0);
+      S row = 0;
+      for (std::int64_t ow = ow0; ow <= ow1; ++ow) {
+        const std::int64_t ws = ow * g.stride - g.left;
+        const std::int64_t cols = (ws + g.kernel < g.W ? ws + g.kernel : g.W) - (ws > 0 ? ws : 0);
+        const std::int64_t count = include_pad ? g.kernel * g.kernel : rows * cols;
+        row += to_compute(gp[oh * g.OW + ow]) / S(count);
+      }
+      acc += row;
+    }
+    dx[i] = from_compute<T>(acc);
+  }
+}
+
+template <class T>
+__global__ void max_forward_kernel(const T* x, T* y, std::int32_t* argmax, geometry g, std::int64_t total) {
+  using S = compute_t<T>;
+  I2I_GRID_STRIDE(i, total) {
+    const std::int64_t ow = i % g.OW, oh = (i / g.OW) % g.OH, q = i / (g.OW * g.OH);
+    const std::int64_t hs = oh * g.stride - g.top, ws = ow * g.stride - g.left;
+    const std::int64_t h0 = hs > 0 ? hs : 0, h1 = hs + g.kernel < g.H ? hs + g.kernel : g.H;
+    const std::int64_t w0 = ws > 0 ? ws : 0, w1 = ws + g.kernel < g.W ? ws + g.kernel : g.W;
+    const T* xp = x + q * g.H * g.W;
+    std::int64_t best = h0 * g.W + w0;
+    S best_v = to_compute(xp[best]);
+    for (std::int64_t h = h0; h < h1; ++h)
+      for (std::int64_t w = w0; w < w1; ++w) {
+        const S v = to_compute(xp[h * g.W + w]);
+        if (v > best_v || dmath::isnan(v)) {
+          best_v = v;
+          best = h * g.W + w;
+        }
+      }
+    y[i] = xp[best];
+    argmax[i] = std::int32_t(best);
+  }
+}
+
+template <class T>
+__global__ void max_backward_kernel(const T* dy, const std::int32_t* argmax, T* dx, std::int64_t plane_in,
+                                    std::int64_t plane_out, std::int64_t total, long long* bad) {
+  I2I_GRID_STRIDE(i, total) {
+    const std::int32_t a = argmax[i];
+    if (a < 0 || a >= plane_in) {
+      launch::flag(bad, i);
+      continue;
+    }
+    atomic_add(dx + (i / plane_out) * plane_in + a, to_compute(dy[i]));
+  }
+}
+
+}  // namespace pool_detail
+
+template <device_scalar T>
+tensor<T> avg_pool2d(const tensor<T>& x, std::int64_t kernel, std::int64_t stride, const padding2d& pad,
+                     bool count_include_pad = true) {
+  const shape ys = pool_detail::check_pool("avg_pool2d", x.shape(), kernel, stride, pad);
+  checks::require_device_tensor("avg_pool2d", "input", x);
+  auto y = launch::empty<T>(ys);
+  const pool_detail::geometry g{x.h(), x.w(), ys[2], ys[3], kernel, stride, pad.top, pad.left};
+  if (y.numel() > 0) {
+    pool_detail::avg_forward_kernel<<<launch::elementwise_blocks(y.numel()), launch::threads, 0, current_stream()>>>(
+        x.data(), y.data(), g, count_include_pad, y.numel());
+    I2I_CUDA_CHECK_LAUNCH("avg_pool2d avg_forward_kernel");
+  }
+  return y;
+}
+
+template <device_scalar T>
+tensor<T> avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape, std::int64_t kernel, std::int64_t stride,
+                              const padding2d& pad, bool count_include_pad = true) {
+  const shape ys = pool_detail::check_pool("avg_pool2d_backward", x_shape, kernel, stride, pad);
+  require<shape_error>(dy.shape() == ys, "avg_pool2d_backward: output gradient has shape ", dy.shape(), ", expected ",
+                       ys, " (input ", x_shape, ")");
+  checks::require_device_tensor("avg_pool2d_backward", "output gradient", dy);
+  auto dx = launch::empty<T>(x_shape);
+  const pool_detail::geometry g{x_shape[2], x_shape[3], ys[2], ys[3], kernel, stride, pad.top, pad.left};
+  if (dx.numel() > 0) {
+    pool_detail::avg_backward_kernel<<<launch::elementwise_blocks(dx.numel()), launch::threads, 0, current_stream()>>>(
+        dy.data(), dx.data(), g, count_include_pad, dx.numel());
+    I2I_CUDA_CHECK_LAUNCH("avg_pool2d avg_backward_kernel");
+  }
+  return dx;
+}
+
+template <device_scalar T>
+max_pool_result<T> max_pool2d(const tensor<T>& x, std::int64_t kernel, std::int64_t stride, const padding2d& pad) {
+  const shape ys = pool_detail::check_pool("max_pool2d", x.shape(), kernel, stride, pad);
+  require<shape_error>(x.h() * x.w() <= std::numeric_limits<std::int32_t>::max(), "max_pool2d: input ", x.shape(),
+                       " has planes too large for 32-bit argmax indices");
+  checks::require_device_tensor("max_pool2d", "input", x);
+  max_pool_result<T> r{launch::empty<T>(ys), launch::empty<std::int32_t>(ys)};
+  const pool_detail::geometry g{x.h(), x.w(), ys[2], ys[3], kernel, stride, pad.top, pad.left};
+  if (r.y.numel() > 0) {
+    pool_detail::max_forward_kernel<<<launch::elementwise_blocks(r.y.numel()), launch::threads, 0, current_stream()>>>(
+        x.data(), r.y.data(), r.argmax.data(), g, r.y.numel());
+    I2I_CUDA_CHECK_LAUNCH("max_pool2d max_forward_kernel");
+  }
+  return r;
+}
+
+template <device_scalar T>
+tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const tensor<std::int32_t>& argmax) {
+  constexpr const char* op = "max_pool2d_backward";
+  require<shape_error>(x_shape.rank() == 4, op, ": input shape ", x_shape, " is not NCHW (rank 4)");
+  require<shape_error>(dy.rank() == 4 && dy.n() == x_shape[0] && dy.c() == x_shape[1], op,
+                       ": output gradient has shape ", dy.shape(), ", which does not match input ", x_shape);
+  require<shape_error>(argmax.shape() == dy.shape(), op, ": argmax has shape ", argmax.shape(), ", expected ",
+                       dy.shape(), " (the output gradient's)");
+  checks::require_device_tensor(op, "output gradient", dy);
+  checks::require_device_tensor(op, "argmax", argmax);
+  auto dx = launch::zeros<T>(x_shape);
+  if (dy.numel() == 0) return dx;
+  const launch::first_bad_index bad;
+  const std::int64_t plane_in = x_shape[2] * x_shape[3], plane_out = dy.h() * dy.w();
+  pool_detail::max_backward_kernel<<<launch::elementwise_blocks(dy.numel()), launch::threads, 0, current_stream()>>>(
+      dy.data(), argmax.data(), dx.data(), plane_in, plane_out, dy.numel(), bad.get());
+  I2I_CUDA_CHECK_LAUNCH("max_pool2d max_backward_kernel");
+  const std::int64_t at = bad.read();
+  if (at >= 0) {
+    const std::int32_t v = launch::download_one(argmax.data() + at);
+    throw value_error(i2i::detail::concat(op, ": argmax ", v, " lies outside the input plane of ", x_shape));
+  }
+  return dx;
+}
+
+}  // namespace i2i::cuda
