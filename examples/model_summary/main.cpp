@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     net<pix2pixhd::local_enhancer<39>> LE39;
     check("LocalEnhancer, 39 input channels", img(39, 1024, 2048), LE39.params(), 182871171, -1, -1, 0);
   }
-  check("NLayerDiscriminator (one; the scale2 rows of §7.4)", img(39, 512, 1024), D1.params(), 2801601, D1.flops(img(39, 512, 1024)),
+  check("NLayerDiscriminator (one; scale2 rows of table 7.4)", img(39, 512, 1024), D1.params(), 2801601, D1.flops(img(39, 512, 1024)),
         2 * 32.072, 2);
   check("MultiscaleDiscriminator, 3 scales", img(39, 512, 1024), D3.params(), 8404803, D3.flops(img(39, 512, 1024)),
         85.088, 3);
