@@ -16,6 +16,9 @@
 //                 (the library uses one stream per thread; see stream.cuh).
 //   out of memory cudaMalloc fails -> synchronise, free every cached block of that device, retry once;
 //                 then throw device_error with the requested size and the allocator's statistics.
+//   debugging     I2I_CUDA_ALLOCATOR=direct in the environment turns caching off: every request is an
+//                 exact-size cudaMalloc and every release a cudaFree, so compute-sanitizer memcheck sees
+//                 each tensor's true bounds (a cached block is larger than the request and reused).
 //   lifetime      the allocator is never destroyed (a leaked singleton): tensors held in static storage
 //                 may be destroyed after any other static, and the driver reclaims memory at exit.
 #include <cuda_runtime.h>
@@ -24,6 +27,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -72,6 +77,9 @@ class device_allocator {
     return *a;
   }
 
+  /// False when I2I_CUDA_ALLOCATOR=direct (exact cudaMalloc/cudaFree per tensor, for memcheck).
+  bool caching() const { return caching_; }
+
   /// Size class that a request of `bytes` is served from (exposed for tests).
   static std::size_t size_class(std::size_t bytes) {
     constexpr std::size_t small = 1u << 20, quantum = 512;
@@ -87,11 +95,11 @@ class device_allocator {
   void* allocate(std::size_t bytes, int dev, cudaStream_t stream) {
     if (bytes == 0) return nullptr;
     require<device_error>(dev >= 0 && dev < max_devices, "cuda allocator: device index ", dev, " out of range");
-    const std::size_t cls = size_class(bytes);
+    const std::size_t cls = caching_ ? size_class(bytes) : bytes;
     std::lock_guard<std::mutex> lock(mutex_);
     device_state& d = devices_[std::size_t(dev)];
     void* p = nullptr;
-    auto it = d.free.find(key{stream, cls});
+    auto it = caching_ ? d.free.find(key{stream, cls}) : d.free.end();
     if (it != d.free.end() && !it->second.empty()) {
       p = it->second.back();
       it->second.pop_back();
@@ -122,6 +130,16 @@ class device_allocator {
       d.live.erase(it);
       d.stats.in_use -= b.cls;
       d.stats.requested -= b.requested;
+      if (!caching_) {  // debugging mode: straight back to the driver (cudaFree synchronises)
+        int previous = 0;
+        (void)cudaGetDevice(&previous);
+        (void)cudaSetDevice(dev);
+        (void)cudaFree(p);
+        (void)cudaSetDevice(previous);
+        (void)cudaGetLastError();
+        ++d.stats.device_frees;
+        return;
+      }
       d.free[key{b.stream, b.cls}].push_back(p);
       d.stats.cached += b.cls;
     } catch (...) {
@@ -167,7 +185,10 @@ class device_allocator {
     allocator_stats stats;
   };
 
-  device_allocator() = default;
+  device_allocator() {
+    const char* mode = std::getenv("I2I_CUDA_ALLOCATOR");
+    caching_ = !(mode && std::strcmp(mode, "direct") == 0);
+  }
 
   // Called with the mutex held.
   void* device_malloc(device_state& d, int dev, std::size_t cls, std::size_t bytes) {
@@ -224,6 +245,7 @@ class device_allocator {
     I2I_CUDA_CHECK(cudaSetDevice(previous));
   }
 
+  bool caching_ = true;
   mutable std::mutex mutex_;
   std::array<device_state, max_devices> devices_{};
 };

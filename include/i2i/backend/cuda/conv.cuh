@@ -388,6 +388,7 @@ inline void run(pass ps, const problem& p, const void* a, const void* b, void* o
 // Small kernels: window copy (explicit padding / cropping) and bias add.
 
 /// dst[p, i, j] = src[p, i + off_h, j + off_w] where that lies inside src, else 0; p < planes.
+template <int = 0>  // a template: header kernels must not be defined once per TU
 __global__ void window_kernel(const float* __restrict__ src, float* __restrict__ dst, long long planes, int sh, int sw,
                               int dh, int dw, int off_h, int off_w) {
   const long long n = planes * dh * dw;
@@ -408,7 +409,7 @@ inline tensor<float> window(const tensor<float>& src, std::int64_t dh, std::int6
   const long long n = dst.numel();
   if (n == 0) return dst;
   constexpr unsigned block = 256;
-  window_kernel<<<grid_for(n, block), block, 0, current_stream()>>>(
+  window_kernel<0><<<grid_for(n, block), block, 0, current_stream()>>>(
       src.data(), dst.data(), (long long)src.dim(0) * src.dim(1), int(src.dim(2)), int(src.dim(3)), int(dh), int(dw),
       int(off_h), int(off_w));
   I2I_CUDA_CHECK_LAUNCH("window_kernel");

@@ -81,6 +81,7 @@ inline std::int64_t check(const char* op, const tensor<float>& x, const tensor<f
 }
 
 // y[i, o] += b[o] over an N x Out row-major matrix.
+template <int = 0>  // a template: header kernels must not be defined once per TU
 __global__ void add_bias_rows_kernel(float* __restrict__ y, const float* __restrict__ b, long long rows, int cols) {
   const long long n = rows * cols;
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
@@ -88,6 +89,7 @@ __global__ void add_bias_rows_kernel(float* __restrict__ y, const float* __restr
 }
 // db[o] += sum_i dy[i, o]: one thread per column, sequential over rows in a fixed order (deterministic;
 // the row counts of dense layers here are batch sizes).
+template <int = 0>  // a template: header kernels must not be defined once per TU
 __global__ void bias_grad_kernel(const float* __restrict__ dy, float* __restrict__ db, long long rows, int cols) {
   const int o = blockIdx.x * blockDim.x + threadIdx.x;
   if (o >= cols) return;
@@ -144,7 +146,7 @@ tensor<float> linear(const tensor<float>& x, const tensor<float>& w, const tenso
   }
   if (bias) {
     constexpr unsigned block = 256;
-    add_bias_rows_kernel<<<grid_for(y.numel(), block), block, 0, current_stream()>>>(y.data(), bias->data(), n,
+    add_bias_rows_kernel<0><<<grid_for(y.numel(), block), block, 0, current_stream()>>>(y.data(), bias->data(), n,
                                                                                       int(out));
     I2I_CUDA_CHECK_LAUNCH("add_bias_rows_kernel");
   }
@@ -184,7 +186,7 @@ tensor<float> linear_backward(const tensor<float>& x, const tensor<float>& w, co
   }
   if (db && out > 0 && n > 0) {
     constexpr unsigned block = 128;
-    bias_grad_kernel<<<unsigned((out + block - 1) / block), block, 0, current_stream()>>>(dy.data(), db->data(), n,
+    bias_grad_kernel<0><<<unsigned((out + block - 1) / block), block, 0, current_stream()>>>(dy.data(), db->data(), n,
                                                                                          int(out));
     I2I_CUDA_CHECK_LAUNCH("bias_grad_kernel");
   }

@@ -1,0 +1,16 @@
+# cmake -DSANITIZER=<compute-sanitizer or NOTFOUND> -DEXE=<gpu_parity> -DCOUNT_EXE=<gpu_device_count> -P run_memcheck.cmake
+if(NOT SANITIZER OR SANITIZER MATCHES "NOTFOUND$")
+  message("I2I-SKIP: compute-sanitizer not found")
+  return()
+endif()
+execute_process(COMMAND ${COUNT_EXE} OUTPUT_VARIABLE count OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT count OR count EQUAL 0)
+  message("I2I-SKIP: no CUDA device visible")
+  return()
+endif()
+set(ENV{I2I_CUDA_ALLOCATOR} direct)
+execute_process(COMMAND ${SANITIZER} --tool memcheck --error-exitcode 86 --leak-check no ${EXE} --report_level=short
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "compute-sanitizer memcheck over ${EXE} failed (exit code ${rc}; 86 = memcheck errors)")
+endif()
