@@ -7,6 +7,7 @@
 #include "i2i/data/colour_schemes.hpp"
 #include "i2i/data/mnist_multiple.hpp"
 #include "i2i/data/python_random.hpp"
+#include "i2i/data/scipy_bytescale.hpp"
 
 BOOST_AUTO_TEST_SUITE(python_random)
 
@@ -82,6 +83,12 @@ BOOST_AUTO_TEST_CASE(bytescale_is_scipys) {
   const auto before = full.pixels;
   i2i::data::imsave_stretch(full);
   BOOST_TEST(full.pixels == before, boost::test_tools::per_element());  // min 0, max 255: identity
+  // imsave of a float image: one min and max over all channels, samples interleaved as in the file.
+  const auto t = i2i::tensor<float>::from(i2i::shape::nchw(1, 3, 1, 2), {-1.f, 0.f, 0.5f, 1.f, -0.5f, -1.f});
+  const auto saved = i2i::data::imsave_image(t);
+  const std::vector<std::uint8_t> expect_saved{0, 191, 64, 128, 255, 0};  // CHW in, HWC out; (x + 1) * 127.5 + 0.5
+  BOOST_TEST(saved.pixels == expect_saved, boost::test_tools::per_element());
+  BOOST_TEST(saved.channels == 3);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
