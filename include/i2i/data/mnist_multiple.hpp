@@ -229,7 +229,7 @@ class mnist_multiple {
   }
 
   static std::string index_name(std::size_t i, std::string_view scheme) {
-    char head[16];
+    char head[32];
     std::snprintf(head, sizeof head, "%06zu", i);
     std::string s(head);
     if (!scheme.empty()) {
