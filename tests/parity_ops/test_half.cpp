@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(casts_round_to_nearest_even) {
   BOOST_TEST(std::isinf(h[4]));
   BOOST_TEST(std::isnan(h[3]));
   for (std::int64_t i = 6; i < x.numel(); ++i) {
-    BOOST_TEST_REQUIRE(std::abs(h[i] - x[i]) <= std::abs(x[i]) * 0x1p-11f, "f16 rounding of " << x[i] << " gave " << h[i]);
+    BOOST_TEST_REQUIRE(std::abs(h[i] - x[i]) <= std::abs(x[i]) * 0x1p-11f + 6e-8f, "f16 rounding of " << x[i] << " gave " << h[i]);
   }
   // Rounding twice changes nothing.
   expect_equal("f16 idempotent", gpu::round_trip(h, half_format::f16), h);
