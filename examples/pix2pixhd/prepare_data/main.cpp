@@ -113,7 +113,8 @@ int main(int argc, char** argv) try {
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const auto summary = kind == "photo" ? i2i::data::build_photo_scenes(sources, out, po)
+  i2i::data::scene_sources used;
+  const auto summary = kind == "photo" ? i2i::data::build_photo_scenes(sources, out, po, &used)
                                        : i2i::data::build_digit_scenes(mnist, out, dopt);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   {
@@ -129,6 +130,12 @@ int main(int argc, char** argv) try {
          << summary.width << " --resize_or_crop none (or scale_width)\n";
   }
   report(summary, out, seconds);
+  if (kind == "photo") {
+    std::size_t stuff = 0;
+    for (const auto& v : used.stuff) stuff += v.size();
+    std::cout << "  from " << used.stamps.size() << " photo stamps (" << used.split[0].size() << " train, "
+              << used.split[1].size() << " test only) and " << stuff << " background sources\n";
+  }
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "pix2pixhd_prepare_data: " << e.what() << "\n";
