@@ -41,9 +41,9 @@ using res_block = i2i::residual<i2i::seq<i2i::reflect_pad<1>, i2i::conv<C, 3>, i
                                          i2i::reflect_pad<1>, i2i::conv<C, 3>, i2i::instance_norm<>>,
                                 "conv_block">;
 template <int C>
-using down = i2i::splice<i2i::conv<C, 3, 2, 1>, i2i::instance_norm<>, i2i::relu>;
+using down = i2i::inlined<i2i::conv<C, 3, 2, 1>, i2i::instance_norm<>, i2i::relu>;
 template <int C>
-using up = i2i::splice<i2i::conv_transpose<C, 3, 2, 1, 1>, i2i::instance_norm<>, i2i::relu>;
+using up = i2i::inlined<i2i::conv_transpose<C, 3, 2, 1, 1>, i2i::instance_norm<>, i2i::relu>;
 
 using edge_generator = i2i::named<"model", i2i::seq<i2i::channels<1>,                       //
     i2i::reflect_pad<3>, i2i::conv<16, 7>, i2i::instance_norm<>, i2i::relu,                 // c7s1-16

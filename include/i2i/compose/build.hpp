@@ -2,7 +2,7 @@
 // How a combinator constructs a child instance, and the traits that decide its name.
 //
 // Naming follows PyTorch: inside an indexed seq every element takes the next index ("model.16"), a
-// repeat<N, X> or splice<...> takes N positions as if its elements were written inline (pix2pixHD
+// repeat<N, X> or inlined<...> takes N positions as if its elements were written inline (pix2pixHD
 // builds its Sequential from concatenated lists), named<"x", X> takes its own name, and channels<C>
 // takes none.
 #include <string>
@@ -13,7 +13,7 @@
 
 namespace i2i {
 
-/// Specs that lay their elements into the parent's index sequence (repeat, splice) and therefore are
+/// Specs that lay their elements into the parent's index sequence (repeat, inlined) and therefore are
 /// constructed with the parent's context and their first index.
 template <class S>
 concept splicing_spec = requires { requires S::splices; };

@@ -2,7 +2,7 @@
 // Sequences of layers.
 //
 //   seq<S...>     an nn.Sequential: element k is named by its index ("0", "1", ...) under the seq's path
-//   splice<S...>  elements laid inline into the enclosing seq's indices (pix2pixHD's "model += [...]")
+//   inlined<S...>  elements laid inline into the enclosing seq's indices (pix2pixHD's "model += [...]")
 //   chain<S...>   a sequence that adds no name level: only named<> elements add names
 //
 // The pack is flat: a seq's type lists its elements, never "everything below it" (dlib's nesting costs
@@ -127,7 +127,7 @@ struct first_in_channels<S0, S...> {
 
 template <naming Mode, class... S>
 struct sequence_spec {
-  static_assert(sizeof...(S) > 0, "i2i::seq/splice/chain: a sequence needs at least one element");
+  static_assert(sizeof...(S) > 0, "i2i::seq/inlined/chain: a sequence needs at least one element");
   static_assert((layer_spec<S> && ...), "i2i::seq: every element must be a layer spec (see concept i2i::layer_spec)");
   static constexpr int in_channels = first_in_channels<S...>::value;
   static constexpr int out_channels(int in) {
@@ -146,7 +146,7 @@ template <class... S>
 struct seq : compose_detail::sequence_spec<compose_detail::naming::indexed, S...> {};
 
 template <class... S>
-struct splice : compose_detail::sequence_spec<compose_detail::naming::spliced, S...> {
+struct inlined : compose_detail::sequence_spec<compose_detail::naming::spliced, S...> {
   static constexpr bool splices = true;
   static constexpr int span = (index_span_v<S> + ...);
 };

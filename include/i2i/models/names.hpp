@@ -1,7 +1,7 @@
 #pragma once
 // Compile-time helpers the reference networks share: names built from an index ("model1_1",
 // "layer3"), and packs of blocks generated from an index sequence (pix2pixHD's "for i in
-// range(n_downsampling)" loops become one splice<...> of n elements).
+// range(n_downsampling)" loops become one inlined<...> of n elements).
 #include <cstddef>
 #include <utility>
 
@@ -32,12 +32,12 @@ template <class F, class Seq>
 struct splice_over;
 template <class F, int... I>
 struct splice_over<F, std::integer_sequence<int, I...>> {
-  using type = splice<typename F::template at<I>...>;
+  using type = inlined<typename F::template at<I>...>;
 };
 }  // namespace names_detail
 
-/// splice<F::at<0>, ..., F::at<N-1>>: N generated blocks laid inline into the parent seq's indices.
-/// N must be at least 1 (an empty splice is not a spec).
+/// inlined<F::at<0>, ..., F::at<N-1>>: N generated blocks laid inline into the parent seq's indices.
+/// N must be at least 1 (an empty inlined is not a spec).
 template <class F, int N>
 using splice_n = typename names_detail::splice_over<F, std::make_integer_sequence<int, N>>::type;
 

@@ -13,7 +13,7 @@ namespace i2i {
 inline constexpr int any_channels = -1;
 
 /// How many index positions a spec occupies inside an indexed seq: 1 for a layer (PyTorch counts every
-/// module of a Sequential, parameterless ones included), N for repeat<N, X>, the sum for splice<...>.
+/// module of a Sequential, parameterless ones included), N for repeat<N, X>, the sum for inlined<...>.
 template <class S>
 struct index_span {
   static constexpr int value = 1;

@@ -38,14 +38,14 @@ struct mnist_present {
   }
 };
 
-// i2i::splice is qualified: <fcntl.h> (pulled in by the checkpoint's atomic writes) declares ::splice.
+// i2i::inlined is qualified: <fcntl.h> (pulled in by the checkpoint's atomic writes) declares ::inlined.
 // A GlobalGenerator in miniature (ngf 16, one downsampling, one residual block) for 1 -> 1 channels.
 template <int C>
 using res_block = residual<seq<reflect_pad<1>, conv<C, 3>, instance_norm<>, relu, reflect_pad<1>, conv<C, 3>, instance_norm<>>,
                            "conv_block">;
 using generator = named<"model", seq<channels<1>, reflect_pad<3>, conv<16, 7>, instance_norm<>, relu,
-                                     i2i::splice<conv<32, 3, 2, 1>, instance_norm<>, relu>, res_block<32>,
-                                     i2i::splice<conv_transpose<16, 3, 2, 1, 1>, instance_norm<>, relu>, reflect_pad<3>,
+                                     i2i::inlined<conv<32, 3, 2, 1>, instance_norm<>, relu>, res_block<32>,
+                                     i2i::inlined<conv_transpose<16, 3, 2, 1, 1>, instance_norm<>, relu>, reflect_pad<3>,
                                      conv<1, 7>, tanh_>>;
 
 // pix2pixHD's NLayerDiscriminator with n_layers_D = 2 and ndf 16, every intermediate group tapped, two

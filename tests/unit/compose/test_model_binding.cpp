@@ -13,9 +13,9 @@ template <int C>
 using res_block = residual<seq<reflect_pad<1>, conv<C, 3>, instance_norm<>, relu, reflect_pad<1>, conv<C, 3>, instance_norm<>>,
                            "conv_block">;
 template <int C>
-using down = splice<conv<C, 3, 2, 1>, instance_norm<>, relu>;
+using down = inlined<conv<C, 3, 2, 1>, instance_norm<>, relu>;
 using small_gen = named<"model", seq<channels<5>, reflect_pad<3>, conv<8, 7>, instance_norm<>, relu, down<16>,
-                                     repeat<2, res_block<16>>, splice<conv_transpose<8, 3, 2, 1, 1>, instance_norm<>, relu>,
+                                     repeat<2, res_block<16>>, inlined<conv_transpose<8, 3, 2, 1, 1>, instance_norm<>, relu>,
                                      reflect_pad<3>, conv<3, 7>, tanh_>>;
 
 std::vector<std::string> names(const auto& m) {
@@ -31,7 +31,7 @@ BOOST_AUTO_TEST_CASE(names_follow_pytorch_sequential_indices) {
   model<small_gen, B> g;
   const std::vector<std::string> expected{
       "model.1.weight", "model.1.bias",                                    // reflect 0, conv 1, IN 2, ReLU 3
-      "model.4.weight", "model.4.bias",                                    // splice: conv 4, IN 5, ReLU 6
+      "model.4.weight", "model.4.bias",                                    // inlined: conv 4, IN 5, ReLU 6
       "model.7.conv_block.1.weight", "model.7.conv_block.1.bias", "model.7.conv_block.5.weight",
       "model.7.conv_block.5.bias", "model.8.conv_block.1.weight", "model.8.conv_block.1.bias",
       "model.8.conv_block.5.weight", "model.8.conv_block.5.bias",          // repeat: 7, 8

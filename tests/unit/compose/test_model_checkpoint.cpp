@@ -74,3 +74,7 @@ BOOST_AUTO_TEST_CASE(partial_load_into_a_sub_tree) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// <fcntl.h> (pulled in by the atomic checkpoint writer) declares POSIX ::splice; the combinator that lays
+// elements inline is called `inlined` so that `using namespace i2i` code stays unambiguous.
+static_assert(model<named<"m", seq<channels<2>, inlined<conv<4, 3, 1, 1>, relu>, conv<1, 1>>>, B>::out_channels == 1);

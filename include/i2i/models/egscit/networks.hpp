@@ -34,11 +34,11 @@ using res_block = residual<seq<reflect_pad<1>, conv<C, 3>, relu, reflect_pad<1>,
 
 /// Encoder stride-2 conv: reflect 1, VALID 3x3 stride 2 (H -> floor((H-1)/2)+1), LReLU.
 template <int C>
-using down = splice<reflect_pad<1>, conv<C, 3, 2>, lrelu>;
+using down = inlined<reflect_pad<1>, conv<C, 3, 2>, lrelu>;
 
 /// Generator deconv: TF conv2d_transpose 3x3 stride 2 SAME (H -> 2H), LReLU.
 template <int C>
-using up = splice<conv_transpose<C, 3, 2, tf_same>, lrelu>;
+using up = inlined<conv_transpose<C, 3, 2, tf_same>, lrelu>;
 
 template <int N1, int Ngf = 64, int NRes = 3, int InputNC = 3, int OutputNC = 3>
 struct config {
@@ -108,7 +108,7 @@ struct dis_of<Ndf, std::integer_sequence<int, I...>> {
   // conv_i (i >= 1): conv 4x4 s2 SAME, LReLU, instance norm (affine), LReLU: the reference normalises
   // after an activation and activates again.
   template <int C>
-  using stage = splice<conv<C, 4, 2, tf_same>, lrelu, instance_norm<true>, lrelu>;
+  using stage = inlined<conv<C, 4, 2, tf_same>, lrelu, instance_norm<true>, lrelu>;
   using type = seq<conv<Ndf, 4, 2, tf_same>, lrelu, lrelu, stage<(Ndf << (I + 1))>..., conv<1, 1>, lrelu>;
 };
 }  // namespace detail

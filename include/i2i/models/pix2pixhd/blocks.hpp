@@ -16,11 +16,11 @@ using res_block = residual<seq<reflect_pad<1>, conv<C, 3>, instance_norm<>, relu
 
 /// Conv 3x3 stride 2 zero-pad 1, IN, ReLU: three modules laid inline into the parent Sequential.
 template <int C>
-using down = splice<conv<C, 3, 2, 1>, instance_norm<>, relu>;
+using down = inlined<conv<C, 3, 2, 1>, instance_norm<>, relu>;
 
 /// ConvTranspose 3x3 stride 2 pad 1 output_pad 1 (H, W double exactly), IN, ReLU.
 template <int C>
-using up = splice<conv_transpose<C, 3, 2, 1, 1>, instance_norm<>, relu>;
+using up = inlined<conv_transpose<C, 3, 2, 1, 1>, instance_norm<>, relu>;
 
 namespace detail {
 template <int Ngf>
@@ -47,7 +47,7 @@ using upsampling = models::splice_n<detail::up_at<Ngf, NDown>, NDown>;
 /// 0 .. 3 + 6 NDown + NBlocks. This is LocalEnhancer's G1 ("model.0..36" at the defaults); it ends in
 /// IN+ReLU with Ngf channels at the resolution of its input.
 template <int Ngf, int NDown, int NBlocks>
-using global_trunk = splice<reflect_pad<3>, conv<Ngf, 7>, instance_norm<>, relu, downsampling<Ngf, NDown>,
+using global_trunk = inlined<reflect_pad<3>, conv<Ngf, 7>, instance_norm<>, relu, downsampling<Ngf, NDown>,
                             repeat<NBlocks, res_block<(Ngf << NDown)>>, upsampling<Ngf, NDown>>;
 
 }  // namespace i2i::pix2pixhd
