@@ -213,7 +213,7 @@ struct gpu_hooks {
   }
   template <class M>
   static void zero_grad(M& m) {
-    cuda::zero_grad(m);
+    m.zero_grad();
   }
   template <class M>
   static auto adam(M& m) {

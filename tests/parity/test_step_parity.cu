@@ -24,7 +24,7 @@ using namespace i2i::parity;
 struct gpu_hooks {
   template <class M>
   static void zero_grad(M& m) {
-    cuda::zero_grad(m);
+    m.zero_grad();
   }
   template <class M>
   static auto optimizer(M& m) {

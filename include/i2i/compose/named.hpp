@@ -1,12 +1,24 @@
 #pragma once
 // named<"name", X>: X under its own name instead of an index (PyTorch attributes such as "model",
-// "model1_1", "conv_block"). A named element of a seq takes no index position.
+// "conv_block"). A named element of a seq takes no index position.
+//
+// named<"model", X, N, "_1"> is "model" + N + "_1" ("model1_1"): names generated from an index in a
+// pack expansion. The name is composed at run time, because nvcc 13 cannot use a fixed_string computed
+// at compile time from another one as a template argument.
 #include "i2i/compose/build.hpp"
+#include <string>
+
 #include "i2i/core/fixed_string.hpp"
 
 namespace i2i {
 
-template <fixed_string Name, class X>
+/// Name + Index (when >= 0) + Suffix.
+template <fixed_string Name, int Index = -1, fixed_string Suffix = "">
+std::string composed_name() {
+  return Name.str() + (Index >= 0 ? std::to_string(Index) : std::string()) + Suffix.str();
+}
+
+template <fixed_string Name, class X, int Index = -1, fixed_string Suffix = "">
 struct named {
   static constexpr bool self_naming = true;
   static constexpr int span = 0;
@@ -17,7 +29,7 @@ struct named {
   struct instance : compose_detail::instance_of<X, In, B> {
     using base = compose_detail::instance_of<X, In, B>;
     explicit instance(const build_context<typename B::scalar>& bc)
-        : base(compose_detail::build<X, In, B>(bc.child(Name.str()), -1)) {}
+        : base(compose_detail::build<X, In, B>(bc.child(composed_name<Name, Index, Suffix>()), -1)) {}
   };
 };
 

@@ -2,14 +2,15 @@
 // tap<"name", X>: X's output is recorded under "name" in the forward context (feature matching,
 // perceptual losses), and backward accepts an extra gradient injected there. A tap is transparent to
 // naming: tap<"f", conv<...>> at index 3 of a seq is still "3". Inside repeat or multiscale the key is
-// prefixed by the copy's scope ("scale1.f").
+// prefixed by the copy's scope ("scale1.f"). tap<"layer", X, 2> is keyed "layer2".
 #include "i2i/compose/build.hpp"
+#include "i2i/compose/named.hpp"
 #include "i2i/core/fixed_string.hpp"
 #include "i2i/model/run_state.hpp"
 
 namespace i2i {
 
-template <fixed_string Name, class X>
+template <fixed_string Name, class X, int Index = -1>
 struct tap {
   static constexpr int span = index_span_v<X>;
   static constexpr bool splices = splicing_spec<X>;
@@ -27,7 +28,7 @@ struct tap {
 
     template <class... First>
     explicit instance(const build_context<T>& bc, First... first)
-        : inner(bc, first...), key(bc.tap_key(Name.str())) {}
+        : inner(bc, first...), key(bc.tap_key(composed_name<Name, Index>())) {}
 
     tensor<T> forward(const tensor<T>& x, context& c, run_state<T>& rs) const {
       auto y = inner.forward(x, c, rs);

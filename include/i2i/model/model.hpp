@@ -130,7 +130,7 @@ class model {
 
   void zero_grad() const {
     for (const auto& p : params_)
-      if (p->grad.defined()) p->grad.fill(T(0));
+      if (p->grad.defined()) Backend::fill_zero(p->grad);
   }
 
   /// Output shape and forward FLOPs (2 x multiply-adds of convs and linear layers) for an input shape.

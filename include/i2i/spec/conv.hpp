@@ -53,7 +53,7 @@ struct conv {
       const auto a = args(c.x.shape());
       if (!w->frozen) B::conv2d_backward_params(c.x, dy, w->grad, (b && !b->frozen) ? &b->grad : nullptr, a);
       else if (b && !b->frozen) {  // bias alone: its gradient is dy summed over N, H, W
-        auto unused = tensor<T>::zeros(w->value.shape());
+        auto unused = B::zeros(w->value.shape());
         B::conv2d_backward_params(c.x, dy, unused, &b->grad, a);
       }
       return need_dx ? B::conv2d_backward_input(dy, w->value, c.x.shape(), a) : tensor<T>{};
@@ -105,7 +105,7 @@ struct conv_transpose {
     tensor<T> backward(const context& c, const tensor<T>& dy, run_state<T>&, bool need_dx) {
       if (!w->frozen) B::conv_transpose2d_backward_params(c.x, dy, w->grad, (b && !b->frozen) ? &b->grad : nullptr, args());
       else if (b && !b->frozen) {
-        auto unused = tensor<T>::zeros(w->value.shape());
+        auto unused = B::zeros(w->value.shape());
         B::conv_transpose2d_backward_params(c.x, dy, unused, &b->grad, args());
       }
       return need_dx ? B::conv_transpose2d_backward_input(dy, w->value, c.x.shape(), args()) : tensor<T>{};

@@ -36,8 +36,8 @@ struct linear {
     }
     tensor<T> backward(const context& c, const tensor<T>& dy, run_state<T>&, bool need_dx) {
       auto dy2 = dy.reshaped({c.x2.dim(0), Out});
-      auto dw = w->frozen ? tensor<T>::zeros(w->value.shape()) : w->grad;
-      tensor<T> unused_db = (b && b->frozen) ? tensor<T>::zeros(b->value.shape()) : tensor<T>{};
+      auto dw = w->frozen ? B::zeros(w->value.shape()) : w->grad;
+      tensor<T> unused_db = (b && b->frozen) ? B::zeros(b->value.shape()) : tensor<T>{};
       auto dx = B::linear_backward(c.x2, w->value, dy2, dw, b ? (b->frozen ? &unused_db : &b->grad) : nullptr);
       return need_dx ? dx.reshaped(shape::nchw(c.x2.dim(0), In, 1, 1)) : tensor<T>{};
     }

@@ -157,11 +157,4 @@ BOOST_AUTO_TEST_CASE(encoder_counts_flops_and_keys) {
   BOOST_TEST(shape_of(E, "model.29.weight") == "3x16x7x7");
 }
 
-BOOST_AUTO_TEST_CASE(names_are_built_at_compile_time) {
-  static_assert(models::indexed_name_v<"model", 1, "_2">.view() == "model1_2");
-  static_assert(models::indexed_name_v<"layer", 12>.view() == "layer12");
-  static_assert(models::indexed_name_v<"x", 0>.view() == "x0");
-  BOOST_TEST(true);
-}
-
 BOOST_AUTO_TEST_SUITE_END()

@@ -32,6 +32,9 @@ struct cpu_backend {
   static constexpr const char* name = "cpu";
 
   static tensor<T> zeros(const shape& s) { return tensor<T>::zeros(s); }
+  static void fill_zero(const tensor<T>& t) {
+    if (t.defined()) t.fill(T(0));
+  }
   // Moving tensors between the host and this backend's memory: identities on the CPU (no copies).
   static tensor<T> to_backend(const tensor<T>& host) { return host; }
   static tensor<T> to_host(const tensor<T>& t) { return t; }

@@ -13,8 +13,8 @@
 // kernels/*.cuh. A request for this backend without a visible device throws device_error from the
 // first allocation or transfer — there is no CPU fallback.
 //
-// Training-loop helpers the CPU path gets from host code: cuda::zero_grad(model) (model::zero_grad
-// fills on the host), cuda::adam (optim::adam's update on the device) and loss scaling (loss_scale.cuh).
+// Training-loop helpers the CPU path gets from host code: cuda::adam (optim::adam's update on the
+// device) and loss scaling (loss_scale.cuh). model::zero_grad clears through fill_zero on any backend.
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -63,6 +63,12 @@ struct cuda_backend {
 
   /// Zero-filled tensor on the current device.
   static tensor<T> zeros(const shape& s) { return cuda::device_zeros<T>(s, cuda::current_device()); }
+  /// Sets a tensor of this backend to zero (model::zero_grad).
+  static void fill_zero(const tensor<T>& t) {
+    if (!t.defined() || t.numel() == 0) return;
+    if (t.where().is_cpu()) return t.fill(T(0));
+    I2I_CUDA_CHECK(cudaMemsetAsync(t.data(), 0, std::size_t(t.numel()) * sizeof(T), cuda::current_stream()));
+  }
   /// Host -> device copy (a device tensor is returned as it is when already on the current device).
   static tensor<T> to_backend(const tensor<T>& host) {
     if (host.where() == device::cuda(cuda::current_device())) return host;
@@ -188,21 +194,7 @@ struct cuda_backend {
 namespace cuda {
 
 /// Sets a device (or host) tensor to zero.
-inline void fill_zero(const tensor<float>& t) {
-  if (!t.defined() || t.numel() == 0) return;
-  if (t.where().is_cpu()) {
-    t.fill(0.0f);
-    return;
-  }
-  I2I_CUDA_CHECK(cudaMemsetAsync(t.data(), 0, std::size_t(t.numel()) * sizeof(float), current_stream()));
-}
-
-/// model.zero_grad() for a model on the device (model::zero_grad fills on the host).
-template <class Model>
-void zero_grad(const Model& m) {
-  for (const auto& p : m.all_parameters())
-    if (p->grad.defined()) fill_zero(p->grad);
-}
+inline void fill_zero(const tensor<float>& t) { cuda_backend<float>::fill_zero(t); }
 
 /// optim::adam_options (the CPU header pulls in Eigen, which must not reach nvcc).
 struct adam_options {

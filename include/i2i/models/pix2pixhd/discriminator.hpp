@@ -37,14 +37,19 @@ struct nlayer_config {
                                             seq<conv<1, 4, 1, 2>>>>>;
 };
 
-template <int InputNC, int Ndf, int NLayers, fixed_string Prefix, class Seq>
+// The stage prefix travels as a type (name_tag) into the partial specialisation: nvcc 13 rejects a
+// partial specialisation over a class-type (fixed_string) template parameter as an incomplete type.
+template <fixed_string Name>
+struct name_tag {
+  static constexpr auto value = Name;
+};
+
+template <int InputNC, int Ndf, int NLayers, class Prefix, class Seq>
 struct nlayer_stages;
-template <int InputNC, int Ndf, int NLayers, fixed_string Prefix, int... J>
+template <int InputNC, int Ndf, int NLayers, class Prefix, int... J>
 struct nlayer_stages<InputNC, Ndf, NLayers, Prefix, std::integer_sequence<int, J...>> {
   using type = chain<channels<InputNC>,
-                     tap<models::indexed_name_v<Prefix, J>,
-                         named<models::indexed_name_v<Prefix, J>,
-                               typename nlayer_config<Ndf, NLayers>::template body<J>>>...>;
+                     tap<Prefix::value, named<Prefix::value, typename nlayer_config<Ndf, NLayers>::template body<J>, J>, J>...>;
 };
 
 }  // namespace detail
@@ -52,7 +57,8 @@ struct nlayer_stages<InputNC, Ndf, NLayers, Prefix, std::integer_sequence<int, J
 /// One PatchGAN D with a tap on every stage. 39 input channels, defaults: 2,801,601 parameters.
 template <int InputNC, int Ndf = 64, int NLayers = 3, fixed_string Prefix = "model">
 struct nlayer_discriminator
-    : detail::nlayer_stages<InputNC, Ndf, NLayers, Prefix, std::make_integer_sequence<int, NLayers + 2>>::type {
+    : detail::nlayer_stages<InputNC, Ndf, NLayers, detail::name_tag<Prefix>,
+                            std::make_integer_sequence<int, NLayers + 2>>::type {
   static_assert(NLayers >= 1, "pix2pixhd::nlayer_discriminator: NLayers must be at least 1");
   static constexpr int stages = NLayers + 2;
 };

@@ -36,18 +36,20 @@ struct enhancer_config {
 
   /// model{n}_1: ReflPad 3, Conv 7x7 (in -> ch), IN, ReLU, Conv 3x3 s2 (ch -> 2ch), IN, ReLU.
   template <int N>
-  using front = named<models::indexed_name_v<"model", N, "_1">,
+  using front = named<"model",
                       seq<reflect_pad<3>, conv<width<N>, 7>, instance_norm<>, relu, conv<2 * width<N>, 3, 2, 1>,
-                          instance_norm<>, relu>>;
+                          instance_norm<>, relu>,
+                      N, "_1">;
 
   /// model{n}_2: blocks at 2ch, ConvT (2ch -> ch), IN, ReLU; the outermost level (n = K) adds ReflPad 3,
   /// Conv 7x7 (Ngf -> OutputNC), Tanh.
   template <int N>
-  using back = named<models::indexed_name_v<"model", N, "_2">,
+  using back = named<"model",
                      std::conditional_t<N == K,
                                         seq<repeat<NBlocksLocal, res_block<2 * width<N>>>, up<width<N>>,
                                             reflect_pad<3>, conv<OutputNC, 7>, tanh_>,
-                                        seq<repeat<NBlocksLocal, res_block<2 * width<N>>>, up<width<N>>>>>;
+                                        seq<repeat<NBlocksLocal, res_block<2 * width<N>>>, up<width<N>>>>,
+                     N, "_2">;
 
   template <int N, class = void>
   struct level {
