@@ -69,3 +69,25 @@ BOOST_AUTO_TEST_CASE(optimizers_reject_bad_parameters) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Parameter groups: each group moves with its own learning rate (constant gradient: exactly lr per step),
+// set_lr reaches every group, and a parameter cannot be in two groups.
+BOOST_AUTO_TEST_CASE(adam_parameter_groups) {
+  auto a = tensor<double>::from({1}, {1.0});
+  auto ga = tensor<double>::from({1}, {0.5});
+  auto b = tensor<double>::from({1}, {1.0});
+  auto gb = tensor<double>::from({1}, {0.5});
+  optim::adam<double> opt({{"a", a, ga}}, {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 0});
+  opt.add_param_group({{"b", b, gb}}, 0.01);
+  BOOST_TEST(opt.group_count() == 2u);
+  opt.step();
+  BOOST_TEST(a[0] == 0.9, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(b[0] == 0.99, boost::test_tools::tolerance(1e-12));
+  opt.set_group_lr(1, 0.05);
+  opt.step();
+  BOOST_TEST(b[0] == 0.94, boost::test_tools::tolerance(1e-12));
+  opt.set_lr(0.2);
+  BOOST_TEST(opt.group_lr(0) == 0.2);
+  BOOST_TEST(opt.group_lr(1) == 0.2);
+  test::expect_error<value_error>([&] { opt.add_param_group({{"again", a, ga}}, 0.1); }, {"again", "already", "'a'"});
+}
