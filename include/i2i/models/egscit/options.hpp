@@ -1,0 +1,133 @@
+#pragma once
+// EGSC-IT training and inference options (research/egscit.md §4-§6), with the official code's values as
+// defaults and a switch wherever the spec recommends a documented deviation.
+//
+//   transfer_options   the transfer block: mask on/off, AdaIN on/off (the two architecture ablations,
+//                      models 1097 and 1502 of the research code), eps in AdaIN (0 = faithful)
+//   loss_weights       GAN 10, L1 recon 100, L1 cycle 100, KL 0.1 (counted in both domain terms, so 0.2
+//                      effective on the joint latent), KL cycle 0.1, content/style per dataset (§6.4)
+//   perceptual_options where the perceptual features come from (VGG19 from a weights file, else the
+//                      documented substitute: the stage-1 feature-mask networks), and how VGG input is
+//                      normalised for the file's weights
+//   train_options      batch, lr0, T (iterations of the poly schedule), the D:G ratio, noise switches,
+//                      augmentation, seed; presets for the datasets of §6.4
+#include <cstdint>
+#include <string>
+
+#include "i2i/core/error.hpp"
+
+namespace i2i::egscit {
+
+/// The transfer block between the shared generator block and the domain decoder (§4).
+struct transfer_options {
+  bool use_mask = true;   ///< false: ablation "w/o feature mask" (research model 1097)
+  bool use_adain = true;  ///< false: ablation "w/o AdaIN" (research model 1502)
+  double eps = 0;         ///< added to var_x in AdaIN; 0 is faithful (constant channels give NaN)
+};
+
+/// Loss weights (§5). The main KL term is added once per domain term, as the reference does.
+struct loss_weights {
+  double gan = 10;         ///< GAN_weight, generator and discriminator
+  double l1 = 100;         ///< L1_weight (self reconstruction), scripts' value
+  double l1_cycle = 100;   ///< L1_cycle_weight
+  double kl = 0.1;         ///< KL_weight, on the joint latent, counted in the A and in the B term
+  double kl_cycle = 0.1;   ///< KL_cycle_weight
+  double content = 10;     ///< content_weight lambda_c (MNIST-Single: 1e1)
+  double style = 1e3;      ///< style_weight lambda_s (MNIST-Single: 1e3)
+};
+
+/// Where the perceptual losses take their features from.
+enum class perceptual_source {
+  vgg19,               ///< VGG19 relu{1..5}_1 (faithful); needs perceptual_options::vgg_weights
+  feature_mask_nets,   ///< substitute: the frozen stage-1 F of the output's domain (its last block)
+};
+
+/// How images in [-1, 1] are mapped for the VGG weights in the file.
+enum class vgg_normalisation {
+  caffe_bgr,  ///< weights converted from the authors' vgg19.npy: BGR, [0, 255] minus the BGR means
+  imagenet,   ///< weights converted from torchvision's vgg19: RGB [0, 1], ImageNet mean/std
+};
+
+struct perceptual_options {
+  /// Safetensors file with torchvision keys features.{idx}.{weight,bias} (models/vgg19.hpp). Empty, or
+  /// a missing file: the trainer says so on its log and uses the substitute (never drops the loss).
+  std::string vgg_weights;
+  vgg_normalisation normalisation = vgg_normalisation::caffe_bgr;
+  /// When false and there is no VGG file, the trainer refuses to start instead of substituting.
+  bool allow_substitute = true;
+};
+
+/// Everything a training run needs besides the data. Defaults: MNIST-Single (§6.4).
+struct train_options {
+  int batch = 8;
+  double lr = 1e-5;                ///< lr0 of the poly schedule, G and D alike
+  std::int64_t iterations = 60000; ///< T = epoch * sample_num; one iteration = 1 D step + g_updates G steps
+  double lr_power = 0.9;
+  int g_updates = 5;               ///< G steps per D step: 5 in stage 2, 1 in stage 1
+  double beta1 = 0.5, beta2 = 0.999, adam_eps = 1e-8;
+  bool noise_train = true;         ///< z = mu + N(0, I) in training (faithful)
+  bool noise_test = true;          ///< ... and at test time (faithful: the reference has no switch)
+  bool augment = true;             ///< horizontal flip p = 0.5 and zoom-crop p = 0.5 per sample (§6.2)
+  std::uint64_t seed = 1;
+  transfer_options transfer;
+  loss_weights weights;
+  bool perceptual = true;          ///< false: ablation "w/o perceptual loss" (style = content = 0)
+  perceptual_options vgg;
+  std::int64_t log_every = 0;      ///< log to the trainer's sink every n iterations (0: never)
+
+  void validate() const {
+    require<value_error>(batch >= 1 && iterations >= 1 && g_updates >= 1 && lr >= 0 && lr_power >= 0,
+                         "egscit::train_options: batch ", batch, ", iterations ", iterations, ", g_updates ", g_updates,
+                         ", lr ", lr, ", lr_power ", lr_power, " (need batch, iterations, g_updates >= 1, lr >= 0)");
+    require<value_error>(transfer.eps >= 0, "egscit::train_options: transfer eps ", transfer.eps, " must be >= 0");
+  }
+};
+
+/// The ablations of the paper's table as switches on a set of options.
+enum class ablation { none, no_feature_mask, no_adain, no_perceptual };
+
+inline train_options with_ablation(train_options o, ablation a) {
+  if (a == ablation::no_feature_mask) o.transfer.use_mask = false;
+  if (a == ablation::no_adain) o.transfer.use_adain = false;
+  if (a == ablation::no_perceptual) o.perceptual = false;
+  return o;
+}
+
+/// Stage-2 presets of §6.4 (stage 1 uses the same batch, lr and sizes with g_updates = 1).
+inline train_options preset_mnist_single() { return {}; }
+inline train_options preset_mnist_multiple() {
+  train_options o;
+  o.weights.style = 1e4;
+  o.weights.content = 1e2;
+  return o;
+}
+inline train_options preset_gta_cityscapes(std::int64_t sample_num) {
+  train_options o;
+  o.batch = 3;
+  o.lr = 1e-4;
+  o.iterations = sample_num;
+  o.weights.style = 1e3;
+  o.weights.content = 5e2;
+  return o;
+}
+inline train_options preset_gta_bdd(std::int64_t sample_num) {
+  auto o = preset_gta_cityscapes(sample_num);
+  o.weights.style = 1e4;
+  o.weights.content = 1e2;
+  return o;
+}
+inline train_options preset_celeba(std::int64_t sample_num) {
+  train_options o;
+  o.lr = 1e-4;
+  o.iterations = sample_num;
+  o.weights.style = 5e3;
+  o.weights.content = 1e1;
+  return o;
+}
+/// Stage 1 from a stage-2 preset: one G step per D step, no perceptual terms (they are not used).
+inline train_options stage1_from(train_options o) {
+  o.g_updates = 1;
+  return o;
+}
+
+}  // namespace i2i::egscit

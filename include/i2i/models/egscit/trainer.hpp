@@ -1,0 +1,843 @@
+#pragma once
+// EGSC-IT training on the CPU backend (research/egscit.md §5, §6): stage 1 pretrains one VAE-GAN per
+// domain and keeps its encoder as the feature-mask network F; stage 2 trains the full model with F
+// frozen and loaded from stage 1.
+//
+//   stage1_trainer<Cfg> s1(opt);  s1.train(src_A, src_B, opt.iterations);  s1.save_feature_masks(dir);
+//   stage2_trainer<Cfg> s2(opt);  s2.load_feature_masks(dir);  s2.train(src_A, src_B, opt.iterations);
+//   auto y = s2.translate(x_content, domain::A, x_exemplar);     // A -> B in the exemplar's style
+//
+// Iteration t (both stages): the learning rate of G and D is lr0 (1 - t/T)^0.9; one D step, then
+// g_updates G steps (1 in stage 1, 5 in stage 2), each on a FRESH batch of each domain, as the
+// reference's queue dequeues one per sess.run. A and B are drawn independently (the MNIST-Single train
+// records are random couples of independently shuffled lists, so this has the same distribution).
+//
+// Determinism and resume: every random draw of iteration t (which images, flips, zoom windows, latent
+// noise) comes from generators seeded by (seed, t, step), and the learning rate is a function of t, so
+// the state of a run is its weights, its two Adam states and t. save()/resume() write and read exactly
+// that, and a resumed run equals the uninterrupted one.
+//
+// Stage 1 (UNIT_VAEGAN_recon), per domain X and not shared: part1 = F_X (the encoder's domain part),
+// part2 = one resblock, + N(0, I), part3 = one resblock, part4 = the decoder (NRes blocks, deconvs,
+// 1x1 + tanh), D_X. G loss 10 G_adv(D_X(x^)) + 100 L1(x^, x) + 0.1 mean(z^2); D loss 10 D_adv(x, x^).
+// Only part1 is kept (save_feature_masks writes F_A.safetensors and F_B.safetensors).
+//
+// Stage 2: the translator (translator_networks: E_A, E_B with the shared encoder block, the shared
+// generator block S, decoders G_A, G_B; F_A, F_B frozen) and D_A, D_B, all from random initialisation
+// (the reference does not initialise the translator from stage 1). Losses of §5 with the routing of
+// transfer.hpp; the G optimizer holds E, S, G (never F, never D).
+//
+// Perceptual features. With a VGG19 weights file (perceptual_options::vgg_weights) the content and style
+// terms use VGG19 relu{1..5}_1 with TF-SAME pooling, as the reference. Without one the trainer logs that
+// it has no VGG weights and substitutes the frozen stage-1 feature-mask networks: the terms involving x_AB
+// are computed on F_B's features (last residual block) and those involving x_BA on F_A's, one layer with
+// weight 1. F_X was trained to reconstruct domain X, so its features carry that domain's colours — what
+// the Gram style term needs. The loss is never dropped silently; only opt.perceptual = false (the
+// "w/o perceptual loss" ablation) or zero weights turn it off.
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "i2i/backend/cpu/backend.hpp"
+#include "i2i/data/aligned_dataset.hpp"
+#include "i2i/io/image.hpp"
+#include "i2i/io/optimizer_state.hpp"
+#include "i2i/io/pixels.hpp"
+#include "i2i/model/checkpoint.hpp"
+#include "i2i/model/init.hpp"
+#include "i2i/models/egscit/losses.hpp"
+#include "i2i/models/egscit/options.hpp"
+#include "i2i/models/egscit/transfer.hpp"
+#include "i2i/models/egscit/translator.hpp"
+#include "i2i/models/vgg19.hpp"
+#include "i2i/optim/adam.hpp"
+#include "i2i/optim/schedule.hpp"
+
+namespace i2i::egscit {
+
+// ---------------------------------------------------------------------------------------------------
+// Data.
+
+/// Images of one domain, by index (rendered or read on demand).
+struct image_source {
+  std::size_t size = 0;
+  std::function<io::image(std::size_t)> at;
+};
+
+/// Every PNG/JPEG under `dir`, sorted by path, read as RGB.
+inline image_source folder_source(const std::string& dir) {
+  auto files = std::make_shared<std::vector<std::string>>(data::list_images(dir, "egscit image folder"));
+  require<io_error>(!files->empty(), "egscit::folder_source: no PNG or JPEG image under '", dir, "'");
+  return {files->size(), [files](std::size_t i) { return io::read_image(files->at(i), 3); }};
+}
+
+/// Stage-1 part2 / part3: one residual block, not shared between domains.
+template <class Cfg>
+struct vae_block : chain<channels<Cfg::latent>, named<"res", typename Cfg::shared_block>> {};
+
+namespace trainer_detail {
+
+inline std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+inline std::uint64_t seed_of(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0, std::uint64_t c = 0) {
+  return mix(mix(mix(mix(seed) ^ a) ^ b) ^ c);
+}
+
+/// The k-th image drawn from a domain: epoch k / n of per-epoch permutations seeded by (seed, dom, epoch).
+class sampler {
+ public:
+  sampler(std::uint64_t seed, int dom) : seed_(seed), dom_(dom) {}
+  std::vector<std::size_t> draw(std::size_t n, std::uint64_t first, int count) {
+    std::vector<std::size_t> out;
+    for (int i = 0; i < count; ++i) {
+      const std::uint64_t k = first + std::uint64_t(i), epoch = k / n;
+      if (epoch != epoch_ || perm_.size() != n) {
+        perm_.resize(n);
+        for (std::size_t j = 0; j < n; ++j) perm_[j] = j;
+        std::mt19937_64 rng(seed_of(seed_, 0x5a3d1e, std::uint64_t(dom_), epoch));
+        std::shuffle(perm_.begin(), perm_.end(), rng);
+        epoch_ = epoch;
+      }
+      out.push_back(perm_[k % n]);
+    }
+    return out;
+  }
+
+ private:
+  std::uint64_t seed_;
+  int dom_;
+  std::uint64_t epoch_ = ~std::uint64_t(0);
+  std::vector<std::size_t> perm_;
+};
+
+/// Horizontal flip (p 0.5), then a zoom-crop (p 0.5): s ~ U(0.8, 1), left ~ U(0, W(1-s)),
+/// top ~ U(0, H(1-s)), out(x, y) = in(s x + left, s y + top) bilinearly (egscit.md §6.2).
+template <class T>
+void augment(tensor<T>& x, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0, 1);
+  const std::int64_t C = x.c(), H = x.h(), W = x.w();
+  std::vector<T> plane(std::size_t(H * W));
+  for (std::int64_t n = 0; n < x.n(); ++n) {
+    const bool flip = u(rng) < 0.5;
+    const bool zoom = u(rng) < 0.5;
+    double s = 1, left = 0, top = 0;
+    if (zoom) {
+      s = 0.8 + 0.2 * u(rng);
+      left = u(rng) * double(W) * (1 - s);
+      top = u(rng) * double(H) * (1 - s);
+    }
+    for (std::int64_t c = 0; c < C; ++c) {
+      T* p = x.data() + (n * C + c) * H * W;
+      if (flip)
+        for (std::int64_t y = 0; y < H; ++y) std::reverse(p + y * W, p + (y + 1) * W);
+      if (!zoom) continue;
+      std::copy(p, p + H * W, plane.begin());
+      for (std::int64_t y = 0; y < H; ++y)
+        for (std::int64_t xx = 0; xx < W; ++xx) {
+          const double sy = std::min(s * double(y) + top, double(H - 1)), sx = std::min(s * double(xx) + left, double(W - 1));
+          const std::int64_t y0 = std::int64_t(sy), x0 = std::int64_t(sx);
+          const std::int64_t y1 = std::min(y0 + 1, H - 1), x1 = std::min(x0 + 1, W - 1);
+          const double fy = sy - double(y0), fx = sx - double(x0);
+          const auto at = [&](std::int64_t yy, std::int64_t xq) { return double(plane[std::size_t(yy * W + xq)]); };
+          p[y * W + xx] = T((1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) +
+                            fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1)));
+        }
+    }
+  }
+}
+
+/// N x 3 x H x W in [-1, 1] from images (p - 127.5) / 127.5.
+template <class T>
+tensor<T> to_batch(const image_source& src, const std::vector<std::size_t>& idx) {
+  std::vector<io::image> imgs;
+  imgs.reserve(idx.size());
+  for (auto i : idx) {
+    imgs.push_back(src.at(i));
+    require<value_error>(imgs.back().channels == 3 && imgs.back().width == imgs.front().width &&
+                             imgs.back().height == imgs.front().height,
+                         "egscit trainer: image ", i, " is ", imgs.back().width, "x", imgs.back().height, "x",
+                         imgs.back().channels, ", expected RGB of the batch's size ", imgs.front().width, "x",
+                         imgs.front().height);
+  }
+  auto t = io::to_tensor(std::span<const io::image>(imgs));
+  if constexpr (std::is_same_v<T, float>) return t;
+  else return t.template cast<T>();
+}
+
+template <class T>
+tensor<T> cat_batch(const tensor<T>& a, const tensor<T>& b) {
+  require<shape_error>(a.c() == b.c() && a.h() == b.h() && a.w() == b.w(), "egscit cat_batch: ", a.shape(), " and ",
+                       b.shape(), " differ beyond the batch");
+  auto r = tensor<T>::empty({a.n() + b.n(), a.c(), a.h(), a.w()});
+  std::copy(a.data(), a.data() + a.numel(), r.data());
+  std::copy(b.data(), b.data() + b.numel(), r.data() + a.numel());
+  return r;
+}
+template <class T>
+tensor<T> slice_batch(const tensor<T>& t, std::int64_t from, std::int64_t count) {
+  auto r = tensor<T>::empty({count, t.c(), t.h(), t.w()});
+  const std::int64_t per = t.c() * t.h() * t.w();
+  std::copy(t.data() + from * per, t.data() + (from + count) * per, r.data());
+  return r;
+}
+template <class T>
+void add_scaled(tensor<T>& acc, const tensor<T>& g, double w) {
+  if (!acc.defined()) {
+    acc = tensor<T>::zeros(g.shape());
+  }
+  cpu::flat(acc) += cpu::cflat(g) * T(w);
+}
+template <class T>
+tensor<T> scaled(const tensor<T>& g, double w) {
+  auto r = tensor<T>::empty(g.shape());
+  cpu::flat(r) = cpu::cflat(g) * T(w);
+  return r;
+}
+template <class T>
+tensor<T> add_noise(const tensor<T>& mu, bool on, std::mt19937_64& rng) {
+  auto z = mu.clone();
+  if (!on) return z;
+  std::normal_distribution<double> nd(0, 1);
+  for (std::int64_t i = 0; i < z.numel(); ++i) z[i] += T(nd(rng));
+  return z;
+}
+
+/// Saves `m` as <dir>/<file>.safetensors.
+template <class M>
+void save_in(const M& m, const std::filesystem::path& dir, const std::string& file,
+             std::map<std::string, std::string> meta = {}) {
+  save_model(m, (dir / (file + ".safetensors")).string(), std::move(meta));
+}
+template <class M>
+void load_from(M& m, const std::filesystem::path& dir, const std::string& file) {
+  load_model(m, (dir / (file + ".safetensors")).string());
+}
+
+inline void say(const std::function<void(const std::string&)>& log, const std::string& s) {
+  if (log) log(s);
+  else std::clog << s << '\n';
+}
+
+}  // namespace trainer_detail
+
+/// Losses of one step (weighted totals and the main unweighted terms), for logs and tests.
+struct step_losses {
+  double d = 0;         ///< weighted D loss
+  double g = 0;         ///< weighted G loss (last G step of the iteration)
+  double recon = 0;     ///< mean L1 self-reconstruction of A and B (unweighted)
+  double cycle = 0;     ///< mean L1 cycle of A and B (stage 2)
+  double content = 0;   ///< unweighted perceptual content (stage 2)
+  double style = 0;     ///< unweighted perceptual style (stage 2)
+  double lr = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Stage 1: the feature-mask pretraining.
+
+template <class Cfg, class Backend = cpu_backend<float>, class Dis = discriminator<Cfg::output_nc>>
+class stage1_trainer {
+ public:
+  using T = typename Backend::scalar;
+  struct vaegan {
+    model<feature_mask_net<Cfg>, Backend> part1;
+    model<vae_block<Cfg>, Backend> part2, part3;
+    model<decoder<Cfg>, Backend> part4;
+    model<Dis, Backend> D;
+    explicit vaegan(const std::string& d) : part1("F_" + d), part2("P2_" + d), part3("P3_" + d), part4("P4_" + d), D("D_" + d) {}
+  };
+
+  explicit stage1_trainer(train_options opt, std::function<void(const std::string&)> log = {})
+      : opt_(validated(opt)), log_(std::move(log)), A_("A"), B_("B"), opt_g_(g_params(), adam_opts()),
+        opt_d_(d_params(), adam_opts()), schedule_(opt_.lr, opt_.iterations, opt_.lr_power) {
+    std::uint64_t s = opt_.seed;
+    for (vaegan* v : {&A_, &B_}) {
+      initialize(v->part1, init_policy::egscit(), trainer_detail::seed_of(s, 11));
+      initialize(v->part2, init_policy::egscit(), trainer_detail::seed_of(s, 12));
+      initialize(v->part3, init_policy::egscit(), trainer_detail::seed_of(s, 13));
+      initialize(v->part4, init_policy::egscit(), trainer_detail::seed_of(s, 14));
+      initialize(v->D, init_policy::glorot(), trainer_detail::seed_of(s, 15));
+      ++s;
+    }
+  }
+
+  vaegan& net(domain d) { return d == domain::A ? A_ : B_; }
+  std::int64_t iteration() const { return t_; }
+  const train_options& options() const { return opt_; }
+
+  /// x^ of a batch (noise as opt.noise_test says; gradients not kept).
+  tensor<T> reconstruct(domain d, const tensor<T>& x) {
+    std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xe7a1, std::uint64_t(x.n())));
+    auto& v = net(d);
+    auto z = trainer_detail::add_noise(v.part2(v.part1(x)), opt_.noise_test, rng);
+    return v.part4(v.part3(z));
+  }
+
+  /// One iteration: one D step, then g_updates G steps, each on fresh batches.
+  step_losses step(const image_source& a, const image_source& b) {
+    const int per = 1 + opt_.g_updates;
+    step_losses r;
+    r.lr = schedule_.lr_at(t_);
+    opt_g_.set_lr(r.lr);
+    opt_d_.set_lr(r.lr);
+    for (int j = 0; j < per; ++j) {
+      const std::uint64_t draw = (std::uint64_t(t_) * std::uint64_t(per) + std::uint64_t(j)) * std::uint64_t(opt_.batch);
+      std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xa11, std::uint64_t(t_), std::uint64_t(j)));
+      auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
+      if (j == 0) {
+        zero_all();
+        r.d = d_step(A_, xa, rng) + d_step(B_, xb, rng);
+        opt_d_.step();
+      } else {
+        zero_all();
+        double ra = 0, rb = 0;
+        r.g = g_step(A_, xa, rng, ra) + g_step(B_, xb, rng, rb);
+        r.recon = 0.5 * (ra + rb);
+        opt_g_.step();
+      }
+    }
+    ++t_;
+    if (opt_.log_every > 0 && t_ % opt_.log_every == 0)
+      trainer_detail::say(log_, i2i::detail::concat("stage 1 iteration ", t_, ": D ", r.d, ", G ", r.g, ", L1 recon ",
+                                                    r.recon, ", lr ", r.lr));
+    return r;
+  }
+
+  /// Runs iterations until `until` (exclusive; capped at opt.iterations).
+  step_losses train(const image_source& a, const image_source& b, std::int64_t until) {
+    step_losses last;
+    until = std::min(until, opt_.iterations);
+    while (t_ < until) last = step(a, b);
+    return last;
+  }
+
+  /// F_A.safetensors and F_B.safetensors: what stage 2 loads.
+  void save_feature_masks(const std::filesystem::path& dir) const {
+    std::filesystem::create_directories(dir);
+    const std::map<std::string, std::string> meta{{"egscit.stage", "1"}, {"iteration", std::to_string(t_)}};
+    trainer_detail::save_in(A_.part1, dir, "F_A", meta);
+    trainer_detail::save_in(B_.part1, dir, "F_B", meta);
+  }
+  /// Everything a resume needs: every part, both D, both Adam states (with the iteration).
+  void save(const std::filesystem::path& dir) const {
+    save_feature_masks(dir);
+    for (const vaegan* v : {&A_, &B_}) {
+      trainer_detail::save_in(v->part2, dir, v->part2.name());
+      trainer_detail::save_in(v->part3, dir, v->part3.name());
+      trainer_detail::save_in(v->part4, dir, v->part4.name());
+      trainer_detail::save_in(v->D, dir, v->D.name());
+    }
+    const std::map<std::string, std::string> extra{{"iteration", std::to_string(t_)}, {"egscit.stage", "1"}};
+    io::save_adam_state(opt_d_, (dir / "stage1_adam_D.safetensors").string(), extra);
+    io::save_adam_state(opt_g_, (dir / "stage1_adam_G.safetensors").string(), extra);
+  }
+  void resume(const std::filesystem::path& dir) {
+    for (vaegan* v : {&A_, &B_}) {
+      trainer_detail::load_from(v->part1, dir, v->part1.name());
+      trainer_detail::load_from(v->part2, dir, v->part2.name());
+      trainer_detail::load_from(v->part3, dir, v->part3.name());
+      trainer_detail::load_from(v->part4, dir, v->part4.name());
+      trainer_detail::load_from(v->D, dir, v->D.name());
+    }
+    io::load_adam_state(opt_d_, (dir / "stage1_adam_D.safetensors").string());
+    auto meta = io::load_adam_state(opt_g_, (dir / "stage1_adam_G.safetensors").string());
+    t_ = io::metadata_number<std::int64_t>(meta, "iteration", (dir / "stage1_adam_G.safetensors").string());
+  }
+
+ private:
+  static train_options validated(train_options o) {
+    o.validate();
+    return o;
+  }
+  optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
+  std::vector<optim::param_ref<T>> g_params() const {
+    std::vector<optim::param_ref<T>> r;
+    for (const vaegan* v : {&A_, &B_})
+      for (auto ps : {v->part1.parameters(), v->part2.parameters(), v->part3.parameters(), v->part4.parameters()})
+        r.insert(r.end(), ps.begin(), ps.end());
+    return r;
+  }
+  std::vector<optim::param_ref<T>> d_params() const {
+    auto r = A_.D.parameters();
+    auto b = B_.D.parameters();
+    r.insert(r.end(), b.begin(), b.end());
+    return r;
+  }
+  void zero_all() {
+    for (vaegan* v : {&A_, &B_}) {
+      v->part1.zero_grad();
+      v->part2.zero_grad();
+      v->part3.zero_grad();
+      v->part4.zero_grad();
+      v->D.zero_grad();
+    }
+  }
+  tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
+    require<value_error>(s.size > 0 && s.at, "egscit stage 1: an image source is empty");
+    auto x = trainer_detail::to_batch<T>(s, smp.draw(s.size, draw, opt_.batch));
+    if (opt_.augment) trainer_detail::augment(x, rng);
+    return x;
+  }
+  double d_step(vaegan& v, const tensor<T>& x, std::mt19937_64& rng) {
+    auto z = trainer_detail::add_noise(v.part2(v.part1(x)), opt_.noise_train, rng);
+    auto fake = v.part4(v.part3(z));
+    auto cr = v.D.forward(x), cf = v.D.forward(fake);
+    auto l = discriminator_adv(cr.output, cf.output);
+    v.D.backward(cr, trainer_detail::scaled(l.grad_real, opt_.weights.gan), {}, false);
+    v.D.backward(cf, trainer_detail::scaled(l.grad_fake, opt_.weights.gan), {}, false);
+    return opt_.weights.gan * l.value;
+  }
+  double g_step(vaegan& v, const tensor<T>& x, std::mt19937_64& rng, double& recon) {
+    const auto& w = opt_.weights;
+    auto c1 = v.part1.forward(x);
+    auto c2 = v.part2.forward(c1.output);
+    auto z = trainer_detail::add_noise(c2.output, opt_.noise_train, rng);
+    auto c3 = v.part3.forward(z);
+    auto c4 = v.part4.forward(c3.output);
+    auto cd = v.D.forward(c4.output);
+    auto adv = generator_adv(cd.output);
+    auto l1 = loss::l1_loss(c4.output, x);
+    auto kl = kl_term(z);
+    recon = l1.value;
+    auto dx = v.D.backward(cd, trainer_detail::scaled(adv.grad, w.gan), {}, true);
+    trainer_detail::add_scaled(dx, l1.grad, w.l1);
+    auto dz = v.part3.backward(c3, v.part4.backward(c4, dx));
+    trainer_detail::add_scaled(dz, kl.grad, w.kl);
+    v.part1.backward(c1, v.part2.backward(c2, dz), {}, false);
+    return w.gan * adv.value + w.l1 * l1.value + w.kl * kl.value;
+  }
+
+  train_options opt_;
+  std::function<void(const std::string&)> log_;
+  vaegan A_, B_;
+  optim::adam<T> opt_g_, opt_d_;
+  optim::poly_decay schedule_;
+  trainer_detail::sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
+  std::int64_t t_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Stage 2: EGSC-IT.
+
+template <class Cfg, class Backend = cpu_backend<float>, class Dis = discriminator<Cfg::output_nc>>
+class stage2_trainer {
+ public:
+  using T = typename Backend::scalar;
+  using nets = translator_networks<Cfg, Backend>;
+  using vgg_model = model<models::vgg19_tf_same, Backend>;
+
+  /// The encoder side of one pass: mu = E(x), z = mu + noise, c = S(z).
+  struct encoded {
+    typename model<encoder<Cfg>, Backend>::context e;
+    tensor<T> z;
+    typename model<generator_shared<Cfg>, Backend>::context s;
+    const tensor<T>& code() const { return s.output; }
+  };
+  /// The decoder side: transfer(c; f_s, f_e), then G.
+  struct decoded {
+    transfer_result<T> tr;
+    typename model<decoder<Cfg>, Backend>::context g;
+    tensor<T> f_s, f_e;
+    const tensor<T>& image() const { return g.output; }
+  };
+  /// Every output of §4's table for one (x_A, x_B) batch pair.
+  struct pass {
+    tensor<T> x_A, x_B, f_A, f_B;
+    encoded eA, eB, eAB, eBA;  // eAB encodes x_AB (towards x_ABA), eBA encodes x_BA (towards x_BAB)
+    decoded AA, BA, AB, BB, ABA, BAB;
+  };
+
+  explicit stage2_trainer(train_options opt, std::function<void(const std::string&)> log = {})
+      : D_A("D_A"), D_B("D_B"), opt_(validated(opt)), log_(std::move(log)), opt_g_(net.generator_parameters(), adam_opts()),
+        opt_d_(d_params(), adam_opts()), schedule_(opt_.lr, opt_.iterations, opt_.lr_power) {
+    const auto s = opt_.seed;
+    // E_A, E_B, S each initialise the shared blocks they hold; the last write wins, which is one draw.
+    initialize(net.E_A, init_policy::egscit(), trainer_detail::seed_of(s, 21));
+    initialize(net.E_B, init_policy::egscit(), trainer_detail::seed_of(s, 22));
+    initialize(net.S, init_policy::egscit(), trainer_detail::seed_of(s, 23));
+    initialize(net.G_A, init_policy::egscit(), trainer_detail::seed_of(s, 24));
+    initialize(net.G_B, init_policy::egscit(), trainer_detail::seed_of(s, 25));
+    initialize(net.F_A, init_policy::egscit(), trainer_detail::seed_of(s, 26));
+    initialize(net.F_B, init_policy::egscit(), trainer_detail::seed_of(s, 27));
+    initialize(D_A, init_policy::glorot(), trainer_detail::seed_of(s, 28));
+    initialize(D_B, init_policy::glorot(), trainer_detail::seed_of(s, 29));
+    setup_perceptual();
+  }
+
+  nets net;
+  model<Dis, Backend> D_A, D_B;
+
+  std::int64_t iteration() const { return t_; }
+  const train_options& options() const { return opt_; }
+  /// "vgg19" or "feature_mask_nets" (the substitute), and the sentence the trainer logged about it.
+  perceptual_source perceptual_features() const { return source_; }
+  const std::string& perceptual_note() const { return note_; }
+  bool uses_perceptual() const { return perceptual_on(); }
+  optim::adam<T>& generator_optimizer() { return opt_g_; }
+  optim::adam<T>& discriminator_optimizer() { return opt_d_; }
+
+  /// Loads F_A and F_B from stage 1's save_feature_masks (strict); they stay frozen.
+  void load_feature_masks(const std::filesystem::path& dir) {
+    trainer_detail::load_from(net.F_A, dir, "F_A");
+    trainer_detail::load_from(net.F_B, dir, "F_B");
+    f_loaded_ = true;
+  }
+  bool feature_masks_loaded() const { return f_loaded_; }
+
+  // ---- forward passes (public for tests and inference) ----
+
+  encoded encode(domain d, const tensor<T>& x, bool noise, std::mt19937_64& rng) const {
+    encoded r;
+    r.e = (d == domain::A ? net.E_A : net.E_B).forward(x);
+    r.z = trainer_detail::add_noise(r.e.output, noise, rng);
+    r.s = net.S.forward(r.z);
+    return r;
+  }
+  decoded decode(domain d, const tensor<T>& code, const tensor<T>& f_s, const tensor<T>& f_e) const {
+    decoded r;
+    r.f_s = f_s;
+    r.f_e = f_e;
+    r.tr = transfer_forward(code, f_s, f_e, opt_.transfer);
+    r.g = (d == domain::A ? net.G_A : net.G_B).forward(r.tr.y);
+    return r;
+  }
+  tensor<T> features(domain d, const tensor<T>& x) const { return (d == domain::A ? net.F_A : net.F_B)(x); }
+
+  /// The whole graph of one G step (cycles included when `cycles`).
+  pass forward(const tensor<T>& x_A, const tensor<T>& x_B, bool noise, std::mt19937_64& rng, bool cycles = true) const {
+    pass p;
+    p.x_A = x_A;
+    p.x_B = x_B;
+    p.f_A = features(domain::A, x_A);
+    p.f_B = features(domain::B, x_B);
+    p.eA = encode(domain::A, x_A, noise, rng);
+    p.eB = encode(domain::B, x_B, noise, rng);
+    p.AA = decode(domain::A, p.eA.code(), p.f_A, p.f_A);
+    p.BA = decode(domain::A, p.eB.code(), p.f_B, p.f_A);
+    p.AB = decode(domain::B, p.eA.code(), p.f_A, p.f_B);
+    p.BB = decode(domain::B, p.eB.code(), p.f_B, p.f_B);
+    if (cycles) {
+      // The cycles reuse the ORIGINAL images' masks and statistics (§4).
+      p.eAB = encode(domain::B, p.AB.image(), noise, rng);
+      p.ABA = decode(domain::A, p.eAB.code(), p.f_A, p.f_A);
+      p.eBA = encode(domain::A, p.BA.image(), noise, rng);
+      p.BAB = decode(domain::B, p.eBA.code(), p.f_B, p.f_B);
+    }
+    return p;
+  }
+
+  /// Translates `content` (of domain `from`) into the other domain in the style of `exemplar` (an
+  /// image of the other domain), sample i with exemplar i. Latent noise as opt.noise_test says.
+  tensor<T> translate(const tensor<T>& content, domain from, const tensor<T>& exemplar, std::uint64_t noise_seed = 0) const {
+    require<shape_error>(content.rank() == 4 && exemplar.rank() == 4 && content.n() == exemplar.n(),
+                         "egscit::translate: content ", content.shape(), " and exemplar ", exemplar.shape(),
+                         " need the same batch size (exemplar i styles content i)");
+    const domain to = from == domain::A ? domain::B : domain::A;
+    std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0x7e57, noise_seed));
+    auto e = encode(from, content, opt_.noise_test, rng);
+    return decode(to, e.code(), features(from, content), features(to, exemplar)).image();
+  }
+  /// Self-reconstruction x_XX of a batch.
+  tensor<T> reconstruct(const tensor<T>& x, domain d, std::uint64_t noise_seed = 0) const {
+    std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0x7e58, noise_seed));
+    auto e = encode(d, x, opt_.noise_test, rng);
+    auto f = features(d, x);
+    return decode(d, e.code(), f, f).image();
+  }
+
+  // ---- training ----
+
+  step_losses step(const image_source& a, const image_source& b) {
+    require<value_error>(f_loaded_ || allow_untrained_f_, "egscit stage 2: the feature-mask networks F_A, F_B are not "
+                         "loaded; call load_feature_masks(<stage-1 dir>) first (the reference asserts pretrained_path)");
+    const int per = 1 + opt_.g_updates;
+    step_losses r;
+    r.lr = schedule_.lr_at(t_);
+    opt_g_.set_lr(r.lr);
+    opt_d_.set_lr(r.lr);
+    for (int j = 0; j < per; ++j) {
+      const std::uint64_t draw = (std::uint64_t(t_) * std::uint64_t(per) + std::uint64_t(j)) * std::uint64_t(opt_.batch);
+      std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xb22, std::uint64_t(t_), std::uint64_t(j)));
+      auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
+      zero_all();
+      if (j == 0) {
+        r.d = d_step(xa, xb, rng);
+        opt_d_.step();
+      } else {
+        g_step(xa, xb, rng, r);
+        opt_g_.step();
+      }
+    }
+    ++t_;
+    if (opt_.log_every > 0 && t_ % opt_.log_every == 0)
+      trainer_detail::say(log_, i2i::detail::concat("stage 2 iteration ", t_, ": D ", r.d, ", G ", r.g, ", L1 recon ",
+                                                    r.recon, ", cycle ", r.cycle, ", content ", r.content, ", style ",
+                                                    r.style, ", lr ", r.lr));
+    return r;
+  }
+  step_losses train(const image_source& a, const image_source& b, std::int64_t until) {
+    step_losses last;
+    until = std::min(until, opt_.iterations);
+    while (t_ < until) last = step(a, b);
+    return last;
+  }
+
+  /// For tests that exercise stage 2 on random F (never for real runs).
+  void allow_untrained_feature_masks(bool on = true) { allow_untrained_f_ = on; }
+
+  /// One G step's loss and gradients on a fixed batch pair, without an optimizer step (gradients are
+  /// left in the parameters). Public so that tests can check the freezing of F and D.
+  step_losses generator_gradients(const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng) {
+    zero_all();
+    step_losses r;
+    g_step(xa, xb, rng, r);
+    return r;
+  }
+
+  void save(const std::filesystem::path& dir) const {
+    std::filesystem::create_directories(dir);
+    const std::map<std::string, std::string> meta{{"egscit.stage", "2"}, {"iteration", std::to_string(t_)}};
+    trainer_detail::save_in(net.E_A, dir, "E_A", meta);
+    trainer_detail::save_in(net.E_B, dir, "E_B", meta);
+    trainer_detail::save_in(net.S, dir, "S", meta);
+    trainer_detail::save_in(net.G_A, dir, "G_A", meta);
+    trainer_detail::save_in(net.G_B, dir, "G_B", meta);
+    trainer_detail::save_in(net.F_A, dir, "F_A", meta);
+    trainer_detail::save_in(net.F_B, dir, "F_B", meta);
+    trainer_detail::save_in(D_A, dir, "D_A", meta);
+    trainer_detail::save_in(D_B, dir, "D_B", meta);
+    io::save_adam_state(opt_d_, (dir / "stage2_adam_D.safetensors").string(), meta);
+    io::save_adam_state(opt_g_, (dir / "stage2_adam_G.safetensors").string(), meta);
+  }
+  /// Loads the translator and F (for translation); with_training_state also loads D and both Adam
+  /// states and the iteration (to resume).
+  void load(const std::filesystem::path& dir, bool with_training_state = true) {
+    trainer_detail::load_from(net.E_A, dir, "E_A");
+    trainer_detail::load_from(net.E_B, dir, "E_B");
+    trainer_detail::load_from(net.S, dir, "S");
+    trainer_detail::load_from(net.G_A, dir, "G_A");
+    trainer_detail::load_from(net.G_B, dir, "G_B");
+    trainer_detail::load_from(net.F_A, dir, "F_A");
+    trainer_detail::load_from(net.F_B, dir, "F_B");
+    f_loaded_ = true;
+    if (!with_training_state) return;
+    trainer_detail::load_from(D_A, dir, "D_A");
+    trainer_detail::load_from(D_B, dir, "D_B");
+    io::load_adam_state(opt_d_, (dir / "stage2_adam_D.safetensors").string());
+    auto meta = io::load_adam_state(opt_g_, (dir / "stage2_adam_G.safetensors").string());
+    t_ = io::metadata_number<std::int64_t>(meta, "iteration", (dir / "stage2_adam_G.safetensors").string());
+  }
+
+ private:
+  static train_options validated(train_options o) {
+    o.validate();
+    return o;
+  }
+  optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
+  std::vector<optim::param_ref<T>> d_params() const {
+    auto r = D_A.parameters();
+    auto b = D_B.parameters();
+    r.insert(r.end(), b.begin(), b.end());
+    return r;
+  }
+  void zero_all() {
+    net.zero_grad();
+    D_A.zero_grad();
+    D_B.zero_grad();
+  }
+  bool perceptual_on() const {
+    return opt_.perceptual && (opt_.weights.content != 0 || opt_.weights.style != 0);
+  }
+  void setup_perceptual() {
+    if (!perceptual_on()) {
+      note_ = "perceptual losses off (ablation w/o perceptual loss, or zero weights)";
+      return;
+    }
+    const auto& path = opt_.vgg.vgg_weights;
+    if (!path.empty() && std::filesystem::exists(path)) {
+      vgg_ = std::make_unique<vgg_model>("");
+      load_model(*vgg_, path);
+      vgg_->freeze("");
+      vgg_->eval();
+      vgg_map_ = opt_.vgg.normalisation == vgg_normalisation::caffe_bgr ? models::vgg_input::caffe_bgr()
+                                                                        : models::vgg_input::imagenet();
+      source_ = perceptual_source::vgg19;
+      note_ = "perceptual losses on VGG19 relu1_1..relu5_1 from '" + path + "'";
+    } else {
+      require<value_error>(opt_.vgg.allow_substitute, "egscit stage 2: no VGG19 weights file (",
+                           path.empty() ? std::string("none given") : "'" + path + "' does not exist",
+                           ") and the substitute is not allowed");
+      source_ = perceptual_source::feature_mask_nets;
+      note_ = std::string("NOTE: no VGG19 weights file (") +
+              (path.empty() ? std::string("none given") : "'" + path + "' does not exist") +
+              "); the perceptual content and style losses use the documented substitute: the frozen stage-1 "
+              "feature-mask networks' features (F_B for terms on x_AB, F_A for terms on x_BA), one layer";
+    }
+    trainer_detail::say(log_, note_);
+  }
+
+  struct feats {
+    std::vector<tensor<T>> maps;
+    std::shared_ptr<void> ctx;  // the model context (VGG or F), for backward
+  };
+  /// phi(x) for terms on an output of domain d (the substitute picks F_d; VGG is domain-blind).
+  feats phi(domain d, const tensor<T>& x) const {
+    feats f;
+    if (source_ == perceptual_source::vgg19) {
+      auto c = std::make_shared<typename vgg_model::context>(vgg_->forward(vgg_map_.apply(x)));
+      for (auto k : models::vgg19_tf_same::taps) f.maps.push_back(c->tap(std::string(k)));
+      f.ctx = c;
+    } else {
+      const auto& F = d == domain::A ? net.F_A : net.F_B;
+      auto c = std::make_shared<typename model<feature_mask_net<Cfg>, Backend>::context>(F.forward(x));
+      f.maps.push_back(c->output);
+      f.ctx = c;
+    }
+    return f;
+  }
+  tensor<T> phi_backward(domain d, const feats& f, const std::vector<tensor<T>>& g) {
+    if (source_ == perceptual_source::vgg19) {
+      const auto& c = *std::static_pointer_cast<typename vgg_model::context>(f.ctx);
+      tap_list<T> tg;
+      for (std::size_t l = 0; l < g.size(); ++l) tg.put(std::string(models::vgg19_tf_same::taps[l]), g[l]);
+      return vgg_map_.backward(vgg_->backward(c, tensor<T>(), tg, true));
+    }
+    auto& F = d == domain::A ? net.F_A : net.F_B;  // frozen: only the input gradient is computed
+    const auto& c = *std::static_pointer_cast<typename model<feature_mask_net<Cfg>, Backend>::context>(f.ctx);
+    return F.backward(c, g[0], {}, true);
+  }
+  std::vector<double> content_weights() const {
+    return source_ == perceptual_source::vgg19 ? content_layer_weights(5) : std::vector<double>{1.0};
+  }
+  std::vector<double> style_weights() const {
+    return std::vector<double>(source_ == perceptual_source::vgg19 ? 5 : 1, 1.0);
+  }
+
+  tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
+    require<value_error>(s.size > 0 && s.at, "egscit stage 2: an image source is empty");
+    auto x = trainer_detail::to_batch<T>(s, smp.draw(s.size, draw, opt_.batch));
+    if (opt_.augment) trainer_detail::augment(x, rng);
+    return x;
+  }
+
+  double d_step(const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng) {
+    auto p = forward(xa, xb, opt_.noise_train, rng, false);
+    const double w = opt_.weights.gan;
+    double total = 0;
+    for (auto [D, real, fake] : {std::tuple{&D_A, &xa, &p.BA.image()}, std::tuple{&D_B, &xb, &p.AB.image()}}) {
+      auto cr = D->forward(*real), cf = D->forward(*fake);
+      auto l = discriminator_adv(cr.output, cf.output);
+      D->backward(cr, trainer_detail::scaled(l.grad_real, w), {}, false);
+      D->backward(cf, trainer_detail::scaled(l.grad_fake, w), {}, false);
+      total += w * l.value;
+    }
+    return total;
+  }
+
+  tensor<T> decode_backward(domain d, const decoded& dc, const tensor<T>& code, const tensor<T>& dy) {
+    auto& G = d == domain::A ? net.G_A : net.G_B;
+    auto dt = G.backward(dc.g, dy, {}, true);
+    return transfer_backward(code, dc.f_s, dc.f_e, dc.tr, dt).dx;
+  }
+  /// dc -> through S, plus the KL gradient on z, -> through E (input gradient when asked).
+  tensor<T> encode_backward(domain d, const encoded& e, const tensor<T>& dc, const tensor<T>& dz_extra, bool need_dx) {
+    auto dz = net.S.backward(e.s, dc, {}, true);
+    if (dz_extra.defined()) trainer_detail::add_scaled(dz, dz_extra, 1.0);
+    return (d == domain::A ? net.E_A : net.E_B).backward(e.e, dz, {}, need_dx);
+  }
+
+  void g_step(const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng, step_losses& r) {
+    using trainer_detail::add_scaled;
+    using trainer_detail::scaled;
+    const auto& w = opt_.weights;
+    auto p = forward(xa, xb, opt_.noise_train, rng, true);
+    const auto& x_AB = p.AB.image();
+    const auto& x_BA = p.BA.image();
+
+    // KL on the joint latent [z_A; z_B], counted in the A and the B term; cycle KLs.
+    const auto zj = trainer_detail::cat_batch(p.eA.z, p.eB.z);
+    auto kl = kl_term(zj);
+    auto kl_zA = trainer_detail::slice_batch(kl.grad, 0, p.eA.z.n());
+    auto kl_zB = trainer_detail::slice_batch(kl.grad, p.eA.z.n(), p.eB.z.n());
+    auto klA = kl_term(p.eBA.z), klB = kl_term(p.eAB.z);  // z'_A (E_A(x_BA)), z'_B (E_B(x_AB))
+
+    auto l1AA = loss::l1_loss(p.AA.image(), xa), l1BB = loss::l1_loss(p.BB.image(), xb);
+    auto l1ABA = loss::l1_loss(p.ABA.image(), xa), l1BAB = loss::l1_loss(p.BAB.image(), xb);
+
+    double g = 2 * w.kl * kl.value + w.kl_cycle * (klA.value + klB.value) + w.l1 * (l1AA.value + l1BB.value) +
+               w.l1_cycle * (l1ABA.value + l1BAB.value);
+
+    // Cycles first: they give gradients for x_AB and x_BA.
+    auto dABA_code = decode_backward(domain::A, p.ABA, p.eAB.code(), scaled(l1ABA.grad, w.l1_cycle));
+    tensor<T> d_AB = encode_backward(domain::B, p.eAB, dABA_code, scaled(klB.grad, w.kl_cycle), true);
+    auto dBAB_code = decode_backward(domain::B, p.BAB, p.eBA.code(), scaled(l1BAB.grad, w.l1_cycle));
+    tensor<T> d_BA = encode_backward(domain::A, p.eBA, dBAB_code, scaled(klA.grad, w.kl_cycle), true);
+
+    // GAN terms through the (not updated here) discriminators.
+    auto cA = D_A.forward(x_BA), cB = D_B.forward(x_AB);
+    auto advA = generator_adv(cA.output), advB = generator_adv(cB.output);
+    g += w.gan * (advA.value + advB.value);
+    add_scaled(d_BA, D_A.backward(cA, scaled(advA.grad, w.gan), {}, true), 1.0);
+    add_scaled(d_AB, D_B.backward(cB, scaled(advB.grad, w.gan), {}, true), 1.0);
+
+    // Perceptual content and style on normalised features.
+    r.content = r.style = 0;
+    if (perceptual_on()) {
+      for (auto [dom, pred, content_target, style_target, dpred] :
+           {std::tuple{domain::B, &x_AB, &xa, &xb, &d_AB}, std::tuple{domain::A, &x_BA, &xb, &xa, &d_BA}}) {
+        auto fp = phi(dom, *pred);
+        const auto fc = phi(dom, *content_target).maps;
+        const auto fs = phi(dom, *style_target).maps;
+        auto c = perceptual_content(fp.maps, fc, content_weights());
+        auto s = perceptual_style(fp.maps, fs, style_weights());
+        r.content += c.value;
+        r.style += s.value;
+        std::vector<tensor<T>> gl(fp.maps.size());
+        for (std::size_t l = 0; l < gl.size(); ++l) {
+          gl[l] = scaled(c.grads[l], w.content);
+          add_scaled(gl[l], s.grads[l], w.style);
+        }
+        add_scaled(*dpred, phi_backward(dom, fp, gl), 1.0);
+      }
+      g += w.content * r.content + w.style * r.style;
+    }
+    loss::require_finite(g, "egscit stage 2 generator loss");
+
+    // Translations and self-reconstructions, then the shared S and the encoders.
+    auto dcA = decode_backward(domain::B, p.AB, p.eA.code(), d_AB);
+    auto dcB = decode_backward(domain::A, p.BA, p.eB.code(), d_BA);
+    add_scaled(dcA, decode_backward(domain::A, p.AA, p.eA.code(), scaled(l1AA.grad, w.l1)), 1.0);
+    add_scaled(dcB, decode_backward(domain::B, p.BB, p.eB.code(), scaled(l1BB.grad, w.l1)), 1.0);
+    encode_backward(domain::A, p.eA, dcA, scaled(kl_zA, 2 * w.kl), false);
+    encode_backward(domain::B, p.eB, dcB, scaled(kl_zB, 2 * w.kl), false);
+
+    r.g = g;
+    r.recon = 0.5 * (l1AA.value + l1BB.value);
+    r.cycle = 0.5 * (l1ABA.value + l1BAB.value);
+  }
+
+  train_options opt_;
+  std::function<void(const std::string&)> log_;
+  optim::adam<T> opt_g_, opt_d_;
+  optim::poly_decay schedule_;
+  trainer_detail::sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
+  std::unique_ptr<vgg_model> vgg_;
+  models::vgg_input::channel_map vgg_map_ = models::vgg_input::caffe_bgr();
+  perceptual_source source_ = perceptual_source::feature_mask_nets;
+  std::string note_;
+  bool f_loaded_ = false, allow_untrained_f_ = false;
+  std::int64_t t_ = 0;
+};
+
+}  // namespace i2i::egscit
