@@ -1,0 +1,233 @@
+#pragma once
+// pix2pixHD's training options (research/pix2pixhd.md §2.11) and the compiled network configurations
+// the trainer and the example programs choose from at run time.
+//
+// Why presets: network widths, depths and channel counts are template parameters (DESIGN §1: shapes
+// known at compile time are checked at compile time, and the ops are specialised for them). A program
+// cannot take `--ngf 48` and build that network on the fly; every configuration it can run is compiled
+// in, and each costs compile time (a trainer instantiation with G, D, E and VGG is ~20-40 s of g++). So
+// the architecture options come in named presets, and the command line options that the reference
+// exposes (--ngf, --n_downsample_global, ...) are *checked* against the preset instead of being free:
+//
+//   preset  netG global                      netG local (G1 = the global G, ngf doubled per enhancer)
+//   tiny    ngf 8, n_down 2, 1 block          ngf 4, 1 enhancer, 1 local block   (tests; 32x64 crops)
+//           D ndf 8, n_layers 2, num_D 2      num_D 2
+//   cpu     ngf 32, n_down 3, 6 blocks        ngf 16, 1 enhancer, 3 local blocks (128x256 on a CPU)
+//           D ndf 32, n_layers 3, num_D 2     num_D 3
+//   full    ngf 64, n_down 4, 9 blocks        ngf 32, 1 enhancer, 3 local blocks (the paper's 512p/1024p)
+//           D ndf 64, n_layers 3, num_D 2     num_D 3
+//   E (instance_feat): nef 16, feat_num 3, n_downsample_E 4 (tiny: 2).
+//
+// The other compile-time quantity is G's input width: label channels (label_nc, or 3 for label_nc 0,
+// plus 1 for the boundary map unless --no_instance) plus 3 with --instance_feat. The programs are built
+// for the label-channel counts of the data sets this project makes (digit scenes 11 + 1, photo scenes
+// 12 + 1) and Cityscapes (35 + 1); see examples/pix2pixhd/train/CMakeLists.txt to add one.
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <type_traits>
+
+#include "i2i/core/error.hpp"
+#include "i2i/data/aligned_dataset.hpp"
+#include "i2i/data/loader.hpp"
+#include "i2i/models/pix2pixhd/networks.hpp"
+
+namespace i2i::pix2pixhd {
+
+/// The architecture of one preset (global and local variants).
+template <int NgfGlobal, int NDown, int NBlocks, int NLocal, int NBlocksLocal, int Ndf, int NLayersD, int NumDGlobal,
+          int NumDLocal, int NDownE>
+struct arch {
+  static constexpr int ngf_global = NgfGlobal;  ///< --ngf of a global G; a local G's G1 width
+  static constexpr int n_downsample_global = NDown;
+  static constexpr int n_blocks_global = NBlocks;
+  static constexpr int n_local_enhancers = NLocal;
+  static constexpr int ngf_local = NgfGlobal >> NLocal;  ///< --ngf of a local G (G1 gets ngf * 2^K)
+  static constexpr int n_blocks_local = NBlocksLocal;
+  static constexpr int ndf = Ndf;
+  static constexpr int n_layers_D = NLayersD;
+  static constexpr int num_D_global = NumDGlobal;
+  static constexpr int num_D_local = NumDLocal;
+  static constexpr int nef = 16;
+  static constexpr int feat_num = 3;
+  static constexpr int n_downsample_E = NDownE;
+  static_assert((NgfGlobal >> NLocal) << NLocal == NgfGlobal, "pix2pixhd::arch: ngf must divide by 2^n_local_enhancers");
+};
+
+struct tiny_preset : arch<8, 2, 1, 1, 1, 8, 2, 2, 2, 2> {
+  static constexpr const char* name = "tiny";
+};
+struct cpu_preset : arch<32, 3, 6, 1, 3, 32, 3, 2, 3, 4> {
+  static constexpr const char* name = "cpu";
+};
+struct full_preset : arch<64, 4, 9, 1, 3, 64, 3, 2, 3, 4> {
+  static constexpr const char* name = "full";
+};
+
+/// One compiled configuration: a preset, global or local G, G's label channels and whether features
+/// are appended. Models are bound to cpu_backend<float> by the trainer.
+template <class Preset, bool Local, int LabelChannels, bool Feat>
+struct config {
+  using preset = Preset;
+  static constexpr bool local = Local;
+  static constexpr bool feat = Feat;
+  static constexpr int label_channels = LabelChannels;  ///< one-hot (or RGB) + boundary map
+  static constexpr int feat_nc = Feat ? Preset::feat_num : 0;
+  static constexpr int g_in = LabelChannels + feat_nc;
+  static constexpr int d_in = LabelChannels + 3;  ///< D sees labels | image, never the features (§2.1)
+  static constexpr int num_D = Local ? Preset::num_D_local : Preset::num_D_global;
+  static constexpr int n_local_enhancers = Local ? Preset::n_local_enhancers : 0;
+  static constexpr int ngf = Local ? Preset::ngf_local : Preset::ngf_global;
+
+  using generator = std::conditional_t<
+      Local,
+      local_enhancer<g_in, 3, Preset::ngf_local, Preset::n_downsample_global, Preset::n_blocks_global,
+                     Preset::n_local_enhancers, Preset::n_blocks_local>,
+      global_generator<g_in, 3, Preset::ngf_global, Preset::n_downsample_global, Preset::n_blocks_global>>;
+  using discriminator = multiscale_discriminator<d_in, num_D, Preset::ndf, Preset::n_layers_D>;
+  using feature_encoder = encoder<3, Preset::feat_num, Preset::nef, Preset::n_downsample_E>;
+
+  /// Sides must be multiples of this: 2^(n_downsample_global + n_local_enhancers), and E's 2^n_down.
+  static constexpr int size_multiple =
+      std::max(1 << (Preset::n_downsample_global + n_local_enhancers), Feat ? 1 << Preset::n_downsample_E : 1);
+};
+
+/// Everything pix2pixHD's train.py reads, with the reference's defaults (§2.11). Architecture fields
+/// left at -1 take the preset's value; any other value must equal it.
+struct train_options {
+  // experiment
+  std::string name = "label2city";
+  std::string checkpoints_dir = "./checkpoints";
+  std::string preset = "cpu";
+  std::uint64_t seed = 0;  ///< weight init, shuffle, crops, flips, the fake pool
+
+  // data (dataroot, label_nc, no_instance, loadSize/fineSize/resize_or_crop/no_flip live in `data`)
+  data::dataset_options data;
+  int batch_size = 1;  ///< --batchSize
+  bool serial_batches = false;
+
+  // architecture (checked against the preset)
+  bool instance_feat = false;  ///< --instance_feat: E's instance-pooled features appended to G's input
+  std::string netG = "global";
+  int ngf = -1, n_downsample_global = -1, n_blocks_global = -1, n_local_enhancers = -1, n_blocks_local = -1;
+  int ndf = -1, n_layers_D = -1, num_D = -1;
+
+  // losses
+  double lambda_feat = 10;
+  bool no_ganFeat_loss = false;
+  bool no_vgg_loss = false;
+  std::string vgg_weights;  ///< torchvision vgg19 "features.*" weights as safetensors (models/vgg19.hpp)
+  bool no_lsgan = false;
+  int pool_size = 0;
+
+  // optimisation
+  double lr = 2e-4, beta1 = 0.5;
+  int niter = 100, niter_decay = 100, niter_fix_global = 0;
+
+  // checkpoints and logging
+  bool continue_train = false;
+  std::string load_pretrain;          ///< folder with latest_net_{G,D,E}.safetensors to start from (partial)
+  std::int64_t save_latest_freq = 1000;  ///< iterations between 'latest' checkpoints (0: epoch ends only)
+  int save_epoch_freq = 10;           ///< epochs between numbered snapshots <epoch>_net_G.safetensors
+  std::int64_t print_freq = 100;      ///< iterations between loss lines
+  std::int64_t max_iterations = -1;   ///< stop after this many iterations in this run (-1: the schedule's end)
+
+  bool local() const { return netG == "local"; }
+  /// label_nc (or 3 for RGB inputs) + 1 boundary channel unless no_instance.
+  int label_channels() const { return (data.label_nc > 0 ? data.label_nc : 3) + (data.no_instance ? 0 : 1); }
+};
+
+namespace detail {
+inline void check_arch_option(const char* opt, int given, int expected, const std::string& preset) {
+  require<value_error>(given < 0 || given == expected, "pix2pixhd: --", opt, " ", given, " is not what preset '",
+                       preset, "' was compiled with (", expected,
+                       "); network sizes are template parameters: pick another --preset or leave --", opt,
+                       " out (see include/i2i/models/pix2pixhd/options.hpp)");
+}
+}  // namespace detail
+
+/// Checks the options against configuration Cfg and fills the architecture fields and the transform's
+/// size_multiple inputs from it.
+template <class Cfg>
+void resolve_options(train_options& o) {
+  using P = typename Cfg::preset;
+  require<value_error>(o.netG == "global" || o.netG == "local", "pix2pixhd: --netG '", o.netG,
+                       "' is not global or local");
+  require<value_error>(o.local() == Cfg::local && o.label_channels() == Cfg::label_channels &&
+                           o.instance_feat == Cfg::feat && o.preset == P::name,
+                       "pix2pixhd: options (preset ", o.preset, ", netG ", o.netG, ", ", o.label_channels(),
+                       " label channels, instance_feat ", o.instance_feat, ") do not match the configuration (",
+                       P::name, ", ", Cfg::local ? "local" : "global", ", ", Cfg::label_channels, ", ", Cfg::feat, ")");
+  require<value_error>(!o.instance_feat || !o.data.no_instance,
+                       "pix2pixhd: --instance_feat pools features per instance and needs instance maps; drop "
+                       "--no_instance");
+  detail::check_arch_option("ngf", o.ngf, Cfg::ngf, o.preset);
+  detail::check_arch_option("n_downsample_global", o.n_downsample_global, P::n_downsample_global, o.preset);
+  detail::check_arch_option("n_blocks_global", o.n_blocks_global, P::n_blocks_global, o.preset);
+  if (Cfg::local) {
+    detail::check_arch_option("n_local_enhancers", o.n_local_enhancers, P::n_local_enhancers, o.preset);
+    detail::check_arch_option("n_blocks_local", o.n_blocks_local, P::n_blocks_local, o.preset);
+  }
+  detail::check_arch_option("ndf", o.ndf, P::ndf, o.preset);
+  detail::check_arch_option("n_layers_D", o.n_layers_D, P::n_layers_D, o.preset);
+  detail::check_arch_option("num_D", o.num_D, Cfg::num_D, o.preset);
+  o.ngf = Cfg::ngf;
+  o.n_downsample_global = P::n_downsample_global;
+  o.n_blocks_global = P::n_blocks_global;
+  o.n_local_enhancers = Cfg::n_local_enhancers;
+  o.n_blocks_local = P::n_blocks_local;
+  o.ndf = P::ndf;
+  o.n_layers_D = P::n_layers_D;
+  o.num_D = Cfg::num_D;
+  o.data.transform.n_downsample_global = P::n_downsample_global;
+  o.data.transform.n_local_enhancers = Cfg::n_local_enhancers;
+  require<value_error>(o.niter >= 0 && o.niter_decay >= 0 && o.niter + o.niter_decay >= 1,
+                       "pix2pixhd: niter ", o.niter, " + niter_decay ", o.niter_decay, " must be at least one epoch");
+  require<value_error>(o.niter_fix_global >= 0, "pix2pixhd: negative niter_fix_global ", o.niter_fix_global);
+  require<value_error>(o.niter_fix_global == 0 || Cfg::local,
+                       "pix2pixhd: --niter_fix_global only applies to --netG local");
+  require<value_error>(o.batch_size >= 1, "pix2pixhd: batchSize must be >= 1, got ", o.batch_size);
+  require<value_error>(o.pool_size >= 0, "pix2pixhd: negative pool_size ", o.pool_size);
+  require<value_error>(o.no_vgg_loss || !o.vgg_weights.empty(),
+                       "pix2pixhd: the VGG loss (on by default, as in the reference) needs --vgg_weights FILE "
+                       "(torchvision vgg19 features as safetensors); pass --no_vgg_loss to train without it");
+}
+
+/// Compile-time list of label-channel counts.
+template <int... L>
+struct label_channel_list {};
+
+/// Calls f.template operator()<Cfg>() for the configuration of `o` among Presets x {global, local} x
+/// Labels x {features off, on} and returns true, or returns false when none matches. Programs combine
+/// several calls (full preset with fewer label counts) and end with no_configuration().
+template <class... Presets, int... L, class F>
+bool try_dispatch(const train_options& o, label_channel_list<L...>, F&& f) {
+  bool done = false;
+  auto try_one = [&]<class P, int LC>() {
+    if (done || o.preset != P::name || o.label_channels() != LC) return;
+    done = true;
+    const bool local = o.local();
+    if (local && o.instance_feat) f.template operator()<config<P, true, LC, true>>();
+    else if (local) f.template operator()<config<P, true, LC, false>>();
+    else if (o.instance_feat) f.template operator()<config<P, false, LC, true>>();
+    else f.template operator()<config<P, false, LC, false>>();
+  };
+  (
+      [&]<class P>() {
+        (try_one.template operator()<P, L>(), ...);
+      }.template operator()<Presets>(),
+      ...);
+  return done;
+}
+
+/// The error for options no compiled configuration matches; `compiled` lists what the program has.
+inline value_error no_configuration(const train_options& o, const std::string& compiled) {
+  return value_error(i2i::detail::concat(
+      "pix2pixhd: no compiled configuration for preset '", o.preset, "' with ", o.label_channels(),
+      " label channels (label_nc ", o.data.label_nc, o.data.no_instance ? ", no instance map" : " + 1 boundary map",
+      "); this program has ", compiled,
+      ". Network sizes are template parameters: add the count to I2I_PIX2PIXHD_LABEL_CHANNELS in "
+      "examples/pix2pixhd/train/CMakeLists.txt and rebuild"));
+}
+
+}  // namespace i2i::pix2pixhd
