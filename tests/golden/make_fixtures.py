@@ -24,8 +24,8 @@ Files written (all safetensors, F32, little-endian; keys of *_weights files = re
                            VGGLoss (weights 1/32 ... 1, L1, no input normalisation) is what is checked
   local_G.pth              torch.save(local_G.state_dict()), the input of the convert_pth.py test
   golden_io.safetensors    inputs and outputs:
-    label_map, inst_map          1x1x32x64 (label ids 0..3, instance ids), as floats
-    input_label                  1x5x32x64: one-hot(label_nc 4) | boundary map of inst_map
+    input_label                  1x5x32x64: one-hot(label_nc 4) | boundary map of an instance map
+                                 (8x8 label tiles, split in 4x4 instance tiles)
     real_image                   1x3x32x64 in [-1, 1]
     global_G.out, local_G.out    1x3x32x64
     D_real.scale{k}.layer{j}     every output of every scale of D(cat(input_label, real_image));
@@ -36,6 +36,8 @@ Files written (all safetensors, F32, little-endian; keys of *_weights files = re
     loss.D_fake, loss.D_real, loss.G_GAN, loss.G_GAN_Feat, loss.G_VGG, loss.G, loss.D
                                  (shape [1]) the first training step's losses with fake = global_G.out,
                                  no image pool, lambda_feat 10 (pix2pixHD_model.py forward + train.py)
+    after_step.global_G.out      G's output after that step's Adam(2e-4, 0.5, 0.999) update of G
+    after_step.D_real.scale{k}.layer4  D's final maps on the real pair after D's update
 """
 import json
 from collections import OrderedDict
@@ -372,6 +374,11 @@ def main():
                 m.weight.normal_(0.0, (2.0 / (m.in_channels * 9)) ** 0.5)
         weights_as_saved(vgg)
 
+    # The weights as initialised (before the training step below changes G's and D's).
+    for name, m in (('global_G', global_G), ('local_G', local_G), ('multiscale_D', D), ('encoder', E),
+                    ('vgg_small', vgg)):
+        save_safetensors(os.path.join(out, name + '.safetensors'), list(m.state_dict().items()))
+
     # Inputs: a label map and an instance map refining it (two instances per class region at most).
     label_map = blocky_map(gen, 1, H, W, 8, LABEL_NC)
     inst_map = label_map * 1000 + blocky_map(gen, 1, H, W, 4, 2)
@@ -379,7 +386,7 @@ def main():
     input_label = torch.cat([one_hot, boundary_map(inst_map)], 1)
     real_image = smooth_image(gen, 1, H, W)
 
-    io = [('label_map', label_map), ('inst_map', inst_map), ('input_label', input_label), ('real_image', real_image)]
+    io = [('input_label', input_label), ('real_image', real_image)]
 
     # Generators
     fake = global_G(input_label)
@@ -424,14 +431,25 @@ def main():
     loss_G_VGG = criterionVGG(fake, real_image) * lambda_feat
     loss_D = (loss_D_fake + loss_D_real) * 0.5
     loss_G = loss_G_GAN + loss_G_GAN_Feat + loss_G_VGG
+    # ... and the step itself (train.py): Adam(2e-4, 0.5, 0.999) on G with loss_G, then on D with loss_D.
+    optimizer_G = torch.optim.Adam(global_G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizer_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizer_G.zero_grad()
+    loss_G.backward()
+    optimizer_G.step()
+    optimizer_D.zero_grad()
+    loss_D.backward()
+    optimizer_D.step()
+    with torch.no_grad():
+        io.append(('after_step.global_G.out', global_G(input_label)))
+        after = D(torch.cat([input_label, real_image], 1))
+        io.append((f'after_step.D_real.scale{D.num_D - 1}.layer4', after[0][-1]))
+        io.append(('after_step.D_real.scale0.layer4', after[-1][-1]))
     for name, v in (('D_fake', loss_D_fake), ('D_real', loss_D_real), ('G_GAN', loss_G_GAN),
                     ('G_GAN_Feat', loss_G_GAN_Feat), ('G_VGG', loss_G_VGG), ('G', loss_G), ('D', loss_D)):
         io.append(('loss.' + name, v.detach().reshape(1)))
         print(f'loss.{name} = {v.item():.9g}')
 
-    for name, m in (('global_G', global_G), ('local_G', local_G), ('multiscale_D', D), ('encoder', E),
-                    ('vgg_small', vgg)):
-        save_safetensors(os.path.join(out, name + '.safetensors'), list(m.state_dict().items()))
     save_safetensors(os.path.join(out, 'golden_io.safetensors'), io)
     torch.save(OrderedDict((k, v.to(torch.float32)) for k, v in local_G.state_dict().items()),
                os.path.join(out, 'local_G.pth'))

@@ -2,7 +2,8 @@
 // multiscale D (loaded STRICTLY from the reference state_dict) equals the reference's on the real and
 // on the fake pair, and pix2pixHD's first-step losses (LSGAN D_fake / D_real / G_GAN, feature
 // matching with lambda_feat 10, VGG with a small random torchvision-layout VGG) computed with our loss
-// terms, and recorded by train::gan_step, equal the reference values.
+// terms, and recorded by train::gan_step, equal the reference values; after gan_step's Adam updates,
+// G's and D's outputs equal the reference's after its first optimizer steps.
 #include "golden.hpp"
 
 #include <vector>
@@ -94,6 +95,15 @@ BOOST_AUTO_TEST_CASE(first_gan_step_records_the_reference_losses) {
   for (const char* k : {"D_fake", "D_real", "G_GAN", "G_GAN_Feat", "G_VGG", "G", "D"})
     expect_loss(std::string("gan_step ") + k, rec[k], std::string("loss.") + k);
   expect_close("gan_step fake", step.last_fake(), io_tensor("global_G.out"));
+  // The updates: one Adam(2e-4, 0.5, 0.999) step on G with loss_G, then on D with loss_D, as train.py.
+  // Adam's first step moves each weight by about lr * sign(gradient), so this checks the sign of every
+  // gradient that matters (biases before an InstanceNorm have a zero true gradient and move by rounding
+  // noise in both implementations, but the norm removes them from every output).
+  expect_close("G output after the first step", G(io_tensor("input_label")), io_tensor("after_step.global_G.out"));
+  const auto after = D.forward(cat(io_tensor("input_label"), io_tensor("real_image")));
+  for (int k = 0; k < num_d; ++k)
+    expect_close("D scale" + std::to_string(k) + " output after the first step", after.tap(tap_key(k, d_stages - 1)),
+                 io_tensor("after_step.D_real." + tap_key(k, d_stages - 1)));
 }
 
 BOOST_AUTO_TEST_CASE(a_wrong_loss_weighting_is_detected) {
