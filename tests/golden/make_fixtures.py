@@ -13,7 +13,7 @@ use the official weights_init (conv weights ~ N(0, 0.02), biases PyTorch's defau
 The reference outputs are computed in float64 from the float32 weights that are saved, so a float32
 implementation that loads the files is compared with the exact function of those weights.
 
-Files written (all safetensors, F32, little-endian; keys of *_weights files = reference state_dict keys):
+Files written (safetensors, F32, little-endian; the weight files hold the reference state_dict keys):
   global_G.safetensors     GlobalGenerator(5 -> 3, ngf 8, n_downsampling 2, n_blocks 2)
   local_G.safetensors      LocalEnhancer(5 -> 3, ngf 4, n_downsample_global 2, n_blocks_global 1,
                            n_local_enhancers 1, n_blocks_local 2)
