@@ -12,6 +12,7 @@
 //   train_options      batch, lr0, T (iterations of the poly schedule), the D:G ratio, noise switches,
 //                      augmentation, seed; presets for the datasets of §6.4
 #include <cstdint>
+#include <ostream>
 #include <string>
 
 #include "i2i/core/error.hpp"
@@ -41,6 +42,10 @@ enum class perceptual_source {
   vgg19,               ///< VGG19 relu{1..5}_1 (faithful); needs perceptual_options::vgg_weights
   feature_mask_nets,   ///< substitute: the frozen stage-1 F of the output's domain (its last block)
 };
+
+inline std::ostream& operator<<(std::ostream& os, perceptual_source s) {
+  return os << (s == perceptual_source::vgg19 ? "vgg19" : "feature_mask_nets");
+}
 
 /// How images in [-1, 1] are mapped for the VGG weights in the file.
 enum class vgg_normalisation {

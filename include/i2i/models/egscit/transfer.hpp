@@ -24,6 +24,7 @@
 // triggers, so a mismatch is reported as an error rather than silently resampled.
 #include <array>
 #include <cmath>
+#include <ostream>
 #include <string_view>
 
 #include "i2i/backend/cpu/adain.hpp"
@@ -33,6 +34,8 @@
 namespace i2i::egscit {
 
 enum class domain { A, B };
+
+inline std::ostream& operator<<(std::ostream& os, domain d) { return os << (d == domain::A ? "A" : "B"); }
 
 /// One row of the routing table of §4.
 struct transfer_route {
