@@ -21,8 +21,6 @@
 
 namespace i2i::loss {
 
-enum class gram_norm { hw, chw };
-enum class style_distance { mse, l1 };
 
 namespace gram_detail {
 template <class T>
