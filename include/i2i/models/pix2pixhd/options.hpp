@@ -21,7 +21,7 @@
 // The other compile-time quantity is G's input width: label channels (label_nc, or 3 for label_nc 0,
 // plus 1 for the boundary map unless --no_instance) plus 3 with --instance_feat. The programs are built
 // for the label-channel counts of the data sets this project makes (digit scenes 11 + 1, photo scenes
-// 12 + 1) and Cityscapes (35 + 1); see examples/pix2pixhd/train/CMakeLists.txt to add one.
+// 12 + 1) and Cityscapes (35 + 1); add one with the CMake cache variable I2I_PIX2PIXHD_CONFIGS (examples/pix2pixhd/train/CMakeLists.txt).
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -226,8 +226,8 @@ inline value_error no_configuration(const train_options& o, const std::string& c
       "pix2pixhd: no compiled configuration for preset '", o.preset, "' with ", o.label_channels(),
       " label channels (label_nc ", o.data.label_nc, o.data.no_instance ? ", no instance map" : " + 1 boundary map",
       "); this program has ", compiled,
-      ". Network sizes are template parameters: add the count to I2I_PIX2PIXHD_LABEL_CHANNELS in "
-      "examples/pix2pixhd/train/CMakeLists.txt and rebuild"));
+      ". Network sizes are template parameters: add it to the CMake cache variable I2I_PIX2PIXHD_CONFIGS ("
+      "examples/pix2pixhd/train/CMakeLists.txt) and rebuild"));
 }
 
 }  // namespace i2i::pix2pixhd

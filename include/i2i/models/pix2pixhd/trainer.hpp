@@ -30,7 +30,8 @@
 // Checkpoint layout, in <checkpoints_dir>/<name>/ (prefix "latest" or the epoch number):
 //   <prefix>_net_G.safetensors     G (state_dict keys as the reference); metadata: preset, netG,
 //                                  label_nc, no_instance, instance_feat, label_channels, epoch,
-//                                  epoch_iter, total_iterations, seed, batch_size
+//                                  epoch_iter, total_iterations, seed, batch_size, lr, loadSize,
+//                                  fineSize, resize_or_crop (pix2pixhd_test rebuilds G from these)
 //   <prefix>_net_D.safetensors     the multiscale D
 //   <prefix>_net_E.safetensors     the feature encoder (only with --instance_feat)
 //   <prefix>_optim_G.safetensors   Adam state of G (+E) (io/optimizer_state.hpp)
@@ -377,7 +378,10 @@ class trainer {
             {"total_iterations", std::to_string(total_)},
             {"seed", std::to_string(opt_.seed)},
             {"batch_size", std::to_string(opt_.batch_size)},
-            {"lr", io::detail::number_text(lr())}};
+            {"lr", io::detail::number_text(lr())},
+            {"loadSize", std::to_string(opt_.data.transform.load_size)},
+            {"fineSize", std::to_string(opt_.data.transform.fine_size)},
+            {"resize_or_crop", data::to_string(opt_.data.transform.mode)}};
   }
 
   void save(const std::string& prefix = "latest") const {

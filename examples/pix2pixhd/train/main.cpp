@@ -1,0 +1,120 @@
+// pix2pixhd_train: pix2pixHD's train.py on the CPU backend (research/pix2pixhd.md §2).
+//
+//   pix2pixhd_train --dataroot data/pix2pixhd/digits --name digits_global --label_nc 11 --preset cpu \
+//       --netG global --loadSize 256 --fineSize 256 --resize_or_crop none --niter 10 --niter_decay 10 \
+//       --no_vgg_loss
+//   pix2pixhd_train ... --name digits_local --netG local --load_pretrain checkpoints/digits_global \
+//       --niter_fix_global 5
+//
+// Losses are printed every --print_freq iterations as the reference prints them and appended to
+// <checkpoints_dir>/<name>/loss_log.txt; checkpoints are described in pix2pixhd/trainer.hpp and
+// docs/pix2pixhd.md.
+#include <exception>
+#include <fstream>
+#include <iostream>
+
+#include "../cli.hpp"
+#include "i2i/core/threads.hpp"
+#include "run.hpp"
+
+namespace p2phd_train {
+#define P2PHD_EXTERN(P, L) P2PHD_DECLARE_4(P, L, extern)
+P2PHD_CONFIGS(P2PHD_EXTERN)
+#undef P2PHD_EXTERN
+}  // namespace p2phd_train
+
+namespace {
+
+const char* usage =
+    "pix2pixhd_train --dataroot DIR --name NAME [options]   (pix2pixHD's train.py options)\n"
+    "  experiment: --checkpoints_dir DIR (./checkpoints) --preset cpu|full (cpu) --seed N (0) --threads N\n"
+    "  data:       --label_nc N (35; 0 = RGB input from <phase>_A) --no_instance --loadSize N (1024)\n"
+    "              --fineSize N (512) --resize_or_crop resize_and_crop|crop|scale_width|scale_width_and_crop|none\n"
+    "              (scale_width) --no_flip --batchSize N (1) --serial_batches --max_dataset_size N --phase train\n"
+    "  networks:   --netG global|local (global) --instance_feat; checked against the preset:\n"
+    "              --ngf --n_downsample_global --n_blocks_global --n_local_enhancers --n_blocks_local\n"
+    "              --ndf --n_layers_D --num_D\n"
+    "  losses:     --lambda_feat 10 --no_ganFeat_loss --no_vgg_loss --vgg_weights FILE (torchvision vgg19\n"
+    "              features as safetensors; needed unless --no_vgg_loss) --no_lsgan --pool_size N (0)\n"
+    "  schedule:   --lr 2e-4 --beta1 0.5 --niter 100 --niter_decay 100 --niter_fix_global N (0)\n"
+    "  checkpoints: --continue_train --load_pretrain DIR --save_latest_freq N (1000 iterations)\n"
+    "              --save_epoch_freq N (10) --print_freq N (100) --max_iterations N (stop early, resumable)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  using namespace i2i;
+  p2phd_cli::args a(argc, argv,
+                    {"no_instance", "instance_feat", "no_ganFeat_loss", "no_vgg_loss", "no_lsgan", "no_flip",
+                     "serial_batches", "continue_train"},
+                    {"dataroot", "name", "checkpoints_dir", "preset", "seed", "threads", "label_nc", "loadSize",
+                     "fineSize", "resize_or_crop", "batchSize", "max_dataset_size", "phase", "netG", "ngf",
+                     "n_downsample_global", "n_blocks_global", "n_local_enhancers", "n_blocks_local", "ndf",
+                     "n_layers_D", "num_D", "lambda_feat", "vgg_weights", "pool_size", "lr", "beta1", "niter",
+                     "niter_decay", "niter_fix_global", "load_pretrain", "save_latest_freq", "save_epoch_freq",
+                     "print_freq", "max_iterations"});
+  if (a.help || !a.has("dataroot")) {
+    std::cout << usage;
+    return a.help ? 0 : 2;
+  }
+  if (a.has("threads")) set_num_threads(int(a.integer("threads", 1)));
+  pix2pixhd::train_options o;
+  o.name = a.str("name", o.name);
+  o.checkpoints_dir = a.str("checkpoints_dir", o.checkpoints_dir);
+  o.preset = a.str("preset", o.preset);
+  o.seed = std::uint64_t(a.integer("seed", 0));
+  o.data.dataroot = a.str("dataroot");
+  o.data.phase = a.str("phase", "train");
+  o.data.label_nc = int(a.integer("label_nc", 35));
+  o.data.no_instance = a.flag("no_instance");
+  if (a.has("max_dataset_size")) o.data.max_dataset_size = std::size_t(a.integer("max_dataset_size", 0));
+  o.data.transform.load_size = int(a.integer("loadSize", 1024));
+  o.data.transform.fine_size = int(a.integer("fineSize", 512));
+  o.data.transform.mode = data::parse_resize_mode(a.str("resize_or_crop", "scale_width"));
+  o.data.transform.no_flip = a.flag("no_flip");
+  o.data.transform.is_train = true;
+  o.batch_size = int(a.integer("batchSize", 1));
+  o.serial_batches = a.flag("serial_batches");
+  o.instance_feat = a.flag("instance_feat");
+  o.netG = a.str("netG", "global");
+  o.ngf = int(a.integer("ngf", -1));
+  o.n_downsample_global = int(a.integer("n_downsample_global", -1));
+  o.n_blocks_global = int(a.integer("n_blocks_global", -1));
+  o.n_local_enhancers = int(a.integer("n_local_enhancers", -1));
+  o.n_blocks_local = int(a.integer("n_blocks_local", -1));
+  o.ndf = int(a.integer("ndf", -1));
+  o.n_layers_D = int(a.integer("n_layers_D", -1));
+  o.num_D = int(a.integer("num_D", -1));
+  o.lambda_feat = a.number("lambda_feat", 10);
+  o.no_ganFeat_loss = a.flag("no_ganFeat_loss");
+  o.no_vgg_loss = a.flag("no_vgg_loss");
+  o.vgg_weights = a.str("vgg_weights");
+  o.no_lsgan = a.flag("no_lsgan");
+  o.pool_size = int(a.integer("pool_size", 0));
+  o.lr = a.number("lr", 2e-4);
+  o.beta1 = a.number("beta1", 0.5);
+  o.niter = int(a.integer("niter", 100));
+  o.niter_decay = int(a.integer("niter_decay", 100));
+  o.niter_fix_global = int(a.integer("niter_fix_global", 0));
+  o.continue_train = a.flag("continue_train");
+  o.load_pretrain = a.str("load_pretrain");
+  o.save_latest_freq = a.integer("save_latest_freq", 1000);
+  o.save_epoch_freq = int(a.integer("save_epoch_freq", 10));
+  o.print_freq = a.integer("print_freq", 100);
+  o.max_iterations = a.integer("max_iterations", -1);
+  require<value_error>(o.print_freq >= 1, "--print_freq must be >= 1");
+
+  // opt.txt, as the reference writes it: every option of this run.
+  std::filesystem::create_directories(std::filesystem::path(o.checkpoints_dir) / o.name);
+  {
+    std::ofstream f((std::filesystem::path(o.checkpoints_dir) / o.name / "opt.txt").string());
+    f << "------------ Options -------------\n";
+    for (int i = 1; i < argc; ++i) f << argv[i] << (i + 1 < argc && argv[i + 1][0] != '-' ? " " : "\n");
+    f << "-------------- End ----------------\n";
+  }
+  p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training<Cfg>(o); });
+  return 0;
+} catch (const std::exception& e) {
+  std::cerr << "pix2pixhd_train: " << e.what() << "\n";
+  return 1;
+}
