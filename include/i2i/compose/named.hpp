@@ -7,15 +7,16 @@
 // at compile time from another one as a template argument.
 #include "i2i/compose/build.hpp"
 #include <string>
+#include <string_view>
 
 #include "i2i/core/fixed_string.hpp"
 
 namespace i2i {
 
-/// Name + Index (when >= 0) + Suffix.
-template <fixed_string Name, int Index = -1, fixed_string Suffix = "">
-std::string composed_name() {
-  return Name.str() + (Index >= 0 ? std::to_string(Index) : std::string()) + Suffix.str();
+/// name + index (when >= 0) + suffix. A plain function: nvcc 13 misreads class-type template
+/// parameters of a function template as `const char*`.
+inline std::string composed_name(std::string_view name, int index = -1, std::string_view suffix = {}) {
+  return std::string(name) + (index >= 0 ? std::to_string(index) : std::string()) + std::string(suffix);
 }
 
 template <fixed_string Name, class X, int Index = -1, fixed_string Suffix = "">
@@ -29,7 +30,7 @@ struct named {
   struct instance : compose_detail::instance_of<X, In, B> {
     using base = compose_detail::instance_of<X, In, B>;
     explicit instance(const build_context<typename B::scalar>& bc)
-        : base(compose_detail::build<X, In, B>(bc.child(composed_name<Name, Index, Suffix>()), -1)) {}
+        : base(compose_detail::build<X, In, B>(bc.child(composed_name(Name.view(), Index, Suffix.view())), -1)) {}
   };
 };
 

@@ -28,7 +28,7 @@ struct tap {
 
     template <class... First>
     explicit instance(const build_context<T>& bc, First... first)
-        : inner(bc, first...), key(bc.tap_key(composed_name<Name, Index>())) {}
+        : inner(bc, first...), key(bc.tap_key(composed_name(Name.view(), Index))) {}
 
     tensor<T> forward(const tensor<T>& x, context& c, run_state<T>& rs) const {
       auto y = inner.forward(x, c, rs);
