@@ -149,6 +149,33 @@ BOOST_AUTO_TEST_CASE(no_vgg_file_is_said_and_substituted) {
   BOOST_TEST(r.style > 0);
 }
 
+BOOST_AUTO_TEST_CASE(vgg_file_drives_the_perceptual_terms) {
+  const auto dir = temp_dir("vgg");
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "vgg19.safetensors").string();
+  {
+    model<models::vgg19_tf_same, cpu_backend<float>> vgg("");
+    initialize(vgg, init_policy::pytorch(), 4);
+    save_model(vgg, path);
+  }
+  auto o = tiny_options();
+  o.vgg.vgg_weights = path;
+  o.vgg.normalisation = vgg_normalisation::imagenet;
+  std::string said;
+  s2_t t(o, [&](const std::string& s) { said += s; });
+  BOOST_TEST(t.perceptual_features() == perceptual_source::vgg19);
+  BOOST_TEST(said.find("VGG19 relu1_1..relu5_1") != std::string::npos, said);
+  t.allow_untrained_feature_masks();
+  std::mt19937_64 rng(3);
+  const auto r = t.generator_gradients(batch_of(random_images(4, 1), 0, 2), batch_of(random_images(4, 2), 0, 2), rng);
+  BOOST_TEST(r.content > 0);
+  BOOST_TEST(std::isfinite(r.g));
+  // A wrong file is an error naming it, not a silent fallback.
+  save_model(t.net.F_A, path);
+  test::expect_error<error>([&] { s2_t bad(o, [](const std::string&) {}); }, {"vgg19.safetensors"});
+  std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(stage2_freezes_f_and_needs_stage1) {
   s2_t t(tiny_options(), [](const std::string&) {});
   const auto a = random_images(8, 1), b = random_images(8, 2);

@@ -54,7 +54,8 @@ enum class vgg_normalisation {
 };
 
 struct perceptual_options {
-  /// Safetensors file with torchvision keys features.{idx}.{weight,bias} (models/vgg19.hpp). Empty, or
+  /// Safetensors (or .npz) file with torchvision keys features.{idx}.{weight,bias} (models/vgg19.hpp;
+  /// docs/checkpoints.md converts the authors' vgg19.npy to such an .npz). Empty, or
   /// a missing file: the trainer says so on its log and uses the substitute (never drops the loss).
   std::string vgg_weights;
   vgg_normalisation normalisation = vgg_normalisation::caffe_bgr;

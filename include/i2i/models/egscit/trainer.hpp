@@ -49,6 +49,7 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/data/aligned_dataset.hpp"
 #include "i2i/io/image.hpp"
+#include "i2i/io/npz.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/io/pixels.hpp"
 #include "i2i/model/checkpoint.hpp"
@@ -667,7 +668,10 @@ class stage2_trainer {
     const auto& path = opt_.vgg.vgg_weights;
     if (!path.empty() && std::filesystem::exists(path)) {
       vgg_ = std::make_unique<vgg_model>("");
-      load_model(*vgg_, path);
+      if (path.size() > 4 && path.compare(path.size() - 4, 4, ".npz") == 0)  // docs/checkpoints.md's conversion
+        io::load_state_dict(state_dict_of(*vgg_), io::read_npz<float>(path), io::load_mode::strict, {}, path);
+      else
+        load_model(*vgg_, path);  // safetensors
       vgg_->freeze("");
       vgg_->eval();
       vgg_map_ = opt_.vgg.normalisation == vgg_normalisation::caffe_bgr ? models::vgg_input::caffe_bgr()

@@ -1,0 +1,168 @@
+// Trains EGSC-IT stage 1 (feature-mask pretraining) or stage 2 (the full model) on the CPU
+// (docs/egscit.md, research/egscit.md §6):
+//
+//   egscit_train --stage 1 --data data/egscit/mnist_BW --out runs/mnist/stage1
+//   egscit_train --stage 2 --data data/egscit/mnist_BW --stage1 runs/mnist/stage1 --out runs/mnist/stage2
+//                [--vgg vgg19.safetensors]
+//   egscit_train --stage 1 --mnist-single --out ...        (MNIST-Single built in memory from real MNIST)
+//
+// Options: --config mnist|street|small (n_1 = 1 / 3 / the CPU-sized test network), --iterations T (poly
+// schedule length, default 60000), --run N (stop after iteration N, resumable), --batch, --lr, --g-updates,
+// --style, --content, --eps, --seed, --ablation none|no_mask|no_adain|no_perceptual, --no-noise-test,
+// --no-augment, --vgg FILE, --vgg-input caffe|imagenet, --resume, --save-every N, --log-every N.
+// --data DIR reads DIR/trainA and DIR/trainB (egscit_prepare_data's layout).
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "i2i/data/mnist_single.hpp"
+#include "i2i/models/egscit/trainer.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace i2i;
+using namespace i2i::egscit;
+
+using small = config<1, 8, 1>;
+using small_dis = discriminator<3, 8, 3>;
+
+void usage() {
+  std::cerr << "usage: egscit_train --stage 1|2 (--data DIR | --mnist-single [--mnist DIR]) --out DIR\n"
+               "                    [--stage1 DIR] [--config mnist|street|small] [--iterations T] [--run N]\n"
+               "                    [--batch B] [--lr LR] [--g-updates K] [--style W] [--content W] [--eps E]\n"
+               "                    [--seed S] [--ablation none|no_mask|no_adain|no_perceptual] [--no-noise-test]\n"
+               "                    [--no-augment] [--vgg FILE] [--vgg-input caffe|imagenet] [--resume]\n"
+               "                    [--save-every N] [--log-every N]\n";
+}
+
+struct args {
+  std::map<std::string, std::string> kv;
+  bool has(const std::string& k) const { return kv.count(k) != 0; }
+  std::string get(const std::string& k, const std::string& d = "") const { return has(k) ? kv.at(k) : d; }
+};
+
+args parse(int argc, char** argv) {
+  static const char* flags[] = {"--mnist-single", "--no-noise-test", "--no-augment", "--resume"};
+  args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    bool flag = false;
+    for (auto f : flags) flag = flag || k == f;
+    if (flag) {
+      a.kv[k] = "1";
+      continue;
+    }
+    require<value_error>(k.rfind("--", 0) == 0 && i + 1 < argc, "egscit_train: unexpected argument '", k,
+                         "' (options take a value)");
+    a.kv[k] = argv[++i];
+  }
+  return a;
+}
+
+template <class Trainer>
+void run(Trainer& t, const args& a, const image_source& src_a, const image_source& src_b, const fs::path& out,
+         std::int64_t until, std::int64_t save_every) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (t.iteration() < until) {
+    const auto next = save_every > 0 ? std::min(until, (t.iteration() / save_every + 1) * save_every) : until;
+    t.train(src_a, src_b, next);
+    t.save(out);
+    std::cout << "iteration " << t.iteration() << " saved to " << out.string() << " ("
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s)\n";
+  }
+  (void)a;
+}
+
+template <class Cfg, class Dis>
+int train(const args& a, const train_options& o, const image_source& src_a, const image_source& src_b) {
+  const fs::path out = a.get("--out");
+  const int stage = std::stoi(a.get("--stage"));
+  const std::int64_t until = std::min<std::int64_t>(o.iterations, std::stoll(a.get("--run", std::to_string(o.iterations))));
+  const std::int64_t save_every = std::stoll(a.get("--save-every", "4000"));
+  auto log = [](const std::string& s) { std::cout << s << std::endl; };
+  if (stage == 1) {
+    auto t = std::make_unique<stage1_trainer<Cfg, cpu_backend<float>, Dis>>(stage1_from(o), log);
+    if (a.has("--resume")) t->resume(out);
+    run(*t, a, src_a, src_b, out, until, save_every);
+    std::cout << "stage 1 done: F_A / F_B in " << out.string() << " (pass --stage1 " << out.string()
+              << " to stage 2)\n";
+    return 0;
+  }
+  require<value_error>(a.has("--stage1") || a.has("--resume"),
+                       "egscit_train: stage 2 needs --stage1 DIR (the stage-1 output with F_A/F_B.safetensors)");
+  auto t = std::make_unique<stage2_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
+  if (a.has("--resume")) t->load(out, true);
+  else t->load_feature_masks(a.get("--stage1"));
+  run(*t, a, src_a, src_b, out, until, save_every);
+  std::cout << "stage 2 done: the translator is in " << out.string() << " (egscit_translate --model "
+            << out.string() << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc < 2) {
+    usage();
+    return 2;
+  }
+  const auto a = parse(argc, argv);
+  require<value_error>(a.has("--stage") && (a.get("--stage") == "1" || a.get("--stage") == "2"),
+                       "egscit_train: --stage 1 or --stage 2 is required");
+  require<value_error>(a.has("--out"), "egscit_train: --out DIR is required");
+  require<value_error>(a.has("--data") != a.has("--mnist-single"), "egscit_train: give exactly one of --data DIR "
+                       "and --mnist-single");
+  const std::string cfg = a.get("--config", "mnist");
+
+  train_options o = cfg == "street" ? preset_mnist_multiple() : preset_mnist_single();
+  if (a.has("--iterations")) o.iterations = std::stoll(a.get("--iterations"));
+  if (a.has("--batch")) o.batch = std::stoi(a.get("--batch"));
+  if (a.has("--lr")) o.lr = std::stod(a.get("--lr"));
+  if (a.has("--g-updates")) o.g_updates = std::stoi(a.get("--g-updates"));
+  if (a.has("--style")) o.weights.style = std::stod(a.get("--style"));
+  if (a.has("--content")) o.weights.content = std::stod(a.get("--content"));
+  if (a.has("--eps")) o.transfer.eps = std::stod(a.get("--eps"));
+  if (a.has("--seed")) o.seed = std::stoull(a.get("--seed"));
+  if (a.has("--no-noise-test")) o.noise_test = false;
+  if (a.has("--no-augment")) o.augment = false;
+  o.log_every = std::stoll(a.get("--log-every", "100"));
+  o.vgg.vgg_weights = a.get("--vgg");
+  o.vgg.normalisation = a.get("--vgg-input", "caffe") == "imagenet" ? vgg_normalisation::imagenet
+                                                                    : vgg_normalisation::caffe_bgr;
+  const std::string abl = a.get("--ablation", "none");
+  const std::map<std::string, ablation> abls{{"none", ablation::none},
+                                             {"no_mask", ablation::no_feature_mask},
+                                             {"no_adain", ablation::no_adain},
+                                             {"no_perceptual", ablation::no_perceptual}};
+  require<value_error>(abls.count(abl) != 0, "egscit_train: unknown --ablation '", abl, "'");
+  o = with_ablation(o, abls.at(abl));
+
+  image_source src_a, src_b;
+  std::shared_ptr<data::mnist_single> ms;
+  if (a.has("--data")) {
+    const fs::path d = a.get("--data");
+    src_a = folder_source((d / "trainA").string());
+    src_b = folder_source((d / "trainB").string());
+  } else {
+    const char* env = std::getenv("I2I_DATA_DIR");
+    const std::string dir = a.get("--mnist", (fs::path(env ? env : I2I_DEFAULT_DATA_DIR) / "mnist").string());
+    ms = std::make_shared<data::mnist_single>(data::load_grey_source(data::grey_source::mnist, data::split::train, dir),
+                                              data::split::train);
+    src_a = {ms->size(), [ms](std::size_t i) { return ms->a(i); }};
+    src_b = {ms->size(), [ms](std::size_t i) { return ms->b(i); }};
+  }
+  std::cout << "EGSC-IT stage " << a.get("--stage") << ", config " << cfg << ", " << src_a.size << " A / " << src_b.size
+            << " B images, batch " << o.batch << ", lr " << o.lr << ", T " << o.iterations << "\n";
+  if (cfg == "mnist") return train<mnist, discriminator<>>(a, o, src_a, src_b);
+  if (cfg == "street") return train<street, discriminator<>>(a, o, src_a, src_b);
+  if (cfg == "small") return train<small, small_dis>(a, o, src_a, src_b);
+  throw value_error("egscit_train: unknown --config '" + cfg + "' (mnist, street, small)");
+} catch (const std::exception& e) {
+  std::cerr << e.what() << "\n";
+  return 1;
+}
