@@ -62,7 +62,9 @@ void run_training(i2i::pix2pixhd::train_options o) {
 
   std::ofstream log((std::filesystem::path(t.dir()) / "loss_log.txt").string(), std::ios::app);
   const std::time_t now = std::time(nullptr);
-  log << "================ Training Loss (" << std::ctime(&now) << ") ================\n";
+  std::string stamp = std::ctime(&now);
+  if (!stamp.empty() && stamp.back() == '\n') stamp.pop_back();
+  log << "================ Training Loss (" << stamp << ") ================\n";
   auto last = std::chrono::steady_clock::now();
   std::int64_t since = 0;
   t.run(
