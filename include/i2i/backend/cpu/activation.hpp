@@ -23,41 +23,17 @@
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/backend/op_args.hpp"
 #include "i2i/core/threads.hpp"
 
 namespace i2i::cpu {
 
-enum class activation_kind : std::uint8_t { identity, relu, leaky_relu, tanh, sigmoid };
-
-/// A pointwise activation chosen at run time; also what a norm op fuses after itself.
-struct activation {
-  activation_kind kind = activation_kind::identity;
-  double slope = 0;  ///< negative-side slope; leaky_relu only
-
-  static constexpr activation identity() { return {}; }
-  static constexpr activation relu() { return {activation_kind::relu, 0}; }
-  static constexpr activation leaky_relu(double slope = 0.2) { return {activation_kind::leaky_relu, slope}; }
-  static constexpr activation tanh() { return {activation_kind::tanh, 0}; }
-  static constexpr activation sigmoid() { return {activation_kind::sigmoid, 0}; }
-  friend constexpr bool operator==(const activation&, const activation&) = default;
-  friend std::ostream& operator<<(std::ostream& os, const activation& a) {
-    switch (a.kind) {
-      case activation_kind::identity: return os << "identity";
-      case activation_kind::relu: return os << "relu";
-      case activation_kind::leaky_relu: return os << "leaky_relu(" << a.slope << ")";
-      case activation_kind::tanh: return os << "tanh";
-      case activation_kind::sigmoid: return os << "sigmoid";
-    }
-    return os << "?";
-  }
-};
+using i2i::activation;
+using i2i::activation_kind;
 
 namespace detail {
 
-inline void check_activation(const char* op, const activation& a) {
-  require<value_error>(a.kind != activation_kind::leaky_relu || a.slope >= 0, op, ": leaky_relu slope ", a.slope,
-                       " is negative; backward from the output needs slope >= 0");
-}
+using i2i::check_activation;
 
 // GCC 12 reports false "may be used uninitialized" warnings from its own AVX-512 intrinsics inside
 // Eigen's vectorised tanh/exp; they are not about this code.

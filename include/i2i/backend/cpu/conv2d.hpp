@@ -26,37 +26,11 @@
 #include "i2i/backend/cpu/gemm_conv.hpp"
 #include "i2i/core/padding.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/backend/op_args.hpp"
 
 namespace i2i::cpu {
 
-struct conv2d_args {
-  std::int64_t stride_h = 1, stride_w = 1;
-  padding2d pad{};  // zero padding, may be asymmetric
-
-  /// Stride s and the same zero padding p on every side (PyTorch Conv2d(stride=s, padding=p)).
-  static conv2d_args make(std::int64_t stride, std::int64_t padding) {
-    return {stride, stride, padding2d::uniform(padding)};
-  }
-  /// TensorFlow padding "SAME" for a kh x kw kernel with stride s on an h x w input: the output is
-  /// ceil(h/s) x ceil(w/s), the total padding max((out-1)*s + k - in, 0) puts the smaller half before
-  /// (so odd totals pad one more at the bottom/right).
-  static conv2d_args same_tf(std::int64_t kh, std::int64_t kw, std::int64_t stride, std::int64_t h, std::int64_t w) {
-    auto one = [&](std::int64_t k, std::int64_t in, std::int64_t& before, std::int64_t& after) {
-      const std::int64_t out = (in + stride - 1) / stride;
-      const std::int64_t total = std::max<std::int64_t>((out - 1) * stride + k - in, 0);
-      before = total / 2;
-      after = total - before;
-    };
-    conv2d_args a;
-    a.stride_h = a.stride_w = stride;
-    one(kh, h, a.pad.top, a.pad.bottom);
-    one(kw, w, a.pad.left, a.pad.right);
-    return a;
-  }
-  static conv2d_args same_tf(std::int64_t k, std::int64_t stride, std::int64_t h, std::int64_t w) {
-    return same_tf(k, k, stride, h, w);
-  }
-};
+using i2i::conv2d_args;
 
 namespace conv_detail {
 

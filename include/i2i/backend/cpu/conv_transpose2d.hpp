@@ -22,24 +22,7 @@
 
 namespace i2i::cpu {
 
-struct conv_transpose2d_args {
-  std::int64_t stride_h = 1, stride_w = 1;
-  padding2d crop{};
-
-  /// PyTorch ConvTranspose2d(stride, padding, output_padding): crop = {p, p - op, p, p - op}.
-  static conv_transpose2d_args pytorch(std::int64_t stride, std::int64_t padding, std::int64_t output_padding) {
-    return {stride, stride, {padding, padding - output_padding, padding, padding - output_padding}};
-  }
-  /// TensorFlow conv2d_transpose with padding "SAME": output = input * stride. It is the input gradient
-  /// of a SAME conv from in*s to in pixels, whose total padding max(K - s, 0) puts the smaller half
-  /// before; so crop.top = max(K - s, 0) / 2 and the rest (negative when K < s) goes after.
-  /// For K = 3, s = 2: input pixel o writes rows 2o, 2o+1, 2o+2 and row 2H is dropped.
-  static conv_transpose2d_args tf_same(std::int64_t stride, std::int64_t kernel) {
-    const std::int64_t before = std::max<std::int64_t>(kernel - stride, 0) / 2;
-    const std::int64_t after = kernel - stride - before;
-    return {stride, stride, {before, after, before, after}};
-  }
-};
+using i2i::conv_transpose2d_args;
 
 namespace conv_detail {
 

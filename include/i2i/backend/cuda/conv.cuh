@@ -45,49 +45,12 @@
 #include "i2i/backend/cuda/stream.cuh"
 #include "i2i/core/padding.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/backend/op_args.hpp"
 
 namespace i2i::cuda {
 
-/// Same fields and constructors as cpu::conv2d_args (the CPU header cannot enter an nvcc TU).
-struct conv2d_args {
-  std::int64_t stride_h = 1, stride_w = 1;
-  padding2d pad{};
-
-  static conv2d_args make(std::int64_t stride, std::int64_t padding) {
-    return {stride, stride, padding2d::uniform(padding)};
-  }
-  static conv2d_args same_tf(std::int64_t kh, std::int64_t kw, std::int64_t stride, std::int64_t h, std::int64_t w) {
-    auto one = [&](std::int64_t k, std::int64_t in, std::int64_t& before, std::int64_t& after) {
-      const std::int64_t out = (in + stride - 1) / stride;
-      const std::int64_t total = std::max<std::int64_t>((out - 1) * stride + k - in, 0);
-      before = total / 2;
-      after = total - before;
-    };
-    conv2d_args a;
-    a.stride_h = a.stride_w = stride;
-    one(kh, h, a.pad.top, a.pad.bottom);
-    one(kw, w, a.pad.left, a.pad.right);
-    return a;
-  }
-  static conv2d_args same_tf(std::int64_t k, std::int64_t stride, std::int64_t h, std::int64_t w) {
-    return same_tf(k, k, stride, h, w);
-  }
-};
-
-/// Same fields and constructors as cpu::conv_transpose2d_args.
-struct conv_transpose2d_args {
-  std::int64_t stride_h = 1, stride_w = 1;
-  padding2d crop{};
-
-  static conv_transpose2d_args pytorch(std::int64_t stride, std::int64_t padding, std::int64_t output_padding) {
-    return {stride, stride, {padding, padding - output_padding, padding, padding - output_padding}};
-  }
-  static conv_transpose2d_args tf_same(std::int64_t stride, std::int64_t kernel) {
-    const std::int64_t before = std::max<std::int64_t>(kernel - stride, 0) / 2;
-    const std::int64_t after = kernel - stride - before;
-    return {stride, stride, {before, after, before, after}};
-  }
-};
+using i2i::conv2d_args;
+using i2i::conv_transpose2d_args;
 
 /// Time the candidate algorithms on the first call of each problem (slower first iteration, faster
 /// steady state) instead of trusting cuDNN's heuristics. Process-wide; affects problems not yet cached.
