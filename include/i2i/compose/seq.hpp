@@ -51,43 +51,23 @@ struct sequence_instance {
   using T = typename B::scalar;
   static constexpr auto chain = channel_chain<In, S...>();
   static constexpr auto offsets = index_offsets<S...>();
+  static constexpr std::size_t n = sizeof...(S);
   static_assert(check_chain<In, S...>(std::index_sequence_for<S...>{}));
 
   template <class Seq>
-  struct children_of;
+  struct types_of;
   template <std::size_t... I>
-  struct children_of<std::index_sequence<I...>> {
-    using type = std::tuple<instance_of<S, chain[I], B>...>;
+  struct types_of<std::index_sequence<I...>> {
+    using children = std::tuple<instance_of<S, chain[I], B>...>;
+    using contexts = std::tuple<typename instance_of<S, chain[I], B>::context...>;
   };
-  using children_type = typename children_of<std::index_sequence_for<S...>>::type;
+  using children_type = typename types_of<std::index_sequence_for<S...>>::children;
+  using context = typename types_of<std::index_sequence_for<S...>>::contexts;
 
   children_type children;
 
   explicit sequence_instance(const build_context<T>& bc, int first = 0)
       : children(make(bc, first, std::index_sequence_for<S...>{})) {}
-
-  template <std::size_t... I>
-  static children_type make(const build_context<T>& bc, int first, std::index_sequence<I...>) {
-    // Braced initialisation evaluates left to right, so parameters register in definition order.
-    return children_type{build<S, chain[I], B>(bc, Mode == naming::unindexed ? -1 : first + offsets[I])...};
-  }
-};
-
-template <naming Mode, int In, class B, class... S>
-struct sequence_runner : sequence_instance<Mode, In, B, S...> {
-  using base = sequence_instance<Mode, In, B, S...>;
-  using T = typename B::scalar;
-  using base::base;
-  using base::children;
-
-  template <class Seq>
-  struct contexts_of;
-  template <std::size_t... I>
-  struct contexts_of<std::index_sequence<I...>> {
-    using type = std::tuple<typename std::tuple_element_t<I, typename base::children_type>::context...>;
-  };
-  using context = typename contexts_of<std::index_sequence_for<S...>>::type;
-  static constexpr std::size_t n = sizeof...(S);
 
   tensor<T> forward(tensor<T> x, context& c, run_state<T>& rs) const {
     return forward_all(std::move(x), c, rs, std::make_index_sequence<n>{});
@@ -98,6 +78,11 @@ struct sequence_runner : sequence_instance<Mode, In, B, S...> {
   shape trace(shape s, double& flops) const { return trace_all(s, flops, std::make_index_sequence<n>{}); }
 
  private:
+  template <std::size_t... I>
+  static children_type make(const build_context<T>& bc, int first, std::index_sequence<I...>) {
+    // Braced initialisation evaluates left to right, so parameters register in definition order.
+    return children_type{build<S, chain[I], B>(bc, Mode == naming::unindexed ? -1 : first + offsets[I])...};
+  }
   template <std::size_t... I>
   tensor<T> forward_all(tensor<T> x, context& c, run_state<T>& rs, std::index_sequence<I...>) const {
     ((x = std::get<I>(children).forward(x, std::get<I>(c), rs)), ...);
@@ -137,7 +122,7 @@ struct sequence_spec {
   }
 
   template <int In, class B>
-  using instance = sequence_runner<Mode, In, B, S...>;
+  using instance = sequence_instance<Mode, In, B, S...>;
 };
 
 }  // namespace compose_detail
