@@ -143,8 +143,9 @@ class packed_conv_weight {
 };
 
 namespace conv_detail {
-template <class T>
-void check_packed(const char* op, const packed_conv_weight<T>& pw, const conv2d_args& a) {
+/// The packed weight (conv or transposed conv) exists and was packed for the strides of this call.
+template <class Packed, class Args>
+void check_packed(const char* op, const Packed& pw, const Args& a) {
   require<value_error>(pw.defined(), op, ": the packed weight is empty");
   require<value_error>(pw.args().stride_h == a.stride_h && pw.args().stride_w == a.stride_w, op,
                        ": weight was packed for stride ", pw.args().stride_h, "x", pw.args().stride_w,

@@ -107,16 +107,6 @@ class packed_conv_transpose_weight {
   packed_matrix<T> bwd_;
 };
 
-namespace conv_detail {
-template <class T>
-void check_packed(const char* op, const packed_conv_transpose_weight<T>& pw, const conv_transpose2d_args& a) {
-  require<value_error>(pw.defined(), op, ": the packed weight is empty");
-  require<value_error>(pw.args().stride_h == a.stride_h && pw.args().stride_w == a.stride_w, op,
-                       ": weight was packed for stride ", pw.args().stride_h, "x", pw.args().stride_w,
-                       ", called with stride ", a.stride_h, "x", a.stride_w);
-}
-}  // namespace conv_detail
-
 template <cpu_scalar T>
 tensor<T> conv_transpose2d(const tensor<T>& x, const packed_conv_transpose_weight<T>& w, const std::type_identity_t<tensor<T>>* bias,
                            const conv_transpose2d_args& a) {
