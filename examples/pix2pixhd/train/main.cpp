@@ -1,10 +1,11 @@
 // pix2pixhd_train: pix2pixHD's train.py on the CPU backend (research/pix2pixhd.md §2).
-//
-//   pix2pixhd_train --dataroot data/pix2pixhd/digits --name digits_global --label_nc 11 --preset cpu \
-//       --netG global --loadSize 256 --fineSize 256 --resize_or_crop none --niter 10 --niter_decay 10 \
-//       --no_vgg_loss
-//   pix2pixhd_train ... --name digits_local --netG local --load_pretrain checkpoints/digits_global \
-//       --niter_fix_global 5
+/*
+     pix2pixhd_train --dataroot data/pix2pixhd/digits --name digits_global --label_nc 11 --preset cpu \
+         --netG global --loadSize 256 --fineSize 256 --resize_or_crop none --niter 10 --niter_decay 10 \
+         --no_vgg_loss
+     pix2pixhd_train ... --name digits_local --netG local --load_pretrain checkpoints/digits_global \
+         --niter_fix_global 5
+*/
 //
 // Losses are printed every --print_freq iterations as the reference prints them and appended to
 // <checkpoints_dir>/<name>/loss_log.txt; checkpoints are described in pix2pixhd/trainer.hpp and
