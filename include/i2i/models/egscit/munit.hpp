@@ -77,9 +77,11 @@ class munit_trainer {
         log_(std::move(log)), opt_g_(g_params(), adam_opts()), opt_d_(d_params(), adam_opts()),
         schedule_(opt_.lr, opt_.iterations, opt_.lr_power) {
     const auto s = opt_.seed;
-    // G as stage 2's translator (truncated N(0, 0.02)), D as stage 2's (Glorot): the same framework.
-    gen_A.init(init_policy::egscit(), trainer_detail::seed_of(s, 41));
-    gen_B.init(init_policy::egscit(), trainer_detail::seed_of(s, 42));
+    // G as MUNIT initialises it (kaiming; with EGSC-IT's N(0, 0.02) the predicted AdaIN stds start near
+    // 0 and shut the residual blocks and the style path off), D as stage 2 does (Glorot): it is
+    // EGSC-IT's discriminator.
+    gen_A.init_kaiming(trainer_detail::seed_of(s, 41));
+    gen_B.init_kaiming(trainer_detail::seed_of(s, 42));
     initialize(D_A, init_policy::glorot(), trainer_detail::seed_of(s, 43));
     initialize(D_B, init_policy::glorot(), trainer_detail::seed_of(s, 44));
   }

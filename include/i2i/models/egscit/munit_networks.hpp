@@ -26,7 +26,9 @@
 // conv, AdaIN), the up path gen_A.dec_up.<i>.*.
 #include <algorithm>
 #include <cstdint>
+#include <cmath>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -319,6 +321,24 @@ struct munit_generator {
     mlp.zero_grad();
     dec.zero_grad();
   }
+  /// MUNIT's weights_init('kaiming') (its configs' `init: kaiming`): conv and linear weights
+  /// N(0, 2 / fan_in), biases 0; one generator seeded by `seed`, parameters in definition order.
+  void init_kaiming(std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    for (const auto& p : all_parameters()) {
+      if (!p->trainable()) continue;
+      auto host = Backend::to_host(p->value).clone();
+      auto v = host.values();
+      if (p->role == param_role::conv_weight || p->role == param_role::linear_weight) {
+        std::normal_distribution<double> d(0, std::sqrt(2.0 / double(std::max<std::int64_t>(p->fan_in, 1))));
+        for (auto& x : v) x = T(d(rng));
+      } else {
+        std::fill(v.begin(), v.end(), T(0));
+      }
+      Backend::assign_from_host(p->value, host);
+    }
+  }
+  /// Any of the library's init policies, one seed per part.
   void init(const init_policy& policy, std::uint64_t seed) {
     initialize(enc_content, policy, seed);
     initialize(enc_style, policy, seed + 100);
