@@ -11,6 +11,10 @@
 //                      normalised for the file's weights
 //   train_options      batch, lr0, T (iterations of the poly schedule), the D:G ratio, noise switches,
 //                      augmentation, seed; presets for the datasets of §6.4
+//   model_kind         EGSC-IT or one of the baselines the authors ran in the same backbone (§6.5): UNIT
+//                      (stage 2 without mask, AdaIN and perceptual loss; model 1000), CycleGAN (model
+//                      1500, cyclegan.hpp), MUNIT (munit.hpp)
+#include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -63,8 +67,36 @@ struct perceptual_options {
   bool allow_substitute = true;
 };
 
+/// Which model a run trains: EGSC-IT or a baseline of §6.5, all in the same backbone.
+enum class model_kind {
+  egscit,    ///< stage 2 of EGSC-IT (needs the stage-1 feature-mask networks)
+  unit,      ///< model 1000: stage 2 without mask, AdaIN and perceptual loss; needs no F
+  cyclegan,  ///< model 1500: per direction encoder -> generator, nothing shared, no noise, no KL
+  munit,     ///< MUNIT in the backbone (munit.hpp)
+};
+
+inline const char* to_string(model_kind k) {
+  switch (k) {
+    case model_kind::egscit: return "egscit";
+    case model_kind::unit: return "unit";
+    case model_kind::cyclegan: return "cyclegan";
+    case model_kind::munit: return "munit";
+  }
+  return "?";
+}
+inline std::ostream& operator<<(std::ostream& os, model_kind k) { return os << to_string(k); }
+inline model_kind model_kind_from_string(const std::string& s) {
+  for (auto k : {model_kind::egscit, model_kind::unit, model_kind::cyclegan, model_kind::munit})
+    if (s == to_string(k)) return k;
+  throw value_error(i2i::detail::concat("egscit: unknown model kind '", s, "' (egscit, unit, cyclegan, munit)"));
+}
+
 /// Everything a training run needs besides the data. Defaults: MNIST-Single (§6.4).
 struct train_options {
+  model_kind kind = model_kind::egscit;  ///< set with with_model() so that the switches below agree
+  /// The name the programs know the network configuration by ("mnist", "small", ...); written to the
+  /// checkpoint metadata (egscit.config) so that a saved model can be rebuilt without flags.
+  std::string config_name;
   int batch = 8;
   double lr = 1e-5;                ///< lr0 of the poly schedule, G and D alike
   std::int64_t iterations = 60000; ///< T = epoch * sample_num; one iteration = 1 D step + g_updates G steps
@@ -96,6 +128,48 @@ inline train_options with_ablation(train_options o, ablation a) {
   if (a == ablation::no_feature_mask) o.transfer.use_mask = false;
   if (a == ablation::no_adain) o.transfer.use_adain = false;
   if (a == ablation::no_perceptual) o.perceptual = false;
+  return o;
+}
+
+/// The options of a baseline (or of EGSC-IT): UNIT is stage 2 with the mask, AdaIN and the perceptual
+/// terms off; CycleGAN has no noise (its trainer reads only the GAN and cycle weights).
+inline train_options with_model(train_options o, model_kind k) {
+  o.kind = k;
+  if (k == model_kind::unit) {
+    o.transfer.use_mask = o.transfer.use_adain = false;
+    o.perceptual = false;
+  }
+  if (k == model_kind::cyclegan) {
+    o.noise_train = o.noise_test = false;
+    o.perceptual = false;
+  }
+  return o;
+}
+
+/// The EGSC-IT ablations a set of options has, "+"-joined ("no_mask+no_adain"), "none" without any;
+/// always "none" for the baselines (their switches are part of the model, not an ablation).
+inline std::string ablation_name(const train_options& o) {
+  if (o.kind != model_kind::egscit) return "none";
+  std::string r;
+  auto add = [&](const char* s) { r += (r.empty() ? "" : "+") + std::string(s); };
+  if (!o.transfer.use_mask) add("no_mask");
+  if (!o.transfer.use_adain) add("no_adain");
+  if (!o.perceptual) add("no_perceptual");
+  return r.empty() ? "none" : r;
+}
+/// Applies ablation_name()'s form (or one of none, no_mask, no_adain, no_perceptual) to `o`.
+inline train_options with_ablation_name(train_options o, const std::string& name) {
+  std::size_t at = 0;
+  while (at <= name.size()) {
+    const auto end = std::min(name.find('+', at), name.size());
+    const std::string part = name.substr(at, end - at);
+    if (part == "no_mask" || part == "no_feature_mask") o = with_ablation(o, ablation::no_feature_mask);
+    else if (part == "no_adain") o = with_ablation(o, ablation::no_adain);
+    else if (part == "no_perceptual") o = with_ablation(o, ablation::no_perceptual);
+    else require<value_error>(part == "none", "egscit: unknown ablation '", part, "' in '", name,
+                              "' (none, no_mask, no_adain, no_perceptual, '+'-joined)");
+    at = end + 1;
+  }
   return o;
 }
 

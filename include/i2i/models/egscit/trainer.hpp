@@ -46,16 +46,12 @@
 #include <string>
 #include <vector>
 
-#include "i2i/backend/cpu/backend.hpp"
-#include "i2i/data/aligned_dataset.hpp"
-#include "i2i/io/image.hpp"
 #include "i2i/io/npz.hpp"
 #include "i2i/io/optimizer_state.hpp"
-#include "i2i/io/pixels.hpp"
-#include "i2i/model/checkpoint.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/models/egscit/losses.hpp"
 #include "i2i/models/egscit/options.hpp"
+#include "i2i/models/egscit/trainer_common.hpp"
 #include "i2i/models/egscit/transfer.hpp"
 #include "i2i/models/egscit/translator.hpp"
 #include "i2i/models/vgg19.hpp"
@@ -64,185 +60,9 @@
 
 namespace i2i::egscit {
 
-// ---------------------------------------------------------------------------------------------------
-// Data.
-
-/// Images of one domain, by index (rendered or read on demand).
-struct image_source {
-  std::size_t size = 0;
-  std::function<io::image(std::size_t)> at;
-};
-
-/// Every PNG/JPEG under `dir`, sorted by path, read as RGB.
-inline image_source folder_source(const std::string& dir) {
-  auto files = std::make_shared<std::vector<std::string>>(data::list_images(dir, "egscit image folder"));
-  require<io_error>(!files->empty(), "egscit::folder_source: no PNG or JPEG image under '", dir, "'");
-  return {files->size(), [files](std::size_t i) { return io::read_image(files->at(i), 3); }};
-}
-
 /// Stage-1 part2 / part3: one residual block, not shared between domains.
 template <class Cfg>
 struct vae_block : chain<channels<Cfg::latent>, named<"res", typename Cfg::shared_block>> {};
-
-namespace trainer_detail {
-
-inline std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-inline std::uint64_t seed_of(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0, std::uint64_t c = 0) {
-  return mix(mix(mix(mix(seed) ^ a) ^ b) ^ c);
-}
-
-/// The k-th image drawn from a domain: epoch k / n of per-epoch permutations seeded by (seed, dom, epoch).
-class sampler {
- public:
-  sampler(std::uint64_t seed, int dom) : seed_(seed), dom_(dom) {}
-  std::vector<std::size_t> draw(std::size_t n, std::uint64_t first, int count) {
-    std::vector<std::size_t> out;
-    for (int i = 0; i < count; ++i) {
-      const std::uint64_t k = first + std::uint64_t(i), epoch = k / n;
-      if (epoch != epoch_ || perm_.size() != n) {
-        perm_.resize(n);
-        for (std::size_t j = 0; j < n; ++j) perm_[j] = j;
-        std::mt19937_64 rng(seed_of(seed_, 0x5a3d1e, std::uint64_t(dom_), epoch));
-        std::shuffle(perm_.begin(), perm_.end(), rng);
-        epoch_ = epoch;
-      }
-      out.push_back(perm_[k % n]);
-    }
-    return out;
-  }
-
- private:
-  std::uint64_t seed_;
-  int dom_;
-  std::uint64_t epoch_ = ~std::uint64_t(0);
-  std::vector<std::size_t> perm_;
-};
-
-/// Horizontal flip (p 0.5), then a zoom-crop (p 0.5): s ~ U(0.8, 1), left ~ U(0, W(1-s)),
-/// top ~ U(0, H(1-s)), out(x, y) = in(s x + left, s y + top) bilinearly (egscit.md §6.2).
-template <class T>
-void augment(tensor<T>& x, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> u(0, 1);
-  const std::int64_t C = x.c(), H = x.h(), W = x.w();
-  std::vector<T> plane(std::size_t(H * W));
-  for (std::int64_t n = 0; n < x.n(); ++n) {
-    const bool flip = u(rng) < 0.5;
-    const bool zoom = u(rng) < 0.5;
-    double s = 1, left = 0, top = 0;
-    if (zoom) {
-      s = 0.8 + 0.2 * u(rng);
-      left = u(rng) * double(W) * (1 - s);
-      top = u(rng) * double(H) * (1 - s);
-    }
-    for (std::int64_t c = 0; c < C; ++c) {
-      T* p = x.data() + (n * C + c) * H * W;
-      if (flip)
-        for (std::int64_t y = 0; y < H; ++y) std::reverse(p + y * W, p + (y + 1) * W);
-      if (!zoom) continue;
-      std::copy(p, p + H * W, plane.begin());
-      for (std::int64_t y = 0; y < H; ++y)
-        for (std::int64_t xx = 0; xx < W; ++xx) {
-          const double sy = std::min(s * double(y) + top, double(H - 1)), sx = std::min(s * double(xx) + left, double(W - 1));
-          const std::int64_t y0 = std::int64_t(sy), x0 = std::int64_t(sx);
-          const std::int64_t y1 = std::min(y0 + 1, H - 1), x1 = std::min(x0 + 1, W - 1);
-          const double fy = sy - double(y0), fx = sx - double(x0);
-          const auto at = [&](std::int64_t yy, std::int64_t xq) { return double(plane[std::size_t(yy * W + xq)]); };
-          p[y * W + xx] = T((1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) +
-                            fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1)));
-        }
-    }
-  }
-}
-
-/// N x 3 x H x W in [-1, 1] from images (p - 127.5) / 127.5.
-template <class T>
-tensor<T> to_batch(const image_source& src, const std::vector<std::size_t>& idx) {
-  std::vector<io::image> imgs;
-  imgs.reserve(idx.size());
-  for (auto i : idx) {
-    imgs.push_back(src.at(i));
-    require<value_error>(imgs.back().channels == 3 && imgs.back().width == imgs.front().width &&
-                             imgs.back().height == imgs.front().height,
-                         "egscit trainer: image ", i, " is ", imgs.back().width, "x", imgs.back().height, "x",
-                         imgs.back().channels, ", expected RGB of the batch's size ", imgs.front().width, "x",
-                         imgs.front().height);
-  }
-  auto t = io::to_tensor(std::span<const io::image>(imgs));
-  if constexpr (std::is_same_v<T, float>) return t;
-  else return t.template cast<T>();
-}
-
-template <class T>
-tensor<T> cat_batch(const tensor<T>& a, const tensor<T>& b) {
-  require<shape_error>(a.c() == b.c() && a.h() == b.h() && a.w() == b.w(), "egscit cat_batch: ", a.shape(), " and ",
-                       b.shape(), " differ beyond the batch");
-  auto r = tensor<T>::empty({a.n() + b.n(), a.c(), a.h(), a.w()});
-  std::copy(a.data(), a.data() + a.numel(), r.data());
-  std::copy(b.data(), b.data() + b.numel(), r.data() + a.numel());
-  return r;
-}
-template <class T>
-tensor<T> slice_batch(const tensor<T>& t, std::int64_t from, std::int64_t count) {
-  auto r = tensor<T>::empty({count, t.c(), t.h(), t.w()});
-  const std::int64_t per = t.c() * t.h() * t.w();
-  std::copy(t.data() + from * per, t.data() + (from + count) * per, r.data());
-  return r;
-}
-template <class T>
-void add_scaled(tensor<T>& acc, const tensor<T>& g, double w) {
-  if (!acc.defined()) {
-    acc = tensor<T>::zeros(g.shape());
-  }
-  cpu::flat(acc) += cpu::cflat(g) * T(w);
-}
-template <class T>
-tensor<T> scaled(const tensor<T>& g, double w) {
-  auto r = tensor<T>::empty(g.shape());
-  cpu::flat(r) = cpu::cflat(g) * T(w);
-  return r;
-}
-template <class T>
-tensor<T> add_noise(const tensor<T>& mu, bool on, std::mt19937_64& rng) {
-  auto z = mu.clone();
-  if (!on) return z;
-  std::normal_distribution<double> nd(0, 1);
-  for (std::int64_t i = 0; i < z.numel(); ++i) z[i] += T(nd(rng));
-  return z;
-}
-
-/// Saves `m` as <dir>/<file>.safetensors.
-template <class M>
-void save_in(const M& m, const std::filesystem::path& dir, const std::string& file,
-             std::map<std::string, std::string> meta = {}) {
-  save_model(m, (dir / (file + ".safetensors")).string(), std::move(meta));
-}
-template <class M>
-void load_from(M& m, const std::filesystem::path& dir, const std::string& file) {
-  load_model(m, (dir / (file + ".safetensors")).string());
-}
-
-inline void say(const std::function<void(const std::string&)>& log, const std::string& s) {
-  if (log) log(s);
-  else std::clog << s << '\n';
-}
-
-}  // namespace trainer_detail
-
-/// Losses of one step (weighted totals and the main unweighted terms), for logs and tests.
-struct step_losses {
-  double d = 0;         ///< weighted D loss
-  double g = 0;         ///< weighted G loss (last G step of the iteration)
-  double recon = 0;     ///< mean L1 self-reconstruction of A and B (unweighted)
-  double cycle = 0;     ///< mean L1 cycle of A and B (stage 2)
-  double content = 0;   ///< unweighted perceptual content (stage 2)
-  double style = 0;     ///< unweighted perceptual style (stage 2)
-  double lr = 0;
-};
 
 // ---------------------------------------------------------------------------------------------------
 // Stage 1: the feature-mask pretraining.
@@ -293,7 +113,7 @@ class stage1_trainer {
     opt_g_.set_lr(r.lr);
     opt_d_.set_lr(r.lr);
     for (int j = 0; j < per; ++j) {
-      const std::uint64_t draw = (std::uint64_t(t_) * std::uint64_t(per) + std::uint64_t(j)) * std::uint64_t(opt_.batch);
+      const std::uint64_t draw = trainer_detail::first_draw(t_, per, j, opt_.batch);
       std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xa11, std::uint64_t(t_), std::uint64_t(j)));
       auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
       if (j == 0) {
@@ -326,7 +146,7 @@ class stage1_trainer {
   /// F_A.safetensors and F_B.safetensors: what stage 2 loads.
   void save_feature_masks(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
-    const std::map<std::string, std::string> meta{{"egscit.stage", "1"}, {"iteration", std::to_string(t_)}};
+    const auto meta = checkpoint_metadata<Cfg>(opt_, t_, "1");
     trainer_detail::save_in(A_.part1, dir, "F_A", meta);
     trainer_detail::save_in(B_.part1, dir, "F_B", meta);
   }
@@ -339,7 +159,7 @@ class stage1_trainer {
       trainer_detail::save_in(v->part4, dir, v->part4.name());
       trainer_detail::save_in(v->D, dir, v->D.name());
     }
-    const std::map<std::string, std::string> extra{{"iteration", std::to_string(t_)}, {"egscit.stage", "1"}};
+    const auto extra = checkpoint_metadata<Cfg>(opt_, t_, "1");
     io::save_adam_state(opt_d_, (dir / "stage1_adam_D.safetensors").string(), extra);
     io::save_adam_state(opt_g_, (dir / "stage1_adam_G.safetensors").string(), extra);
   }
@@ -385,10 +205,7 @@ class stage1_trainer {
     }
   }
   tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
-    require<value_error>(s.size > 0 && s.at, "egscit stage 1: an image source is empty");
-    auto x = trainer_detail::to_batch<T>(s, smp.draw(s.size, draw, opt_.batch));
-    if (opt_.augment) trainer_detail::augment(x, rng);
-    return x;
+    return trainer_detail::draw_batch<T>(s, smp, draw, opt_.batch, opt_.augment, rng, "egscit stage 1");
   }
   double d_step(vaegan& v, const tensor<T>& x, std::mt19937_64& rng) {
     auto z = trainer_detail::add_noise(v.part2(v.part1(x)), opt_.noise_train, rng);
@@ -476,6 +293,13 @@ class stage2_trainer {
     setup_perceptual();
   }
 
+  /// Whether this model reads F_A, F_B: the mask, AdaIN's statistics or the substitute perceptual
+  /// features. UNIT (and EGSC-IT with every F use ablated) does not, so it trains without stage 1.
+  bool uses_feature_masks() const {
+    return opt_.transfer.use_mask || opt_.transfer.use_adain ||
+           (perceptual_on() && source_ == perceptual_source::feature_mask_nets);
+  }
+
   nets net;
   model<Dis, Backend> D_A, D_B;
 
@@ -513,7 +337,12 @@ class stage2_trainer {
     r.g = (d == domain::A ? net.G_A : net.G_B).forward(r.tr.y);
     return r;
   }
-  tensor<T> features(domain d, const tensor<T>& x) const { return (d == domain::A ? net.F_A : net.F_B)(x); }
+  /// F_d(x); an undefined tensor when neither the mask nor AdaIN reads it (UNIT, and the perceptual
+  /// substitute computes its own).
+  tensor<T> features(domain d, const tensor<T>& x) const {
+    if (!opt_.transfer.use_mask && !opt_.transfer.use_adain) return {};
+    return (d == domain::A ? net.F_A : net.F_B)(x);
+  }
 
   /// The whole graph of one G step (cycles included when `cycles`).
   pass forward(const tensor<T>& x_A, const tensor<T>& x_B, bool noise, std::mt19937_64& rng, bool cycles = true) const {
@@ -560,7 +389,8 @@ class stage2_trainer {
   // ---- training ----
 
   step_losses step(const image_source& a, const image_source& b) {
-    require<value_error>(f_loaded_ || allow_untrained_f_, "egscit stage 2: the feature-mask networks F_A, F_B are not "
+    require<value_error>(f_loaded_ || allow_untrained_f_ || !uses_feature_masks(),
+                         "egscit stage 2: the feature-mask networks F_A, F_B are not "
                          "loaded; call load_feature_masks(<stage-1 dir>) first (the reference asserts pretrained_path)");
     const int per = 1 + opt_.g_updates;
     step_losses r;
@@ -568,7 +398,7 @@ class stage2_trainer {
     opt_g_.set_lr(r.lr);
     opt_d_.set_lr(r.lr);
     for (int j = 0; j < per; ++j) {
-      const std::uint64_t draw = (std::uint64_t(t_) * std::uint64_t(per) + std::uint64_t(j)) * std::uint64_t(opt_.batch);
+      const std::uint64_t draw = trainer_detail::first_draw(t_, per, j, opt_.batch);
       std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xb22, std::uint64_t(t_), std::uint64_t(j)));
       auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
       zero_all();
@@ -608,30 +438,36 @@ class stage2_trainer {
 
   void save(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
-    const std::map<std::string, std::string> meta{{"egscit.stage", "2"}, {"iteration", std::to_string(t_)}};
+    const auto meta = checkpoint_metadata<Cfg>(opt_, t_, "2");
     trainer_detail::save_in(net.E_A, dir, "E_A", meta);
     trainer_detail::save_in(net.E_B, dir, "E_B", meta);
     trainer_detail::save_in(net.S, dir, "S", meta);
     trainer_detail::save_in(net.G_A, dir, "G_A", meta);
     trainer_detail::save_in(net.G_B, dir, "G_B", meta);
-    trainer_detail::save_in(net.F_A, dir, "F_A", meta);
-    trainer_detail::save_in(net.F_B, dir, "F_B", meta);
+    if (uses_feature_masks()) {  // UNIT has none to save (its F are the unused random initialisation)
+      trainer_detail::save_in(net.F_A, dir, "F_A", meta);
+      trainer_detail::save_in(net.F_B, dir, "F_B", meta);
+    }
     trainer_detail::save_in(D_A, dir, "D_A", meta);
     trainer_detail::save_in(D_B, dir, "D_B", meta);
     io::save_adam_state(opt_d_, (dir / "stage2_adam_D.safetensors").string(), meta);
     io::save_adam_state(opt_g_, (dir / "stage2_adam_G.safetensors").string(), meta);
   }
-  /// Loads the translator and F (for translation); with_training_state also loads D and both Adam
-  /// states and the iteration (to resume).
+  /// Loads the translator and F (for translation; F only when this model uses it); with_training_state
+  /// also loads D and both Adam states and the iteration (to resume). The options are this trainer's:
+  /// load.hpp's load_translator reads them from the checkpoint metadata first.
   void load(const std::filesystem::path& dir, bool with_training_state = true) {
+    check_config_metadata<Cfg>(dir / "E_A.safetensors");
     trainer_detail::load_from(net.E_A, dir, "E_A");
     trainer_detail::load_from(net.E_B, dir, "E_B");
     trainer_detail::load_from(net.S, dir, "S");
     trainer_detail::load_from(net.G_A, dir, "G_A");
     trainer_detail::load_from(net.G_B, dir, "G_B");
-    trainer_detail::load_from(net.F_A, dir, "F_A");
-    trainer_detail::load_from(net.F_B, dir, "F_B");
-    f_loaded_ = true;
+    if (uses_feature_masks()) {
+      trainer_detail::load_from(net.F_A, dir, "F_A");
+      trainer_detail::load_from(net.F_B, dir, "F_B");
+      f_loaded_ = true;
+    }
     if (!with_training_state) return;
     trainer_detail::load_from(D_A, dir, "D_A");
     trainer_detail::load_from(D_B, dir, "D_B");
@@ -643,6 +479,11 @@ class stage2_trainer {
  private:
   static train_options validated(train_options o) {
     o.validate();
+    require<value_error>(o.kind == model_kind::egscit || o.kind == model_kind::unit, "egscit::stage2_trainer: model kind '",
+                         o.kind, "' is not EGSC-IT or UNIT (CycleGAN: cyclegan_trainer, MUNIT: munit_trainer)");
+    require<value_error>(o.kind != model_kind::unit || (!o.transfer.use_mask && !o.transfer.use_adain && !o.perceptual),
+                         "egscit::stage2_trainer: UNIT (model 1000) has no mask, AdaIN or perceptual loss; build its "
+                         "options with with_model(o, model_kind::unit)");
     return o;
   }
   optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
@@ -729,10 +570,7 @@ class stage2_trainer {
   }
 
   tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
-    require<value_error>(s.size > 0 && s.at, "egscit stage 2: an image source is empty");
-    auto x = trainer_detail::to_batch<T>(s, smp.draw(s.size, draw, opt_.batch));
-    if (opt_.augment) trainer_detail::augment(x, rng);
-    return x;
+    return trainer_detail::draw_batch<T>(s, smp, draw, opt_.batch, opt_.augment, rng, "egscit stage 2");
   }
 
   double d_step(const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng) {

@@ -1,0 +1,230 @@
+#pragma once
+// The CycleGAN baseline as the EGSC-IT authors ran it for MNIST (research model 1500, egscit.md §6.5):
+// "built inside the same framework", i.e. EGSC-IT's backbone with every EGSC-IT addition removed.
+//
+//   x_AB = G_AB(x_A)   G_AB = E_A then G_B: the encoder's domain part, the block that EGSC-IT shares
+//                      (here E_A's own), the block G shares (here G_B's own), G_B's decoder
+//   x_BA = G_BA(x_B)   likewise with E_B, G_A
+//
+// No parameter is shared between the two directions, there is no latent noise and no KL, no mask, no
+// AdaIN, no self-reconstruction and no perceptual term. Losses:
+//
+//   L_G = 10 (G_adv(D_B, x_AB) + G_adv(D_A, x_BA)) + 100 (L1(G_BA(x_AB), x_A) + L1(G_AB(x_BA), x_B))
+//   L_D = 10 sum_X 0.5 [mean((D_X(real) - 1)^2) + mean(D_X(fake)^2)]      (LSGAN, EGSC-IT's D)
+//
+// (weights: train_options::weights.gan and .l1_cycle). Everything else is stage2_trainer's convention
+// (trainer_common.hpp): 1 D step then g_updates (5) G steps per iteration, each on fresh batches from the
+// per-domain epoch samplers, augmentation, poly lr, Adam(0.5, 0.999), every random draw seeded by
+// (seed, t, step), so that save() + load() + train() equals an uninterrupted run.
+//
+// translate(content, from, exemplar, noise_seed) has stage2_trainer's signature; CycleGAN is not
+// exemplar-guided, so the exemplar (and the seed: there is no noise) is ignored.
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "i2i/io/optimizer_state.hpp"
+#include "i2i/model/init.hpp"
+#include "i2i/models/egscit/losses.hpp"
+#include "i2i/models/egscit/networks.hpp"
+#include "i2i/models/egscit/trainer_common.hpp"
+#include "i2i/models/egscit/transfer.hpp"
+#include "i2i/optim/adam.hpp"
+#include "i2i/optim/schedule.hpp"
+
+namespace i2i::egscit {
+
+/// One direction's generator: E_X's layers then G_Y's, the two formerly shared blocks as the
+/// direction's own ("enc_res", "gen_res").
+template <class Cfg>
+struct cyclegan_generator
+    : chain<channels<Cfg::input_nc>, named<"enc", typename Cfg::encoder_body>, named<"enc_res", typename Cfg::shared_block>,
+            named<"gen_res", typename Cfg::shared_block>, named<"dec", typename Cfg::decoder_body>> {
+  static_assert(Cfg::input_nc == Cfg::output_nc, "egscit::cyclegan_generator: the cycles need input_nc == output_nc");
+};
+
+template <class Cfg, class Backend = cpu_backend<float>, class Dis = discriminator<Cfg::output_nc>>
+class cyclegan_trainer {
+ public:
+  using T = typename Backend::scalar;
+  using gen_model = model<cyclegan_generator<Cfg>, Backend>;
+
+  explicit cyclegan_trainer(train_options opt, std::function<void(const std::string&)> log = {})
+      : G_AB("G_AB"), G_BA("G_BA"), D_A("D_A"), D_B("D_B"), opt_(validated(opt)), log_(std::move(log)),
+        opt_g_(g_params(), adam_opts()), opt_d_(d_params(), adam_opts()),
+        schedule_(opt_.lr, opt_.iterations, opt_.lr_power) {
+    const auto s = opt_.seed;
+    initialize(G_AB, init_policy::egscit(), trainer_detail::seed_of(s, 41));
+    initialize(G_BA, init_policy::egscit(), trainer_detail::seed_of(s, 42));
+    initialize(D_A, init_policy::glorot(), trainer_detail::seed_of(s, 43));
+    initialize(D_B, init_policy::glorot(), trainer_detail::seed_of(s, 44));
+  }
+
+  gen_model G_AB, G_BA;  ///< A -> B (E_A, G_B) and B -> A (E_B, G_A)
+  model<Dis, Backend> D_A, D_B;
+
+  std::int64_t iteration() const { return t_; }
+  const train_options& options() const { return opt_; }
+  optim::adam<T>& generator_optimizer() { return opt_g_; }
+  optim::adam<T>& discriminator_optimizer() { return opt_d_; }
+
+  /// content (of domain `from`) into the other domain; the exemplar only has to have content's batch
+  /// size (the interface is stage2_trainer's), it does not influence the output.
+  tensor<T> translate(const tensor<T>& content, domain from, const tensor<T>& exemplar, std::uint64_t noise_seed = 0) const {
+    (void)noise_seed;
+    require<shape_error>(content.rank() == 4 && (!exemplar.defined() || exemplar.n() == content.n()),
+                         "egscit::cyclegan_trainer::translate: content ", content.shape(), " and exemplar ",
+                         exemplar.defined() ? exemplar.shape() : shape{}, " need the same batch size");
+    return (from == domain::A ? G_AB : G_BA)(content);
+  }
+  /// x_XYX: the cycle of a batch of domain d.
+  tensor<T> cycle(const tensor<T>& x, domain d) const {
+    return d == domain::A ? G_BA(G_AB(x)) : G_AB(G_BA(x));
+  }
+
+  step_losses step(const image_source& a, const image_source& b) {
+    const int per = 1 + opt_.g_updates;
+    step_losses r;
+    r.lr = schedule_.lr_at(t_);
+    opt_g_.set_lr(r.lr);
+    opt_d_.set_lr(r.lr);
+    for (int j = 0; j < per; ++j) {
+      const std::uint64_t draw = trainer_detail::first_draw(t_, per, j, opt_.batch);
+      std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xc9c1e, std::uint64_t(t_), std::uint64_t(j)));
+      auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
+      zero_all();
+      if (j == 0) {
+        r.d = d_step(xa, xb);
+        opt_d_.step();
+      } else {
+        g_step(xa, xb, r);
+        opt_g_.step();
+      }
+    }
+    ++t_;
+    if (opt_.log_every > 0 && t_ % opt_.log_every == 0)
+      trainer_detail::say(log_, i2i::detail::concat("cyclegan iteration ", t_, ": D ", r.d, ", G ", r.g, ", cycle ",
+                                                    r.cycle, ", lr ", r.lr));
+    return r;
+  }
+  step_losses train(const image_source& a, const image_source& b, std::int64_t until) {
+    step_losses last;
+    until = std::min(until, opt_.iterations);
+    while (t_ < until) last = step(a, b);
+    return last;
+  }
+
+  /// One G step's loss and gradients on a fixed batch pair, without an optimizer step (gradients are
+  /// left in G_AB, G_BA; D's are zeroed first and receive only what backward through D leaves).
+  step_losses generator_gradients(const tensor<T>& xa, const tensor<T>& xb) {
+    zero_all();
+    step_losses r;
+    g_step(xa, xb, r);
+    return r;
+  }
+
+  void save(const std::filesystem::path& dir) const {
+    std::filesystem::create_directories(dir);
+    const auto meta = checkpoint_metadata<Cfg>(opt_, t_, "cyclegan");
+    trainer_detail::save_in(G_AB, dir, "G_AB", meta);
+    trainer_detail::save_in(G_BA, dir, "G_BA", meta);
+    trainer_detail::save_in(D_A, dir, "D_A", meta);
+    trainer_detail::save_in(D_B, dir, "D_B", meta);
+    io::save_adam_state(opt_d_, (dir / "cyclegan_adam_D.safetensors").string(), meta);
+    io::save_adam_state(opt_g_, (dir / "cyclegan_adam_G.safetensors").string(), meta);
+  }
+  /// Loads G_AB and G_BA; with_training_state also D, both Adam states and the iteration (to resume).
+  void load(const std::filesystem::path& dir, bool with_training_state = true) {
+    check_config_metadata<Cfg>(dir / "G_AB.safetensors");
+    trainer_detail::load_from(G_AB, dir, "G_AB");
+    trainer_detail::load_from(G_BA, dir, "G_BA");
+    if (!with_training_state) return;
+    trainer_detail::load_from(D_A, dir, "D_A");
+    trainer_detail::load_from(D_B, dir, "D_B");
+    io::load_adam_state(opt_d_, (dir / "cyclegan_adam_D.safetensors").string());
+    auto meta = io::load_adam_state(opt_g_, (dir / "cyclegan_adam_G.safetensors").string());
+    t_ = io::metadata_number<std::int64_t>(meta, "iteration", (dir / "cyclegan_adam_G.safetensors").string());
+  }
+
+ private:
+  static train_options validated(train_options o) {
+    o.validate();
+    require<value_error>(o.kind == model_kind::cyclegan, "egscit::cyclegan_trainer: options are for model kind '", o.kind,
+                         "'; build them with with_model(o, model_kind::cyclegan)");
+    return o;
+  }
+  optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
+  std::vector<optim::param_ref<T>> g_params() const {
+    auto r = G_AB.parameters();
+    auto b = G_BA.parameters();
+    r.insert(r.end(), b.begin(), b.end());
+    return r;
+  }
+  std::vector<optim::param_ref<T>> d_params() const {
+    auto r = D_A.parameters();
+    auto b = D_B.parameters();
+    r.insert(r.end(), b.begin(), b.end());
+    return r;
+  }
+  void zero_all() {
+    G_AB.zero_grad();
+    G_BA.zero_grad();
+    D_A.zero_grad();
+    D_B.zero_grad();
+  }
+  tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
+    return trainer_detail::draw_batch<T>(s, smp, draw, opt_.batch, opt_.augment, rng, "egscit cyclegan");
+  }
+
+  double d_step(const tensor<T>& xa, const tensor<T>& xb) {
+    const auto x_AB = G_AB(xa), x_BA = G_BA(xb);
+    const double w = opt_.weights.gan;
+    double total = 0;
+    for (auto [D, real, fake] : {std::tuple{&D_A, &xa, &x_BA}, std::tuple{&D_B, &xb, &x_AB}}) {
+      auto cr = D->forward(*real), cf = D->forward(*fake);
+      auto l = discriminator_adv(cr.output, cf.output);
+      D->backward(cr, trainer_detail::scaled(l.grad_real, w), {}, false);
+      D->backward(cf, trainer_detail::scaled(l.grad_fake, w), {}, false);
+      total += w * l.value;
+    }
+    return total;
+  }
+
+  void g_step(const tensor<T>& xa, const tensor<T>& xb, step_losses& r) {
+    using trainer_detail::add_scaled;
+    using trainer_detail::scaled;
+    const auto& w = opt_.weights;
+    auto cAB = G_AB.forward(xa), cBA = G_BA.forward(xb);
+    auto cABA = G_BA.forward(cAB.output), cBAB = G_AB.forward(cBA.output);
+    auto l1A = loss::l1_loss(cABA.output, xa), l1B = loss::l1_loss(cBAB.output, xb);
+    auto dB = D_B.forward(cAB.output), dA = D_A.forward(cBA.output);
+    auto advB = generator_adv(dB.output), advA = generator_adv(dA.output);
+    const double g = w.gan * (advA.value + advB.value) + w.l1_cycle * (l1A.value + l1B.value);
+    loss::require_finite(g, "egscit cyclegan generator loss");
+
+    // d/dx_AB: through D_B and through the cycle's G_BA; likewise d/dx_BA.
+    auto d_AB = D_B.backward(dB, scaled(advB.grad, w.gan), {}, true);
+    add_scaled(d_AB, G_BA.backward(cABA, scaled(l1A.grad, w.l1_cycle), {}, true), 1.0);
+    auto d_BA = D_A.backward(dA, scaled(advA.grad, w.gan), {}, true);
+    add_scaled(d_BA, G_AB.backward(cBAB, scaled(l1B.grad, w.l1_cycle), {}, true), 1.0);
+    G_AB.backward(cAB, d_AB, {}, false);
+    G_BA.backward(cBA, d_BA, {}, false);
+
+    r.g = g;
+    r.cycle = 0.5 * (l1A.value + l1B.value);
+  }
+
+  train_options opt_;
+  std::function<void(const std::string&)> log_;
+  optim::adam<T> opt_g_, opt_d_;
+  optim::poly_decay schedule_;
+  trainer_detail::sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
+  std::int64_t t_ = 0;
+};
+
+}  // namespace i2i::egscit

@@ -1,0 +1,215 @@
+#pragma once
+// The SSIM evaluation of EGSC-IT and its baselines on MNIST-Single (research/egscit.md §7, §9.1), on the
+// folders egscit_prepare_data writes (testA, testB, testA2B, testB2A):
+//
+//   * pairing: each folder sorted by file name, the first N files, paired by rank. testA[i] is translated
+//     with exemplar testB[i] and compared with testA2B[i] (testA[i]'s digit in testB[i]'s colours);
+//     B -> A likewise with testB[i], exemplar testA[i], ground truth testB2A[i];
+//   * the translation goes to uint8 as the authors' scipy.misc.imsave saved it: min-max stretched per image
+//     (data/scipy_bytescale.hpp); `stretch = false` maps [-1, 1] to 0..255 instead (io::to_image);
+//   * SSIM(translation, ground truth) with metrics/ssim.hpp (7x7 uniform, K1 0.01, K2 0.03, sample
+//     covariance, mean over channels: skimage's compare_ssim(multichannel=True));
+//   * reported: mean and population standard deviation (numpy's default) per direction, and on request
+//     two reference rows that need no model: SSIM(source, GT) and SSIM(exemplar, GT).
+//
+// The model is any function translate(content, from, exemplar, noise_seed) -> images in [-1, 1], so that
+// EGSC-IT, UNIT, CycleGAN and MUNIT are evaluated by the same code (load.hpp builds one from a checkpoint).
+// Batch k of a direction uses noise_seed k, so a run is reproducible.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "i2i/data/aligned_dataset.hpp"
+#include "i2i/data/scipy_bytescale.hpp"
+#include "i2i/io/image.hpp"
+#include "i2i/io/pixels.hpp"
+#include "i2i/metrics/ssim.hpp"
+#include "i2i/models/egscit/transfer.hpp"
+
+namespace i2i::egscit {
+
+/// translate(content, from, exemplar, noise_seed): batch i of content styled by exemplar i.
+using translate_fn =
+    std::function<tensor<float>(const tensor<float>& content, domain from, const tensor<float>& exemplar, std::uint64_t)>;
+
+/// One direction's files, paired by rank.
+struct evaluation_pairs {
+  domain from = domain::A;
+  std::vector<std::string> sources, exemplars, truths;
+  std::size_t size() const { return sources.size(); }
+};
+
+/// The first `count` files of each folder of `data` by sorted name (A -> B: testA, testB, testA2B;
+/// B -> A: testB, testA, testB2A). Every folder must hold at least `count` images, so that rank k is the
+/// same record in all three.
+inline evaluation_pairs pair_test_folders(const std::filesystem::path& data, domain from, std::size_t count) {
+  const bool ab = from == domain::A;
+  const auto take = [&](const char* sub) {
+    const auto dir = (data / sub).string();
+    auto files = data::list_images(dir, std::string("egscit evaluation folder ") + sub);
+    require<value_error>(files.size() >= count, "egscit evaluate: '", dir, "' holds ", files.size(),
+                         " images, fewer than the ", count, " asked for (ranks must pair the same records)");
+    files.resize(count);
+    return files;
+  };
+  evaluation_pairs p;
+  p.from = from;
+  p.sources = take(ab ? "testA" : "testB");
+  p.exemplars = take(ab ? "testB" : "testA");
+  p.truths = take(ab ? "testA2B" : "testB2A");
+  return p;
+}
+
+/// Image n of a translated batch as the evaluation sees it: scipy's imsave stretch, or the plain
+/// [-1, 1] -> 0..255 mapping.
+inline io::image evaluation_image(const tensor<float>& y, std::int64_t n, bool stretch) {
+  return stretch ? data::imsave_image(y, n) : io::to_image(y, n);
+}
+
+struct ssim_summary {
+  std::size_t n = 0;
+  double mean = 0, std = 0;    ///< population standard deviation (numpy.std's default)
+  std::vector<double> values;  ///< per image, in rank order
+};
+
+inline ssim_summary summarise(std::vector<double> v) {
+  ssim_summary s;
+  s.n = v.size();
+  for (double x : v) s.mean += x;
+  if (s.n) s.mean /= double(s.n);
+  for (double x : v) s.std += (x - s.mean) * (x - s.mean);
+  if (s.n) s.std = std::sqrt(s.std / double(s.n));
+  s.values = std::move(v);
+  return s;
+}
+
+struct direction_result {
+  domain from = domain::A;
+  ssim_summary translated;           ///< SSIM(translation, GT)
+  ssim_summary source_vs_truth;      ///< reference: SSIM(untranslated source, GT) (only with reference)
+  ssim_summary exemplar_vs_truth;    ///< reference: SSIM(exemplar, GT) (only with reference)
+};
+
+struct evaluate_options {
+  std::size_t count = 1000;  ///< the first N test records (§9.1)
+  bool stretch = true;       ///< scipy.misc.imsave's min-max stretch (faithful)
+  int batch = 8;             ///< translation batch (the reference's bs)
+  bool reference = false;    ///< also the two lower bounds that need no model
+};
+
+/// SSIM of one direction over `pairs`.
+inline direction_result evaluate_direction(const translate_fn& translate, const evaluation_pairs& pairs,
+                                           const evaluate_options& opt = {}) {
+  require<value_error>(opt.batch >= 1, "egscit evaluate: batch ", opt.batch, " must be >= 1");
+  require<value_error>(pairs.sources.size() == pairs.exemplars.size() && pairs.sources.size() == pairs.truths.size(),
+                       "egscit evaluate: ", pairs.sources.size(), " sources, ", pairs.exemplars.size(), " exemplars, ",
+                       pairs.truths.size(), " ground truths; expected equal counts");
+  direction_result r;
+  r.from = pairs.from;
+  std::vector<double> got, src, ex;
+  for (std::size_t first = 0, k = 0; first < pairs.size(); first += std::size_t(opt.batch), ++k) {
+    const std::size_t n = std::min(pairs.size() - first, std::size_t(opt.batch));
+    std::vector<io::image> s, e, g;
+    for (std::size_t i = first; i < first + n; ++i) {
+      s.push_back(io::read_image(pairs.sources[i], 3));
+      e.push_back(io::read_image(pairs.exemplars[i], 3));
+      g.push_back(io::read_image(pairs.truths[i], 3));
+    }
+    const auto y = translate(io::to_tensor(std::span<const io::image>(s)), pairs.from,
+                             io::to_tensor(std::span<const io::image>(e)), k);
+    require<shape_error>(y.rank() == 4 && y.n() == std::int64_t(n), "egscit evaluate: the model returned ", y.shape(),
+                         " for a batch of ", n);
+    for (std::size_t i = 0; i < n; ++i) {
+      got.push_back(metrics::ssim(evaluation_image(y, std::int64_t(i), opt.stretch), g[i]));
+      if (opt.reference) {
+        src.push_back(metrics::ssim(s[i], g[i]));
+        ex.push_back(metrics::ssim(e[i], g[i]));
+      }
+    }
+  }
+  r.translated = summarise(std::move(got));
+  if (opt.reference) {
+    r.source_vs_truth = summarise(std::move(src));
+    r.exemplar_vs_truth = summarise(std::move(ex));
+  }
+  return r;
+}
+
+/// What egscit_evaluate reports about the model it evaluated.
+struct evaluation_report {
+  std::string model = "egscit", ablation = "none", config, model_dir, data_dir;
+  std::int64_t iterations = 0;
+  evaluate_options options;
+  direction_result ab, ba;
+};
+
+namespace evaluate_detail {
+inline std::string quoted(const std::string& s) {
+  std::string r = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') r += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      std::ostringstream u;
+      u << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c);
+      r += u.str();
+      continue;
+    }
+    r += c;
+  }
+  return r + "\"";
+}
+inline std::string number(double x) {
+  if (!std::isfinite(x)) return "null";
+  std::ostringstream o;
+  o << std::setprecision(10) << x;
+  return o.str();
+}
+inline std::string summary(const ssim_summary& s) {
+  return "{\"mean\": " + number(s.mean) + ", \"std\": " + number(s.std) + ", \"n\": " + std::to_string(s.n) + "}";
+}
+}  // namespace evaluate_detail
+
+/// The report as JSON: model, ablation, config, iterations, N, stretch, and per direction the SSIM mean
+/// and std (plus the reference rows when computed).
+inline std::string to_json(const evaluation_report& r) {
+  using namespace evaluate_detail;
+  std::ostringstream o;
+  o << "{\n  \"model\": " << quoted(r.model) << ",\n  \"ablation\": " << quoted(r.ablation)
+    << ",\n  \"config\": " << quoted(r.config) << ",\n  \"iterations\": " << r.iterations
+    << ",\n  \"model_dir\": " << quoted(r.model_dir) << ",\n  \"data_dir\": " << quoted(r.data_dir)
+    << ",\n  \"n\": " << r.options.count << ",\n  \"stretch\": " << (r.options.stretch ? "true" : "false");
+  for (const auto* d : {&r.ab, &r.ba}) {
+    o << ",\n  \"" << (d == &r.ab ? "ab" : "ba") << "\": {\"ssim\": " << summary(d->translated);
+    if (r.options.reference)
+      o << ", \"source_vs_gt\": " << summary(d->source_vs_truth) << ", \"exemplar_vs_gt\": " << summary(d->exemplar_vs_truth);
+    o << "}";
+  }
+  o << "\n}\n";
+  return o.str();
+}
+
+/// The report as a few lines of text (what egscit_evaluate prints).
+inline std::string to_text(const evaluation_report& r) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(4);
+  o << "model " << r.model << ", ablation " << r.ablation << ", config " << r.config << ", iteration " << r.iterations
+    << ", N " << r.options.count << (r.options.stretch ? ", imsave stretch" : ", no stretch") << "\n";
+  o << "  A->B SSIM " << r.ab.translated.mean << " +- " << r.ab.translated.std << "   B->A SSIM " << r.ba.translated.mean
+    << " +- " << r.ba.translated.std << "\n";
+  if (r.options.reference) {
+    o << "  reference: source vs GT  A->B " << r.ab.source_vs_truth.mean << "  B->A " << r.ba.source_vs_truth.mean << "\n";
+    o << "  reference: exemplar vs GT  A->B " << r.ab.exemplar_vs_truth.mean << "  B->A " << r.ba.exemplar_vs_truth.mean
+      << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace i2i::egscit
