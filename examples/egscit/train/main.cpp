@@ -1,25 +1,34 @@
-// Trains EGSC-IT stage 1 (feature-mask pretraining) or stage 2 (the full model) on the CPU
+// Trains EGSC-IT stage 1 (feature-mask pretraining) or stage 2 (the full model), or one of the baselines
+// the authors ran in the same backbone (UNIT, CycleGAN, MUNIT; egscit.md §6.5), on the CPU
 // (docs/egscit.md, research/egscit.md §6):
 //
 //   egscit_train --stage 1 --data data/egscit/mnist_BW --out runs/mnist/stage1
 //   egscit_train --stage 2 --data data/egscit/mnist_BW --stage1 runs/mnist/stage1 --out runs/mnist/stage2
 //                [--vgg vgg19.safetensors]
+//   egscit_train --model unit|cyclegan|munit --data data/egscit/mnist_BW --out runs/mnist/unit
 //   egscit_train --stage 1 --mnist-single --out ...        (MNIST-Single built in memory from real MNIST)
 //
-// Options: --config mnist|street|small (n_1 = 1 / 3 / the CPU-sized test network), --iterations T (poly
-// schedule length, default 60000), --run N (stop after iteration N, resumable), --batch, --lr, --g-updates,
-// --style, --content, --eps, --seed, --ablation none|no_mask|no_adain|no_perceptual, --no-noise-test,
-// --no-augment, --vgg FILE, --vgg-input caffe|imagenet, --resume, --save-every N, --log-every N.
-// --data DIR reads DIR/trainA and DIR/trainB (egscit_prepare_data's layout).
+// Options: --model egscit|unit|cyclegan|munit (default egscit; the baselines have one stage and need no
+// --stage or --stage1), --config mnist|street|small|medium (n_1 = 1 / 3 / two CPU-sized networks, load.hpp),
+// --iterations T (poly schedule length, default 60000), --run N (stop after iteration N, resumable), --batch,
+// --lr, --g-updates, --style, --content, --eps, --seed, --ablation none|no_mask|no_adain|no_perceptual
+// (EGSC-IT), --no-noise-test, --no-augment, --vgg FILE, --vgg-input caffe|imagenet, --resume,
+// --save-every N, --log-every N. --data DIR reads DIR/trainA and DIR/trainB (egscit_prepare_data's layout).
+// The model kind, ablation and configuration go into the checkpoint metadata, so egscit_translate and
+// egscit_evaluate rebuild the model without flags.
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "i2i/data/mnist_single.hpp"
+#include "i2i/models/egscit/cyclegan.hpp"
+#include "i2i/models/egscit/load.hpp"
+#include "i2i/models/egscit/munit.hpp"
 #include "i2i/models/egscit/trainer.hpp"
 
 namespace {
@@ -28,12 +37,10 @@ namespace fs = std::filesystem;
 using namespace i2i;
 using namespace i2i::egscit;
 
-using small = config<1, 8, 1>;
-using small_dis = discriminator<3, 8, 3>;
-
 void usage() {
-  std::cerr << "usage: egscit_train --stage 1|2 (--data DIR | --mnist-single [--mnist DIR]) --out DIR\n"
-               "                    [--stage1 DIR] [--config mnist|street|small] [--iterations T] [--run N]\n"
+  std::cerr << "usage: egscit_train [--model egscit|unit|cyclegan|munit] [--stage 1|2]\n"
+               "                    (--data DIR | --mnist-single [--mnist DIR]) --out DIR\n"
+               "                    [--stage1 DIR] [--config mnist|street|small|medium] [--iterations T] [--run N]\n"
                "                    [--batch B] [--lr LR] [--g-updates K] [--style W] [--content W] [--eps E]\n"
                "                    [--seed S] [--ablation none|no_mask|no_adain|no_perceptual] [--no-noise-test]\n"
                "                    [--no-augment] [--vgg FILE] [--vgg-input caffe|imagenet] [--resume]\n"
@@ -66,12 +73,13 @@ args parse(int argc, char** argv) {
 
 template <class Trainer>
 void run(Trainer& t, const args& a, const image_source& src_a, const image_source& src_b, const fs::path& out,
-         std::int64_t until, std::int64_t save_every) {
+         std::int64_t until, std::int64_t save_every, const std::function<void()>& after_save = {}) {
   const auto t0 = std::chrono::steady_clock::now();
   while (t.iteration() < until) {
     const auto next = save_every > 0 ? std::min(until, (t.iteration() / save_every + 1) * save_every) : until;
     t.train(src_a, src_b, next);
     t.save(out);
+    if (after_save) after_save();
     std::cout << "iteration " << t.iteration() << " saved to " << out.string() << " ("
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s)\n";
   }
@@ -81,10 +89,32 @@ void run(Trainer& t, const args& a, const image_source& src_a, const image_sourc
 template <class Cfg, class Dis>
 int train(const args& a, const train_options& o, const image_source& src_a, const image_source& src_b) {
   const fs::path out = a.get("--out");
-  const int stage = std::stoi(a.get("--stage"));
+  const int stage = std::stoi(a.get("--stage", "2"));
   const std::int64_t until = std::min<std::int64_t>(o.iterations, std::stoll(a.get("--run", std::to_string(o.iterations))));
   const std::int64_t save_every = std::stoll(a.get("--save-every", "4000"));
   auto log = [](const std::string& s) { std::cout << s << std::endl; };
+  if (o.kind == model_kind::cyclegan) {
+    auto t = std::make_unique<cyclegan_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
+    if (a.has("--resume")) t->load(out, true);
+    run(*t, a, src_a, src_b, out, until, save_every);
+    std::cout << "cyclegan done: " << out.string() << " (egscit_evaluate --model " << out.string() << ")\n";
+    return 0;
+  }
+  if (o.kind == model_kind::munit) {
+    auto t = std::make_unique<munit_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
+    if (a.has("--resume")) t->load(out, true);
+    // munit_trainer records its kind and iteration only: the card adds the configuration and the rest.
+    run(*t, a, src_a, src_b, out, until, save_every, [&] { write_model_card<Cfg>(out, o, t->iteration()); });
+    std::cout << "munit done: " << out.string() << " (egscit_evaluate --model " << out.string() << ")\n";
+    return 0;
+  }
+  if (o.kind == model_kind::unit) {  // stage 2 without F: no stage 1 to run or load
+    auto t = std::make_unique<stage2_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
+    if (a.has("--resume")) t->load(out, true);
+    run(*t, a, src_a, src_b, out, until, save_every);
+    std::cout << "unit done: " << out.string() << " (egscit_evaluate --model " << out.string() << ")\n";
+    return 0;
+  }
   if (stage == 1) {
     auto t = std::make_unique<stage1_trainer<Cfg, cpu_backend<float>, Dis>>(stage1_from(o), log);
     if (a.has("--resume")) t->resume(out);
@@ -112,8 +142,13 @@ int main(int argc, char** argv) try {
     return 2;
   }
   const auto a = parse(argc, argv);
-  require<value_error>(a.has("--stage") && (a.get("--stage") == "1" || a.get("--stage") == "2"),
-                       "egscit_train: --stage 1 or --stage 2 is required");
+  const model_kind kind = model_kind_from_string(a.get("--model", "egscit"));
+  if (kind == model_kind::egscit)
+    require<value_error>(a.has("--stage") && (a.get("--stage") == "1" || a.get("--stage") == "2"),
+                         "egscit_train: --stage 1 or --stage 2 is required for --model egscit");
+  else
+    require<value_error>(!a.has("--stage") && !a.has("--stage1") && !a.has("--ablation"), "egscit_train: --model ",
+                         kind, " is one stage without F; --stage, --stage1 and --ablation are EGSC-IT's");
   require<value_error>(a.has("--out"), "egscit_train: --out DIR is required");
   require<value_error>(a.has("--data") != a.has("--mnist-single"), "egscit_train: give exactly one of --data DIR "
                        "and --mnist-single");
@@ -141,6 +176,8 @@ int main(int argc, char** argv) try {
                                              {"no_perceptual", ablation::no_perceptual}};
   require<value_error>(abls.count(abl) != 0, "egscit_train: unknown --ablation '", abl, "'");
   o = with_ablation(o, abls.at(abl));
+  o = with_model(o, kind);  // after the flags: the baselines' switches are part of the model
+  o.config_name = cfg;
 
   image_source src_a, src_b;
   std::shared_ptr<data::mnist_single> ms;
@@ -156,12 +193,11 @@ int main(int argc, char** argv) try {
     src_a = {ms->size(), [ms](std::size_t i) { return ms->a(i); }};
     src_b = {ms->size(), [ms](std::size_t i) { return ms->b(i); }};
   }
-  std::cout << "EGSC-IT stage " << a.get("--stage") << ", config " << cfg << ", " << src_a.size << " A / " << src_b.size
-            << " B images, batch " << o.batch << ", lr " << o.lr << ", T " << o.iterations << "\n";
-  if (cfg == "mnist") return train<mnist, discriminator<>>(a, o, src_a, src_b);
-  if (cfg == "street") return train<street, discriminator<>>(a, o, src_a, src_b);
-  if (cfg == "small") return train<small, small_dis>(a, o, src_a, src_b);
-  throw value_error("egscit_train: unknown --config '" + cfg + "' (mnist, street, small)");
+  std::cout << "model " << kind;
+  if (kind == model_kind::egscit) std::cout << " stage " << a.get("--stage") << ", ablation " << ablation_name(o);
+  std::cout << ", config " << cfg << ", " << src_a.size << " A / " << src_b.size << " B images, batch " << o.batch
+            << ", lr " << o.lr << ", T " << o.iterations << ", " << o.g_updates << " G : 1 D\n";
+  return with_named_config(cfg, [&]<class Cfg, class Dis>() { return train<Cfg, Dis>(a, o, src_a, src_b); });
 } catch (const std::exception& e) {
   std::cerr << e.what() << "\n";
   return 1;

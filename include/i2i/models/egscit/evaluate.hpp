@@ -105,25 +105,29 @@ struct evaluate_options {
   bool reference = false;    ///< also the two lower bounds that need no model
 };
 
-/// SSIM of one direction over `pairs`.
-inline direction_result evaluate_direction(const translate_fn& translate, const evaluation_pairs& pairs,
+/// Record i of a direction: source, exemplar, ground truth.
+struct evaluation_record {
+  io::image source, exemplar, truth;
+};
+
+/// SSIM of one direction over records 0..count-1 (from files, or rendered in memory).
+inline direction_result evaluate_direction(const translate_fn& translate, domain from, std::size_t count,
+                                           const std::function<evaluation_record(std::size_t)>& record,
                                            const evaluate_options& opt = {}) {
   require<value_error>(opt.batch >= 1, "egscit evaluate: batch ", opt.batch, " must be >= 1");
-  require<value_error>(pairs.sources.size() == pairs.exemplars.size() && pairs.sources.size() == pairs.truths.size(),
-                       "egscit evaluate: ", pairs.sources.size(), " sources, ", pairs.exemplars.size(), " exemplars, ",
-                       pairs.truths.size(), " ground truths; expected equal counts");
   direction_result r;
-  r.from = pairs.from;
+  r.from = from;
   std::vector<double> got, src, ex;
-  for (std::size_t first = 0, k = 0; first < pairs.size(); first += std::size_t(opt.batch), ++k) {
-    const std::size_t n = std::min(pairs.size() - first, std::size_t(opt.batch));
+  for (std::size_t first = 0, k = 0; first < count; first += std::size_t(opt.batch), ++k) {
+    const std::size_t n = std::min(count - first, std::size_t(opt.batch));
     std::vector<io::image> s, e, g;
     for (std::size_t i = first; i < first + n; ++i) {
-      s.push_back(io::read_image(pairs.sources[i], 3));
-      e.push_back(io::read_image(pairs.exemplars[i], 3));
-      g.push_back(io::read_image(pairs.truths[i], 3));
+      auto rec = record(i);
+      s.push_back(std::move(rec.source));
+      e.push_back(std::move(rec.exemplar));
+      g.push_back(std::move(rec.truth));
     }
-    const auto y = translate(io::to_tensor(std::span<const io::image>(s)), pairs.from,
+    const auto y = translate(io::to_tensor(std::span<const io::image>(s)), from,
                              io::to_tensor(std::span<const io::image>(e)), k);
     require<shape_error>(y.rank() == 4 && y.n() == std::int64_t(n), "egscit evaluate: the model returned ", y.shape(),
                          " for a batch of ", n);
@@ -141,6 +145,18 @@ inline direction_result evaluate_direction(const translate_fn& translate, const 
     r.exemplar_vs_truth = summarise(std::move(ex));
   }
   return r;
+}
+
+/// SSIM of one direction over the files of `pairs`.
+inline direction_result evaluate_direction(const translate_fn& translate, const evaluation_pairs& pairs,
+                                           const evaluate_options& opt = {}) {
+  require<value_error>(pairs.sources.size() == pairs.exemplars.size() && pairs.sources.size() == pairs.truths.size(),
+                       "egscit evaluate: ", pairs.sources.size(), " sources, ", pairs.exemplars.size(), " exemplars, ",
+                       pairs.truths.size(), " ground truths; expected equal counts");
+  return evaluate_direction(translate, pairs.from, pairs.size(), [&](std::size_t i) {
+    return evaluation_record{io::read_image(pairs.sources[i], 3), io::read_image(pairs.exemplars[i], 3),
+                             io::read_image(pairs.truths[i], 3)};
+  }, opt);
 }
 
 /// What egscit_evaluate reports about the model it evaluated.

@@ -21,6 +21,7 @@
 
 #include "i2i/models/egscit/cyclegan.hpp"
 #include "i2i/models/egscit/evaluate.hpp"
+#include "i2i/models/egscit/munit.hpp"
 #include "i2i/models/egscit/trainer.hpp"
 
 namespace i2i::egscit {
@@ -52,14 +53,25 @@ struct checkpoint_info {
   std::int64_t iteration = 0;
 };
 
+/// The file egscit_train writes next to a checkpoint whose trainer does not record the whole
+/// checkpoint_metadata itself (MUNIT's records only its kind and iteration): no tensors, the metadata.
+inline constexpr const char* model_card_file = "egscit_model.safetensors";
+
+template <class Cfg>
+void write_model_card(const std::filesystem::path& dir, const train_options& o, std::int64_t iteration) {
+  io::write_safetensors((dir / model_card_file).string(), {}, checkpoint_metadata<Cfg>(o, iteration, to_string(o.kind)),
+                        "egscit model card");
+}
+
 /// Reads the metadata of the directory's model: E_A.safetensors (EGSC-IT, UNIT), G_AB.safetensors
-/// (CycleGAN), else the first *.safetensors (by name) whose metadata names a model (MUNIT).
+/// (CycleGAN), the model card (MUNIT), else the first *.safetensors (by name) whose metadata names a
+/// model.
 inline checkpoint_info read_checkpoint_info(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   require<io_error>(fs::is_directory(dir), "egscit: model directory '", dir.string(), "' does not exist");
   checkpoint_info info;
   info.dir = dir;
-  for (const char* f : {"E_A.safetensors", "G_AB.safetensors"})
+  for (const char* f : {"E_A.safetensors", "G_AB.safetensors", model_card_file})
     if (fs::exists(dir / f)) {
       info.file = dir / f;
       break;
@@ -126,8 +138,14 @@ loaded_translator load_translator_as(const checkpoint_info& info) {
       };
       return r;
     }
-    case model_kind::munit:
-      break;
+    case model_kind::munit: {
+      auto t = std::make_shared<munit_trainer<Cfg, cpu_backend<float>, Dis>>(o, quiet);
+      t->load(info.dir, false);
+      r.translate = [t](const tensor<float>& c, domain from, const tensor<float>& e, std::uint64_t seed) {
+        return t->translate(c, from, e, seed);
+      };
+      return r;
+    }
   }
   throw value_error(i2i::detail::concat("egscit: '", info.dir.string(), "' holds a ", o.kind,
                                         " model, which this build cannot load"));

@@ -27,6 +27,11 @@
 // (the reference does not initialise the translator from stage 1). Losses of §5 with the routing of
 // transfer.hpp; the G optimizer holds E, S, G (never F, never D).
 //
+// UNIT (model_kind::unit, research model 1000, §6.5) is this stage-2 model with the mask, AdaIN and the
+// perceptual terms off (with_model). It reads no F, so it trains without load_feature_masks and its
+// checkpoint holds no F; EGSC-IT (and any ablation that still reads F) keeps refusing to train without it.
+// The shared helpers (sampler, augmentation, seeding, checkpoint metadata) are in trainer_common.hpp.
+//
 // Perceptual features. With a VGG19 weights file (perceptual_options::vgg_weights) the content and style
 // terms use VGG19 relu{1..5}_1 with TF-SAME pooling, as the reference. Without one the trainer logs that
 // it has no VGG weights and substitutes the frozen stage-1 feature-mask networks: the terms involving x_AB

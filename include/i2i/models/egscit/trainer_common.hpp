@@ -270,7 +270,7 @@ inline train_options apply_checkpoint_metadata(train_options o, const std::map<s
 
 /// The metadata of a safetensors file.
 inline std::map<std::string, std::string> file_metadata(const std::filesystem::path& file) {
-  return io::safetensors_reader(file.string()).metadata();
+  return io::read_checkpoint_metadata(file.string());
 }
 
 /// Throws when a file's configuration numbers differ from Cfg's (a model rebuilt with the wrong
