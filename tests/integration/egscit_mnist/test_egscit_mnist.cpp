@@ -5,7 +5,8 @@
 // Skips without MNIST. Deviations from the reference schedule (documented in docs/egscit.md): widths 8
 // with one residual block per side, lr 2e-3 (poly T = 1000, stopped after 60 stage-1 and 80 stage-2
 // iterations) instead of 1e-5 over 60k, no augmentation, eps 1e-5 in AdaIN, the feature-mask-network
-// substitute for VGG. Latent noise stays on at test time (faithful). About 30 s on one free core.
+// substitute for VGG. Latent noise stays on at test time (faithful). About 30 s on one free core. Last, the
+// SSIM of egscit_evaluate's library (§9.1) on 50 test records must beat the untranslated-source bound.
 // EG_S1 / EG_S2 / EG_LR / EG_STYLE override the iteration counts, stage-2 lr and style weight.
 #include <boost/test/unit_test.hpp>
 
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "i2i/data/mnist_single.hpp"
+#include "i2i/models/egscit/evaluate.hpp"
 #include "i2i/models/egscit/trainer.hpp"
 
 using namespace i2i;
@@ -154,6 +156,25 @@ BOOST_AUTO_TEST_CASE(egscit_mnist_single_stages_and_exemplar_colours, *boost::un
   BOOST_TEST(follows == n);               // every digit's colour moves towards the exemplar's
   BOOST_TEST(mean_projection > 0.25);     // ... by a substantial part of the exemplars' difference
   BOOST_TEST(nearest >= n - 1);           // ... and lands nearer its own exemplar's colour
+
+  // SSIM as egscit_evaluate computes it (§9.1, imsave stretch) on the first 50 test records, A -> B and
+  // B -> A, against the lower bound of the untranslated source.
+  const translate_fn fn = [&](const tensor<float>& c, domain from, const tensor<float>& e, std::uint64_t seed) {
+    return s2.translate(c, from, e, seed);
+  };
+  evaluate_options eo;
+  eo.count = 50;
+  eo.reference = true;
+  for (auto from : {domain::A, domain::B}) {
+    const auto r = evaluate_direction(fn, from, eo.count, [&](std::size_t i) {
+      return from == domain::A ? evaluation_record{test.a(i), test.b(i), test.a2b(i)}
+                               : evaluation_record{test.b(i), test.a(i), test.b2a(i)};
+    }, eo);
+    BOOST_TEST_MESSAGE("SSIM " << (from == domain::A ? "A->B " : "B->A ") << r.translated.mean << " +- " << r.translated.std
+                               << "; source vs GT " << r.source_vs_truth.mean << ", exemplar vs GT "
+                               << r.exemplar_vs_truth.mean);
+    BOOST_TEST(r.translated.mean > r.source_vs_truth.mean);
+  }
   std::filesystem::remove_all(dir);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   BOOST_TEST_MESSAGE("took " << secs << " s");
