@@ -159,18 +159,8 @@ class cyclegan_trainer {
     return o;
   }
   optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
-  std::vector<optim::param_ref<T>> g_params() const {
-    auto r = G_AB.parameters();
-    auto b = G_BA.parameters();
-    r.insert(r.end(), b.begin(), b.end());
-    return r;
-  }
-  std::vector<optim::param_ref<T>> d_params() const {
-    auto r = D_A.parameters();
-    auto b = D_B.parameters();
-    r.insert(r.end(), b.begin(), b.end());
-    return r;
-  }
+  std::vector<optim::param_ref<T>> g_params() const { return trainer_detail::joined_parameters(G_AB, G_BA); }
+  std::vector<optim::param_ref<T>> d_params() const { return trainer_detail::joined_parameters(D_A, D_B); }
   void zero_all() {
     G_AB.zero_grad();
     G_BA.zero_grad();

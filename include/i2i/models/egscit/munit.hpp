@@ -233,30 +233,16 @@ class munit_trainer {
                       "' has style_dim ", it == meta.end() ? std::string() : it->second, ", this trainer ", StyleDim);
   }
   optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
-  std::vector<optim::param_ref<T>> g_params() const {
-    auto r = gen_A.parameters();
-    auto b = gen_B.parameters();
-    r.insert(r.end(), b.begin(), b.end());
-    return r;
-  }
-  std::vector<optim::param_ref<T>> d_params() const {
-    auto r = D_A.parameters();
-    auto b = D_B.parameters();
-    r.insert(r.end(), b.begin(), b.end());
-    return r;
-  }
+  std::vector<optim::param_ref<T>> g_params() const { return trainer_detail::joined_parameters(gen_A, gen_B); }
+  std::vector<optim::param_ref<T>> d_params() const { return trainer_detail::joined_parameters(D_A, D_B); }
   void zero_all() {
     gen_A.zero_grad();
     gen_B.zero_grad();
     D_A.zero_grad();
     D_B.zero_grad();
   }
-  // stage2_trainer's batch(): the same sampler and augmentation.
   tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
-    require<value_error>(s.size > 0 && s.at, "munit trainer: an image source is empty");
-    auto x = trainer_detail::to_batch<T>(s, smp.draw(s.size, draw, opt_.batch));
-    if (opt_.augment) trainer_detail::augment(x, rng);
-    return x;
+    return trainer_detail::draw_batch<T>(s, smp, draw, opt_.batch, opt_.augment, rng, "egscit munit");
   }
 
   /// LSGAN as MUNIT's calc_dis_loss: mean(D(fake)^2) + mean((D(real) - 1)^2), no 1/2.

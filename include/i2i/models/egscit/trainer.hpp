@@ -195,10 +195,7 @@ class stage1_trainer {
     return r;
   }
   std::vector<optim::param_ref<T>> d_params() const {
-    auto r = A_.D.parameters();
-    auto b = B_.D.parameters();
-    r.insert(r.end(), b.begin(), b.end());
-    return r;
+    return trainer_detail::joined_parameters(A_.D, B_.D);
   }
   void zero_all() {
     for (vaegan* v : {&A_, &B_}) {
@@ -493,10 +490,7 @@ class stage2_trainer {
   }
   optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
   std::vector<optim::param_ref<T>> d_params() const {
-    auto r = D_A.parameters();
-    auto b = D_B.parameters();
-    r.insert(r.end(), b.begin(), b.end());
-    return r;
+    return trainer_detail::joined_parameters(D_A, D_B);
   }
   void zero_all() {
     net.zero_grad();

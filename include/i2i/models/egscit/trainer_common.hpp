@@ -207,6 +207,18 @@ tensor<T> draw_batch(const image_source& s, sampler& smp, std::uint64_t draw, in
   if (augment_on) augment(x, rng);
   return x;
 }
+/// The parameters of several models in one list, in argument order (what one optimizer of a
+/// two-domain trainer holds: G_A and G_B, or D_A and D_B).
+template <class M0, class... M>
+auto joined_parameters(const M0& first, const M&... rest) {
+  auto r = first.parameters();
+  const auto append = [&r](const auto& m) {
+    auto p = m.parameters();
+    r.insert(r.end(), p.begin(), p.end());
+  };
+  (append(rest), ...);
+  return r;
+}
 /// Draw number of the first image of step j (0: the D step, 1..g_updates: the G steps) of iteration t:
 /// every step takes a fresh batch, as the reference's queue dequeues one per sess.run.
 inline std::uint64_t first_draw(std::int64_t t, int steps_per_iteration, int j, int batch) {
