@@ -167,4 +167,26 @@ BOOST_AUTO_TEST_CASE(saved_models_rebuild_from_their_metadata) {
   fs::remove_all(root);
 }
 
+// The held-out subset: digits 5..9 in a domain-B scheme other than R/G (MNIST-Single's training never
+// shows them). A -> B takes the digit from the source and the scheme from the exemplar; B -> A both from
+// the source. Names that are not MNIST-Single's give no subset.
+BOOST_AUTO_TEST_CASE(held_out_records_follow_the_mnist_single_names) {
+  BOOST_TEST(parse_mnist_single_name("x/000123_7_R_G.png").label == 7);
+  BOOST_TEST(parse_mnist_single_name("x/000123_7_R_G.png").scheme == "R_G");
+  BOOST_TEST(parse_mnist_single_name("x/000004_x.png").label == -1);
+  evaluation_pairs ab;
+  ab.from = domain::A;
+  ab.sources = {"000000_5_Black_Whilte.png", "000001_9_White_Black.png", "000002_4_Black_Whilte.png", "000003_6_Black_Whilte.png"};
+  ab.exemplars = {"000000_1_G_B.png", "000001_3_R_G.png", "000002_8_B_R.png", "000003_6_R_B.png"};
+  ab.truths = ab.sources;
+  BOOST_TEST((held_out_records(ab) == std::vector<bool>{true, false, false, true}));
+  evaluation_pairs ba = ab;
+  ba.from = domain::B;
+  ba.sources = {"000000_5_G_B.png", "000001_5_R_G.png", "000002_2_B_G.png", "000003_8_B_G.png"};
+  ba.exemplars = ab.sources;
+  BOOST_TEST((held_out_records(ba) == std::vector<bool>{true, false, false, true}));
+  ab.sources[1] = "plain.png";
+  BOOST_TEST(held_out_records(ab).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

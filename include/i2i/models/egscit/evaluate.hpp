@@ -17,6 +17,7 @@
 // Batch k of a direction uses noise_seed k, so a run is reproducible.
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -44,8 +45,40 @@ using translate_fn =
 struct evaluation_pairs {
   domain from = domain::A;
   std::vector<std::string> sources, exemplars, truths;
+  /// Per record: true when the translation involves a combination held out of MNIST-Single's training
+  /// (a digit 5..9 in a domain-B scheme other than R/G, egscit.md §8.1). Empty when the names are not
+  /// MNIST-Single's ({i:06d}_{label}_{scheme}.png).
+  std::vector<bool> held_out;
   std::size_t size() const { return sources.size(); }
 };
+
+/// The digit and colour scheme of an MNIST-Single file name "{i:06d}_{label}_{scheme}.png", or label -1.
+struct mnist_single_name {
+  int label = -1;
+  std::string scheme;
+};
+inline mnist_single_name parse_mnist_single_name(const std::string& path) {
+  const std::string stem = std::filesystem::path(path).stem().string();
+  const auto a = stem.find('_');
+  if (a == std::string::npos || a + 2 >= stem.size() || stem[a + 2] != '_' ||
+      !std::isdigit(static_cast<unsigned char>(stem[a + 1])))
+    return {};
+  return {stem[a + 1] - '0', stem.substr(a + 3)};
+}
+
+/// Held-out records of a direction: the digit is the source's, the domain-B scheme is the exemplar's
+/// (A -> B: the output shows a combination training B never had) or the source's own (B -> A: the
+/// input is one). Empty when any name does not parse.
+inline std::vector<bool> held_out_records(const evaluation_pairs& p) {
+  std::vector<bool> r;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const auto src = parse_mnist_single_name(p.sources[i]);
+    const auto b_side = parse_mnist_single_name(p.from == domain::A ? p.exemplars[i] : p.sources[i]);
+    if (src.label < 0 || b_side.label < 0) return {};
+    r.push_back(src.label >= 5 && b_side.scheme != "R_G");
+  }
+  return r;
+}
 
 /// The first `count` files of each folder of `data` by sorted name (A -> B: testA, testB, testA2B;
 /// B -> A: testB, testA, testB2A). Every folder must hold at least `count` images, so that rank k is the
@@ -65,6 +98,7 @@ inline evaluation_pairs pair_test_folders(const std::filesystem::path& data, dom
   p.sources = take(ab ? "testA" : "testB");
   p.exemplars = take(ab ? "testB" : "testA");
   p.truths = take(ab ? "testA2B" : "testB2A");
+  p.held_out = held_out_records(p);
   return p;
 }
 
@@ -96,6 +130,7 @@ struct direction_result {
   ssim_summary translated;           ///< SSIM(translation, GT)
   ssim_summary source_vs_truth;      ///< reference: SSIM(untranslated source, GT) (only with reference)
   ssim_summary exemplar_vs_truth;    ///< reference: SSIM(exemplar, GT) (only with reference)
+  ssim_summary held_out;             ///< SSIM(translation, GT) over the held-out records (n 0: none known)
 };
 
 struct evaluate_options {
@@ -153,10 +188,17 @@ inline direction_result evaluate_direction(const translate_fn& translate, const 
   require<value_error>(pairs.sources.size() == pairs.exemplars.size() && pairs.sources.size() == pairs.truths.size(),
                        "egscit evaluate: ", pairs.sources.size(), " sources, ", pairs.exemplars.size(), " exemplars, ",
                        pairs.truths.size(), " ground truths; expected equal counts");
-  return evaluate_direction(translate, pairs.from, pairs.size(), [&](std::size_t i) {
+  auto r = evaluate_direction(translate, pairs.from, pairs.size(), [&](std::size_t i) {
     return evaluation_record{io::read_image(pairs.sources[i], 3), io::read_image(pairs.exemplars[i], 3),
                              io::read_image(pairs.truths[i], 3)};
   }, opt);
+  if (pairs.held_out.size() == r.translated.values.size()) {
+    std::vector<double> v;
+    for (std::size_t i = 0; i < pairs.held_out.size(); ++i)
+      if (pairs.held_out[i]) v.push_back(r.translated.values[i]);
+    r.held_out = summarise(std::move(v));
+  }
+  return r;
 }
 
 /// What egscit_evaluate reports about the model it evaluated.
@@ -204,6 +246,7 @@ inline std::string to_json(const evaluation_report& r) {
     << ",\n  \"n\": " << r.options.count << ",\n  \"stretch\": " << (r.options.stretch ? "true" : "false");
   for (const auto* d : {&r.ab, &r.ba}) {
     o << ",\n  \"" << (d == &r.ab ? "ab" : "ba") << "\": {\"ssim\": " << summary(d->translated);
+    if (d->held_out.n) o << ", \"held_out\": " << summary(d->held_out);
     if (r.options.reference)
       o << ", \"source_vs_gt\": " << summary(d->source_vs_truth) << ", \"exemplar_vs_gt\": " << summary(d->exemplar_vs_truth);
     o << "}";
@@ -220,6 +263,9 @@ inline std::string to_text(const evaluation_report& r) {
     << ", N " << r.options.count << (r.options.stretch ? ", imsave stretch" : ", no stretch") << "\n";
   o << "  A->B SSIM " << r.ab.translated.mean << " +- " << r.ab.translated.std << "   B->A SSIM " << r.ba.translated.mean
     << " +- " << r.ba.translated.std << "\n";
+  if (r.ab.held_out.n || r.ba.held_out.n)
+    o << "  held-out combinations (digits 5-9 not R/G): A->B " << r.ab.held_out.mean << " (n " << r.ab.held_out.n
+      << ")   B->A " << r.ba.held_out.mean << " (n " << r.ba.held_out.n << ")\n";
   if (r.options.reference) {
     o << "  reference: source vs GT  A->B " << r.ab.source_vs_truth.mean << "  B->A " << r.ba.source_vs_truth.mean << "\n";
     o << "  reference: exemplar vs GT  A->B " << r.ab.exemplar_vs_truth.mean << "  B->A " << r.ba.exemplar_vs_truth.mean
