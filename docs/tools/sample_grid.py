@@ -35,7 +35,7 @@ def main():
     for i, row in enumerate(rows):
         for j, im in enumerate(row):
             grid.paste(im.resize((w, h), Image.NEAREST), (j * (w + g), title_h + i * (h + g)))
-    grid.save(a.out)
+    grid.save(a.out, quality=88) if a.out.lower().endswith((".jpg", ".jpeg")) else grid.save(a.out)
     print("wrote", a.out, grid.size)
 
 
