@@ -1,7 +1,7 @@
 // pix2pixHD's trainer learns on real data: a tiny digit-scene set built from MNIST in a temp folder
-// (label_nc 11 + boundary map), a tiny global G trained for 150 iterations (about 5 s) with the reference's lr 2e-4, through
+// (label_nc 11 + boundary map), a tiny global G trained for 400 iterations (about 4 s) with the reference's lr 2e-4, through
 // trainer::run. The mean L1 distance between G's output and the real image over the last 20 iterations
-// must be 10 % below that of the first 20 (the colour-statistics gap is reported too); the checkpoint written at the end
+// and the gap between their colour statistics must both be 15 % below those of the first 20; the checkpoint written at the end
 // must reload into a fresh G with identical outputs.
 #include <boost/test/unit_test.hpp>
 
@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(pix2pixhd_global_generator_learns_digit_scenes, *boost::uni
   o.no_vgg_loss = true;
   o.niter = 20;  // 12 iterations per epoch: 480 in the schedule, more than the run takes
   o.niter_decay = 20;
-  const int iters = std::getenv("I2I_P2PHD_ITERS") ? std::atoi(std::getenv("I2I_P2PHD_ITERS")) : 150;
+  const int iters = std::getenv("I2I_P2PHD_ITERS") ? std::atoi(std::getenv("I2I_P2PHD_ITERS")) : 400;
   o.max_iterations = iters;
   o.save_latest_freq = 0;
   o.save_epoch_freq = 0;
@@ -135,8 +135,10 @@ BOOST_AUTO_TEST_CASE(pix2pixhd_global_generator_learns_digit_scenes, *boost::uni
   const double gap_start = mean(gaps, 0, w), gap_end = mean(gaps, n - w, n);
   BOOST_TEST_MESSAGE("colour statistics gap " << gap_start << " -> " << gap_end);
   // At this scale (ngf 8, one residual block, GAN + feature matching only) learning is slow: the
-  // seeded run takes L1 from 0.328 to 0.281 in 150 iterations; the margin below is 10 %.
-  BOOST_TEST(l1_end < 0.9 * l1_start);
+  // seeded run takes L1 from 0.328 to 0.245 and the colour-statistics gap from 0.90 to 0.66 in 400
+  // iterations (about 3.5 s); both must fall by at least 15 %.
+  BOOST_TEST(l1_end < 0.85 * l1_start);
+  BOOST_TEST(gap_end < 0.85 * gap_start);
 
   // The latest checkpoint reproduces the trained G.
   t.save("latest");
