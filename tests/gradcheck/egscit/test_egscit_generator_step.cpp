@@ -7,6 +7,7 @@
 #include <string>
 
 #include "i2i/models/egscit/trainer.hpp"
+#include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;
@@ -14,15 +15,10 @@ using namespace i2i::egscit;
 
 namespace {
 
+const auto images = test::egscit_fixtures::uniform_images<double>;
+
 using tiny = config<1, 3, 1>;
 using tiny_dis = discriminator<3, 4, 2>;
-
-tensor<double> images(unsigned salt) {
-  auto t = test::random_tensor<double>(shape::nchw(2, 3, 8, 8), -1, 1);
-  std::mt19937 g(salt);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = std::uniform_real_distribution<double>(-1, 1)(g);
-  return t;
-}
 
 }  // namespace
 

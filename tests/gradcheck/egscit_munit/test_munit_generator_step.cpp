@@ -9,6 +9,7 @@
 #include <string>
 
 #include "i2i/models/egscit/munit.hpp"
+#include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;
@@ -16,16 +17,11 @@ using namespace i2i::egscit;
 
 namespace {
 
+const auto images = test::egscit_fixtures::uniform_images<double>;
+
 using tiny = config<1, 3, 1>;
 using tiny_dis = discriminator<3, 4, 2>;
 using tiny_munit = munit_trainer<tiny, cpu_backend<double>, tiny_dis, 5, 4>;
-
-tensor<double> images(unsigned salt) {
-  auto t = tensor<double>::empty(shape::nchw(2, 3, 8, 8));
-  std::mt19937 g(salt);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = std::uniform_real_distribution<double>(-1, 1)(g);
-  return t;
-}
 
 }  // namespace
 

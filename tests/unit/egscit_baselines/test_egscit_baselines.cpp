@@ -11,6 +11,7 @@
 
 #include "i2i/models/egscit/cyclegan.hpp"
 #include "i2i/models/egscit/trainer.hpp"
+#include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;
@@ -18,19 +19,15 @@ using namespace i2i::egscit;
 
 namespace {
 
+using test::egscit_fixtures::batch_of;
+using test::egscit_fixtures::max_param_diff;
+using test::egscit_fixtures::random_images;
+std::filesystem::path temp_dir(const std::string& name) { return test::egscit_fixtures::temp_dir("egscit_baselines", name); }
+
 using tiny = config<1, 4, 1>;
 using tiny_dis = discriminator<3, 4, 2>;
 using s2_t = stage2_trainer<tiny, cpu_backend<float>, tiny_dis>;
 using cg_t = cyclegan_trainer<tiny, cpu_backend<float>, tiny_dis>;
-
-image_source random_images(std::size_t n, unsigned salt) {
-  return {n, [salt](std::size_t i) {
-            io::image img(12, 12, 3);
-            std::mt19937 g(unsigned(i) * 7919u + salt);
-            for (auto& p : img.pixels) p = std::uint8_t(g() % 256);
-            return img;
-          }};
-}
 
 train_options tiny_options(model_kind k) {
   train_options o;
@@ -42,26 +39,6 @@ train_options tiny_options(model_kind k) {
   o.transfer.eps = 1e-5;
   o.config_name = "tiny";
   return with_model(o, k);
-}
-
-tensor<float> batch_of(const image_source& s, std::size_t first, std::size_t n) {
-  std::vector<io::image> v;
-  for (std::size_t i = 0; i < n; ++i) v.push_back(s.at(first + i));
-  return io::to_tensor(std::span<const io::image>(v));
-}
-
-template <class M>
-double max_param_diff(const M& a, const M& b) {
-  double m = 0;
-  for (std::size_t i = 0; i < a.all_parameters().size(); ++i)
-    m = std::max(m, test::max_abs_diff(a.all_parameters()[i]->value, b.all_parameters()[i]->value));
-  return m;
-}
-
-std::filesystem::path temp_dir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("i2i_egscit_baselines_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(d);
-  return d;
 }
 
 }  // namespace

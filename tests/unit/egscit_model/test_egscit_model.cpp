@@ -10,6 +10,7 @@
 #include <string>
 
 #include "i2i/models/egscit/trainer.hpp"
+#include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;
@@ -17,21 +18,17 @@ using namespace i2i::egscit;
 
 namespace {
 
+using test::egscit_fixtures::batch_of;
+using test::egscit_fixtures::max_param_diff;
+using test::egscit_fixtures::random_images;
+std::filesystem::path temp_dir(const std::string& name) { return test::egscit_fixtures::temp_dir("egscit_model", name); }
+
 using tiny = config<1, 4, 1>;  // latent 4 channels, one residual block per side
 using tiny_dis = discriminator<3, 4, 2>;
 using s1_t = stage1_trainer<tiny, cpu_backend<float>, tiny_dis>;
 using s2_t = stage2_trainer<tiny, cpu_backend<float>, tiny_dis>;
 
 // Deterministic random RGB images (12 x 12) by index; `salt` separates the domains.
-image_source random_images(std::size_t n, unsigned salt) {
-  return {n, [salt](std::size_t i) {
-            io::image img(12, 12, 3);
-            std::mt19937 g(unsigned(i) * 7919u + salt);
-            for (auto& p : img.pixels) p = std::uint8_t(g() % 256);
-            return img;
-          }};
-}
-
 train_options tiny_options() {
   train_options o;
   o.batch = 2;
@@ -41,26 +38,6 @@ train_options tiny_options() {
   o.seed = 5;
   o.transfer.eps = 1e-5;
   return o;
-}
-
-tensor<float> batch_of(const image_source& s, std::size_t first, std::size_t n) {
-  std::vector<io::image> v;
-  for (std::size_t i = 0; i < n; ++i) v.push_back(s.at(first + i));
-  return io::to_tensor(std::span<const io::image>(v));
-}
-
-template <class M>
-double max_param_diff(const M& a, const M& b) {
-  double m = 0;
-  for (std::size_t i = 0; i < a.all_parameters().size(); ++i)
-    m = std::max(m, test::max_abs_diff(a.all_parameters()[i]->value, b.all_parameters()[i]->value));
-  return m;
-}
-
-std::filesystem::path temp_dir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("i2i_egscit_model_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(d);
-  return d;
 }
 
 }  // namespace

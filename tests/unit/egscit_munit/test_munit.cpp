@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "i2i/models/egscit/munit.hpp"
+#include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;
@@ -22,26 +23,16 @@ using namespace i2i::egscit;
 
 namespace {
 
+using test::egscit_fixtures::batch_of;
+using test::egscit_fixtures::max_param_diff;
+using test::egscit_fixtures::random_images;
+std::filesystem::path temp_dir(const std::string& name) { return test::egscit_fixtures::temp_dir("munit", name); }
+
 using tiny = config<1, 4, 1>;
 using tiny_dis = discriminator<3, 4, 2>;
 using tiny_t = munit_trainer<tiny, cpu_backend<float>, tiny_dis, 8>;
 
 void quiet(const std::string&) {}
-
-image_source random_images(std::size_t n, unsigned salt, int size = 12) {
-  return {n, [salt, size](std::size_t i) {
-            io::image img(size, size, 3);
-            std::mt19937 g(unsigned(i) * 7919u + salt);
-            for (auto& p : img.pixels) p = std::uint8_t(g() % 256);
-            return img;
-          }};
-}
-
-tensor<float> batch_of(const image_source& s, std::size_t first, std::size_t n) {
-  std::vector<io::image> v;
-  for (std::size_t i = 0; i < n; ++i) v.push_back(s.at(first + i));
-  return io::to_tensor(std::span<const io::image>(v));
-}
 
 train_options tiny_options() {
   train_options o;
@@ -51,20 +42,6 @@ train_options tiny_options() {
   o.g_updates = 2;
   o.seed = 5;
   return o;
-}
-
-template <class G>
-double max_param_diff(const G& a, const G& b) {
-  double m = 0;
-  const auto pa = a.all_parameters(), pb = b.all_parameters();
-  for (std::size_t i = 0; i < pa.size(); ++i) m = std::max(m, test::max_abs_diff(pa[i]->value, pb[i]->value));
-  return m;
-}
-
-std::filesystem::path temp_dir(const std::string& name) {
-  auto d = std::filesystem::temp_directory_path() / ("i2i_munit_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(d);
-  return d;
 }
 
 }  // namespace
