@@ -25,6 +25,7 @@
 #include "../cli.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/data/encode.hpp"
+#include "i2i/data/classes_file.hpp"
 #include "i2i/data/loader.hpp"
 #include "i2i/io/image.hpp"
 #include "i2i/io/optimizer_state.hpp"
@@ -55,17 +56,6 @@ const char* usage =
     "              [--which_epoch latest] [--phase test] [--how_many N (all)] [--threads T]\n"
     "  networks (compiled in): U-Net G ngf 32, PatchGAN D ndf 32, n_layers 3; num_downs per label_nc\n"
     "  (CMake cache variable I2I_PIX2PIX_CONFIGS, label_nc:num_downs)\n";
-
-int classes_in(const std::string& dataroot) {
-  std::ifstream f((fs::path(dataroot) / "classes.txt").string());
-  int n = 0, id = 0;
-  std::string line;
-  while (std::getline(f, line)) {
-    std::istringstream s(line);
-    if (s >> id) n = std::max(n, id + 1);
-  }
-  return n;
-}
 
 template <class F>
 void dispatch(int label_nc, F&& f) {
@@ -281,7 +271,7 @@ int main(int argc, char** argv) try {
                       "' is not a pix2pix generator");
     o.label_nc = std::stoi(meta.at("label_nc"));
   } else {
-    o.label_nc = int(a.integer("label_nc", classes_in(o.dataroot)));
+    o.label_nc = int(a.integer("label_nc", data::class_count(data::read_classes(o.dataroot))));
     require<value_error>(o.label_nc > 0, "pix2pix_train: no --label_nc and no '", o.dataroot,
                          "/classes.txt' to count the classes from");
   }

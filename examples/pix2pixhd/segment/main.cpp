@@ -20,6 +20,7 @@
 
 #include "../cli.hpp"
 #include "i2i/core/threads.hpp"
+#include "i2i/data/classes_file.hpp"
 #include "i2i/data/loader.hpp"
 #include "i2i/io/json.hpp"
 #include "i2i/io/optimizer_state.hpp"
@@ -56,31 +57,6 @@ const char* usage =
     "                       dataroot)] [--threads T]\n"
     "  eval pairs images with label maps by stem: <stem>_synthesized_image.png (pix2pixhd_test,\n"
     "  pix2pix_train test) or <stem>.png; --results DIR takes DIR/images when it exists.\n";
-
-/// Number of classes named in <dataroot>/classes.txt (largest id + 1), or 0 without the file.
-int classes_in(const std::string& dataroot) {
-  std::ifstream f((fs::path(dataroot) / "classes.txt").string());
-  int n = 0, id = 0;
-  std::string line;
-  while (std::getline(f, line)) {
-    std::istringstream s(line);
-    if (s >> id) n = std::max(n, id + 1);
-  }
-  return n;
-}
-
-std::vector<std::string> class_names(const std::string& dataroot, int classes) {
-  std::vector<std::string> names(static_cast<std::size_t>(classes));
-  for (int c = 0; c < classes; ++c) names[std::size_t(c)] = std::to_string(c);
-  std::ifstream f((fs::path(dataroot) / "classes.txt").string());
-  std::string line, name;
-  int id = 0;
-  while (std::getline(f, line)) {
-    std::istringstream s(line);
-    if (s >> id >> name && id >= 0 && id < classes) names[std::size_t(id)] = name;
-  }
-  return names;
-}
 
 /// Calls f.template operator()<Classes>() for a compiled class count, or throws naming the list.
 template <class F>
@@ -205,7 +181,7 @@ void evaluate(const eval_args& a, const std::string& net_path) {
   const auto cm = segmentation::segment_pairs(net, pairs, Classes, ignore);
   const auto s = segmentation::scores_of(cm);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto names = class_names(dataroot.empty() ? "." : dataroot, Classes);
+  const auto names = data::class_names(data::read_classes(dataroot.empty() ? "." : dataroot), Classes);
   std::printf("%zu images of '%s' against '%s'%s: pixel accuracy %.4f, mean IoU %.4f over %zu classes (%.1f s)\n",
               pairs.size(), a.images.c_str(), a.labels.c_str(),
               ignore >= 0 ? (" (class " + std::to_string(ignore) + " ignored)").c_str() : "", s.pixel_accuracy,
@@ -259,7 +235,7 @@ int main(int argc, char** argv) try {
     t.out = a.str("out");
     t.iterations = a.integer("iterations", 3000);
     t.batch = int(a.integer("batch", 4));
-    t.label_nc = int(a.integer("label_nc", classes_in(t.dataroot)));
+    t.label_nc = int(a.integer("label_nc", data::class_count(data::read_classes(t.dataroot))));
     require<value_error>(t.label_nc > 0, "pix2pixhd_segment: no --label_nc and no '", t.dataroot,
                          "/classes.txt' to count the classes from");
     t.lr = a.number("lr", 1e-3);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "i2i/core/error.hpp"
+#include "i2i/data/classes_file.hpp"
 #include "i2i/data/map_io.hpp"
 #include "i2i/data/resample.hpp"
 #include "i2i/data/rng.hpp"
@@ -165,11 +166,6 @@ inline io::image texture_fill(const texture_source& src, int w, int h, rng& r) {
   return out;
 }
 
-/// A class of a generated dataset (written to classes.txt as "id name").
-struct class_info {
-  int id = 0;
-  std::string name;
-};
 
 /// Writes a dataset's files in pix2pixHD's layout: <root>/<phase>_{label,inst,img}/<index>.png.
 class layout_writer {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/data/classes_file.hpp"
 #include "i2i/core/error.hpp"
 #include "i2i/data/aligned_dataset.hpp"
 #include "i2i/data/map_io.hpp"
@@ -67,17 +68,7 @@ inline std::vector<eval_pair> pair_by_stem(const std::string& labels_dir, const 
 
 /// The class whose name in <dataroot>/classes.txt ("<id> <name>" lines, written by
 /// pix2pixhd_prepare_data) is unlabelled/unlabeled/void, or -1 (no such file or class).
-inline int unlabelled_class(const std::string& dataroot) {
-  std::ifstream f((std::filesystem::path(dataroot) / "classes.txt").string());
-  std::string line;
-  while (std::getline(f, line)) {
-    std::istringstream s(line);
-    int id = -1;
-    std::string name;
-    if (s >> id >> name && (name == "unlabelled" || name == "unlabeled" || name == "void")) return id;
-  }
-  return -1;
-}
+inline int unlabelled_class(const std::string& dataroot) { return data::unlabelled_class(data::read_classes(dataroot)); }
 
 /// Segments every pair's image with `net` (in its current mode: call eval() first) and accumulates the
 /// confusion matrix against the label maps. Image and label sizes must match (shape_error naming both).
