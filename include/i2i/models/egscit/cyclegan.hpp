@@ -28,14 +28,11 @@
 #include <tuple>
 #include <vector>
 
-#include "i2i/io/optimizer_state.hpp"
 #include "i2i/model/init.hpp"
+#include "i2i/models/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/losses.hpp"
 #include "i2i/models/egscit/networks.hpp"
-#include "i2i/models/egscit/trainer_common.hpp"
 #include "i2i/models/egscit/transfer.hpp"
-#include "i2i/optim/adam.hpp"
-#include "i2i/optim/schedule.hpp"
 
 namespace i2i::egscit {
 
@@ -56,8 +53,8 @@ class cyclegan_trainer {
 
   explicit cyclegan_trainer(train_options opt, std::function<void(const std::string&)> log = {})
       : G_AB("G_AB"), G_BA("G_BA"), D_A("D_A"), D_B("D_B"), opt_(validated(opt)), log_(std::move(log)),
-        opt_g_(g_params(), adam_opts()), opt_d_(d_params(), adam_opts()),
-        schedule_(opt_.lr, opt_.iterations, opt_.lr_power) {
+        loop_(opt_, trainer_detail::joined_parameters(G_AB, G_BA), trainer_detail::joined_parameters(D_A, D_B),
+              0xc9c1e, "egscit cyclegan") {
     const auto s = opt_.seed;
     initialize(G_AB, init_policy::egscit(), trainer_detail::seed_of(s, 41));
     initialize(G_BA, init_policy::egscit(), trainer_detail::seed_of(s, 42));
@@ -68,10 +65,10 @@ class cyclegan_trainer {
   gen_model G_AB, G_BA;  ///< A -> B (E_A, G_B) and B -> A (E_B, G_A)
   model<Dis, Backend> D_A, D_B;
 
-  std::int64_t iteration() const { return t_; }
+  std::int64_t iteration() const { return loop_.iteration(); }
   const train_options& options() const { return opt_; }
-  optim::adam<T>& generator_optimizer() { return opt_g_; }
-  optim::adam<T>& discriminator_optimizer() { return opt_d_; }
+  optim::adam<T>& generator_optimizer() { return loop_.g; }
+  optim::adam<T>& discriminator_optimizer() { return loop_.d; }
 
   /// content (of domain `from`) into the other domain; the exemplar only has to have content's batch
   /// size (the interface is stage2_trainer's), it does not influence the output.
@@ -88,35 +85,16 @@ class cyclegan_trainer {
   }
 
   step_losses step(const image_source& a, const image_source& b) {
-    const int per = 1 + opt_.g_updates;
-    step_losses r;
-    r.lr = schedule_.lr_at(t_);
-    opt_g_.set_lr(r.lr);
-    opt_d_.set_lr(r.lr);
-    for (int j = 0; j < per; ++j) {
-      const std::uint64_t draw = trainer_detail::first_draw(t_, per, j, opt_.batch);
-      std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xc9c1e, std::uint64_t(t_), std::uint64_t(j)));
-      auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
-      zero_all();
-      if (j == 0) {
-        r.d = d_step(xa, xb);
-        opt_d_.step();
-      } else {
-        g_step(xa, xb, r);
-        opt_g_.step();
-      }
-    }
-    ++t_;
-    if (opt_.log_every > 0 && t_ % opt_.log_every == 0)
-      trainer_detail::say(log_, i2i::detail::concat("cyclegan iteration ", t_, ": D ", r.d, ", G ", r.g, ", cycle ",
-                                                    r.cycle, ", lr ", r.lr));
+    auto r = loop_.step(
+        a, b, [&] { zero_all(); }, [&](const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64&) { return d_step(xa, xb); },
+        [&](const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64&, step_losses& l) { g_step(xa, xb, l); });
+    if (loop_.log_due())
+      trainer_detail::say(log_, i2i::detail::concat("cyclegan iteration ", iteration(), ": D ", r.d, ", G ", r.g,
+                                                    ", cycle ", r.cycle, ", lr ", r.lr));
     return r;
   }
   step_losses train(const image_source& a, const image_source& b, std::int64_t until) {
-    step_losses last;
-    until = std::min(until, opt_.iterations);
-    while (t_ < until) last = step(a, b);
-    return last;
+    return trainer_detail::train_until(*this, until, a, b);
   }
 
   /// One G step's loss and gradients on a fixed batch pair, without an optimizer step (gradients are
@@ -130,13 +108,12 @@ class cyclegan_trainer {
 
   void save(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
-    const auto meta = checkpoint_metadata<Cfg>(opt_, t_, "cyclegan");
+    const auto meta = checkpoint_metadata<Cfg>(opt_, iteration(), "cyclegan");
     trainer_detail::save_in(G_AB, dir, "G_AB", meta);
     trainer_detail::save_in(G_BA, dir, "G_BA", meta);
     trainer_detail::save_in(D_A, dir, "D_A", meta);
     trainer_detail::save_in(D_B, dir, "D_B", meta);
-    io::save_adam_state(opt_d_, (dir / "cyclegan_adam_D.safetensors").string(), meta);
-    io::save_adam_state(opt_g_, (dir / "cyclegan_adam_G.safetensors").string(), meta);
+    loop_.save(dir, "cyclegan", meta);
   }
   /// Loads G_AB and G_BA; with_training_state also D, both Adam states and the iteration (to resume).
   void load(const std::filesystem::path& dir, bool with_training_state = true) {
@@ -146,9 +123,7 @@ class cyclegan_trainer {
     if (!with_training_state) return;
     trainer_detail::load_from(D_A, dir, "D_A");
     trainer_detail::load_from(D_B, dir, "D_B");
-    io::load_adam_state(opt_d_, (dir / "cyclegan_adam_D.safetensors").string());
-    auto meta = io::load_adam_state(opt_g_, (dir / "cyclegan_adam_G.safetensors").string());
-    t_ = io::metadata_number<std::int64_t>(meta, "iteration", (dir / "cyclegan_adam_G.safetensors").string());
+    loop_.load(dir, "cyclegan");
   }
 
  private:
@@ -158,19 +133,12 @@ class cyclegan_trainer {
                          "'; build them with with_model(o, model_kind::cyclegan)");
     return o;
   }
-  optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
-  std::vector<optim::param_ref<T>> g_params() const { return trainer_detail::joined_parameters(G_AB, G_BA); }
-  std::vector<optim::param_ref<T>> d_params() const { return trainer_detail::joined_parameters(D_A, D_B); }
   void zero_all() {
     G_AB.zero_grad();
     G_BA.zero_grad();
     D_A.zero_grad();
     D_B.zero_grad();
   }
-  tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
-    return trainer_detail::draw_batch<T>(s, smp, draw, opt_.batch, opt_.augment, rng, "egscit cyclegan");
-  }
-
   double d_step(const tensor<T>& xa, const tensor<T>& xb) {
     const auto x_AB = G_AB(xa), x_BA = G_BA(xb);
     const double w = opt_.weights.gan;
@@ -211,10 +179,7 @@ class cyclegan_trainer {
 
   train_options opt_;
   std::function<void(const std::string&)> log_;
-  optim::adam<T> opt_g_, opt_d_;
-  optim::poly_decay schedule_;
-  trainer_detail::sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
-  std::int64_t t_ = 0;
+  trainer_detail::alternating_steps<T> loop_;
 };
 
 }  // namespace i2i::egscit

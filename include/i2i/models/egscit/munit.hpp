@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/models/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/munit_networks.hpp"
 #include "i2i/models/egscit/trainer.hpp"
 
@@ -74,8 +75,9 @@ class munit_trainer {
 
   explicit munit_trainer(train_options opt, std::function<void(const std::string&)> log = {}, munit_weights w = {})
       : gen_A("gen_A"), gen_B("gen_B"), D_A("D_A"), D_B("D_B"), opt_(validated(opt)), w_(validated(w)),
-        log_(std::move(log)), opt_g_(g_params(), adam_opts()), opt_d_(d_params(), adam_opts()),
-        schedule_(opt_.lr, opt_.iterations, opt_.lr_power) {
+        log_(std::move(log)),
+        loop_(opt_, trainer_detail::joined_parameters(gen_A, gen_B), trainer_detail::joined_parameters(D_A, D_B),
+              0xc33, "egscit munit") {
     const auto s = opt_.seed;
     // G as MUNIT initialises it (kaiming; with EGSC-IT's N(0, 0.02) the predicted AdaIN stds start near
     // 0 and shut the residual blocks and the style path off), D as stage 2 does (Glorot): it is
@@ -89,11 +91,11 @@ class munit_trainer {
   generator_type gen_A, gen_B;
   model<Dis, Backend> D_A, D_B;
 
-  std::int64_t iteration() const { return t_; }
+  std::int64_t iteration() const { return loop_.iteration(); }
   const train_options& options() const { return opt_; }
   const munit_weights& weights() const { return w_; }
-  optim::adam<T>& generator_optimizer() { return opt_g_; }
-  optim::adam<T>& discriminator_optimizer() { return opt_d_; }
+  optim::adam<T>& generator_optimizer() { return loop_.g; }
+  optim::adam<T>& discriminator_optimizer() { return loop_.d; }
   generator_type& gen(domain d) { return d == domain::A ? gen_A : gen_B; }
   const generator_type& gen(domain d) const { return d == domain::A ? gen_A : gen_B; }
 
@@ -138,37 +140,19 @@ class munit_trainer {
   // ---- training ----
 
   step_losses step(const image_source& a, const image_source& b) {
-    const int per = 1 + opt_.g_updates;
-    step_losses r;
-    r.lr = schedule_.lr_at(t_);
-    opt_g_.set_lr(r.lr);
-    opt_d_.set_lr(r.lr);
-    for (int j = 0; j < per; ++j) {
-      const std::uint64_t draw = (std::uint64_t(t_) * std::uint64_t(per) + std::uint64_t(j)) * std::uint64_t(opt_.batch);
-      std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xc33, std::uint64_t(t_), std::uint64_t(j)));
-      auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
-      zero_all();
-      if (j == 0) {
-        r.d = d_step(xa, xb, rng);
-        opt_d_.step();
-      } else {
-        g_step(xa, xb, rng, r);
-        opt_g_.step();
-      }
-    }
-    ++t_;
-    if (opt_.log_every > 0 && t_ % opt_.log_every == 0)
-      trainer_detail::say(log_, i2i::detail::concat("munit iteration ", t_, ": D ", r.d, ", G ", r.g, ", L1 recon_x ",
-                                                    r.recon, ", cycle ", r.cycle, ", recon_c ", r.content,
-                                                    ", recon_s ", r.style, ", lr ", r.lr));
+    auto r = loop_.step(
+        a, b, [&] { zero_all(); },
+        [&](const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng) { return d_step(xa, xb, rng); },
+        [&](const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng, step_losses& l) { g_step(xa, xb, rng, l); });
+    if (loop_.log_due())
+      trainer_detail::say(log_, i2i::detail::concat("munit iteration ", iteration(), ": D ", r.d, ", G ", r.g,
+                                                    ", L1 recon_x ", r.recon, ", cycle ", r.cycle, ", recon_c ",
+                                                    r.content, ", recon_s ", r.style, ", lr ", r.lr));
     return r;
   }
   /// Runs iterations until `until` (exclusive; capped at opt.iterations).
   step_losses train(const image_source& a, const image_source& b, std::int64_t until) {
-    step_losses last;
-    until = std::min(until, opt_.iterations);
-    while (t_ < until) last = step(a, b);
-    return last;
+    return trainer_detail::train_until(*this, until, a, b);
   }
 
   /// One G step's loss and gradients on a fixed batch pair, without an optimizer step (the gradients are
@@ -188,8 +172,7 @@ class munit_trainer {
     io::save_state_dict(gen_B.state(), (dir / "gen_B.safetensors").string(), meta);
     trainer_detail::save_in(D_A, dir, "D_A", meta);
     trainer_detail::save_in(D_B, dir, "D_B", meta);
-    io::save_adam_state(opt_d_, (dir / "munit_adam_D.safetensors").string(), meta);
-    io::save_adam_state(opt_g_, (dir / "munit_adam_G.safetensors").string(), meta);
+    loop_.save(dir, "munit", meta);
   }
   /// Loads both generators (strict; enough to translate); with_training_state also D, both Adam states
   /// and the iteration (to resume).
@@ -199,10 +182,7 @@ class munit_trainer {
     if (!with_training_state) return;
     trainer_detail::load_from(D_A, dir, "D_A");
     trainer_detail::load_from(D_B, dir, "D_B");
-    io::load_adam_state(opt_d_, (dir / "munit_adam_D.safetensors").string());
-    const auto path = (dir / "munit_adam_G.safetensors").string();
-    auto meta = io::load_adam_state(opt_g_, path);
-    t_ = io::metadata_number<std::int64_t>(meta, "iteration", path);
+    loop_.load(dir, "munit");
   }
 
  private:
@@ -216,7 +196,7 @@ class munit_trainer {
   }
   std::map<std::string, std::string> metadata() const {
     return {{"egscit.model", "munit"},
-            {"iteration", std::to_string(t_)},
+            {"iteration", std::to_string(iteration())},
             {"munit.style_dim", std::to_string(StyleDim)},
             {"munit.mlp_width", std::to_string(MlpWidth)}};
   }
@@ -232,17 +212,11 @@ class munit_trainer {
     require<io_error>(it == meta.end() || it->second == std::to_string(StyleDim), "munit load: '", path,
                       "' has style_dim ", it == meta.end() ? std::string() : it->second, ", this trainer ", StyleDim);
   }
-  optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
-  std::vector<optim::param_ref<T>> g_params() const { return trainer_detail::joined_parameters(gen_A, gen_B); }
-  std::vector<optim::param_ref<T>> d_params() const { return trainer_detail::joined_parameters(D_A, D_B); }
   void zero_all() {
     gen_A.zero_grad();
     gen_B.zero_grad();
     D_A.zero_grad();
     D_B.zero_grad();
-  }
-  tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
-    return trainer_detail::draw_batch<T>(s, smp, draw, opt_.batch, opt_.augment, rng, "egscit munit");
   }
 
   /// LSGAN as MUNIT's calc_dis_loss: mean(D(fake)^2) + mean((D(real) - 1)^2), no 1/2.
@@ -358,10 +332,7 @@ class munit_trainer {
   train_options opt_;
   munit_weights w_;
   std::function<void(const std::string&)> log_;
-  optim::adam<T> opt_g_, opt_d_;
-  optim::poly_decay schedule_;
-  trainer_detail::sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
-  std::int64_t t_ = 0;
+  trainer_detail::alternating_steps<T> loop_;
 };
 
 }  // namespace i2i::egscit

@@ -52,16 +52,13 @@
 #include <vector>
 
 #include "i2i/io/npz.hpp"
-#include "i2i/io/optimizer_state.hpp"
 #include "i2i/model/init.hpp"
+#include "i2i/models/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/losses.hpp"
 #include "i2i/models/egscit/options.hpp"
-#include "i2i/models/egscit/trainer_common.hpp"
 #include "i2i/models/egscit/transfer.hpp"
 #include "i2i/models/egscit/translator.hpp"
 #include "i2i/models/vgg19.hpp"
-#include "i2i/optim/adam.hpp"
-#include "i2i/optim/schedule.hpp"
 
 namespace i2i::egscit {
 
@@ -85,8 +82,8 @@ class stage1_trainer {
   };
 
   explicit stage1_trainer(train_options opt, std::function<void(const std::string&)> log = {})
-      : opt_(validated(opt)), log_(std::move(log)), A_("A"), B_("B"), opt_g_(g_params(), adam_opts()),
-        opt_d_(d_params(), adam_opts()), schedule_(opt_.lr, opt_.iterations, opt_.lr_power) {
+      : opt_(validated(opt)), log_(std::move(log)), A_("A"), B_("B"),
+        loop_(opt_, g_params(), trainer_detail::joined_parameters(A_.D, B_.D), 0xa11, "egscit stage 1") {
     std::uint64_t s = opt_.seed;
     for (vaegan* v : {&A_, &B_}) {
       initialize(v->part1, init_policy::egscit(), trainer_detail::seed_of(s, 11));
@@ -99,7 +96,7 @@ class stage1_trainer {
   }
 
   vaegan& net(domain d) { return d == domain::A ? A_ : B_; }
-  std::int64_t iteration() const { return t_; }
+  std::int64_t iteration() const { return loop_.iteration(); }
   const train_options& options() const { return opt_; }
 
   /// x^ of a batch (noise as opt.noise_test says; gradients not kept).
@@ -112,46 +109,31 @@ class stage1_trainer {
 
   /// One iteration: one D step, then g_updates G steps, each on fresh batches.
   step_losses step(const image_source& a, const image_source& b) {
-    const int per = 1 + opt_.g_updates;
-    step_losses r;
-    r.lr = schedule_.lr_at(t_);
-    opt_g_.set_lr(r.lr);
-    opt_d_.set_lr(r.lr);
-    for (int j = 0; j < per; ++j) {
-      const std::uint64_t draw = trainer_detail::first_draw(t_, per, j, opt_.batch);
-      std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xa11, std::uint64_t(t_), std::uint64_t(j)));
-      auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
-      if (j == 0) {
-        zero_all();
-        r.d = d_step(A_, xa, rng) + d_step(B_, xb, rng);
-        opt_d_.step();
-      } else {
-        zero_all();
-        double ra = 0, rb = 0;
-        r.g = g_step(A_, xa, rng, ra) + g_step(B_, xb, rng, rb);
-        r.recon = 0.5 * (ra + rb);
-        opt_g_.step();
-      }
-    }
-    ++t_;
-    if (opt_.log_every > 0 && t_ % opt_.log_every == 0)
-      trainer_detail::say(log_, i2i::detail::concat("stage 1 iteration ", t_, ": D ", r.d, ", G ", r.g, ", L1 recon ",
-                                                    r.recon, ", lr ", r.lr));
+    auto r = loop_.step(
+        a, b, [&] { zero_all(); },
+        [&](const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng) {
+          return d_step(A_, xa, rng) + d_step(B_, xb, rng);
+        },
+        [&](const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng, step_losses& l) {
+          double ra = 0, rb = 0;
+          l.g = g_step(A_, xa, rng, ra) + g_step(B_, xb, rng, rb);
+          l.recon = 0.5 * (ra + rb);
+        });
+    if (loop_.log_due())
+      trainer_detail::say(log_, i2i::detail::concat("stage 1 iteration ", iteration(), ": D ", r.d, ", G ", r.g,
+                                                    ", L1 recon ", r.recon, ", lr ", r.lr));
     return r;
   }
 
   /// Runs iterations until `until` (exclusive; capped at opt.iterations).
   step_losses train(const image_source& a, const image_source& b, std::int64_t until) {
-    step_losses last;
-    until = std::min(until, opt_.iterations);
-    while (t_ < until) last = step(a, b);
-    return last;
+    return trainer_detail::train_until(*this, until, a, b);
   }
 
   /// F_A.safetensors and F_B.safetensors: what stage 2 loads.
   void save_feature_masks(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
-    const auto meta = checkpoint_metadata<Cfg>(opt_, t_, "1");
+    const auto meta = checkpoint_metadata<Cfg>(opt_, iteration(), "1");
     trainer_detail::save_in(A_.part1, dir, "F_A", meta);
     trainer_detail::save_in(B_.part1, dir, "F_B", meta);
   }
@@ -164,9 +146,7 @@ class stage1_trainer {
       trainer_detail::save_in(v->part4, dir, v->part4.name());
       trainer_detail::save_in(v->D, dir, v->D.name());
     }
-    const auto extra = checkpoint_metadata<Cfg>(opt_, t_, "1");
-    io::save_adam_state(opt_d_, (dir / "stage1_adam_D.safetensors").string(), extra);
-    io::save_adam_state(opt_g_, (dir / "stage1_adam_G.safetensors").string(), extra);
+    loop_.save(dir, "stage1", checkpoint_metadata<Cfg>(opt_, iteration(), "1"));
   }
   void resume(const std::filesystem::path& dir) {
     for (vaegan* v : {&A_, &B_}) {
@@ -176,9 +156,7 @@ class stage1_trainer {
       trainer_detail::load_from(v->part4, dir, v->part4.name());
       trainer_detail::load_from(v->D, dir, v->D.name());
     }
-    io::load_adam_state(opt_d_, (dir / "stage1_adam_D.safetensors").string());
-    auto meta = io::load_adam_state(opt_g_, (dir / "stage1_adam_G.safetensors").string());
-    t_ = io::metadata_number<std::int64_t>(meta, "iteration", (dir / "stage1_adam_G.safetensors").string());
+    loop_.load(dir, "stage1");
   }
 
  private:
@@ -186,16 +164,12 @@ class stage1_trainer {
     o.validate();
     return o;
   }
-  optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
   std::vector<optim::param_ref<T>> g_params() const {
     std::vector<optim::param_ref<T>> r;
     for (const vaegan* v : {&A_, &B_})
       for (auto ps : {v->part1.parameters(), v->part2.parameters(), v->part3.parameters(), v->part4.parameters()})
         r.insert(r.end(), ps.begin(), ps.end());
     return r;
-  }
-  std::vector<optim::param_ref<T>> d_params() const {
-    return trainer_detail::joined_parameters(A_.D, B_.D);
   }
   void zero_all() {
     for (vaegan* v : {&A_, &B_}) {
@@ -205,9 +179,6 @@ class stage1_trainer {
       v->part4.zero_grad();
       v->D.zero_grad();
     }
-  }
-  tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
-    return trainer_detail::draw_batch<T>(s, smp, draw, opt_.batch, opt_.augment, rng, "egscit stage 1");
   }
   double d_step(vaegan& v, const tensor<T>& x, std::mt19937_64& rng) {
     auto z = trainer_detail::add_noise(v.part2(v.part1(x)), opt_.noise_train, rng);
@@ -241,10 +212,7 @@ class stage1_trainer {
   train_options opt_;
   std::function<void(const std::string&)> log_;
   vaegan A_, B_;
-  optim::adam<T> opt_g_, opt_d_;
-  optim::poly_decay schedule_;
-  trainer_detail::sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
-  std::int64_t t_ = 0;
+  trainer_detail::alternating_steps<T> loop_;
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -279,8 +247,8 @@ class stage2_trainer {
   };
 
   explicit stage2_trainer(train_options opt, std::function<void(const std::string&)> log = {})
-      : D_A("D_A"), D_B("D_B"), opt_(validated(opt)), log_(std::move(log)), opt_g_(net.generator_parameters(), adam_opts()),
-        opt_d_(d_params(), adam_opts()), schedule_(opt_.lr, opt_.iterations, opt_.lr_power) {
+      : D_A("D_A"), D_B("D_B"), opt_(validated(opt)), log_(std::move(log)),
+        loop_(opt_, net.generator_parameters(), trainer_detail::joined_parameters(D_A, D_B), 0xb22, "egscit stage 2") {
     const auto s = opt_.seed;
     // E_A, E_B, S each initialise the shared blocks they hold; the last write wins, which is one draw.
     initialize(net.E_A, init_policy::egscit(), trainer_detail::seed_of(s, 21));
@@ -305,14 +273,14 @@ class stage2_trainer {
   nets net;
   model<Dis, Backend> D_A, D_B;
 
-  std::int64_t iteration() const { return t_; }
+  std::int64_t iteration() const { return loop_.iteration(); }
   const train_options& options() const { return opt_; }
   /// "vgg19" or "feature_mask_nets" (the substitute), and the sentence the trainer logged about it.
   perceptual_source perceptual_features() const { return source_; }
   const std::string& perceptual_note() const { return note_; }
   bool uses_perceptual() const { return perceptual_on(); }
-  optim::adam<T>& generator_optimizer() { return opt_g_; }
-  optim::adam<T>& discriminator_optimizer() { return opt_d_; }
+  optim::adam<T>& generator_optimizer() { return loop_.g; }
+  optim::adam<T>& discriminator_optimizer() { return loop_.d; }
 
   /// Loads F_A and F_B from stage 1's save_feature_masks (strict); they stay frozen.
   void load_feature_masks(const std::filesystem::path& dir) {
@@ -394,36 +362,18 @@ class stage2_trainer {
     require<value_error>(f_loaded_ || allow_untrained_f_ || !uses_feature_masks(),
                          "egscit stage 2: the feature-mask networks F_A, F_B are not "
                          "loaded; call load_feature_masks(<stage-1 dir>) first (the reference asserts pretrained_path)");
-    const int per = 1 + opt_.g_updates;
-    step_losses r;
-    r.lr = schedule_.lr_at(t_);
-    opt_g_.set_lr(r.lr);
-    opt_d_.set_lr(r.lr);
-    for (int j = 0; j < per; ++j) {
-      const std::uint64_t draw = trainer_detail::first_draw(t_, per, j, opt_.batch);
-      std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xb22, std::uint64_t(t_), std::uint64_t(j)));
-      auto xa = batch(a, sa_, draw, rng), xb = batch(b, sb_, draw, rng);
-      zero_all();
-      if (j == 0) {
-        r.d = d_step(xa, xb, rng);
-        opt_d_.step();
-      } else {
-        g_step(xa, xb, rng, r);
-        opt_g_.step();
-      }
-    }
-    ++t_;
-    if (opt_.log_every > 0 && t_ % opt_.log_every == 0)
-      trainer_detail::say(log_, i2i::detail::concat("stage 2 iteration ", t_, ": D ", r.d, ", G ", r.g, ", L1 recon ",
-                                                    r.recon, ", cycle ", r.cycle, ", content ", r.content, ", style ",
-                                                    r.style, ", lr ", r.lr));
+    auto r = loop_.step(
+        a, b, [&] { zero_all(); },
+        [&](const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng) { return d_step(xa, xb, rng); },
+        [&](const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng, step_losses& l) { g_step(xa, xb, rng, l); });
+    if (loop_.log_due())
+      trainer_detail::say(log_, i2i::detail::concat("stage 2 iteration ", iteration(), ": D ", r.d, ", G ", r.g,
+                                                    ", L1 recon ", r.recon, ", cycle ", r.cycle, ", content ",
+                                                    r.content, ", style ", r.style, ", lr ", r.lr));
     return r;
   }
   step_losses train(const image_source& a, const image_source& b, std::int64_t until) {
-    step_losses last;
-    until = std::min(until, opt_.iterations);
-    while (t_ < until) last = step(a, b);
-    return last;
+    return trainer_detail::train_until(*this, until, a, b);
   }
 
   /// For tests that exercise stage 2 on random F (never for real runs).
@@ -440,7 +390,7 @@ class stage2_trainer {
 
   void save(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
-    const auto meta = checkpoint_metadata<Cfg>(opt_, t_, "2");
+    const auto meta = checkpoint_metadata<Cfg>(opt_, iteration(), "2");
     trainer_detail::save_in(net.E_A, dir, "E_A", meta);
     trainer_detail::save_in(net.E_B, dir, "E_B", meta);
     trainer_detail::save_in(net.S, dir, "S", meta);
@@ -452,8 +402,7 @@ class stage2_trainer {
     }
     trainer_detail::save_in(D_A, dir, "D_A", meta);
     trainer_detail::save_in(D_B, dir, "D_B", meta);
-    io::save_adam_state(opt_d_, (dir / "stage2_adam_D.safetensors").string(), meta);
-    io::save_adam_state(opt_g_, (dir / "stage2_adam_G.safetensors").string(), meta);
+    loop_.save(dir, "stage2", meta);
   }
   /// Loads the translator and F (for translation; F only when this model uses it); with_training_state
   /// also loads D and both Adam states and the iteration (to resume). The options are this trainer's:
@@ -473,9 +422,7 @@ class stage2_trainer {
     if (!with_training_state) return;
     trainer_detail::load_from(D_A, dir, "D_A");
     trainer_detail::load_from(D_B, dir, "D_B");
-    io::load_adam_state(opt_d_, (dir / "stage2_adam_D.safetensors").string());
-    auto meta = io::load_adam_state(opt_g_, (dir / "stage2_adam_G.safetensors").string());
-    t_ = io::metadata_number<std::int64_t>(meta, "iteration", (dir / "stage2_adam_G.safetensors").string());
+    loop_.load(dir, "stage2");
   }
 
  private:
@@ -487,10 +434,6 @@ class stage2_trainer {
                          "egscit::stage2_trainer: UNIT (model 1000) has no mask, AdaIN or perceptual loss; build its "
                          "options with with_model(o, model_kind::unit)");
     return o;
-  }
-  optim::adam_options adam_opts() const { return {opt_.lr, opt_.beta1, opt_.beta2, opt_.adam_eps, 0}; }
-  std::vector<optim::param_ref<T>> d_params() const {
-    return trainer_detail::joined_parameters(D_A, D_B);
   }
   void zero_all() {
     net.zero_grad();
@@ -568,9 +511,6 @@ class stage2_trainer {
     return std::vector<double>(source_ == perceptual_source::vgg19 ? 5 : 1, 1.0);
   }
 
-  tensor<T> batch(const image_source& s, trainer_detail::sampler& smp, std::uint64_t draw, std::mt19937_64& rng) {
-    return trainer_detail::draw_batch<T>(s, smp, draw, opt_.batch, opt_.augment, rng, "egscit stage 2");
-  }
 
   double d_step(const tensor<T>& xa, const tensor<T>& xb, std::mt19937_64& rng) {
     auto p = forward(xa, xb, opt_.noise_train, rng, false);
@@ -670,15 +610,12 @@ class stage2_trainer {
 
   train_options opt_;
   std::function<void(const std::string&)> log_;
-  optim::adam<T> opt_g_, opt_d_;
-  optim::poly_decay schedule_;
-  trainer_detail::sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
+  trainer_detail::alternating_steps<T> loop_;
   std::unique_ptr<vgg_model> vgg_;
   models::vgg_input::channel_map vgg_map_ = models::vgg_input::caffe_bgr();
   perceptual_source source_ = perceptual_source::feature_mask_nets;
   std::string note_;
   bool f_loaded_ = false, allow_untrained_f_ = false;
-  std::int64_t t_ = 0;
 };
 
 }  // namespace i2i::egscit

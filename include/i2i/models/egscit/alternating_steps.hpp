@@ -1,0 +1,114 @@
+#pragma once
+// alternating_steps<T>: the iteration every EGSC-IT-family trainer runs (stage 1, stage 2 / UNIT,
+// CycleGAN, MUNIT), so that the schedule, the batches and the optimizer state are written once:
+//
+//   - the reference's poly learning rate lr0 (1 - t/T)^power, set on both optimizers at iteration t;
+//   - one D step, then g_updates G steps, EACH on a fresh batch pair (the reference's queue dequeues one
+//     per sess.run): draw numbers first_draw(t, 1 + g_updates, j, batch), the step's random generator
+//     seeded by (seed, tag, t, j) — the tag keeps each trainer's draws what they were;
+//   - Adam for G and Adam for D, saved as <prefix>_adam_G / <prefix>_adam_D with the iteration.
+//
+//   alternating_steps<T> loop(opt, g_params, d_params, 0xb22, "egscit stage 2");
+//   auto r = loop.step(a, b, zero_all, [&](xa, xb, rng) { return d_loss; }, [&](xa, xb, rng, r) { ... });
+//
+// The trainer keeps its networks and its D and G steps; the loop owns what is shared.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "i2i/io/optimizer_state.hpp"
+#include "i2i/models/egscit/trainer_common.hpp"
+#include "i2i/optim/adam.hpp"
+#include "i2i/optim/schedule.hpp"
+
+namespace i2i::egscit::trainer_detail {
+
+template <class T>
+class alternating_steps {
+ public:
+  alternating_steps(const train_options& o, std::vector<optim::param_ref<T>> g_params,
+                    std::vector<optim::param_ref<T>> d_params, std::uint64_t tag, const char* who)
+      : opt_(o),
+        tag_(tag),
+        who_(who),
+        g(std::move(g_params), adam_options(o)),
+        d(std::move(d_params), adam_options(o)),
+        schedule_(o.lr, o.iterations, o.lr_power) {}
+
+  /// Iteration t (0-based) of the next step; the number of iterations done.
+  std::int64_t iteration() const { return t_; }
+
+  /// One iteration. zero() clears every gradient before each step; d_step(xa, xb, rng) returns the
+  /// weighted D loss and leaves D's gradients; g_step(xa, xb, rng, losses) fills the G terms and leaves
+  /// G's gradients. Returns the iteration's losses with its lr.
+  template <class Zero, class DStep, class GStep>
+  step_losses step(const image_source& a, const image_source& b, Zero&& zero, DStep&& d_step, GStep&& g_step) {
+    const int per = 1 + opt_.g_updates;
+    step_losses r;
+    r.lr = schedule_.lr_at(t_);
+    g.set_lr(r.lr);
+    d.set_lr(r.lr);
+    for (int j = 0; j < per; ++j) {
+      const std::uint64_t draw = first_draw(t_, per, j, opt_.batch);
+      std::mt19937_64 rng(seed_of(opt_.seed, tag_, std::uint64_t(t_), std::uint64_t(j)));
+      auto xa = draw_batch<T>(a, sa_, draw, opt_.batch, opt_.augment, rng, who_);
+      auto xb = draw_batch<T>(b, sb_, draw, opt_.batch, opt_.augment, rng, who_);
+      zero();
+      if (j == 0) {
+        r.d = d_step(xa, xb, rng);
+        d.step();
+      } else {
+        g_step(xa, xb, rng, r);
+        g.step();
+      }
+    }
+    ++t_;
+    return r;
+  }
+
+  /// Whether the caller should log after the iteration just done.
+  bool log_due() const { return opt_.log_every > 0 && t_ % opt_.log_every == 0; }
+
+  /// Both Adam states as <dir>/<prefix>_adam_{D,G}.safetensors, with `meta` (which carries the iteration).
+  void save(const std::filesystem::path& dir, const std::string& prefix, const std::map<std::string, std::string>& meta) const {
+    io::save_adam_state(d, (dir / (prefix + "_adam_D.safetensors")).string(), meta);
+    io::save_adam_state(g, (dir / (prefix + "_adam_G.safetensors")).string(), meta);
+  }
+  /// Restores both Adam states and the iteration saved with them.
+  void load(const std::filesystem::path& dir, const std::string& prefix) {
+    io::load_adam_state(d, (dir / (prefix + "_adam_D.safetensors")).string());
+    const auto path = (dir / (prefix + "_adam_G.safetensors")).string();
+    const auto meta = io::load_adam_state(g, path);
+    t_ = io::metadata_number<std::int64_t>(meta, "iteration", path);
+  }
+
+ private:
+  static optim::adam_options adam_options(const train_options& o) { return {o.lr, o.beta1, o.beta2, o.adam_eps, 0}; }
+
+  train_options opt_;  // a copy: the loop must not depend on where its trainer keeps the options
+  std::uint64_t tag_;
+  const char* who_;
+
+ public:
+  optim::adam<T> g, d;  ///< G's and D's optimizers
+
+ private:
+  optim::poly_decay schedule_;
+  sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
+  std::int64_t t_ = 0;
+};
+
+/// Runs `step()` until iteration `until` (exclusive; capped at the options' iterations); the last losses.
+template <class Trainer>
+step_losses train_until(Trainer& t, std::int64_t until, const image_source& a, const image_source& b) {
+  step_losses last;
+  until = std::min(until, t.options().iterations);
+  while (t.iteration() < until) last = t.step(a, b);
+  return last;
+}
+
+}  // namespace i2i::egscit::trainer_detail
