@@ -73,13 +73,12 @@ args parse(int argc, char** argv) {
 
 template <class Trainer>
 void run(Trainer& t, const args& a, const image_source& src_a, const image_source& src_b, const fs::path& out,
-         std::int64_t until, std::int64_t save_every, const std::function<void()>& after_save = {}) {
+         std::int64_t until, std::int64_t save_every) {
   const auto t0 = std::chrono::steady_clock::now();
   while (t.iteration() < until) {
     const auto next = save_every > 0 ? std::min(until, (t.iteration() / save_every + 1) * save_every) : until;
     t.train(src_a, src_b, next);
     t.save(out);
-    if (after_save) after_save();
     std::cout << "iteration " << t.iteration() << " saved to " << out.string() << " ("
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s)\n";
   }
@@ -103,8 +102,7 @@ int train(const args& a, const train_options& o, const image_source& src_a, cons
   if (o.kind == model_kind::munit) {
     auto t = std::make_unique<munit_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
     if (a.has("--resume")) t->load(out, true);
-    // munit_trainer records its kind and iteration only: the card adds the configuration and the rest.
-    run(*t, a, src_a, src_b, out, until, save_every, [&] { write_model_card<Cfg>(out, o, t->iteration()); });
+    run(*t, a, src_a, src_b, out, until, save_every);
     std::cout << "munit done: " << out.string() << " (egscit_evaluate --model " << out.string() << ")\n";
     return 0;
   }

@@ -14,6 +14,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "i2i/models/egscit/load.hpp"
 #include "i2i/models/egscit/munit.hpp"
 #include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
@@ -141,6 +142,13 @@ BOOST_AUTO_TEST_CASE(save_load_round_trip) {
   const auto meta = io::read_checkpoint_metadata((dir / "gen_A.safetensors").string());
   BOOST_TEST(meta.at("egscit.model") == "munit");
   BOOST_TEST(meta.at("iteration") == "2");
+  // The whole checkpoint_metadata is there, so a program rebuilds the model from gen_A alone.
+  BOOST_TEST(meta.at("egscit.n1") == std::to_string(tiny::n1));
+  BOOST_TEST(meta.at("egscit.seed") == std::to_string(tiny_options().seed));
+  const auto info = read_checkpoint_info(dir);
+  BOOST_TEST(info.file.filename() == "gen_A.safetensors");
+  BOOST_TEST(info.options.kind == model_kind::munit);
+  BOOST_TEST(info.iteration == 2);
   // For translation only: another seed's weights are replaced, D and the iteration are not touched.
   auto o = tiny_options();
   o.seed = 77;

@@ -53,25 +53,19 @@ struct checkpoint_info {
   std::int64_t iteration = 0;
 };
 
-/// The file egscit_train writes next to a checkpoint whose trainer does not record the whole
-/// checkpoint_metadata itself (MUNIT's records only its kind and iteration): no tensors, the metadata.
+/// A metadata-only file that egscit_train wrote next to MUNIT checkpoints before munit_trainer recorded
+/// the whole checkpoint_metadata itself; still read (first) so that those directories load.
 inline constexpr const char* model_card_file = "egscit_model.safetensors";
 
-template <class Cfg>
-void write_model_card(const std::filesystem::path& dir, const train_options& o, std::int64_t iteration) {
-  io::write_safetensors((dir / model_card_file).string(), {}, checkpoint_metadata<Cfg>(o, iteration, to_string(o.kind)),
-                        "egscit model card");
-}
-
 /// Reads the metadata of the directory's model: E_A.safetensors (EGSC-IT, UNIT), G_AB.safetensors
-/// (CycleGAN), the model card (MUNIT), else the first *.safetensors (by name) whose metadata names a
-/// model.
+/// (CycleGAN), an older MUNIT directory's model card, gen_A.safetensors (MUNIT), else the first
+/// *.safetensors (by name) whose metadata names a model.
 inline checkpoint_info read_checkpoint_info(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   require<io_error>(fs::is_directory(dir), "egscit: model directory '", dir.string(), "' does not exist");
   checkpoint_info info;
   info.dir = dir;
-  for (const char* f : {"E_A.safetensors", "G_AB.safetensors", model_card_file})
+  for (const char* f : {"E_A.safetensors", "G_AB.safetensors", model_card_file, "gen_A.safetensors"})
     if (fs::exists(dir / f)) {
       info.file = dir / f;
       break;

@@ -194,11 +194,14 @@ class munit_trainer {
     w.validate();
     return w;
   }
+  /// checkpoint_metadata (configuration, switches, seed, iteration: what load_translator rebuilds the
+  /// model from) with MUNIT's kind and its style code's sizes.
   std::map<std::string, std::string> metadata() const {
-    return {{"egscit.model", "munit"},
-            {"iteration", std::to_string(iteration())},
-            {"munit.style_dim", std::to_string(StyleDim)},
-            {"munit.mlp_width", std::to_string(MlpWidth)}};
+    auto m = checkpoint_metadata<Cfg>(opt_, iteration(), "munit");
+    m["egscit.model"] = "munit";
+    m["munit.style_dim"] = std::to_string(StyleDim);
+    m["munit.mlp_width"] = std::to_string(MlpWidth);
+    return m;
   }
   static void load_generator(generator_type& g, const std::filesystem::path& file) {
     const auto path = file.string();
