@@ -1,4 +1,5 @@
-// pix2pixhd_train: pix2pixHD's train.py on the CPU backend (research/pix2pixhd.md §2).
+// pix2pixhd_train: pix2pixHD's train.py on the CPU backend, or on a CUDA GPU with --gpu / --gpu_ids N
+// (research/pix2pixhd.md §2; docs/pix2pixhd.md "Training on a GPU").
 /*
      pix2pixhd_train --dataroot data/pix2pixhd/digits --name digits_global --label_nc 11 --preset cpu \
          --netG global --loadSize 256 --fineSize 256 --resize_or_crop none --niter 10 --niter_decay 10 \
@@ -17,11 +18,17 @@
 #include "../cli.hpp"
 #include "i2i/core/threads.hpp"
 #include "run.hpp"
+#include "run_gpu_decl.hpp"
 
 namespace p2phd_train {
 #define P2PHD_EXTERN(P, L) P2PHD_DECLARE_4(P, L, extern)
 P2PHD_CONFIGS(P2PHD_EXTERN)
 #undef P2PHD_EXTERN
+#ifdef P2PHD_WITH_GPU
+#define P2PHD_EXTERN_GPU(P, L) P2PHD_DECLARE_GPU_4(P, L, extern)
+P2PHD_CONFIGS(P2PHD_EXTERN_GPU)
+#undef P2PHD_EXTERN_GPU
+#endif
 }  // namespace p2phd_train
 
 namespace {
@@ -29,6 +36,8 @@ namespace {
 const char* usage =
     "pix2pixhd_train --dataroot DIR --name NAME [options]   (pix2pixHD's train.py options)\n"
     "  experiment: --checkpoints_dir DIR (./checkpoints) --preset cpu|full (cpu) --seed N (0) --threads N\n"
+    "  device:     --gpu (CUDA device 0) or --gpu_ids N (device N; -1 = the CPU, the default); needs a\n"
+    "              build with I2I_WITH_CUDA and a visible device (no CPU fallback)\n"
     "  data:       --label_nc N (35; 0 = RGB input from <phase>_A) --no_instance --loadSize N (1024)\n"
     "              --fineSize N (512) --resize_or_crop resize_and_crop|crop|scale_width|scale_width_and_crop|none\n"
     "              (scale_width) --no_flip --batchSize N (1) --serial_batches --max_dataset_size N --phase train\n"
@@ -47,13 +56,13 @@ int main(int argc, char** argv) try {
   using namespace i2i;
   p2phd_cli::args a(argc, argv,
                     {"no_instance", "instance_feat", "no_ganFeat_loss", "no_vgg_loss", "no_lsgan", "no_flip",
-                     "serial_batches", "continue_train"},
+                     "serial_batches", "continue_train", "gpu"},
                     {"dataroot", "name", "checkpoints_dir", "preset", "seed", "threads", "label_nc", "loadSize",
                      "fineSize", "resize_or_crop", "batchSize", "max_dataset_size", "phase", "netG", "ngf",
                      "n_downsample_global", "n_blocks_global", "n_local_enhancers", "n_blocks_local", "ndf",
                      "n_layers_D", "num_D", "lambda_feat", "vgg_weights", "pool_size", "lr", "beta1", "niter",
                      "niter_decay", "niter_fix_global", "load_pretrain", "save_latest_freq", "save_epoch_freq",
-                     "print_freq", "max_iterations"});
+                     "print_freq", "max_iterations", "gpu_ids"});
   if (a.help || !a.has("dataroot")) {
     std::cout << usage;
     return a.help ? 0 : 2;
@@ -113,7 +122,17 @@ int main(int argc, char** argv) try {
     for (int i = 1; i < argc; ++i) f << argv[i] << (i + 1 < argc && argv[i + 1][0] != '-' ? " " : "\n");
     f << "-------------- End ----------------\n";
   }
-  p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training<Cfg>(o); });
+  const int gpu = a.has("gpu_ids") ? int(a.integer("gpu_ids", -1)) : a.flag("gpu") ? 0 : -1;
+  if (gpu >= 0) {
+#ifdef P2PHD_WITH_GPU
+    p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training_gpu<Cfg>(o, gpu); });
+#else
+    throw device_error("--gpu / --gpu_ids: this pix2pixhd_train was built without the CUDA backend "
+                       "(configure with -DI2I_WITH_CUDA=ON on a machine with CUDA 13 and cuDNN 9)");
+#endif
+  } else {
+    p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training<Cfg>(o); });
+  }
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "pix2pixhd_train: " << e.what() << "\n";

@@ -15,6 +15,9 @@
 #include "i2i/backend/cpu/pointwise.hpp"
 #include "i2i/backend/cpu/pool.hpp"
 #include "i2i/backend/cpu/resample.hpp"
+#include "i2i/loss/bce.hpp"
+#include "i2i/loss/l1.hpp"
+#include "i2i/loss/lsgan.hpp"
 
 namespace i2i {
 
@@ -132,6 +135,19 @@ struct cpu_backend {
   }
   static tensor<T> upsample_nearest2d_backward(const tensor<T>& dy, const shape& xs) {
     return cpu::upsample_nearest2d_backward(dy, xs);
+  }
+
+  static tensor<T> scale(const tensor<T>& x, T s) { return cpu::scale(x, s); }
+
+  // Losses (loss/lsgan.hpp, bce.hpp, l1.hpp): the mean value and d value / d prediction (unweighted), so
+  // that code written over B (loss/backend_terms.hpp, pix2pixhd::trainer) calls B::lsgan_loss(...) on
+  // any backend; cuda_backend has the same functions on the device (kernels/losses.cuh).
+  static loss::loss_value<T> lsgan_loss(const tensor<T>& pred, loss::gan_target t) { return loss::lsgan_loss(pred, t); }
+  static loss::loss_value<T> bce_with_logits_loss(const tensor<T>& logits, loss::gan_target t) {
+    return loss::bce_with_logits_loss(logits, t);
+  }
+  static loss::loss_value<T> l1_loss(const tensor<T>& pred, const tensor<T>& target) {
+    return loss::l1_loss(pred, target);
   }
 
   // Dense layers.

@@ -25,6 +25,7 @@
 #include "i2i/backend/cuda/kernels/batch_norm.cuh"
 #include "i2i/backend/cuda/kernels/concat.cuh"
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
+#include "i2i/backend/cuda/kernels/losses.cuh"
 #include "i2i/backend/cuda/kernels/pad.cuh"
 #include "i2i/backend/cuda/kernels/pointwise.cuh"
 #include "i2i/backend/cuda/kernels/pool.cuh"
@@ -158,6 +159,18 @@ struct cuda_backend {
   static tensor<T> concat_channels(const std::vector<tensor<T>>& parts) { return cuda::concat_channels(parts); }
   static std::vector<tensor<T>> split_channels(const tensor<T>& x, const std::vector<std::int64_t>& sizes) {
     return cuda::split_channels(x, sizes);
+  }
+
+  static tensor<T> scale(const tensor<T>& x, T s) { return cuda::scale(x, s); }
+
+  // Losses (kernels/losses.cuh): cpu_backend's loss functions on the device — the mean value read back
+  // to the host (one reduction, one synchronisation) and d value / d prediction left on the device.
+  static loss::loss_value<T> lsgan_loss(const tensor<T>& pred, loss::gan_target t) { return cuda::lsgan_loss(pred, t); }
+  static loss::loss_value<T> bce_with_logits_loss(const tensor<T>& logits, loss::gan_target t) {
+    return cuda::bce_with_logits_loss(logits, t);
+  }
+  static loss::loss_value<T> l1_loss(const tensor<T>& pred, const tensor<T>& target) {
+    return cuda::l1_loss(pred, target);
   }
 
   // Pooling and resampling.

@@ -1,0 +1,24 @@
+#pragma once
+// pix2pixhd_train --gpu: the declarations main.cpp (a host TU, Eigen) sees; the definitions are in
+// run_gpu.cuh, explicitly instantiated per (preset, label channels) pair in generated .cu TUs
+// (instantiate_gpu.cu.in). Built only when the CUDA backend is (I2I_WITH_CUDA; P2PHD_WITH_GPU).
+#include "i2i/models/pix2pixhd/options.hpp"
+
+namespace p2phd_train {
+
+/// Trains configuration Cfg on CUDA device `device` (cuda_backend<float>: TF32 convolutions, as
+/// PyTorch's default cuDNN setting). Throws i2i::device_error when the device is not there.
+template <class Cfg>
+void run_training_gpu(i2i::pix2pixhd::train_options o, int device);
+
+#define P2PHD_DECLARE_GPU_4(P, L, KW)                                                               \
+  KW template void run_training_gpu<i2i::pix2pixhd::config<i2i::pix2pixhd::P, false, L, false>>(  \
+      i2i::pix2pixhd::train_options, int);                                                        \
+  KW template void run_training_gpu<i2i::pix2pixhd::config<i2i::pix2pixhd::P, false, L, true>>(   \
+      i2i::pix2pixhd::train_options, int);                                                        \
+  KW template void run_training_gpu<i2i::pix2pixhd::config<i2i::pix2pixhd::P, true, L, false>>(   \
+      i2i::pix2pixhd::train_options, int);                                                        \
+  KW template void run_training_gpu<i2i::pix2pixhd::config<i2i::pix2pixhd::P, true, L, true>>(    \
+      i2i::pix2pixhd::train_options, int);
+
+}  // namespace p2phd_train
