@@ -75,6 +75,19 @@ void check_weights(const char* which, const std::vector<named_host>& gpu, const 
                                              << max_fraction << ")");
 }
 
+/// Gradients go through the whole G/D backward, so they may drift further than the forward outputs:
+/// twice the forward tolerance, except in bf16. There the tolerance comes from a peer, not a guess:
+/// PyTorch's own autocast bf16 on this very step (peer_bf16_gradients.py: same networks, loss and
+/// metric, against float64, 5 seeds on an H100) moves the worst G gradient by 0.29-0.52 and a D bias
+/// (exact gradient ~0, instance norm follows) by up to 2.1; our bf16 step measured 0.21 (G, first conv)
+/// and 0.17 (D) there (benchmarks/results/gpu_2026-11-22.md). A wrong bf16 kernel gives errors of
+/// order 1 on the large tensors, which 0.35 still catches.
+template <class P>
+constexpr double gradient_tolerance() {
+  if constexpr (std::is_same_v<P, cuda::bf16_mixed>) return 0.35;
+  else return 2 * tolerance<P>();
+}
+
 template <class P>
 void check_step() {
   const double tol = tolerance<P>();
@@ -87,8 +100,8 @@ void check_step() {
     BOOST_TEST(std::abs(g.loss_g - c.loss_g) <= tol * std::abs(c.loss_g), "loss_G " << g.loss_g << " vs " << c.loss_g);
     BOOST_TEST(std::abs(g.loss_d - c.loss_d) <= tol * std::abs(c.loss_d), "loss_D " << g.loss_d << " vs " << c.loss_d);
     I2I_PARITY_CHECK("G output", g.fake, c.fake, tol);
-    check_gradients("G", g.grad_g, c.grad_g, 2 * tol);
-    check_gradients("D", g.grad_d, c.grad_d, 2 * tol);
+    check_gradients("G", g.grad_g, c.grad_g, gradient_tolerance<P>());
+    check_gradients("D", g.grad_d, c.grad_d, gradient_tolerance<P>());
     // Fractions of weights whose first Adam move differs (sign of a near-zero gradient).
     const double frac = std::is_same_v<P, cuda::fp32_strict> ? 0.02 : std::is_same_v<P, cuda::fp32_tf32> ? 0.05 : 0.10;
     check_weights("G", g.weight_g, c.weight_g, frac);
