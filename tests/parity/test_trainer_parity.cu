@@ -4,6 +4,8 @@
 //   (b) 3 iterations of trainer<Cfg, cuda_backend<float, fp32_strict>> vs trainer<Cfg, cpu_backend<float>>
 //       from the same seed and batches (trainer_parity.hpp: tiny preset, 32 x 64, --instance_feat,
 //       --pool_size 2): every loss of every step within 1e-3 relative; weights within the Adam bound;
+//       the same with the VGG term on (random VGG19 weights from a temporary safetensors file): G_VGG
+//       and every other loss within 1e-3, weights within the Adam bound;
 //   (c) save on the GPU after 2 steps, resume in a fresh GPU trainer, one more step == the uninterrupted
 //       third step; and the GPU checkpoint resumes on the CPU (same files, same format).
 // Why weights are compared as they are: each Adam step moves a weight by about +-lr whatever |g| is, so a
@@ -115,6 +117,25 @@ BOOST_AUTO_TEST_CASE(three_iterations_match_the_cpu_trainer) {
   check_weights("G", g.g, c.g, steps, 0.05);
   check_weights("D", g.d, c.d, steps, 0.05);
   check_weights("E", g.e, c.e, steps, 0.05);
+}
+
+BOOST_AUTO_TEST_CASE(three_iterations_with_the_vgg_term_match_the_cpu_trainer) {
+  temp_dir tc("i2i_trainer_parity_vgg_cpu"), tg("i2i_trainer_parity_vgg_gpu"), tw("i2i_trainer_parity_vgg_weights");
+  const std::string vgg = (tw.p / "vgg19.safetensors").string();
+  write_vgg_weights(vgg);
+  const int steps = 3;
+  const trainer_run c = cpu_trainer_run(tc.str(), steps, 0, false, -1, vgg);
+  const trainer_run g = run_trainer<B>(tg.str(), steps, 0, false, -1, vgg);
+  for (const auto& step : c.losses) {  // the term is on (and not zero) on both sides
+    bool has_vgg = false;
+    for (const auto& [name, v] : step) has_vgg = has_vgg || (name == "G_VGG" && v > 0);
+    BOOST_TEST_REQUIRE(has_vgg, "the CPU run recorded no positive G_VGG");
+  }
+  check_losses(g, c, 1e-3);
+  I2I_PARITY_CHECK("last fake (VGG on)", g.last_fake, c.last_fake, 1e-2);
+  check_weights("G (VGG on)", g.g, c.g, steps, 0.05);
+  check_weights("D (VGG on)", g.d, c.d, steps, 0.05);
+  check_weights("E (VGG on)", g.e, c.e, steps, 0.05);
 }
 
 BOOST_AUTO_TEST_CASE(save_on_the_gpu_resume_and_step_equals_the_uninterrupted_run) {

@@ -4,7 +4,8 @@
 // test_trainer_parity.cu (after trainer_cuda.cuh). Eigen-free: trainer_core.hpp and host helpers only.
 //
 // Configuration: the tiny preset at 32 x 64, label_nc 3 with instance maps, --instance_feat (E and the
-// instance-wise pooling), --pool_size 2 (the host pool in the loop), LSGAN + feature matching, no VGG.
+// instance-wise pooling), --pool_size 2 (the host pool in the loop), LSGAN + feature matching; no VGG
+// unless a VGG19 weights file is given (write_vgg_weights: random weights, the VGG term on top).
 // Batches are drawn on the host from fixed seeds (blocky label and instance maps, images in [-1, 1]).
 #include <cstdint>
 #include <filesystem>
@@ -22,7 +23,8 @@ using trainer_cfg = pix2pixhd::config<pix2pixhd::tiny_preset, false, 4, true>;
 inline constexpr std::int64_t trainer_h = 32, trainer_w = 64;
 inline constexpr double trainer_lr = 2e-4;
 
-inline pix2pixhd::train_options trainer_options(const std::string& checkpoints) {
+/// The run's options; with vgg_weights non-empty the VGG term is on (--vgg_weights FILE).
+inline pix2pixhd::train_options trainer_options(const std::string& checkpoints, const std::string& vgg_weights = {}) {
   pix2pixhd::train_options o;
   o.preset = "tiny";
   o.name = "parity";
@@ -30,7 +32,8 @@ inline pix2pixhd::train_options trainer_options(const std::string& checkpoints) 
   o.data.dataroot = checkpoints;  // not read: batches are made here
   o.data.label_nc = 3;
   o.instance_feat = true;
-  o.no_vgg_loss = true;
+  o.no_vgg_loss = vgg_weights.empty();
+  o.vgg_weights = vgg_weights;
   o.pool_size = 2;
   o.batch_size = 1;
   o.niter = 1;
@@ -83,11 +86,11 @@ std::vector<named_host> host_weights(const Model& m) {
 
 /// `steps` iterations on batches 0..steps-1 from a fresh trainer (or, with resume_from, a trainer that
 /// first resumes "latest" from that checkpoints dir and continues with the batches after it). With
-/// save_after >= 0, "latest" is saved after that many steps.
+/// save_after >= 0, "latest" is saved after that many steps. With vgg_weights, the VGG term is on.
 template <class B>
 trainer_run run_trainer(const std::string& checkpoints, int steps, int first_batch = 0, bool resume = false,
-                        int save_after = -1) {
-  pix2pixhd::trainer<trainer_cfg, B> t(trainer_options(checkpoints));
+                        int save_after = -1, const std::string& vgg_weights = {}) {
+  pix2pixhd::trainer<trainer_cfg, B> t(trainer_options(checkpoints, vgg_weights));
   if (resume) t.resume("latest");
   trainer_run r;
   for (int s = 0; s < steps; ++s) {
@@ -104,7 +107,11 @@ trainer_run run_trainer(const std::string& checkpoints, int steps, int first_bat
 }
 
 /// The CPU side (trainer_reference.cpp).
-trainer_run cpu_trainer_run(const std::string& checkpoints, int steps, int first_batch, bool resume, int save_after);
+trainer_run cpu_trainer_run(const std::string& checkpoints, int steps, int first_batch, bool resume, int save_after,
+                            const std::string& vgg_weights = {});
+
+/// Random VGG19 weights (He-normal convs, seed 5) saved to `path`, for the VGG term's case.
+void write_vgg_weights(const std::string& path);
 
 /// Host BCE-with-logits (loss/bce.hpp) for the device-loss parity case.
 host_loss bce_host(const tensor<float>& logits, bool real_target);

@@ -255,8 +255,11 @@ class vgg_l1 {
     return detail::named(name, [&] {
       require<shape_error>(fake.shape() == real.shape(), "fake has shape ", fake.shape(), " but real has shape ",
                            real.shape());
-      const auto cf = net_->forward(fake);
-      const auto cr = net_->forward(real);
+      // Not `const auto`: nvcc 13's front end (cicc) takes time exponential in N for a const-qualified
+      // local std::tuple of N non-trivially destructible elements, and VGG19's context is a 30-element
+      // tuple (minutes to hours); non-const it compiles in seconds (docs/cuda.md, known gaps).
+      auto cf = net_->forward(fake);
+      auto cr = net_->forward(real);
       for (const auto& l : layers_) (void)cf.tap(l.tap);
       tap_list<T> grads;
       double value = 0;

@@ -12,8 +12,8 @@
 //   save_adam(a, options, path, metadata), load_adam(a, path)   io/optimizer_state.hpp's file format
 //   encode(label, inst, label_nc, no_instance)                  data::encode_input on B's tensors
 //   segments, make_segments(ids), segment_mean(x, s), segment_mean_backward(dy, s)
-//   has_vgg                   whether the VGG term is compiled for B (false on CUDA for now: see
-//                             trainer_cuda.cuh); without it --no_vgg_loss is required
+//   has_vgg                   whether the VGG term is compiled for B (true on both backends);
+//                             without it --no_vgg_loss is required
 // The losses are B::lsgan_loss / bce_with_logits_loss / l1_loss through loss/backend_terms.hpp, the fake
 // pool stays on the host (fake_pool.hpp) and checkpoints go through to_host / assign_from_host, so a
 // checkpoint written on one backend resumes on the other.
@@ -121,8 +121,8 @@ class trainer {
         perceptual_.emplace(*vgg_, opt_.lambda_feat);
       } else {
         throw value_error(i2i::detail::concat("pix2pixhd trainer on ", backend::name,
-                                              ": the VGG loss is not available on this backend yet (see "
-                                              "docs/cuda.md, known gaps); pass --no_vgg_loss"));
+                                              ": the VGG loss is not compiled for this backend; pass "
+                                              "--no_vgg_loss"));
       }
     }
     fm_.lambda_feat = opt_.lambda_feat;
