@@ -30,7 +30,8 @@ using namespace i2i;
 using namespace i2i::egscit;
 
 void usage() {
-  std::cerr << "usage: egscit_evaluate --model DIR --data DIR [--count N] [--json FILE] [--grid FILE]\n"
+  std::cerr << "usage: egscit_evaluate --model DIR --data DIR [--count N] [--first K (0; records K..K+N-1)]\n"
+               "                       [--json FILE] [--grid FILE]\n"
                "                       [--grid-size K] [--reference] [--no-stretch] [--batch B]\n"
                "                       [--config mnist|street|small|medium] [--eps E] [--no-noise-test]\n"
                "                       [--ablation NAME]\n";
@@ -72,11 +73,14 @@ int main(int argc, char** argv) try {
   rep.model_dir = a.at("--model");
   rep.data_dir = a.at("--data");
   rep.options.count = std::stoul(a.count("--count") ? a.at("--count") : "1000");
+  rep.options.first = std::stoul(a.count("--first") ? a.at("--first") : "0");
   rep.options.batch = std::stoi(a.count("--batch") ? a.at("--batch") : "8");
   rep.options.stretch = stretch;
   rep.options.reference = reference;
-  rep.ab = evaluate_direction(m.translate, pair_test_folders(rep.data_dir, domain::A, rep.options.count), rep.options);
-  rep.ba = evaluate_direction(m.translate, pair_test_folders(rep.data_dir, domain::B, rep.options.count), rep.options);
+  rep.ab = evaluate_direction(m.translate, pair_test_folders(rep.data_dir, domain::A, rep.options.count, rep.options.first),
+                              rep.options);
+  rep.ba = evaluate_direction(m.translate, pair_test_folders(rep.data_dir, domain::B, rep.options.count, rep.options.first),
+                              rep.options);
   std::cout << to_text(rep);
   if (a.count("--json")) {
     std::ofstream f(a.at("--json"));

@@ -64,6 +64,13 @@ BOOST_AUTO_TEST_CASE(pairs_by_sorted_rank_and_scores_the_exemplar_oracle) {
   BOOST_TEST(fs::path(ba.exemplars[0]).parent_path().filename() == "testA");
   BOOST_TEST(fs::path(ba.truths[0]).parent_path().filename() == "testB2A");
   test::expect_error<value_error>([&] { pair_test_folders(root, domain::A, n + 4); }, {"fewer than", "11"});
+  // A later range (the validation split): ranks 3..7 of every folder, still paired by rank.
+  const auto later = pair_test_folders(root, domain::B, 5, 3);
+  BOOST_TEST(later.size() == 5u);
+  BOOST_TEST(fs::path(later.sources[0]).filename() == "000003_x.png");
+  BOOST_TEST(fs::path(later.exemplars[4]).filename() == "000007_x.png");
+  BOOST_TEST(fs::path(later.truths[4]).filename() == "000007_x.png");
+  test::expect_error<value_error>([&] { pair_test_folders(root, domain::A, 5, 6); }, {"fewer than", "11", "6..10"});
 
   // The exemplar at half contrast: the stretch restores it (SSIM ~ 1), the plain mapping does not.
   std::vector<std::uint64_t> seeds;
