@@ -39,6 +39,7 @@
 #include "i2i/model/parameter.hpp"
 #include "i2i/optim/adam.hpp"
 #include "i2i/train/image_pool.hpp"
+#include "i2i/train/step_record.hpp"
 
 namespace i2i::train {
 
@@ -52,44 +53,6 @@ struct gan_step_options {
   loss::feature_matching fm{};    ///< lambda_feat 10, num_D and n_layers from D's taps
   double d_loss_factor = 0.5;     ///< loss_D = factor * (D_fake + D_real)
 };
-
-/// The losses of one step, by name, in the order they were computed.
-class step_record {
- public:
-  void set(const std::string& key, double value) {
-    for (auto& [k, v] : items_)
-      if (k == key) {
-        v = value;
-        return;
-      }
-    items_.emplace_back(key, value);
-  }
-  bool contains(const std::string& key) const {
-    for (const auto& [k, v] : items_)
-      if (k == key) return true;
-    return false;
-  }
-  double operator[](const std::string& key) const {
-    for (const auto& [k, v] : items_)
-      if (k == key) return v;
-    std::string known;
-    for (const auto& [k, v] : items_) known += (known.empty() ? "" : ", ") + k;
-    throw value_error(i2i::detail::concat("step_record: no loss named '", key, "'; this step recorded: ", known));
-  }
-  const std::vector<std::pair<std::string, double>>& items() const { return items_; }
-
- private:
-  std::vector<std::pair<std::string, double>> items_;
-};
-
-inline std::ostream& operator<<(std::ostream& os, const step_record& r) {
-  bool first = true;
-  for (const auto& [k, v] : r.items()) {
-    os << (first ? "" : " ") << k << " " << v;
-    first = false;
-  }
-  return os;
-}
 
 namespace step_detail {
 /// Freezes every parameter of a model for its lifetime and restores each flag afterwards (also when

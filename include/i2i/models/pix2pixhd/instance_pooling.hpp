@@ -12,6 +12,7 @@
 // they get no gradient. With --label_feat pass the label map instead.
 #include "i2i/backend/cpu/segment_mean.hpp"
 #include "i2i/core/error.hpp"
+#include "i2i/models/pix2pixhd/instance_map_check.hpp"
 
 namespace i2i::pix2pixhd {
 
@@ -31,11 +32,7 @@ instance_features_context<Model> encode_instance_features(const Model& E, const 
   instance_features_context<Model> c;
   c.encoder = E.forward(image);
   const auto& f = c.encoder.output;
-  require<shape_error>(instances.rank() == 4 && instances.dim(1) == 1 && instances.dim(0) == f.dim(0) &&
-                           instances.dim(2) == f.dim(2) && instances.dim(3) == f.dim(3),
-                       "encode_instance_features: instance map has shape ", instances.shape(), ", expected ",
-                       shape{f.dim(0), 1, f.dim(2), f.dim(3)}, " (N x 1 x H x W of the encoder output ", f.shape(),
-                       ")");
+  require_instance_map_matches(instances, f);
   c.segments = cpu::make_segment_index(instances, "encode_instance_features");
   c.output = cpu::segment_mean(f, c.segments);
   return c;

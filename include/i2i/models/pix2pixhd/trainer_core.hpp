@@ -7,7 +7,7 @@
 // (cuda_backend: device one-hot / boundary maps and segment mean, cuda::adam, the same Adam file).
 //
 // train_ops<B> provides:
-//   record                    the step's loss record (train::step_record on the CPU; step_losses here)
+//   record                    the step's loss record (train::step_record, alias step_losses, on every backend)
 //   adam, adam_options        the optimizer over model::parameters() and its options (lr, beta1, beta2)
 //   save_adam(a, options, path, metadata), load_adam(a, path)   io/optimizer_state.hpp's file format
 //   encode(label, inst, label_nc, no_instance)                  data::encode_input on B's tensors
@@ -36,10 +36,12 @@
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/models/pix2pixhd/fake_pool.hpp"
+#include "i2i/models/pix2pixhd/instance_map_check.hpp"
 #include "i2i/models/pix2pixhd/options.hpp"
 #include "i2i/models/vgg19.hpp"
 #include "i2i/optim/param.hpp"
 #include "i2i/optim/schedule.hpp"
+#include "i2i/train/step_record.hpp"
 
 namespace i2i {
 template <cpu_scalar T>
@@ -52,51 +54,15 @@ namespace i2i::pix2pixhd {
 template <class Backend>
 struct train_ops;
 
-/// train::step_record's interface without train/gan_step.hpp (which brings Eigen): the losses of one
-/// step by name, in the order they were computed. The GPU trainer returns it.
-class step_losses {
- public:
-  void set(const std::string& key, double value) {
-    for (auto& [k, v] : items_)
-      if (k == key) {
-        v = value;
-        return;
-      }
-    items_.emplace_back(key, value);
-  }
-  bool contains(const std::string& key) const {
-    for (const auto& [k, v] : items_)
-      if (k == key) return true;
-    return false;
-  }
-  double operator[](const std::string& key) const {
-    for (const auto& [k, v] : items_)
-      if (k == key) return v;
-    std::string known;
-    for (const auto& [k, v] : items_) known += (known.empty() ? "" : ", ") + k;
-    throw value_error(i2i::detail::concat("step_record: no loss named '", key, "'; this step recorded: ", known));
-  }
-  const std::vector<std::pair<std::string, double>>& items() const { return items_; }
-
- private:
-  std::vector<std::pair<std::string, double>> items_;
-};
-
-inline std::ostream& operator<<(std::ostream& os, const step_losses& r) {
-  bool first = true;
-  for (const auto& [k, v] : r.items()) {
-    os << (first ? "" : " ") << k << " " << v;
-    first = false;
-  }
-  return os;
-}
+/// The losses of one step (train/step_record.hpp, Eigen-free): what the trainer returns on every backend.
+using step_losses = train::step_record;
 
 template <class Cfg, class Backend = cpu_backend<float>>
 class trainer {
  public:
   using backend = Backend;
   using ops = train_ops<Backend>;
-  using record = typename ops::record;  ///< train::step_record on the CPU
+  using record = typename ops::record;  ///< train::step_record (step_losses) on every backend
   using adam = typename ops::adam;      ///< optim::adam<float> on the CPU, cuda::adam on the GPU
   using G_model = model<typename Cfg::generator, backend>;
   using D_model = model<typename Cfg::discriminator, backend>;
@@ -427,11 +393,7 @@ class trainer {
   feature_context encode_features(const tensor<float>& image, const tensor<float>& instances) const {
     feature_context c{E_->forward(image), {}, {}};
     const auto& f = c.encoder.output;
-    require<shape_error>(instances.rank() == 4 && instances.dim(1) == 1 && instances.dim(0) == f.dim(0) &&
-                             instances.dim(2) == f.dim(2) && instances.dim(3) == f.dim(3),
-                         "encode_instance_features: instance map has shape ", instances.shape(), ", expected ",
-                         shape{f.dim(0), 1, f.dim(2), f.dim(3)}, " (N x 1 x H x W of the encoder output ", f.shape(),
-                         ")");
+    require_instance_map_matches(instances, f);
     c.segments = ops::make_segments(instances);
     c.output = ops::segment_mean(f, c.segments);
     return c;
