@@ -8,9 +8,9 @@
 //   loss::on_backend::feature_matching<B> fm{lambda_feat, num_D, n_layers_D};  fm(fake_ctx, real_ctx)
 //   loss::on_backend::vgg_l1<Net> vgg(net, lambda);  vgg(fake, real)   // relu{1..5}_1, 1/32 .. 1
 //
-// The operations and their order are those of the host terms, so on cpu_backend the results are
-// bit-identical to them (tests/unit/loss_backend_terms checks this); the host terms stay the reference
-// and the API for CPU code. Error texts name the term as the host terms do.
+// The host terms loss::gan_loss and loss::feature_matching (loss/types/) ARE these on cpu_backend, and
+// loss::injection / term_result are these types: one implementation. vgg_l1 is the fixed-layer form of
+// loss::vgg_perceptual; on cpu_backend the two are bit-identical (tests/unit/pix2pixhd_backend_terms).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -22,6 +22,7 @@
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
 #include "i2i/loss/loss_types.hpp"
+#include "i2i/loss/term_support.hpp"
 #include "i2i/model/run_state.hpp"
 
 namespace i2i::loss::on_backend {
@@ -78,22 +79,11 @@ tensor<typename B::scalar> backward(Model& m, const Context& ctx, const injectio
 
 namespace detail {
 
-template <class F>
-decltype(auto) named(const std::string& term, F&& f) {
-  try {
-    return std::forward<F>(f)();
-  } catch (const shape_error& e) {
-    throw shape_error(term + ": " + e.what());
-  } catch (const value_error& e) {
-    throw value_error(term + ": " + e.what());
-  } catch (const io_error& e) {
-    throw io_error(term + ": " + e.what());
-  } catch (const device_error& e) {
-    throw device_error(term + ": " + e.what());
-  } catch (const error& e) {
-    throw error(term + ": " + e.what());
-  }
-}
+// The shared pieces (loss/term_support.hpp): the same names and texts as the host terms.
+using term_detail::is_scale_output;
+using term_detail::named;
+using term_detail::require_weight;
+using term_detail::scale_scope;
 
 template <class B>
 loss_value<typename B::scalar> weighted(loss_value<typename B::scalar> r, double w) {
@@ -104,38 +94,6 @@ loss_value<typename B::scalar> weighted(loss_value<typename B::scalar> r, double
   return r;
 }
 
-inline void require_weight(const std::string& term, double w) {
-  require<value_error>(std::isfinite(w), term, ": weight ", w, " is not finite");
-}
-
-inline bool is_scale_part(const std::string& part) {
-  bool ok = part.size() > 5 && part.compare(0, 5, "scale") == 0;
-  for (std::size_t i = 5; ok && i < part.size(); ++i) ok = part[i] >= '0' && part[i] <= '9';
-  return ok;
-}
-
-/// "scale<k>.out", possibly under a tap scope (loss::term_detail::is_scale_output).
-inline bool is_scale_output(const std::string& key) {
-  const std::string suffix = ".out";
-  if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return false;
-  const std::string head = key.substr(0, key.size() - suffix.size());
-  const auto dot = head.rfind('.');
-  return is_scale_part(dot == std::string::npos ? head : head.substr(dot + 1));
-}
-
-/// The key up to and including its last "scale<k>" component (loss::term_detail::scale_scope).
-inline std::string scale_scope(const std::string& key) {
-  std::string scope;
-  std::size_t start = 0;
-  while (start <= key.size()) {
-    const auto end = std::min(key.find('.', start), key.size());
-    if (is_scale_part(key.substr(start, end - start)) && end < key.size()) scope = key.substr(0, end);
-    start = end + 1;
-  }
-  return scope;
-}
-
 template <class B>
 loss_value<typename B::scalar> gan_one(const tensor<typename B::scalar>& pred, gan_target t, bool vanilla) {
   return vanilla ? B::bce_with_logits_loss(pred, t) : B::lsgan_loss(pred, t);
@@ -143,23 +101,25 @@ loss_value<typename B::scalar> gan_one(const tensor<typename B::scalar>& pred, g
 
 }  // namespace detail
 
-/// loss::gan_loss<lsgan> (vanilla = false) or gan_loss<vanilla> over a (multiscale) D's forward context.
-template <class B, class Ctx>
-term_result<B> gan(const Ctx& ctx, gan_target target, bool vanilla = false, double weight = 1) {
-  const std::string name = std::string("gan_loss<") + (vanilla ? "vanilla" : "lsgan") + ">";
+/// The GAN term over a (multiscale) D's forward context: per_map(prediction, target) -> loss_value on
+/// every "scale<k>.out" tap, weighted and summed, the gradients going to those taps; on the output when D
+/// is not multiscale. loss::gan_loss<Mode> is this with Mode::apply on cpu_backend.
+template <class B, class Ctx, class PerMap>
+term_result<B> gan_with(const Ctx& ctx, gan_target target, const PerMap& per_map, double weight,
+                        const std::string& name) {
   return detail::named(name, [&] {
     detail::require_weight(name, weight);
     term_result<B> r;
     for (const auto& [key, pred] : ctx.taps.items()) {
       if (!detail::is_scale_output(key)) continue;
-      auto l = detail::weighted<B>(detail::gan_one<B>(pred, target, vanilla), weight);
+      auto l = detail::weighted<B>(per_map(pred, target), weight);
       r.value += l.value;
       r.parts.emplace_back(key, l.value);
       r.grad.add_tap(key, l.grad);
     }
     if (r.parts.empty()) {
       require<value_error>(ctx.output.defined(), "the forward context has no output");
-      auto l = detail::weighted<B>(detail::gan_one<B>(ctx.output, target, vanilla), weight);
+      auto l = detail::weighted<B>(per_map(ctx.output, target), weight);
       r.value = l.value;
       r.parts.emplace_back("out", l.value);
       r.grad.add_output(l.grad);
@@ -167,6 +127,16 @@ term_result<B> gan(const Ctx& ctx, gan_target target, bool vanilla = false, doub
     require_finite(r.value, name.c_str());
     return r;
   });
+}
+
+/// loss::gan_loss<lsgan> (vanilla = false) or gan_loss<vanilla> over B's losses.
+template <class B, class Ctx>
+term_result<B> gan(const Ctx& ctx, gan_target target, bool vanilla = false, double weight = 1) {
+  const std::string name = std::string("gan_loss<") + (vanilla ? "vanilla" : "lsgan") + ">";
+  const auto per_map = [vanilla](const tensor<typename B::scalar>& pred, gan_target t) {
+    return detail::gan_one<B>(pred, t, vanilla);
+  };
+  return gan_with<B>(ctx, target, per_map, weight, name);
 }
 
 /// loss::feature_matching over B: lambda_feat / num_D * 4 / (n_layers + 1) * mean |fake - real| per

@@ -16,11 +16,9 @@
 // matches the n_layers_D + 1 post-activation maps of each scale; tap exactly those. Taps are grouped by
 // scale ("scale<k>." prefix). Defaults derive num_D (the number of scale outputs, 1 for a plain D) and
 // n_layers_D + 1 (the number of matched taps of that scale); set them to reproduce other weightings.
-#include <map>
-#include <set>
 #include <string>
+#include <type_traits>
 
-#include "i2i/loss/l1.hpp"
 #include "i2i/loss/types/term.hpp"
 
 namespace i2i::loss {
@@ -31,54 +29,11 @@ struct feature_matching {
   int n_layers = -1;        ///< -1: (number of matched taps of the scale) - 1, as pix2pixHD's n_layers_D
   std::string name = "feature_matching";
 
-  /// The weight of one matched tap: lambda_feat * (1/num_D) * 4/(n_layers_D + 1).
-  double tap_weight(int num_scales, int taps_of_scale) const {
-    const int nd = num_d > 0 ? num_d : std::max(num_scales, 1);
-    const int nl1 = n_layers >= 0 ? n_layers + 1 : taps_of_scale;
-    return lambda_feat / double(nd) * 4.0 / double(nl1);
-  }
-
+  /// The term itself is on_backend::feature_matching (loss/backend_terms.hpp) on the CPU backend.
   template <forward_context Fake, forward_context Real>
   auto operator()(const Fake& fake, const Real& real) const {
     using T = typename std::remove_cvref_t<decltype(fake.output)>::value_type;
-    return term_detail::named(name, [&] {
-      term_detail::require_weight(name, lambda_feat);
-      // Outputs are not features: skip every scale output and any tap aliasing one.
-      std::set<const void*> outputs;
-      if (fake.output.defined()) outputs.insert(fake.output.data());
-      int num_scales = 0;
-      for (const auto& [key, t] : fake.taps.items())
-        if (term_detail::is_scale_output(key)) {
-          outputs.insert(t.data());
-          ++num_scales;
-        }
-      std::map<std::string, int> per_scale;
-      std::vector<const std::pair<std::string, tensor<T>>*> matched;
-      for (const auto& item : fake.taps.items()) {
-        if (term_detail::is_scale_output(item.first) || outputs.count(item.second.data())) continue;
-        matched.push_back(&item);
-        ++per_scale[term_detail::scale_scope(item.first)];
-      }
-      require<value_error>(!matched.empty(),
-                           "the discriminator's forward context has no intermediate taps to match; tap its "
-                           "layers (tap<\"layer0\", ...>) or turn feature matching off");
-      term_result<T> r;
-      for (const auto* item : matched) {
-        const auto& [key, f] = *item;
-        const tensor<T>* g = real.taps.find(key);
-        require<value_error>(g != nullptr, "the real pass recorded no tap '", key,
-                             "'; both contexts must come from the same discriminator");
-        require<shape_error>(g->shape() == f.shape(), "tap '", key, "' has shape ", f.shape(), " on the fake pass and ",
-                             g->shape(), " on the real pass; the two inputs must have the same shape");
-        const double w = tap_weight(num_scales, per_scale[term_detail::scale_scope(key)]);
-        auto l = term_detail::weighted(l1_loss(f, *g), w);
-        r.value += l.value;
-        r.parts.emplace_back(key, l.value);
-        r.grad.add_tap(key, l.grad);
-      }
-      require_finite(r.value, name.c_str());
-      return r;
-    });
+    return on_backend::feature_matching<cpu_backend<T>>{lambda_feat, num_d, n_layers, name}(fake, real);
   }
 };
 

@@ -54,30 +54,12 @@ struct gan_loss {
   }
 
   /// Every scale output of a (multiscale) D's forward context, summed; the gradients go to those taps,
-  /// or to the output when D is not multiscale.
+  /// or to the output when D is not multiscale (on_backend::gan_with on the CPU backend).
   template <forward_context Ctx>
   auto operator()(const Ctx& ctx, gan_target target) const {
     using T = typename std::remove_cvref_t<decltype(ctx.output)>::value_type;
-    return term_detail::named(name, [&] {
-      term_detail::require_weight(name, weight);
-      term_result<T> r;
-      for (const auto& [key, pred] : ctx.taps.items()) {
-        if (!term_detail::is_scale_output(key)) continue;
-        auto l = term_detail::weighted(Mode::apply(pred, target), weight);
-        r.value += l.value;
-        r.parts.emplace_back(key, l.value);
-        r.grad.add_tap(key, l.grad);
-      }
-      if (r.parts.empty()) {
-        require<value_error>(ctx.output.defined(), "the forward context has no output");
-        auto l = term_detail::weighted(Mode::apply(ctx.output, target), weight);
-        r.value = l.value;
-        r.parts.emplace_back("out", l.value);
-        r.grad.add_output(l.grad);
-      }
-      require_finite(r.value, name.c_str());
-      return r;
-    });
+    const auto per_map = [](const tensor<T>& pred, gan_target t) { return Mode::apply(pred, t); };
+    return on_backend::gan_with<cpu_backend<T>>(ctx, target, per_map, weight, name);
   }
 };
 

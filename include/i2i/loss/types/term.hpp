@@ -19,67 +19,29 @@
 #include <utility>
 #include <vector>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/backend/cpu/pointwise.hpp"
+#include "i2i/loss/backend_terms.hpp"
 #include "i2i/loss/loss_value.hpp"
+#include "i2i/loss/term_support.hpp"
 #include "i2i/model/run_state.hpp"
 
 namespace i2i::loss {
 
 /// Gradients one loss injects into one model's backward: at the model's output and at named taps.
 /// Adding twice at the same place sums (a GAN term and feature matching both feed D's pass on the fake).
-/// Sums are new tensors, so tensors handed in are never written through.
+/// Sums are new tensors, so tensors handed in are never written through. The backend-generic class
+/// (loss/backend_terms.hpp) on the CPU backend.
 template <class T>
-class injection {
- public:
-  /// dL/d(output); undefined when the loss does not touch the output.
-  const tensor<T>& output() const { return output_; }
-  const std::vector<std::pair<std::string, tensor<T>>>& taps() const { return taps_; }
-  bool empty() const { return !output_.defined() && taps_.empty(); }
-
-  void add_output(const tensor<T>& g) { output_ = output_.defined() ? cpu::add(output_, g) : g; }
-  void add_tap(const std::string& key, const tensor<T>& g) {
-    for (auto& [k, v] : taps_)
-      if (k == key) {
-        v = cpu::add(v, g);
-        return;
-      }
-    taps_.emplace_back(key, g);
-  }
-  void add(const injection& o) {
-    if (o.output_.defined()) add_output(o.output_);
-    for (const auto& [k, v] : o.taps_) add_tap(k, v);
-  }
-  /// Multiplies every gradient by s (pix2pixHD's 0.5 on loss_D).
-  void scale(double s) {
-    if (output_.defined()) output_ = cpu::scale(output_, T(s));
-    for (auto& [k, v] : taps_) v = cpu::scale(v, T(s));
-  }
-  /// The tap gradients as model::backward takes them.
-  tap_list<T> tap_grads() const {
-    tap_list<T> r;
-    for (const auto& [k, v] : taps_) r.put(k, v);
-    return r;
-  }
-
- private:
-  tensor<T> output_;
-  std::vector<std::pair<std::string, tensor<T>>> taps_;
-};
+using injection = on_backend::injection<cpu_backend<T>>;
 
 /// What a term over a model's context returns: the weighted value, its parts (per scale or per layer,
 /// weighted, summing to value) and the gradients to inject into that model's backward.
 template <class T>
-struct term_result {
-  double value = 0;
-  std::vector<std::pair<std::string, double>> parts;
-  injection<T> grad;
-};
+using term_result = on_backend::term_result<cpu_backend<T>>;
 
 /// Runs model.backward with an injection; returns dL/d(input) when need_input_grad.
-template <class Model, class Context, class T>
-tensor<T> backward(Model& m, const Context& ctx, const injection<T>& g, bool need_input_grad = true) {
-  return m.backward(ctx, g.output(), g.tap_grads(), need_input_grad);
-}
+using on_backend::backward;
 
 /// A forward context as terms read it (model<...>::context): the output and the recorded taps.
 template <class C>
@@ -113,65 +75,10 @@ struct custom_term {
 
 namespace term_detail {
 
-/// Calls f and prefixes the message of any i2i error it throws with the term's name, keeping the type.
-template <class F>
-decltype(auto) named(const std::string& term, F&& f) {
-  try {
-    return std::forward<F>(f)();
-  } catch (const shape_error& e) {
-    throw shape_error(term + ": " + e.what());
-  } catch (const value_error& e) {
-    throw value_error(term + ": " + e.what());
-  } catch (const io_error& e) {
-    throw io_error(term + ": " + e.what());
-  } catch (const device_error& e) {
-    throw device_error(term + ": " + e.what());
-  } catch (const error& e) {
-    throw error(term + ": " + e.what());
-  }
-}
-
 /// The weighted loss_value: value and gradient times w (the gradient is a new tensor unless w == 1).
 template <class T>
 loss_value<T> weighted(loss_value<T> r, double w) {
-  if (w != 1) {
-    r.value *= w;
-    r.grad = cpu::scale(r.grad, T(w));
-  }
-  return r;
-}
-
-inline void require_weight(const std::string& term, double w) {
-  require<value_error>(std::isfinite(w), term, ": weight ", w, " is not finite");
-}
-
-/// True when `key` is a multiscale scale output, "scale<k>.out", possibly under a tap scope ("x.scale1.out").
-inline bool is_scale_output(const std::string& key) {
-  const std::string suffix = ".out";
-  if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return false;
-  const std::string head = key.substr(0, key.size() - suffix.size());
-  const auto dot = head.rfind('.');
-  const std::string last = dot == std::string::npos ? head : head.substr(dot + 1);
-  if (last.size() <= 5 || last.compare(0, 5, "scale") != 0) return false;
-  for (std::size_t i = 5; i < last.size(); ++i)
-    if (last[i] < '0' || last[i] > '9') return false;
-  return true;
-}
-
-/// The scale a tap belongs to: the key up to and including its last "scale<k>" component ("" if none).
-inline std::string scale_scope(const std::string& key) {
-  std::string scope;
-  std::size_t start = 0;
-  while (start <= key.size()) {
-    const auto end = std::min(key.find('.', start), key.size());
-    const std::string part = key.substr(start, end - start);
-    bool is_scale = part.size() > 5 && part.compare(0, 5, "scale") == 0;
-    for (std::size_t i = 5; is_scale && i < part.size(); ++i) is_scale = part[i] >= '0' && part[i] <= '9';
-    if (is_scale && end < key.size()) scope = key.substr(0, end);
-    start = end + 1;
-  }
-  return scope;
+  return on_backend::detail::weighted<cpu_backend<T>>(std::move(r), w);
 }
 
 }  // namespace term_detail
