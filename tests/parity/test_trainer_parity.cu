@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string>
 
 #include "i2i/models/pix2pixhd/trainer_cuda.cuh"
 #include "parity_device.cuh"
@@ -75,6 +76,15 @@ void check_weights(const char* which, const std::vector<named_host>& g, const st
   BOOST_TEST(fraction <= max_fraction, which << ": " << differ << " of " << total << " weights differ by > lr/4");
 }
 
+/// A GPU run against the CPU run of the same steps: losses, the last fake, and G's, D's and E's weights.
+void check_runs_match(const std::string& tag, const trainer_run& g, const trainer_run& c, int steps) {
+  check_losses(g, c, 1e-3);
+  I2I_PARITY_CHECK("last fake" + tag, g.last_fake, c.last_fake, 1e-2);
+  check_weights(("G" + tag).c_str(), g.g, c.g, steps, 0.05);
+  check_weights(("D" + tag).c_str(), g.d, c.d, steps, 0.05);
+  check_weights(("E" + tag).c_str(), g.e, c.e, steps, 0.05);
+}
+
 template <class F, class H>
 void check_loss_op(const char* what, F device_op, H host_op, const tensor<float>& a) {
   const auto dv = device_op(dev(a));
@@ -112,11 +122,7 @@ BOOST_AUTO_TEST_CASE(three_iterations_match_the_cpu_trainer) {
   const int steps = 3;
   const trainer_run c = cpu_trainer_run(tc.str(), steps, 0, false, -1);
   const trainer_run g = run_trainer<B>(tg.str(), steps);
-  check_losses(g, c, 1e-3);
-  I2I_PARITY_CHECK("last fake", g.last_fake, c.last_fake, 1e-2);
-  check_weights("G", g.g, c.g, steps, 0.05);
-  check_weights("D", g.d, c.d, steps, 0.05);
-  check_weights("E", g.e, c.e, steps, 0.05);
+  check_runs_match("", g, c, steps);
 }
 
 BOOST_AUTO_TEST_CASE(three_iterations_with_the_vgg_term_match_the_cpu_trainer) {
@@ -131,11 +137,7 @@ BOOST_AUTO_TEST_CASE(three_iterations_with_the_vgg_term_match_the_cpu_trainer) {
     for (const auto& [name, v] : step) has_vgg = has_vgg || (name == "G_VGG" && v > 0);
     BOOST_TEST_REQUIRE(has_vgg, "the CPU run recorded no positive G_VGG");
   }
-  check_losses(g, c, 1e-3);
-  I2I_PARITY_CHECK("last fake (VGG on)", g.last_fake, c.last_fake, 1e-2);
-  check_weights("G (VGG on)", g.g, c.g, steps, 0.05);
-  check_weights("D (VGG on)", g.d, c.d, steps, 0.05);
-  check_weights("E (VGG on)", g.e, c.e, steps, 0.05);
+  check_runs_match(" (VGG on)", g, c, steps);
 }
 
 BOOST_AUTO_TEST_CASE(save_on_the_gpu_resume_and_step_equals_the_uninterrupted_run) {
