@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "../cli.hpp"
+#include "device_flags.hpp"
 #include "i2i/core/threads.hpp"
 #include "run.hpp"
 #include "run_gpu_decl.hpp"
@@ -24,7 +25,7 @@ namespace p2phd_train {
 #define P2PHD_EXTERN(P, L) P2PHD_DECLARE_4(P, L, extern)
 P2PHD_CONFIGS(P2PHD_EXTERN)
 #undef P2PHD_EXTERN
-#ifdef P2PHD_WITH_GPU
+#ifdef I2I_EXAMPLES_WITH_GPU
 #define P2PHD_EXTERN_GPU(P, L) P2PHD_DECLARE_GPU_4(P, L, extern)
 P2PHD_CONFIGS(P2PHD_EXTERN_GPU)
 #undef P2PHD_EXTERN_GPU
@@ -33,11 +34,10 @@ P2PHD_CONFIGS(P2PHD_EXTERN_GPU)
 
 namespace {
 
-const char* usage =
-    "pix2pixhd_train --dataroot DIR --name NAME [options]   (pix2pixHD's train.py options)\n"
-    "  experiment: --checkpoints_dir DIR (./checkpoints) --preset cpu|full (cpu) --seed N (0) --threads N\n"
-    "  device:     --gpu (CUDA device 0) or --gpu_ids N (device N; -1 = the CPU, the default); needs a\n"
-    "              build with I2I_WITH_CUDA and a visible device (no CPU fallback)\n"
+const std::string usage =
+    std::string("pix2pixhd_train --dataroot DIR --name NAME [options]   (pix2pixHD's train.py options)\n"
+                "  experiment: --checkpoints_dir DIR (./checkpoints) --preset cpu|full (cpu) --seed N (0) --threads N\n") +
+    examples::gpu_help +
     "  data:       --label_nc N (35; 0 = RGB input from <phase>_A) --no_instance --loadSize N (1024)\n"
     "              --fineSize N (512) --resize_or_crop resize_and_crop|crop|scale_width|scale_width_and_crop|none\n"
     "              (scale_width) --no_flip --batchSize N (1) --serial_batches --max_dataset_size N --phase train\n"
@@ -122,13 +122,11 @@ int main(int argc, char** argv) try {
     for (int i = 1; i < argc; ++i) f << argv[i] << (i + 1 < argc && argv[i + 1][0] != '-' ? " " : "\n");
     f << "-------------- End ----------------\n";
   }
-  const int gpu = a.has("gpu_ids") ? int(a.integer("gpu_ids", -1)) : a.flag("gpu") ? 0 : -1;
+  const int gpu = examples::gpu_device(a.flag("gpu"), a.has("gpu_ids"), a.integer("gpu_ids", -1));
   if (gpu >= 0) {
-#ifdef P2PHD_WITH_GPU
+    examples::require_cuda_build("pix2pixhd_train");
+#ifdef I2I_EXAMPLES_WITH_GPU
     p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training_gpu<Cfg>(o, gpu); });
-#else
-    throw device_error("--gpu / --gpu_ids: this pix2pixhd_train was built without the CUDA backend "
-                       "(configure with -DI2I_WITH_CUDA=ON on a machine with CUDA 13 and cuDNN 9)");
 #endif
   } else {
     p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training<Cfg>(o); });

@@ -1,7 +1,7 @@
 #pragma once
 // pix2pixhd_train --gpu: the declarations main.cpp (a host TU, Eigen) sees; the definitions are in
 // run_gpu.cuh, explicitly instantiated per (preset, label channels) pair in generated .cu TUs
-// (instantiate_gpu.cu.in). Built only when the CUDA backend is (I2I_WITH_CUDA; P2PHD_WITH_GPU).
+// (instantiate_gpu.cu.in). Built only when the CUDA backend is (I2I_WITH_CUDA; I2I_EXAMPLES_WITH_GPU).
 #include "i2i/models/pix2pixhd/options.hpp"
 
 namespace p2phd_train {
