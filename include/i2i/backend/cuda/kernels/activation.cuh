@@ -17,7 +17,8 @@
 #include <cstdint>
 #include <ostream>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 #include "i2i/backend/op_args.hpp"
@@ -82,7 +83,7 @@ void run_activate(const T* x, T* y, std::int64_t n, const activation& a) {
 template <device_scalar T>
 tensor<T> activate(const tensor<T>& x, const activation& a) {
   act_detail::check_activation("activate", a);
-  checks::require_device_tensor("activate", "x", x);
+  checks::require_tensor<on_current_device>("activate", "x", x);
   auto y = launch::empty<T>(x.shape());
   act_detail::run_activate(x.data(), y.data(), x.numel(), a);
   return y;
@@ -92,7 +93,7 @@ tensor<T> activate(const tensor<T>& x, const activation& a) {
 template <device_scalar T>
 void activate_inplace(const tensor<T>& x, const activation& a) {
   act_detail::check_activation("activate_inplace", a);
-  checks::require_device_tensor("activate_inplace", "x", x);
+  checks::require_tensor<on_current_device>("activate_inplace", "x", x);
   act_detail::run_activate(x.data(), x.data(), x.numel(), a);
 }
 
@@ -101,8 +102,8 @@ template <device_scalar T>
 tensor<T> activation_backward(const tensor<T>& dy, const tensor<T>& y, const activation& a) {
   constexpr const char* op = "activation_backward";
   act_detail::check_activation(op, a);
-  checks::require_device_tensor(op, "dy", dy);
-  checks::require_device_tensor(op, "y", y);
+  checks::require_tensor<on_current_device>(op, "dy", dy);
+  checks::require_tensor<on_current_device>(op, "y", y);
   require<shape_error>(dy.shape() == y.shape(), op, ": output gradient has shape ", dy.shape(),
                        ", expected the output's shape ", y.shape());
   auto dx = launch::empty<T>(y.shape());

@@ -10,7 +10,8 @@
 #include <cstdint>
 
 #include "i2i/backend/cuda/kernels/block_reduce.cuh"
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
@@ -84,8 +85,8 @@ __global__ void channel_bias_backward_kernel(const T* dy, P* dbias, std::int64_t
 
 template <class T>
 void check_binary(const char* op, const tensor<T>& a, const tensor<T>& b) {
-  checks::require_device_tensor(op, "a", a);
-  checks::require_device_tensor(op, "b", b);
+  checks::require_tensor<on_current_device>(op, "a", a);
+  checks::require_tensor<on_current_device>(op, "b", b);
   checks::require_same_shape(op, "b", b, "a", a);
 }
 
@@ -102,8 +103,8 @@ tensor<T> binary(const tensor<T>& a, const tensor<T>& b, Op op, const char* name
 
 template <class T, class P>
 std::int64_t check_bias(const char* op, const tensor<T>& x, const tensor<P>& bias, const char* bias_arg) {
-  checks::require_device_tensor(op, "x", x);
-  checks::require_device_tensor(op, bias_arg, bias);
+  checks::require_tensor<on_current_device>(op, "x", x);
+  checks::require_tensor<on_current_device>(op, bias_arg, bias);
   const std::int64_t inner = checks::require_channels_layout(op, "x", x);
   require<shape_error>(bias.shape() == shape{x.dim(1)}, op, ": ", bias_arg, " has shape ", bias.shape(),
                        ", expected ", x.dim(1), " (one per channel of x ", x.shape(), ")");
@@ -137,7 +138,7 @@ tensor<T> mul(const tensor<T>& a, const tensor<T>& b) {
 template <device_scalar T>
 binary_grads<T> mul_backward(const tensor<T>& a, const tensor<T>& b, const tensor<T>& dy) {
   pointwise_detail::check_binary("mul_backward", a, b);
-  checks::require_device_tensor("mul_backward", "dy", dy);
+  checks::require_tensor<on_current_device>("mul_backward", "dy", dy);
   checks::require_same_shape("mul_backward", "dy", dy, "a", a);
   binary_grads<T> g{launch::empty<T>(a.shape()), launch::empty<T>(a.shape())};
   if (a.numel() > 0) {
@@ -152,7 +153,7 @@ binary_grads<T> mul_backward(const tensor<T>& a, const tensor<T>& b, const tenso
 /// s * x (s in the compute type: float for the 16-bit types).
 template <device_scalar T>
 tensor<T> scale(const tensor<T>& x, compute_t<T> s) {
-  checks::require_device_tensor("scale", "x", x);
+  checks::require_tensor<on_current_device>("scale", "x", x);
   auto y = launch::empty<T>(x.shape());
   if (x.numel() > 0) {
     pointwise_detail::scale_kernel<<<launch::elementwise_blocks(x.numel()), launch::threads, 0, current_stream()>>>(
@@ -165,8 +166,8 @@ tensor<T> scale(const tensor<T>& x, compute_t<T> s) {
 /// dst += src in place (gradient accumulation where two paths meet).
 template <device_scalar T>
 void add_into(const tensor<T>& dst, const tensor<T>& src) {
-  checks::require_device_tensor("add_into", "dst", dst);
-  checks::require_device_tensor("add_into", "src", src);
+  checks::require_tensor<on_current_device>("add_into", "dst", dst);
+  checks::require_tensor<on_current_device>("add_into", "src", src);
   checks::require_same_shape("add_into", "src", src, "dst", dst);
   if (dst.numel() == 0) return;
   pointwise_detail::binary_kernel<<<launch::elementwise_blocks(dst.numel()), launch::threads, 0, current_stream()>>>(

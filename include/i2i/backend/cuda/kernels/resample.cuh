@@ -16,7 +16,8 @@
 // scatters each output gradient to its four sources with atomicAdd.
 #include <cstdint>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
@@ -29,7 +30,7 @@ void check_forward(const char* op, const tensor<T>& x, std::int64_t out_h, std::
   require<shape_error>(x.h() >= 1 && x.w() >= 1, op, ": input ", x.shape(), " has an empty plane");
   require<value_error>(out_h >= 1 && out_w >= 1, op, ": output size ", out_h, "x", out_w,
                        " must be positive (input ", x.shape(), ")");
-  checks::require_device_tensor(op, "input", x);
+  checks::require_tensor<on_current_device>(op, "input", x);
 }
 
 template <class T>
@@ -38,7 +39,7 @@ void check_backward(const char* op, const tensor<T>& dy, const shape& x) {
                        " is not NCHW with non-empty planes");
   require<shape_error>(dy.rank() == 4 && dy.n() == x[0] && dy.c() == x[1] && dy.h() >= 1 && dy.w() >= 1, op,
                        ": output gradient has shape ", dy.shape(), ", which does not match input ", x);
-  checks::require_device_tensor(op, "output gradient", dy);
+  checks::require_tensor<on_current_device>(op, "output gradient", dy);
 }
 
 /// One axis of the nearest map; `scale` is float(in) / float(out), computed on the host.
