@@ -67,3 +67,26 @@ void max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const tensor
 }
 
 }  // namespace i2i::checks
+
+namespace i2i::checks {
+
+/// global_avg_pool2d: N x C x H x W with at least one pixel; returns N x C x 1 x 1.
+template <placement P, class T>
+shape global_avg_pool2d(const tensor<T>& x) {
+  require_tensor<P>("global_avg_pool2d", "x", x);
+  require_nchw("global_avg_pool2d", "x", x);
+  require<shape_error>(x.h() * x.w() > 0, "global_avg_pool2d: input ", x.shape(), " has no pixels");
+  return shape::nchw(x.n(), x.c(), 1, 1);
+}
+
+template <placement P, class T>
+void global_avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape) {
+  require_tensor<P>("global_avg_pool2d_backward", "output gradient", dy);
+  require<shape_error>(x_shape.rank() == 4 && x_shape[2] * x_shape[3] > 0, "global_avg_pool2d_backward: input shape ",
+                       x_shape, " is not NCHW with at least one pixel");
+  require<shape_error>(dy.shape() == shape::nchw(x_shape[0], x_shape[1], 1, 1),
+                       "global_avg_pool2d_backward: output gradient has shape ", dy.shape(), ", expected ",
+                       shape::nchw(x_shape[0], x_shape[1], 1, 1), " (input ", x_shape, ")");
+}
+
+}  // namespace i2i::checks

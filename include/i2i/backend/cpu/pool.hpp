@@ -5,6 +5,7 @@
 //   avg_pool2d_backward(dy, x_shape, kernel, stride, pad, count_include_pad)  -> dx
 //   max_pool2d(x, kernel, stride, pad)                                        -> max_pool_result {y, argmax}
 //   max_pool2d_backward(dy, x_shape, argmax)                                  -> dx
+//   global_avg_pool2d(x) / global_avg_pool2d_backward(dy, x_shape)            -> N x C x 1 x 1 / dx
 //   same_pool_padding(x_shape, kernel, stride)                                -> padding2d (TF "SAME")
 //   pool_output_size(in, kernel, stride, before, after)                      -> floor((in+before+after-k)/s)+1
 //
@@ -180,6 +181,35 @@ tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const t
         dp[ip[o]] += gp[o];
       }
     }
+  });
+  return dx;
+}
+
+/// The spatial mean of every (n, c) plane: N x C x H x W -> N x C x 1 x 1 (PyTorch AdaptiveAvgPool2d(1);
+/// MUNIT's style encoder). Summed in double in pixel order, as the EGSC-IT baseline's host loop did.
+template <cpu_scalar T>
+tensor<T> global_avg_pool2d(const tensor<T>& x) {
+  auto y = tensor<T>::empty(checks::global_avg_pool2d<checks::on_host>(x));
+  const std::int64_t m = x.h() * x.w();
+  parallel_for(x.n() * x.c(), detail::pool_grain(m), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) {
+      const T* xp = x.data() + p * m;
+      double s = 0;
+      for (std::int64_t i = 0; i < m; ++i) s += double(xp[i]);
+      y[p] = T(s / double(m));
+    }
+  });
+  return y;
+}
+
+/// dx: every pixel of plane p gets dy[p] / (H*W).
+template <cpu_scalar T>
+tensor<T> global_avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape) {
+  checks::global_avg_pool2d_backward<checks::on_host>(dy, x_shape);
+  auto dx = tensor<T>::empty(x_shape);
+  const std::int64_t m = x_shape[2] * x_shape[3];
+  parallel_for(x_shape[0] * x_shape[1], detail::pool_grain(m), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) std::fill_n(dx.data() + p * m, m, T(double(dy[p]) / double(m)));
   });
   return dx;
 }

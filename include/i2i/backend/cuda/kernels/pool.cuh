@@ -5,6 +5,7 @@
 //   avg_pool2d_backward(dy, x_shape, kernel, stride, pad, count_include_pad)  -> dx
 //   max_pool2d(x, kernel, stride, pad)                                        -> max_pool_result {y, argmax}
 //   max_pool2d_backward(dy, x_shape, argmax)                                  -> dx
+//   global_avg_pool2d(x) / global_avg_pool2d_backward(dy, x_shape)            -> N x C x 1 x 1 / dx
 //   same_pool_padding(x_shape, kernel, stride) / pool_output_size(in, kernel, stride, before, after)
 //
 // Each padding side is at most kernel/2, so every window holds a real pixel; padding never wins a max.
@@ -20,6 +21,7 @@
 
 #include "i2i/backend/checks/pool.hpp"
 #include "i2i/backend/cuda/placement.cuh"
+#include "i2i/backend/cuda/kernels/block_reduce.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 #include "i2i/core/padding.hpp"
@@ -133,6 +135,24 @@ __global__ void max_backward_kernel(const T* dy, const std::int32_t* argmax, T* 
   }
 }
 
+/// One block per (n, c) plane: the plane's mean, summed in double (deterministic block reduction).
+template <class T>
+__global__ void global_avg_kernel(const T* x, T* y, std::int64_t planes, std::int64_t m) {
+  __shared__ double scratch[32];
+  I2I_BLOCK_STRIDE(p, planes) {
+    const T* xp = x + p * m;
+    double s = 0;
+    for (std::int64_t i = threadIdx.x; i < m; i += blockDim.x) s += double(to_compute(xp[i]));
+    s = reduce_detail::block_sum(s, scratch);
+    if (threadIdx.x == 0) y[p] = from_compute<T>(compute_t<T>(s / double(m)));
+  }
+}
+
+template <class T>
+__global__ void global_avg_backward_kernel(const T* dy, T* dx, std::int64_t m, std::int64_t total) {
+  I2I_GRID_STRIDE(i, total) dx[i] = from_compute<T>(compute_t<T>(double(to_compute(dy[i / m])) / double(m)));
+}
+
 }  // namespace pool_detail
 
 template <device_scalar T>
@@ -191,6 +211,33 @@ tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const t
   if (at >= 0) {
     const std::int32_t v = launch::download_one(argmax.data() + at);
     throw value_error(i2i::detail::concat(op, ": argmax ", v, " lies outside the input plane of ", x_shape));
+  }
+  return dx;
+}
+
+/// The spatial mean of every (n, c) plane: N x C x H x W -> N x C x 1 x 1 (cpu/pool.hpp's op).
+template <device_scalar T>
+tensor<T> global_avg_pool2d(const tensor<T>& x) {
+  auto y = launch::empty<T>(checks::global_avg_pool2d<on_current_device>(x));
+  const std::int64_t planes = x.n() * x.c(), m = x.h() * x.w();
+  if (planes > 0) {
+    pool_detail::global_avg_kernel<<<launch::plane_blocks(planes), launch::plane_threads, 0, current_stream()>>>(
+        x.data(), y.data(), planes, m);
+    I2I_CUDA_CHECK_LAUNCH("global_avg_kernel");
+  }
+  return y;
+}
+
+/// dx: every pixel of plane p gets dy[p] / (H*W).
+template <device_scalar T>
+tensor<T> global_avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape) {
+  checks::global_avg_pool2d_backward<on_current_device>(dy, x_shape);
+  auto dx = launch::empty<T>(x_shape);
+  if (dx.numel() > 0) {
+    pool_detail::global_avg_backward_kernel<<<launch::elementwise_blocks(dx.numel()), launch::threads, 0,
+                                              current_stream()>>>(dy.data(), dx.data(), x_shape[2] * x_shape[3],
+                                                                  dx.numel());
+    I2I_CUDA_CHECK_LAUNCH("global_avg_backward_kernel");
   }
   return dx;
 }
