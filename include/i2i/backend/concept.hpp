@@ -5,7 +5,8 @@
 // as B::conv2d(...), so one spec runs on every type that satisfies this concept. cpu_backend<T>
 // (cpu/backend.hpp) and cuda_backend<T, Precision> (cuda/backend.cuh) static_assert it. The concept is
 // composed of one sub-concept per op family so that a missing op is reported by family, and so that a
-// generic component can require only the families it calls (model<> does: see model/model.hpp).
+// generic component can require only what it calls (model<> holds parameters on any parameter_backend
+// and runs forward/backward on a `backend`; see model/model.hpp).
 //
 // Where a new op goes: its CPU reference in backend/cpu/, its CUDA kernel in backend/cuda/kernels/, its
 // argument check once in backend/checks/ (for both, with the placement as a parameter), a static
@@ -27,19 +28,26 @@
 
 namespace i2i {
 
-/// Types, placement and memory: what the backend computes in, where its tensors live, and the moves
-/// between the host and that memory.
+/// What holding parameters on a backend needs (model<> itself; its forward and backward need `backend`):
+/// the scalar, moving host-built parameters to the backend's memory and back, and zeroing gradients.
+/// counting_backend (storage-free parameters, for counts and shapes) satisfies only this.
 template <class B>
-concept backend_memory_ops = requires(const shape& s, const typename B::tensor_type& t) {
+concept parameter_backend = requires(const typename B::tensor_type& t) {
   typename B::scalar;
   requires std::same_as<typename B::tensor_type, tensor<typename B::scalar>>;
-  { B::kind } -> std::convertible_to<device_kind>;
-  { B::name } -> std::convertible_to<const char*>;
-  { B::zeros(s) } -> std::same_as<typename B::tensor_type>;
-  B::fill_zero(t);
   { B::to_backend(t) } -> std::same_as<typename B::tensor_type>;
   { B::to_host(t) } -> std::same_as<typename B::tensor_type>;
   B::assign_from_host(t, t);
+  B::fill_zero(t);
+};
+
+/// Types, placement and memory: what the backend computes in, where its tensors live, and the moves
+/// between the host and that memory.
+template <class B>
+concept backend_memory_ops = parameter_backend<B> && requires(const shape& s) {
+  { B::kind } -> std::convertible_to<device_kind>;
+  { B::name } -> std::convertible_to<const char*>;
+  { B::zeros(s) } -> std::same_as<typename B::tensor_type>;
 };
 
 /// Convolutions and transposed convolutions: forward, input gradient, parameter gradients.
