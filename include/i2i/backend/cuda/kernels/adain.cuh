@@ -27,18 +27,7 @@
 
 namespace i2i::cuda {
 
-// The options and result types are the CPU op's (backend/adain_types.hpp).
-using i2i::adain_egscit_exemplar_grads;
-using i2i::adain_egscit_exemplar_result;
-using i2i::adain_egscit_grads;
-using i2i::adain_egscit_result;
-using i2i::adain_from_style_result;
-using i2i::adain_grads;
-using i2i::adain_options;
-using i2i::adain_result;
-using i2i::adain_style_grads;
-using i2i::channel_moments_result;
-using i2i::mean_std_result;
+// The options and result types are the CPU op's (backend/adain_types.hpp, namespace i2i).
 
 namespace adain_detail {
 
