@@ -1,8 +1,9 @@
 #pragma once
 // cpu_backend<T>: the binding of specs to the CPU op library (Eigen + our GEMM kernels).
 //
-// A backend is a type whose static functions are the closed op set (DESIGN §1.3); layer instances call
-// them as B::conv2d(...), so one spec runs on any backend that provides the same set. T is the compute
+// A backend is a type whose static functions are the closed op set (DESIGN §1.3; the concept
+// i2i::backend in backend/concept.hpp, asserted below); layer instances call them as B::conv2d(...), so
+// one spec runs on any backend that provides the same set. T is the compute
 // and storage type: float for training, double for gradient checks.
 #include "i2i/backend/concept.hpp"
 #include "i2i/backend/cpu/activation.hpp"

@@ -6,7 +6,8 @@
 //   initialize(G, init_policy::pix2pixhd(), 1);                // drawn on the host: same start as the CPU
 //   auto y = G(cuda_backend<>::to_backend(x_host));
 //
-// Every static function of cpu_backend<T> exists here with the same signature, on tensors in the memory
+// Every static function of cpu_backend<T> exists here with the same signature (both satisfy the concept
+// i2i::backend, backend/concept.hpp, asserted below for every precision policy), on tensors in the memory
 // of the current device (cuda::current_device(); cuda::set_device / device_guard choose it). Storage is
 // always fp32 (T = float): the precision policy decides what cuDNN/cuBLAS compute in (precision.cuh).
 // Convolutions and linear layers are ours (conv.cuh, linear.cuh); every other op is a kernel from
