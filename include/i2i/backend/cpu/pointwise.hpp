@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "i2i/backend/binary_grads.hpp"
 #include "i2i/backend/checks/pointwise.hpp"
 #include "i2i/backend/cpu/argcheck.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
@@ -54,11 +55,7 @@ tensor<T> mul(const tensor<T>& a, const tensor<T>& b) {
   return y;
 }
 
-template <class T>
-struct binary_grads {
-  tensor<T> da;
-  tensor<T> db;
-};
+using i2i::binary_grads;  // backend/binary_grads.hpp
 
 /// Gradients of y = a * b: da = dy * b, db = dy * a.
 template <cpu_scalar T>

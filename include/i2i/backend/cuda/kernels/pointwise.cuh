@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "i2i/backend/cuda/kernels/block_reduce.cuh"
+#include "i2i/backend/binary_grads.hpp"
 #include "i2i/backend/checks/pointwise.hpp"
 #include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
@@ -17,11 +18,7 @@
 
 namespace i2i::cuda {
 
-template <class T>
-struct binary_grads {
-  tensor<T> da;
-  tensor<T> db;
-};
+using i2i::binary_grads;  // backend/binary_grads.hpp
 
 namespace pointwise_detail {
 
