@@ -37,7 +37,6 @@
 #include "i2i/backend/cuda/kernels/pool.cuh"
 #include "i2i/backend/cuda/kernels/reduce.cuh"
 #include "i2i/backend/cuda/kernels/resample.cuh"
-#include "i2i/backend/cuda/kernels/segment_mean.cuh"
 #include "i2i/backend/cuda/linear.cuh"
 #include "i2i/backend/cuda/loss_scale.cuh"
 #include "i2i/backend/cuda/memory.cuh"
@@ -47,6 +46,17 @@
 #include "i2i/core/tensor.hpp"
 
 namespace i2i {
+
+namespace cuda {
+// Segment mean is built on CUB, which brings libcu++'s namespace ::cuda: in a translation unit that says
+// `using namespace i2i;` at global scope, `cuda::` would become ambiguous. So this header only declares
+// the two ops that cuda_backend::segment_mean(_backward) call; a translation unit that calls them
+// includes kernels/segment_mean.cuh, which defines them (without it the call fails to link).
+template <device_real T>
+tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids);
+template <device_real T>
+tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids);
+}  // namespace cuda
 
 template <class T = float, class Precision = cuda::fp32_tf32>
 struct cuda_backend {
@@ -239,8 +249,8 @@ struct cuda_backend {
     return cuda::adain_egscit_from_exemplar_backward(x, f_e, saved, dy);
   }
 
-  // Instance-wise mean, pix2pixHD's input encodings, Gram matrices (kernels/segment_mean.cuh,
-  // label_maps.cuh, gram.cuh).
+  // Instance-wise mean (include kernels/segment_mean.cuh where you call it: see namespace cuda above),
+  // pix2pixHD's input encodings and Gram matrices (kernels/label_maps.cuh, gram.cuh).
   static tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) { return cuda::segment_mean(x, ids); }
   static tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
     return cuda::segment_mean_backward(dy, ids);
