@@ -4,7 +4,7 @@
 //
 //   model_summary [--height H] [--width W]        (default 512 x 1024)
 //
-// The networks are bound to models::counting_backend: their parameters take no memory, so the 182 M-
+// The networks are bound to counting_backend: their parameters take no memory, so the 182 M-
 // parameter generators are summarised in milliseconds. FLOPs = 2 x multiply-adds of convs, transposed
 // convs counted densely (Cin Cout k^2 H_in W_in), the research documents' convention.
 #include <cmath>
@@ -13,13 +13,13 @@
 #include <cstring>
 #include <string>
 
-#include "i2i/models/counting_backend.hpp"
+#include "i2i/backend/counting_backend.hpp"
 #include "i2i/models/egscit/translator.hpp"
 #include "i2i/models/pix2pixhd/networks.hpp"
 #include "i2i/models/vgg19.hpp"
 
 using namespace i2i;
-using CB = models::counting_backend<>;
+using CB = counting_backend<>;
 
 namespace {
 

@@ -12,11 +12,11 @@
 namespace i2i::parity {
 
 shape cpu_conv2d_output_shape(const shape& xs, const shape& ws, std::int64_t stride, const padding2d& pad) {
-  return cpu::conv_detail::conv_output_shape("conv2d", xs, ws, cpu::conv2d_args{stride, stride, pad});
+  return checks::conv2d_output_shape("conv2d", xs, ws, cpu::conv2d_args{stride, stride, pad});
 }
 shape cpu_conv_transpose2d_output_shape(const shape& xs, const shape& ws, std::int64_t stride, const padding2d& crop) {
-  return cpu::conv_detail::conv_transpose_output_shape("conv_transpose2d", xs, ws,
-                                                       cpu::conv_transpose2d_args{stride, stride, crop});
+  return checks::conv_transpose2d_output_shape("conv_transpose2d", xs, ws,
+                                              cpu::conv_transpose2d_args{stride, stride, crop});
 }
 
 pass_results cpu_conv2d_passes(const tensor<float>& x, const tensor<float>& w, const tensor<float>& b,

@@ -57,7 +57,7 @@ template <class T>
 std::vector<tensor<T>> adain(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std, double eps,
                              bool unbiased, const tensor<T>& dy) {
   const auto d = up(x), sm = up(style_mean), ss = up(style_std);
-  auto r = cuda::adain(d, sm, ss, cuda::adain_options{eps, unbiased});
+  auto r = cuda::adain(d, sm, ss, adain_options{eps, unbiased});
   auto g = cuda::adain_backward(d, sm, ss, r, up(dy));
   return {down(r.y), down(r.mean), down(r.rstd), down(g.dx), down(g.dstyle_mean), down(g.dstyle_std)};
 }
@@ -66,7 +66,7 @@ template <class T>
 std::vector<tensor<T>> adain_from_style(const tensor<T>& x, const tensor<T>& s, double eps, bool unbiased,
                                         const tensor<T>& dy) {
   const auto d = up(x), ds = up(s);
-  auto r = cuda::adain_from_style(d, ds, cuda::adain_options{eps, unbiased});
+  auto r = cuda::adain_from_style(d, ds, adain_options{eps, unbiased});
   auto g = cuda::adain_from_style_backward(d, ds, r, up(dy));
   return {down(r.adain.y), down(g.dx), down(g.dstyle)};
 }

@@ -24,6 +24,14 @@ pool_out<T> max_pool2d(const tensor<T>& x, std::int64_t k, std::int64_t s, const
   return {down(r.y), down(r.argmax)};
 }
 template <class T>
+tensor<T> global_avg_pool2d(const tensor<T>& x) {
+  return down(cuda::global_avg_pool2d(up(x)));
+}
+template <class T>
+tensor<T> global_avg_pool2d_backward(const tensor<T>& dy, const shape& xs) {
+  return down(cuda::global_avg_pool2d_backward(up(dy), xs));
+}
+template <class T>
 tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& xs, const tensor<std::int32_t>& argmax) {
   return down(cuda::max_pool2d_backward(up(dy), xs, up(argmax)));
 }
@@ -72,6 +80,8 @@ tensor<T> boundary_map(const tensor<T>& inst) {
                                             const padding2d&, bool);                                              \
   template pool_out<T> max_pool2d<T>(const tensor<T>&, std::int64_t, std::int64_t, const padding2d&);            \
   template tensor<T> max_pool2d_backward<T>(const tensor<T>&, const shape&, const tensor<std::int32_t>&);         \
+  template tensor<T> global_avg_pool2d<T>(const tensor<T>&);                                                       \
+  template tensor<T> global_avg_pool2d_backward<T>(const tensor<T>&, const shape&);                                \
   template tensor<T> upsample_nearest2d<T>(const tensor<T>&, std::int64_t, std::int64_t);                         \
   template tensor<T> upsample_nearest2d_backward<T>(const tensor<T>&, const shape&);                              \
   template tensor<T> resize_bilinear2d<T>(const tensor<T>&, std::int64_t, std::int64_t, bool);                    \

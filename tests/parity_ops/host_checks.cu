@@ -93,6 +93,8 @@ BOOST_AUTO_TEST_CASE(shape_and_value_errors_use_the_cpu_texts) {
   expect_error<shape_error>(
       [&] { (void)cuda::max_pool2d_backward(fake(shape::nchw(2, 3, 2, 2)), x4, fake<std::int32_t>(shape::nchw(2, 3, 2, 1))); },
       {"max_pool2d_backward: argmax has shape 2x3x2x1, expected 2x3x2x2"});
+  expect_error<shape_error>([&] { (void)cuda::global_avg_pool2d_backward(fake(shape::nchw(2, 4, 1, 1)), x4); },
+                            {"global_avg_pool2d_backward: output gradient has shape 2x4x1x1, expected 2x3x1x1"});
   expect_error<value_error>([&] { (void)cuda::upsample_nearest2d(fake(x4), 0, 3); },
                             {"upsample_nearest2d: output size 0x3 must be positive"});
   expect_error<shape_error>([&] { (void)cuda::resize_bilinear2d_backward(fake(x4), shape::nchw(2, 4, 4, 4), true); },

@@ -118,6 +118,8 @@ template <class T>
 tensor<T> avg_pool2d_backward(const tensor<T>& dy, const shape& xs, std::int64_t k, std::int64_t s, const padding2d& p,
                               bool include_pad);
 template <class T> pool_out<T> max_pool2d(const tensor<T>& x, std::int64_t k, std::int64_t s, const padding2d& p);
+template <class T> tensor<T> global_avg_pool2d(const tensor<T>& x);
+template <class T> tensor<T> global_avg_pool2d_backward(const tensor<T>& dy, const shape& xs);
 template <class T>
 tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& xs, const tensor<std::int32_t>& argmax);
 template <class T> tensor<T> upsample_nearest2d(const tensor<T>& x, std::int64_t h, std::int64_t w);

@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(adain_canonical, T, real_types) {
     const shape s = shape::nchw(2, 4, 11, 6);
     const auto x = random<T>(s, -1, 2), dy = random<T>(s);
     const auto sm = random<T>(shape{2, 4}), ss = random<T>(shape{2, 4}, 0.5, 2);
-    const cpu::adain_options opt{1e-5, unbiased};
+    const adain_options opt{1e-5, unbiased};
     const auto ref = cpu::adain(x, sm, ss, opt);
     const auto g = cpu::adain_backward(x, sm, ss, ref, dy);
     const auto got = gpu::adain(x, sm, ss, 1e-5, unbiased, dy);
@@ -204,7 +204,7 @@ BOOST_AUTO_TEST_CASE(adain_errors_match) {
       [&] { (void)gpu::adain(x, sm, sm, 1e-5, false, x); });
   const auto one = random<float>(shape::nchw(2, 3, 1, 1)), s = random<float>(shape{2, 3});
   expect_same_error<shape_error>(
-      "unbiased single pixel", [&] { (void)cpu::adain(one, s, s, cpu::adain_options{1e-5, true}); },
+      "unbiased single pixel", [&] { (void)cpu::adain(one, s, s, adain_options{1e-5, true}); },
       [&] { (void)gpu::adain(one, s, s, 1e-5, true, one); });
 }
 

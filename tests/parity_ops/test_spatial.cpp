@@ -55,6 +55,23 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(avg_pool_both_divisors, T, real_types) {
       [&] { (void)gpu::avg_pool2d(x, 2, 2, padding2d::uniform(2), true); });
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(global_avg_pool, T, real_types) {
+  for (const auto& s : {shape::nchw(2, 3, 9, 7), shape::nchw(1, 4, 1, 1), shape::nchw(3, 2, 64, 33)}) {
+    const std::string what = "global_avg_pool2d " + s.str();
+    const auto x = random<T>(s);
+    const auto y = cpu::global_avg_pool2d(x);
+    // A block reduction instead of the CPU's pixel-order sum, both in double: equal to rounding.
+    expect_close(what, gpu::global_avg_pool2d(x), y, tol<T>());
+    const auto dy = random<T>(y.shape());
+    expect_equal(what + " backward", gpu::global_avg_pool2d_backward(dy, s), cpu::global_avg_pool2d_backward(dy, s));
+  }
+  const auto x = random<T>(shape::nchw(1, 2, 4, 4));
+  const auto dy = random<T>(shape::nchw(1, 3, 1, 1));
+  expect_same_error<shape_error>(
+      "gradient of the wrong shape", [&] { (void)cpu::global_avg_pool2d_backward(dy, x.shape()); },
+      [&] { (void)gpu::global_avg_pool2d_backward(dy, x.shape()); });
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(max_pool_argmax_and_nan, T, real_types) {
   for (const auto& c : pool_cases) {
     const std::string what = "max_pool2d " + c.s.str();

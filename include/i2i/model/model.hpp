@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/backend/concept.hpp"
 #include "i2i/compose/build.hpp"
 #include "i2i/model/parameter.hpp"
 #include "i2i/model/run_state.hpp"
@@ -22,7 +23,10 @@
 
 namespace i2i {
 
-template <class Spec, class Backend, int In = Spec::in_channels>
+/// Backend must hold parameters (parameter_backend); running the spec (forward, backward) needs the whole
+/// op set (i2i::backend), so a storage-only binding (counting_backend) can count and name parameters but
+/// not compute.
+template <class Spec, parameter_backend Backend, int In = Spec::in_channels>
 class model {
   static_assert(layer_spec<Spec>, "i2i::model<Spec, ...>: Spec must be a layer spec (see concept i2i::layer_spec)");
   static_assert(diag::model_needs_input_channels<In>::ok);
@@ -63,7 +67,9 @@ class model {
   model(const model&) = delete;
   model& operator=(const model&) = delete;
 
-  context forward(const tensor<T>& x) const {
+  context forward(const tensor<T>& x) const
+    requires i2i::backend<Backend>
+  {
     require<shape_error>(x.rank() == 4 && x.c() == In, where(), ": input ", x.shape(), ", expected N x ", In,
                          " x H x W");
     context c;
@@ -73,11 +79,17 @@ class model {
     return c;
   }
   /// Forward for inference: just the output.
-  tensor<T> operator()(const tensor<T>& x) const { return forward(x).output; }
+  tensor<T> operator()(const tensor<T>& x) const
+    requires i2i::backend<Backend>
+  {
+    return forward(x).output;
+  }
 
   /// Backpropagates dy (undefined = zero) from the output and `tap_grads` from taps; returns dL/dx when
   /// need_input_grad. Parameter gradients are added to what the parameters hold.
-  tensor<T> backward(const context& c, tensor<T> dy, const tap_list<T>& tap_grads = {}, bool need_input_grad = true) {
+  tensor<T> backward(const context& c, tensor<T> dy, const tap_list<T>& tap_grads = {}, bool need_input_grad = true)
+    requires i2i::backend<Backend>
+  {
     require<value_error>(c.output.defined(), where(), ": backward needs the context of a forward call");
     if (!dy.defined()) dy = Backend::zeros(c.output.shape());
     require<shape_error>(dy.shape() == c.output.shape(), where(), ": output gradient has shape ", dy.shape(),

@@ -56,4 +56,13 @@ BOOST_AUTO_TEST_CASE(max_pool2d_input) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(global_avg_pool2d_input) {
+  for (const auto& s : {shape{2, 3, 5, 7}, shape{1, 2, 1, 1}}) {
+    auto x = test::random_tensor<double>(s);
+    auto r = test::random_tensor<double>(shape{s[0], s[1], 1, 1});
+    test::expect_gradient("global_avg_pool2d dx", x, [&] { return test::dot(r, cpu::global_avg_pool2d(x)); },
+                          cpu::global_avg_pool2d_backward(r, s));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

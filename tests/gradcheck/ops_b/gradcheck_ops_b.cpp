@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(channel_statistics_gradients) {
           return dot(rm, mm.mean) + dot(rv, mm.var);
         },
         cpu::channel_moments_backward(x, m, rm, rv));
-    cpu::adain_options opt{1e-3, unbiased};
+    adain_options opt{1e-3, unbiased};
     auto ms = cpu::channel_mean_std(x, opt);
     expect_gradient(
         "channel_mean_std", x,
@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(channel_statistics_gradients) {
 
 BOOST_AUTO_TEST_CASE(canonical_adain_gradients) {
   for (bool unbiased : {false, true}) {
-    const cpu::adain_options opt{1e-4, unbiased};
+    const adain_options opt{1e-4, unbiased};
     auto x = random_tensor<double>({2, 3, 4, 5});
     auto sm = random_tensor<double>({2, 3}), ss = random_tensor<double>({2, 3}, 0.5, 1.5);
     auto r = random_tensor<double>({2, 3, 4, 5});

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <string>
 
-#include "i2i/models/counting_backend.hpp"
+#include "i2i/backend/counting_backend.hpp"
 
 namespace i2i::test {
 
-using counting = models::counting_backend<>;
+using counting = counting_backend<>;
 
 /// ours (FLOPs) equals ref (GFLOP as printed with `decimals` decimals).
 inline void expect_gflop(const std::string& what, double flops, double ref, int decimals) {

@@ -3,7 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "i2i/i2i.hpp"
-#include "i2i/models/counting_backend.hpp"
+#include "i2i/backend/counting_backend.hpp"
 #include "i2i/models/pix2pixhd/global_generator.hpp"
 
 namespace tutorial {
@@ -28,7 +28,7 @@ using global_generator = named<"model", seq<channels<InputNC>,
 BOOST_AUTO_TEST_SUITE(tutorial_global_generator)
 
 BOOST_AUTO_TEST_CASE(equals_the_reference_network) {
-  using B = i2i::models::counting_backend<>;
+  using B = i2i::counting_backend<>;
   i2i::model<tutorial::global_generator<36>, B> ours;
   i2i::model<i2i::pix2pixhd::global_generator<36>, B> library;
   BOOST_TEST(ours.parameter_count() == 182546755);

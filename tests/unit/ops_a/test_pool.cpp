@@ -168,4 +168,32 @@ BOOST_AUTO_TEST_CASE(errors_name_op_and_shapes) {
       {"max_pool2d_backward", "2x4x2x2", "2x3x4x5"});
 }
 
+BOOST_AUTO_TEST_CASE(global_avg_pool_is_the_plane_mean) {
+  const auto x = test::random_tensor<float>(shape::nchw(2, 3, 5, 7));
+  const auto y = cpu::global_avg_pool2d(x);
+  BOOST_TEST(y.shape() == shape::nchw(2, 3, 1, 1));
+  for (std::int64_t p = 0; p < 6; ++p) {
+    double s = 0;
+    for (std::int64_t i = 0; i < 35; ++i) s += double(x[p * 35 + i]);
+    BOOST_TEST(y[p] == float(s / 35.0));  // double sum in pixel order, one rounding
+  }
+  const auto dy = test::random_tensor<float>(y.shape());
+  const auto dx = cpu::global_avg_pool2d_backward(dy, x.shape());
+  BOOST_TEST(dx.shape() == x.shape());
+  for (std::int64_t i = 0; i < dx.numel(); ++i) BOOST_TEST(dx[i] == float(double(dy[i / 35]) / 35.0));
+}
+
+BOOST_AUTO_TEST_CASE(global_avg_pool_errors) {
+  const auto x = test::random_tensor<float>(shape::nchw(2, 3, 4, 4));
+  BOOST_CHECK_THROW((void)cpu::global_avg_pool2d(test::random_tensor<float>(shape{2, 3})), shape_error);
+  BOOST_CHECK_THROW((void)cpu::global_avg_pool2d(tensor<float>::zeros(shape::nchw(1, 2, 0, 3))), shape_error);
+  try {
+    (void)cpu::global_avg_pool2d_backward(test::random_tensor<float>(shape::nchw(2, 4, 1, 1)), x.shape());
+    BOOST_FAIL("expected shape_error");
+  } catch (const shape_error& e) {
+    BOOST_TEST(std::string(e.what()).find("global_avg_pool2d_backward: output gradient has shape 2x4x1x1, expected "
+                                          "2x3x1x1") != std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

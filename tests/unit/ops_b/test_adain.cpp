@@ -45,7 +45,7 @@ BOOST_AUTO_TEST_CASE(channel_statistics_match_reference) {
       BOOST_TEST(double(m.mean[std::int64_t(p)]) == ref.mean[p], boost::test_tools::tolerance(1e-5));
       BOOST_TEST(double(m.var[std::int64_t(p)]) == ref.var[p], boost::test_tools::tolerance(1e-5));
     }
-    cpu::adain_options opt{0.01, unbiased};
+    adain_options opt{0.01, unbiased};
     auto ms = cpu::channel_mean_std(x, opt);
     for (std::size_t p = 0; p < ref.mean.size(); ++p)
       BOOST_TEST(double(ms.std[std::int64_t(p)]) == std::sqrt(ref.var[p] + 0.01), boost::test_tools::tolerance(1e-5));
@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(canonical_adain_matches_reference) {
     const std::int64_t n = 3, c = 4, h = 6, w = 5;
     auto x = test::random_tensor<double>({n, c, h, w}, -1, 2);
     auto sm = test::random_tensor<double>({n, c}), ss = test::random_tensor<double>({n, c}, 0.5, 2);
-    cpu::adain_options opt{1e-3, unbiased};
+    adain_options opt{1e-3, unbiased};
     auto r = cpu::adain(x, sm, ss, opt);
     auto ref = naive_stats(x, unbiased);
     double err = 0;

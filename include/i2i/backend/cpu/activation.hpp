@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <ostream>
 
+#include "i2i/backend/checks/activation.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
@@ -32,8 +33,6 @@ using i2i::activation;
 using i2i::activation_kind;
 
 namespace detail {
-
-using i2i::check_activation;
 
 // GCC 12 reports false "may be used uninitialized" warnings from its own AVX-512 intrinsics inside
 // Eigen's vectorised tanh/exp; they are not about this code.
@@ -104,18 +103,12 @@ void for_each_chunk(std::int64_t n, F&& f) {
   parallel_for(n, grain, [&](std::int64_t b, std::int64_t e) { f(b, e - b); });
 }
 
-template <class T>
-void check_same_shape(const char* op, const tensor<T>& dy, const tensor<T>& y) {
-  require<shape_error>(dy.shape() == y.shape(), op, ": output gradient has shape ", dy.shape(),
-                       ", expected the output's shape ", y.shape());
-}
-
 }  // namespace detail
 
 /// act(x) as a new tensor.
 template <cpu_scalar T>
 tensor<T> activate(const tensor<T>& x, const activation& a) {
-  detail::check_activation("activate", a);
+  checks::activate<checks::on_host>("activate", x, a);
   auto y = tensor<T>::empty(x.shape());
   detail::for_each_chunk(x.numel(), [&](std::int64_t b, std::int64_t n) {
     detail::activate_range(x.data() + b, y.data() + b, n, a);
@@ -126,7 +119,7 @@ tensor<T> activate(const tensor<T>& x, const activation& a) {
 /// Overwrites x with act(x) (x shares storage with every copy of it, as tensors do).
 template <cpu_scalar T>
 void activate_inplace(const tensor<T>& x, const activation& a) {
-  detail::check_activation("activate_inplace", a);
+  checks::activate<checks::on_host>("activate_inplace", x, a);
   detail::for_each_chunk(x.numel(), [&](std::int64_t b, std::int64_t n) {
     detail::activate_range(x.data() + b, x.data() + b, n, a);
   });
@@ -135,8 +128,7 @@ void activate_inplace(const tensor<T>& x, const activation& a) {
 /// dL/dx from dy = dL/dy and the forward output y.
 template <cpu_scalar T>
 tensor<T> activation_backward(const tensor<T>& dy, const tensor<T>& y, const activation& a) {
-  detail::check_activation("activation_backward", a);
-  detail::check_same_shape("activation_backward", dy, y);
+  checks::activation_backward<checks::on_host>(dy, y, a);
   auto dx = tensor<T>::empty(y.shape());
   detail::for_each_chunk(y.numel(), [&](std::int64_t b, std::int64_t n) {
     detail::activation_backward_range(dy.data() + b, y.data() + b, dx.data() + b, n, a);

@@ -24,6 +24,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "i2i/backend/adain_types.hpp"
+#include "i2i/backend/checks/adain.hpp"
 #include "i2i/backend/cpu/argcheck.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/dtype.hpp"
@@ -31,35 +33,13 @@
 
 namespace i2i::cpu {
 
-struct adain_options {
-  double eps = 1e-5;      ///< added to the variance before the square root (canonical AdaIN only)
-  bool unbiased = false;  ///< divide the variance by H*W - 1 instead of H*W
-};
+// The options and result types are shared with the CUDA backend (backend/adain_types.hpp, namespace i2i);
+// the two that models name as cpu:: stay visible here for them.
+using i2i::adain_egscit_exemplar_result;
+using i2i::adain_result;
 
 namespace adain_detail {
-struct layout {
-  std::int64_t n, c, m;  // m = H * W
-};
-
-template <class T>
-layout check_map(const char* op, const char* arg, const tensor<T>& x, bool unbiased = false) {
-  argcheck::require_host(op, arg, x);
-  require<shape_error>(x.rank() == 4, op, ": ", arg, " has shape ", x.shape(), ", expected rank 4 (N x C x H x W)");
-  const std::int64_t m = x.dim(2) * x.dim(3);
-  require<shape_error>(m >= (unbiased ? 2 : 1), op, ": ", arg, " has shape ", x.shape(), "; its statistics need at least ",
-                       unbiased ? "2 pixels (unbiased variance)" : "1 pixel", " per channel");
-  return {x.dim(0), x.dim(1), m};
-}
-
-// Optional N x C gradient: undefined means zero.
-template <class T>
-const T* optional_stat(const char* op, const char* arg, const tensor<T>& g, const layout& l, const char* of,
-                       const shape& of_shape) {
-  if (!g.defined()) return nullptr;
-  argcheck::require_host(op, arg, g);
-  argcheck::require_nc(op, arg, g, l.n, l.c, of, of_shape);
-  return g.data();
-}
+using layout = checks::plane_layout;
 
 // Runs f(r) for every (sample, channel) plane r, in parallel when the planes are many or large.
 template <class F>
@@ -76,17 +56,10 @@ inline double divisor(std::int64_t m, bool unbiased) { return double(unbiased ? 
 // ---------------------------------------------------------------------------------------------------
 // Per-channel spatial statistics.
 
-template <class T>
-struct channel_moments_result {
-  tensor<T> mean;  ///< N x C
-  tensor<T> var;   ///< N x C, population variance (or unbiased when asked)
-  bool unbiased = false;
-};
-
 /// Spatial mean and variance of every (sample, channel) plane of x (N x C x H x W).
 template <cpu_scalar T>
 channel_moments_result<T> channel_moments(const tensor<T>& x, bool unbiased = false) {
-  const auto l = adain_detail::check_map("channel_moments", "x", x, unbiased);
+  const auto l = checks::adain_map<checks::on_host>("channel_moments", "x", x, unbiased);
   channel_moments_result<T> r{tensor<T>::empty({l.n, l.c}), tensor<T>::empty({l.n, l.c}), unbiased};
   const_matrix_map<T> X(x.data(), l.n * l.c, l.m);
   const double d = adain_detail::divisor(l.m, unbiased);
@@ -104,11 +77,9 @@ channel_moments_result<T> channel_moments(const tensor<T>& x, bool unbiased = fa
 template <cpu_scalar T>
 tensor<T> channel_moments_backward(const tensor<T>& x, const channel_moments_result<T>& saved, const tensor<T>& dmean,
                                    const tensor<T>& dvar) {
-  const char* op = "channel_moments_backward";
-  const auto l = adain_detail::check_map(op, "x", x, saved.unbiased);
-  argcheck::require_nc(op, "saved mean", saved.mean, l.n, l.c, "x", x.shape());
-  const T* gm = adain_detail::optional_stat(op, "dmean", dmean, l, "x", x.shape());
-  const T* gv = adain_detail::optional_stat(op, "dvar", dvar, l, "x", x.shape());
+  const auto l = checks::channel_moments_backward<checks::on_host>(x, saved, dmean, dvar);
+  const T* gm = dmean.defined() ? dmean.data() : nullptr;
+  const T* gv = dvar.defined() ? dvar.data() : nullptr;
   auto dx = tensor<T>::empty(x.shape());
   const_matrix_map<T> X(x.data(), l.n * l.c, l.m);
   matrix_map<T> dX(dx.data(), l.n * l.c, l.m);
@@ -119,13 +90,6 @@ tensor<T> channel_moments_backward(const tensor<T>& x, const channel_moments_res
   });
   return dx;
 }
-
-template <class T>
-struct mean_std_result {
-  tensor<T> mean;  ///< N x C
-  tensor<T> std;   ///< N x C, sqrt(var + eps)
-  adain_options options;
-};
 
 /// Style statistics of a feature map for canonical AdaIN: mean and sqrt(var + eps) per (sample, channel).
 template <cpu_scalar T>
@@ -140,11 +104,9 @@ mean_std_result<T> channel_mean_std(const tensor<T>& s, adain_options opt = {}) 
 template <cpu_scalar T>
 tensor<T> channel_mean_std_backward(const tensor<T>& s, const mean_std_result<T>& saved, const tensor<T>& dmean,
                                     const tensor<T>& dstd) {
-  const char* op = "channel_mean_std_backward";
-  const auto l = adain_detail::check_map(op, "s", s, saved.options.unbiased);
-  argcheck::require_nc(op, "saved std", saved.std, l.n, l.c, "s", s.shape());
+  checks::channel_mean_std_backward<checks::on_host>(s, saved, dstd);
   tensor<T> dvar;
-  if (adain_detail::optional_stat(op, "dstd", dstd, l, "s", s.shape())) {
+  if (dstd.defined()) {
     dvar = tensor<T>::empty(dstd.shape());
     flat(dvar) = cflat(dstd) / (T(2) * cflat(saved.std));
   }
@@ -155,32 +117,11 @@ tensor<T> channel_mean_std_backward(const tensor<T>& s, const mean_std_result<T>
 // ---------------------------------------------------------------------------------------------------
 // Canonical AdaIN.
 
-template <class T>
-struct adain_result {
-  tensor<T> y;     ///< N x C x H x W
-  tensor<T> mean;  ///< N x C, content mean
-  tensor<T> rstd;  ///< N x C, 1 / sqrt(var_x + eps)
-  adain_options options;
-};
-
-template <class T>
-struct adain_grads {
-  tensor<T> dx;
-  tensor<T> dstyle_mean;  ///< N x C
-  tensor<T> dstyle_std;   ///< N x C
-};
-
 /// y = style_std * (x - mu_x) / sqrt(var_x + eps) + style_mean; style_* are N x C.
 template <cpu_scalar T>
 adain_result<T> adain(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std,
                       adain_options opt = {}) {
-  const char* op = "adain";
-  const auto l = adain_detail::check_map(op, "x", x, opt.unbiased);
-  argcheck::require_host(op, "style_mean", style_mean);
-  argcheck::require_host(op, "style_std", style_std);
-  argcheck::require_nc(op, "style_mean", style_mean, l.n, l.c, "x", x.shape());
-  argcheck::require_nc(op, "style_std", style_std, l.n, l.c, "x", x.shape());
-  require<value_error>(opt.eps >= 0, op, ": eps must be >= 0, got ", opt.eps);
+  const auto l = checks::adain<checks::on_host>(x, style_mean, style_std, opt);
   adain_result<T> r{tensor<T>::empty(x.shape()), tensor<T>::empty({l.n, l.c}), tensor<T>::empty({l.n, l.c}), opt};
   const_matrix_map<T> X(x.data(), l.n * l.c, l.m);
   matrix_map<T> Y(r.y.data(), l.n * l.c, l.m);
@@ -201,13 +142,7 @@ adain_result<T> adain(const tensor<T>& x, const tensor<T>& style_mean, const ten
 template <cpu_scalar T>
 adain_grads<T> adain_backward(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std,
                               const adain_result<T>& saved, const tensor<T>& dy) {
-  const char* op = "adain_backward";
-  const auto l = adain_detail::check_map(op, "x", x, saved.options.unbiased);
-  argcheck::require_nc(op, "style_mean", style_mean, l.n, l.c, "x", x.shape());
-  argcheck::require_nc(op, "style_std", style_std, l.n, l.c, "x", x.shape());
-  argcheck::require_nc(op, "saved rstd", saved.rstd, l.n, l.c, "x", x.shape());
-  argcheck::require_host(op, "dy", dy);
-  argcheck::require_same_shape(op, "dy", dy, "x", x);
+  const auto l = checks::adain_backward<checks::on_host>(x, style_mean, style_std, saved, dy);
   adain_grads<T> g{tensor<T>::empty(x.shape()), tensor<T>::empty({l.n, l.c}), tensor<T>::empty({l.n, l.c})};
   const_matrix_map<T> X(x.data(), l.n * l.c, l.m), dY(dy.data(), l.n * l.c, l.m);
   matrix_map<T> dX(g.dx.data(), l.n * l.c, l.m);
@@ -228,26 +163,11 @@ adain_grads<T> adain_backward(const tensor<T>& x, const tensor<T>& style_mean, c
   return g;
 }
 
-template <class T>
-struct adain_from_style_result {
-  adain_result<T> adain;     ///< .y is the output
-  mean_std_result<T> style;  ///< the style statistics used
-};
-
-template <class T>
-struct adain_style_grads {
-  tensor<T> dx;
-  tensor<T> dstyle;  ///< gradient for the style feature map
-};
-
 /// Canonical AdaIN with the style statistics taken from a style feature map s (N x C x H' x W'; the
 /// spatial size may differ from x's). opt.eps and opt.unbiased apply to both x and s.
 template <cpu_scalar T>
 adain_from_style_result<T> adain_from_style(const tensor<T>& x, const tensor<T>& s, adain_options opt = {}) {
-  const auto lx = adain_detail::check_map("adain_from_style", "x", x, opt.unbiased);
-  const auto ls = adain_detail::check_map("adain_from_style", "style", s, opt.unbiased);
-  require<shape_error>(lx.n == ls.n && lx.c == ls.c, "adain_from_style: style has shape ", s.shape(),
-                       ", expected ", lx.n, " samples and ", lx.c, " channels like x ", x.shape());
+  checks::adain_from_map<checks::on_host>("adain_from_style", x, "style", s, opt.unbiased);
   auto st = channel_mean_std(s, opt);
   auto a = adain(x, st.mean, st.std, opt);
   return {std::move(a), std::move(st)};
@@ -264,32 +184,11 @@ adain_style_grads<T> adain_from_style_backward(const tensor<T>& x, const tensor<
 // ---------------------------------------------------------------------------------------------------
 // EGSC-IT's AdaIN (faithful form; see the header comment).
 
-template <class T>
-struct adain_egscit_result {
-  tensor<T> y;        ///< N x C x H x W
-  tensor<T> mean;     ///< N x C, content mean mu_x
-  tensor<T> inv_var;  ///< N x C, 1 / (v_x + eps); inf where v_x + eps = 0
-  double eps = 0;
-};
-
-template <class T>
-struct adain_egscit_grads {
-  tensor<T> dx;
-  tensor<T> dexemplar_mean;  ///< N x C
-  tensor<T> dexemplar_var;   ///< N x C
-};
-
 /// y = exemplar_mean * (x - mu_x) / (v_x + eps) + exemplar_var; exemplar_* are N x C.
 template <cpu_scalar T>
 adain_egscit_result<T> adain_egscit(const tensor<T>& x, const tensor<T>& exemplar_mean, const tensor<T>& exemplar_var,
                                     double eps = 0) {
-  const char* op = "adain_egscit";
-  const auto l = adain_detail::check_map(op, "x", x);
-  argcheck::require_host(op, "exemplar_mean", exemplar_mean);
-  argcheck::require_host(op, "exemplar_var", exemplar_var);
-  argcheck::require_nc(op, "exemplar_mean", exemplar_mean, l.n, l.c, "x", x.shape());
-  argcheck::require_nc(op, "exemplar_var", exemplar_var, l.n, l.c, "x", x.shape());
-  require<value_error>(eps >= 0, op, ": eps must be >= 0, got ", eps);
+  const auto l = checks::adain_egscit<checks::on_host>(x, exemplar_mean, exemplar_var, eps);
   adain_egscit_result<T> r{tensor<T>::empty(x.shape()), tensor<T>::empty({l.n, l.c}), tensor<T>::empty({l.n, l.c}),
                            eps};
   const_matrix_map<T> X(x.data(), l.n * l.c, l.m);
@@ -312,13 +211,7 @@ template <cpu_scalar T>
 adain_egscit_grads<T> adain_egscit_backward(const tensor<T>& x, const tensor<T>& exemplar_mean,
                                             const tensor<T>& exemplar_var, const adain_egscit_result<T>& saved,
                                             const tensor<T>& dy) {
-  const char* op = "adain_egscit_backward";
-  const auto l = adain_detail::check_map(op, "x", x);
-  argcheck::require_nc(op, "exemplar_mean", exemplar_mean, l.n, l.c, "x", x.shape());
-  argcheck::require_nc(op, "exemplar_var", exemplar_var, l.n, l.c, "x", x.shape());
-  argcheck::require_nc(op, "saved inv_var", saved.inv_var, l.n, l.c, "x", x.shape());
-  argcheck::require_host(op, "dy", dy);
-  argcheck::require_same_shape(op, "dy", dy, "x", x);
+  const auto l = checks::adain_egscit_backward<checks::on_host>(x, exemplar_mean, exemplar_var, saved, dy);
   adain_egscit_grads<T> g{tensor<T>::empty(x.shape()), tensor<T>::empty({l.n, l.c}), tensor<T>::empty({l.n, l.c})};
   const_matrix_map<T> X(x.data(), l.n * l.c, l.m), dY(dy.data(), l.n * l.c, l.m);
   matrix_map<T> dX(g.dx.data(), l.n * l.c, l.m);
@@ -336,26 +229,11 @@ adain_egscit_grads<T> adain_egscit_backward(const tensor<T>& x, const tensor<T>&
   return g;
 }
 
-template <class T>
-struct adain_egscit_exemplar_result {
-  adain_egscit_result<T> adain;        ///< .y is the output
-  channel_moments_result<T> exemplar;  ///< mu_e (.mean) and v_e (.var) of the exemplar feature map
-};
-
-template <class T>
-struct adain_egscit_exemplar_grads {
-  tensor<T> dx;
-  tensor<T> dexemplar;  ///< gradient for the exemplar feature map f_e
-};
-
 /// EGSC-IT's AdaIN with mu_e, v_e computed from the exemplar feature map f_e (N x C x H' x W', population
 /// variance; the spatial size may differ from x's).
 template <cpu_scalar T>
 adain_egscit_exemplar_result<T> adain_egscit_from_exemplar(const tensor<T>& x, const tensor<T>& f_e, double eps = 0) {
-  const auto lx = adain_detail::check_map("adain_egscit_from_exemplar", "x", x);
-  const auto le = adain_detail::check_map("adain_egscit_from_exemplar", "exemplar", f_e);
-  require<shape_error>(lx.n == le.n && lx.c == le.c, "adain_egscit_from_exemplar: exemplar has shape ", f_e.shape(),
-                       ", expected ", lx.n, " samples and ", lx.c, " channels like x ", x.shape());
+  checks::adain_from_map<checks::on_host>("adain_egscit_from_exemplar", x, "exemplar", f_e, false);
   auto mv = channel_moments(f_e, false);
   auto a = adain_egscit(x, mv.mean, mv.var, eps);
   return {std::move(a), std::move(mv)};

@@ -1,20 +1,27 @@
 #pragma once
 // cpu_backend<T>: the binding of specs to the CPU op library (Eigen + our GEMM kernels).
 //
-// A backend is a type whose static functions are the closed op set (DESIGN §1.3); layer instances call
-// them as B::conv2d(...), so one spec runs on any backend that provides the same set. T is the compute
+// A backend is a type whose static functions are the closed op set (DESIGN §1.3; the concept
+// i2i::backend in backend/concept.hpp, asserted below); layer instances call them as B::conv2d(...), so
+// one spec runs on any backend that provides the same set. T is the compute
 // and storage type: float for training, double for gradient checks.
+#include "i2i/backend/concept.hpp"
 #include "i2i/backend/cpu/activation.hpp"
+#include "i2i/backend/cpu/adain.hpp"
 #include "i2i/backend/cpu/batch_norm.hpp"
 #include "i2i/backend/cpu/concat.hpp"
 #include "i2i/backend/cpu/conv2d.hpp"
 #include "i2i/backend/cpu/conv_transpose2d.hpp"
 #include "i2i/backend/cpu/instance_norm.hpp"
+#include "i2i/backend/cpu/label_maps.hpp"
 #include "i2i/backend/cpu/linear.hpp"
 #include "i2i/backend/cpu/pad.hpp"
 #include "i2i/backend/cpu/pointwise.hpp"
 #include "i2i/backend/cpu/pool.hpp"
+#include "i2i/backend/cpu/reduce.hpp"
 #include "i2i/backend/cpu/resample.hpp"
+#include "i2i/backend/cpu/segment_mean.hpp"
+#include "i2i/loss/gram.hpp"
 #include "i2i/loss/bce.hpp"
 #include "i2i/loss/l1.hpp"
 #include "i2i/loss/lsgan.hpp"
@@ -31,6 +38,7 @@ struct cpu_backend {
   using instance_norm_result = cpu::instance_norm_result<T>;
   using batch_norm_result = cpu::batch_norm_result<T>;
   using max_pool_result = cpu::max_pool_result<T>;
+  using binary_grads = cpu::binary_grads<T>;
   static constexpr device_kind kind = device_kind::cpu;
   static constexpr const char* name = "cpu";
 
@@ -110,6 +118,11 @@ struct cpu_backend {
     return cpu::activation_backward(dy, y, a);
   }
   static tensor<T> add(const tensor<T>& a, const tensor<T>& b) { return cpu::add(a, b); }
+  static tensor<T> sub(const tensor<T>& a, const tensor<T>& b) { return cpu::sub(a, b); }
+  static tensor<T> mul(const tensor<T>& a, const tensor<T>& b) { return cpu::mul(a, b); }
+  static binary_grads mul_backward(const tensor<T>& a, const tensor<T>& b, const tensor<T>& dy) {
+    return cpu::mul_backward(a, b, dy);
+  }
   static void add_into(const tensor<T>& dst, const tensor<T>& src) { cpu::add_into(dst, src); }
   static tensor<T> concat_channels(const std::vector<tensor<T>>& parts) { return cpu::concat_channels(parts); }
   static std::vector<tensor<T>> split_channels(const tensor<T>& x, const std::vector<std::int64_t>& sizes) {
@@ -136,6 +149,59 @@ struct cpu_backend {
   static tensor<T> upsample_nearest2d_backward(const tensor<T>& dy, const shape& xs) {
     return cpu::upsample_nearest2d_backward(dy, xs);
   }
+  static tensor<T> global_avg_pool2d(const tensor<T>& x) { return cpu::global_avg_pool2d(x); }
+  static tensor<T> global_avg_pool2d_backward(const tensor<T>& dy, const shape& xs) {
+    return cpu::global_avg_pool2d_backward(dy, xs);
+  }
+
+  // AdaIN: canonical (MUNIT, style statistics given) and EGSC-IT's (statistics of an exemplar map).
+  static adain_result<T> adain(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std,
+                               adain_options opt) {
+    return cpu::adain(x, style_mean, style_std, opt);
+  }
+  static adain_grads<T> adain_backward(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std,
+                                       const adain_result<T>& saved, const tensor<T>& dy) {
+    return cpu::adain_backward(x, style_mean, style_std, saved, dy);
+  }
+  static adain_egscit_result<T> adain_egscit(const tensor<T>& x, const tensor<T>& exemplar_mean,
+                                             const tensor<T>& exemplar_var, double eps) {
+    return cpu::adain_egscit(x, exemplar_mean, exemplar_var, eps);
+  }
+  static adain_egscit_grads<T> adain_egscit_backward(const tensor<T>& x, const tensor<T>& exemplar_mean,
+                                                     const tensor<T>& exemplar_var,
+                                                     const adain_egscit_result<T>& saved, const tensor<T>& dy) {
+    return cpu::adain_egscit_backward(x, exemplar_mean, exemplar_var, saved, dy);
+  }
+  static adain_egscit_exemplar_result<T> adain_egscit_from_exemplar(const tensor<T>& x, const tensor<T>& f_e,
+                                                                    double eps) {
+    return cpu::adain_egscit_from_exemplar(x, f_e, eps);
+  }
+  static adain_egscit_exemplar_grads<T> adain_egscit_from_exemplar_backward(
+      const tensor<T>& x, const tensor<T>& f_e, const adain_egscit_exemplar_result<T>& saved, const tensor<T>& dy) {
+    return cpu::adain_egscit_from_exemplar_backward(x, f_e, saved, dy);
+  }
+
+  // Instance-wise mean, pix2pixHD's input encodings, Gram matrices.
+  static tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) { return cpu::segment_mean(x, ids); }
+  static tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
+    return cpu::segment_mean_backward(dy, ids);
+  }
+  static tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) { return cpu::one_hot(labels, label_nc); }
+  static tensor<T> boundary_map(const tensor<T>& inst) { return cpu::boundary_map(inst); }
+  // The CPU Gram kernel lives with the Gram loss (loss/gram.hpp) until the loss kernels move beside
+  // their CUDA twins (issue 12, item 3).
+  static tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm) { return loss::gram_matrix(f, norm); }
+  static tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gram_norm norm) {
+    return loss::gram_matrix_backward(f, dg, norm);
+  }
+
+  // Reductions (accumulated in double) and element type conversion.
+  static double sum(const tensor<T>& x) { return cpu::sum(x); }
+  static double mean(const tensor<T>& x) { return cpu::mean(x); }
+  template <class To>
+  static tensor<To> cast(const tensor<T>& x) {
+    return cpu::cast<To>(x);
+  }
 
   static tensor<T> scale(const tensor<T>& x, T s) { return cpu::scale(x, s); }
 
@@ -157,5 +223,8 @@ struct cpu_backend {
     return cpu::linear_backward(x, w, dy, dw, db);
   }
 };
+
+static_assert(backend<cpu_backend<float>>, "cpu_backend<float> must provide the whole op set (backend/concept.hpp)");
+static_assert(backend<cpu_backend<double>>, "cpu_backend<double> must provide the whole op set (backend/concept.hpp)");
 
 }  // namespace i2i

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "i2i/backend/checks/norm.hpp"
 #include "i2i/backend/cpu/activation.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/backend/cpu/norm_moments.hpp"
@@ -44,25 +45,7 @@ struct batch_norm_result {
 
 namespace detail {
 
-template <class T>
-void check_bn_channel(const char* op, const char* arg, const tensor<T>& p, const shape& x) {
-  if (!p.defined()) return;
-  require<shape_error>(p.numel() == x[1] && p.rank() == 1, op, ": ", arg, " has shape ", p.shape(), ", expected ",
-                       x[1], " (one per channel of input ", x, ")");
-}
 
-template <class T>
-void check_bn_forward(const char* op, const tensor<T>& x, const tensor<T>& weight, const tensor<T>& bias,
-                      const tensor<T>& running_mean, const tensor<T>& running_var, double eps,
-                      const activation& act) {
-  require_nchw(op, "input", x);
-  check_bn_channel(op, "weight", weight, x.shape());
-  check_bn_channel(op, "bias", bias, x.shape());
-  check_bn_channel(op, "running_mean", running_mean, x.shape());
-  check_bn_channel(op, "running_var", running_var, x.shape());
-  require<value_error>(eps >= 0, op, ": eps ", eps, " is negative (input ", x.shape(), ")");
-  check_activation(op, act);
-}
 
 /// y = act((x - mean) * g * inv_std + beta) for every plane of channel c.
 template <class T>
@@ -85,17 +68,9 @@ template <cpu_scalar T>
 batch_norm_result<T> batch_norm_train(const tensor<T>& x, const tensor<T>& weight, const tensor<T>& bias,
                                       const tensor<T>& running_mean, const tensor<T>& running_var,
                                       double momentum = 0.1, double eps = 1e-5, const activation& act = {}) {
-  constexpr const char* op = "batch_norm_train";
-  detail::check_bn_forward(op, x, weight, bias, running_mean, running_var, eps, act);
-  require<value_error>(momentum >= 0 && momentum <= 1, op, ": momentum ", momentum, " is outside [0, 1] (input ",
-                       x.shape(), ")");
-  require<shape_error>(running_mean.defined() == running_var.defined(), op,
-                       ": running_mean and running_var must both be given or both be omitted (input ", x.shape(),
-                       ")");
+  checks::batch_norm_train<checks::on_host>(x, weight, bias, running_mean, running_var, momentum, eps, act);
+;
   const std::int64_t C = x.c(), M = x.h() * x.w(), count = x.n() * M;
-  // The unbiased variance divides by count - 1 (PyTorch refuses a single value per channel too).
-  require<value_error>(count > 1, op, ": input ", x.shape(),
-                       " has a single value per channel; batch statistics need more than one");
 
   batch_norm_result<T> r{tensor<T>::empty(x.shape()), tensor<T>::empty({C}), tensor<T>::empty({C}), act, true};
   parallel_for(C, detail::bn_channel_grain(count), [&](std::int64_t b, std::int64_t e) {
@@ -123,9 +98,7 @@ batch_norm_result<T> batch_norm_eval(const tensor<T>& x, const tensor<T>& weight
                                      const tensor<T>& running_mean, const tensor<T>& running_var,
                                      double eps = 1e-5, const activation& act = {}) {
   constexpr const char* op = "batch_norm_eval";
-  detail::check_bn_forward(op, x, weight, bias, running_mean, running_var, eps, act);
-  require<shape_error>(running_mean.defined() && running_var.defined(), op,
-                       ": evaluation needs running_mean and running_var (input ", x.shape(), ")");
+  checks::batch_norm_eval<checks::on_host>(x, weight, bias, running_mean, running_var, eps, act);
   const std::int64_t C = x.c();
   batch_norm_result<T> r{tensor<T>::empty(x.shape()), running_mean.clone(), tensor<T>::empty({C}), act, false};
   for (std::int64_t c = 0; c < C; ++c) {
@@ -147,17 +120,7 @@ tensor<T> batch_norm_backward(const tensor<T>& dy, const tensor<T>& x, const bat
                               const tensor<T>& weight = {}, const tensor<T>& dweight = {},
                               const tensor<T>& dbias = {}) {
   constexpr const char* op = "batch_norm_backward";
-  require_nchw(op, "input", x);
-  require<shape_error>(dy.shape() == x.shape(), op, ": output gradient has shape ", dy.shape(), ", expected ",
-                       x.shape(), " (the input's)");
-  require<shape_error>(fwd.y.shape() == x.shape(), op, ": saved output has shape ", fwd.y.shape(), ", expected ",
-                       x.shape(), " (the input's)");
-  const shape stats{x.c()};
-  require<shape_error>(fwd.mean.shape() == stats && fwd.inv_std.shape() == stats, op, ": saved statistics have shape ",
-                       fwd.mean.shape(), " and ", fwd.inv_std.shape(), ", expected ", stats, " for input ", x.shape());
-  detail::check_bn_channel(op, "weight", weight, x.shape());
-  detail::check_bn_channel(op, "dweight", dweight, x.shape());
-  detail::check_bn_channel(op, "dbias", dbias, x.shape());
+  checks::norm_backward<checks::on_host>(op, dy, x, fwd, shape{x.c()}, weight, dweight, dbias);
 
   const std::int64_t N = x.n(), C = x.c(), M = x.h() * x.w(), count = N * M;
   auto dx = tensor<T>::empty(x.shape());

@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "i2i/backend/cpu/argcheck.hpp"
+#include "i2i/backend/checks/concat.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/core/threads.hpp"
 
 namespace i2i::cpu {
 
@@ -29,23 +30,8 @@ std::int64_t inner(const tensor<T>& t) {
 /// Concatenates `parts` along axis 1. At least one part; N (and H, W) must agree.
 template <cpu_scalar T>
 tensor<T> concat_channels(std::span<const tensor<T>> parts) {
-  require<shape_error>(!parts.empty(), "concat_channels: no tensors to concatenate");
+  const std::int64_t channels = checks::concat_channels<checks::on_host>(parts);
   const tensor<T>& first = parts[0];
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const std::string arg = "part " + std::to_string(i);
-    argcheck::require_host("concat_channels", arg.c_str(), parts[i]);
-    argcheck::require_channels_layout("concat_channels", arg.c_str(), parts[i]);
-  }
-  std::int64_t channels = 0;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const tensor<T>& p = parts[i];
-    bool same = p.rank() == first.rank() && p.dim(0) == first.dim(0);
-    for (int d = 2; same && d < p.rank(); ++d) same = p.dim(d) == first.dim(d);
-    require<shape_error>(same, "concat_channels: part ", i, " has shape ", p.shape(), " but part 0 has shape ",
-                         first.shape(), "; every part needs the same rank and the same ",
-                         first.rank() == 4 ? "N, H and W" : "N");
-    channels += p.dim(1);
-  }
   shape out_shape = first.shape();
   out_shape[1] = channels;
   auto y = tensor<T>::empty(out_shape);
@@ -76,16 +62,7 @@ tensor<T> concat_channels(const std::vector<tensor<T>>& parts) {
 /// Splits x along axis 1 into parts of `channels[i]` channels each; the counts must sum to x's C.
 template <cpu_scalar T>
 std::vector<tensor<T>> split_channels(const tensor<T>& x, std::span<const std::int64_t> channels) {
-  argcheck::require_host("split_channels", "x", x);
-  argcheck::require_channels_layout("split_channels", "x", x);
-  std::int64_t total = 0;
-  for (std::size_t i = 0; i < channels.size(); ++i) {
-    require<value_error>(channels[i] >= 0, "split_channels: part ", i, " asks for ", channels[i],
-                         " channels; counts must be >= 0");
-    total += channels[i];
-  }
-  require<shape_error>(total == x.dim(1), "split_channels: the parts' channel counts sum to ", total,
-                       " but x has shape ", x.shape(), " (", x.dim(1), " channels)");
+  const std::int64_t total = checks::split_channels<checks::on_host>(x, channels);
   const std::int64_t n = x.dim(0), inner = concat_detail::inner(x);
   std::vector<tensor<T>> parts;
   parts.reserve(channels.size());

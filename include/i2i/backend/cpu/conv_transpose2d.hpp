@@ -26,36 +26,6 @@ using i2i::conv_transpose2d_args;
 
 namespace conv_detail {
 
-inline void check_args(const char* op, const conv_transpose2d_args& a) {
-  require<value_error>(a.stride_h >= 1 && a.stride_w >= 1, op, ": stride must be >= 1, got ", a.stride_h, "x",
-                       a.stride_w);
-}
-
-/// Validates x against w (Cin x Cout x KH x KW) and returns the output shape.
-inline shape conv_transpose_output_shape(const char* op, const shape& xs, const shape& ws,
-                                         const conv_transpose2d_args& a) {
-  check_args(op, a);
-  require<shape_error>(xs.rank() == 4, op, ": input has shape ", xs, ", expected rank 4 (NCHW)");
-  require<shape_error>(ws.rank() == 4, op, ": weight has shape ", ws, ", expected rank 4 (Cin x Cout x KH x KW)");
-  require<shape_error>(ws[0] == xs[1], op, ": weight ", ws, " expects ", ws[0], " input channels, but input ", xs,
-                       " has ", xs[1]);
-  require<shape_error>(ws[1] >= 1 && ws[2] >= 1 && ws[3] >= 1, op, ": weight ", ws, " has an empty dimension");
-  const std::int64_t oh = (xs[2] - 1) * a.stride_h + ws[2] - a.crop.top - a.crop.bottom;
-  const std::int64_t ow = (xs[3] - 1) * a.stride_w + ws[3] - a.crop.left - a.crop.right;
-  require<shape_error>(xs[2] > 0 && xs[3] > 0 && oh > 0 && ow > 0, op, ": input ", xs, " with weight ", ws,
-                       ", stride ", a.stride_h, "x", a.stride_w, " and crop ", a.crop, " gives output size ", oh,
-                       "x", ow);
-  return shape{xs[0], ws[1], oh, ow};
-}
-
-inline void check_dgrad_shapes(const char* op, const shape& dys, const shape& ws, const shape& xs,
-                               const conv_transpose2d_args& a) {
-  require<shape_error>(dys.rank() == 4, op, ": output gradient has shape ", dys, ", expected rank 4 (NCHW)");
-  const shape ys = conv_transpose_output_shape(op, xs, ws, a);
-  require<shape_error>(dys == ys, op, ": output gradient has shape ", dys, ", expected ", ys,
-                       " (transposed conv of input ", xs, " with weight ", ws, ")");
-}
-
 /// w (Cin x Cout x KH x KW) read as a conv weight with Cin outputs: the input-gradient GEMM's A.
 template <class T>
 packed_matrix<T> pack_transpose_dgrad(const tensor<T>& w, const kernel_set<T>& ks) {
@@ -83,10 +53,10 @@ class packed_conv_transpose_weight {
 
   void repack(const tensor<T>& w) { repack(w, args_); }
   void repack(const tensor<T>& w, const conv_transpose2d_args& a) {
-    conv_detail::check_host("packed_conv_transpose_weight", "weight", w);
+    checks::require_tensor<checks::on_host>("packed_conv_transpose_weight", "weight", w);
     require<shape_error>(w.rank() == 4, "packed_conv_transpose_weight: weight has shape ", w.shape(),
                          ", expected rank 4 (Cin x Cout x KH x KW)");
-    conv_detail::check_args("packed_conv_transpose_weight", a);
+    checks::conv_args("packed_conv_transpose_weight", a);
     args_ = a;
     shape_ = w.shape();
     const auto ks = active_kernels<T>();
@@ -111,10 +81,8 @@ template <cpu_scalar T>
 tensor<T> conv_transpose2d(const tensor<T>& x, const packed_conv_transpose_weight<T>& w, const std::type_identity_t<tensor<T>>* bias,
                            const conv_transpose2d_args& a) {
   const char* op = "conv_transpose2d";
-  conv_detail::check_host(op, "input", x);
   conv_detail::check_packed(op, w, a);
-  const shape ys = conv_detail::conv_transpose_output_shape(op, x.shape(), w.weight_shape(), a);
-  conv_detail::check_bias(op, bias, ys[1], w.weight_shape());
+  const shape ys = checks::conv_forward<checks::on_host>(op, x, w.weight_shape(), bias, a);
   auto y = tensor<T>::empty(ys);
   transposed_forward(x, w.forward_phases(), a.crop.top, a.crop.left, y, bias ? bias->data() : nullptr);
   return y;
@@ -125,10 +93,8 @@ template <cpu_scalar T>
 tensor<T> conv_transpose2d(const tensor<T>& x, const tensor<T>& w, const std::type_identity_t<tensor<T>>* bias,
                            const conv_transpose2d_args& a) {
   const char* op = "conv_transpose2d";
-  conv_detail::check_host(op, "input", x);
-  conv_detail::check_host(op, "weight", w);
-  const shape ys = conv_detail::conv_transpose_output_shape(op, x.shape(), w.shape(), a);
-  conv_detail::check_bias(op, bias, ys[1], w.shape());
+  checks::require_tensor<checks::on_host>(op, "weight", w);
+  const shape ys = checks::conv_forward<checks::on_host>(op, x, w.shape(), bias, a);
   const auto pw = conv_detail::pack_transpose_forward(w, a.stride_h, a.stride_w, active_kernels<T>());
   auto y = tensor<T>::empty(ys);
   transposed_forward(x, pw, a.crop.top, a.crop.left, y, bias ? bias->data() : nullptr);
@@ -139,9 +105,8 @@ template <cpu_scalar T>
 tensor<T> conv_transpose2d_backward_input(const tensor<T>& dy, const packed_conv_transpose_weight<T>& w,
                                           const shape& x_shape, const conv_transpose2d_args& a) {
   const char* op = "conv_transpose2d_backward_input";
-  conv_detail::check_host(op, "output gradient", dy);
   conv_detail::check_packed(op, w, a);
-  conv_detail::check_dgrad_shapes(op, dy.shape(), w.weight_shape(), x_shape, a);
+  checks::conv_backward_input<checks::on_host>(op, dy, w.weight_shape(), x_shape, a);
   auto dx = tensor<T>::empty(x_shape);
   direct_forward(dy, w.backward_matrix(), w.weight_shape()[2], w.weight_shape()[3], a.stride_h, a.stride_w,
                  a.crop.top, a.crop.left, dx, static_cast<const T*>(nullptr));
@@ -153,9 +118,8 @@ template <cpu_scalar T>
 tensor<T> conv_transpose2d_backward_input(const tensor<T>& dy, const tensor<T>& w, const shape& x_shape,
                                           const conv_transpose2d_args& a) {
   const char* op = "conv_transpose2d_backward_input";
-  conv_detail::check_host(op, "output gradient", dy);
-  conv_detail::check_host(op, "weight", w);
-  conv_detail::check_dgrad_shapes(op, dy.shape(), w.shape(), x_shape, a);
+  checks::require_tensor<checks::on_host>(op, "weight", w);
+  checks::conv_backward_input<checks::on_host>(op, dy, w.shape(), x_shape, a);
   const auto A = conv_detail::pack_transpose_dgrad(w, active_kernels<T>());
   auto dx = tensor<T>::empty(x_shape);
   direct_forward(dy, A, w.dim(2), w.dim(3), a.stride_h, a.stride_w, a.crop.top, a.crop.left, dx,
@@ -168,16 +132,9 @@ template <cpu_scalar T>
 void conv_transpose2d_backward_params(const tensor<T>& x, const tensor<T>& dy, tensor<T>& dw, std::type_identity_t<tensor<T>>* db,
                                       const conv_transpose2d_args& a) {
   const char* op = "conv_transpose2d_backward_params";
-  conv_detail::check_host(op, "input", x);
-  conv_detail::check_host(op, "output gradient", dy);
-  conv_detail::check_host(op, "weight gradient", dw);
-  conv_detail::check_dgrad_shapes(op, dy.shape(), dw.shape(), x.shape(), a);
-  if (db) {
-    conv_detail::check_host(op, "bias gradient", *db);
-    require<shape_error>(db->rank() == 1 && db->dim(0) == dw.dim(1), op, ": bias gradient has shape ", db->shape(),
-                         ", expected ", dw.dim(1), " (one per output channel of weight ", dw.shape(), ")");
-    conv_detail::add_bias_grad(dy, *db);
-  }
+  checks::conv_backward_params<checks::on_host>(op, x, dy, dw, db, a);
+  if (db) conv_detail::add_bias_grad(dy, *db);
+
   // dW[ci][co][k] += sum_i x[ci][i] * dy[co][i*s + k - crop]: a conv weight gradient with dy as the
   // (cropped/padded) input and x as the output gradient.
   direct_wgrad(dy, x, dw.dim(2), dw.dim(3), a.stride_h, a.stride_w, a.crop.top, a.crop.left, dw.data(),

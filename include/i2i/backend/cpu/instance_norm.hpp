@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "i2i/backend/checks/norm.hpp"
 #include "i2i/backend/cpu/activation.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/backend/cpu/norm_moments.hpp"
@@ -51,29 +52,13 @@ inline std::int64_t norm_plane_grain(std::int64_t plane_elems) {
   return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, plane_elems));
 }
 
-/// Checks an optional per-channel parameter (or gradient) tensor: undefined, or exactly C elements.
-template <class T>
-void check_channel_param(const char* op, const char* arg, const tensor<T>& p, const shape& x) {
-  if (!p.defined()) return;
-  require<shape_error>(p.numel() == x[1] && p.rank() == 1, op, ": ", arg, " has shape ", p.shape(), ", expected ",
-                       x[1], " (one per channel of input ", x, ")");
-}
 
 }  // namespace detail
 
 template <cpu_scalar T>
 instance_norm_result<T> instance_norm(const tensor<T>& x, const tensor<T>& weight = {}, const tensor<T>& bias = {},
                                       double eps = 1e-5, const activation& act = {}) {
-  constexpr const char* op = "instance_norm";
-  require_nchw(op, "input", x);
-  detail::check_channel_param(op, "weight", weight, x.shape());
-  detail::check_channel_param(op, "bias", bias, x.shape());
-  require<value_error>(eps >= 0, op, ": eps ", eps, " is negative (input ", x.shape(), ")");
-  // One pixel per plane normalises to exactly 0: almost surely an input too small for the network
-  // (PyTorch refuses it as well).
-  require<value_error>(x.h() * x.w() > 1, op, ": input ", x.shape(),
-                       " has a single pixel per plane; its instance statistics are meaningless");
-  detail::check_activation(op, act);
+  checks::instance_norm<checks::on_host>(x, weight, bias, eps, act);
 
   const std::int64_t C = x.c(), M = x.h() * x.w(), P = x.n() * C;
   instance_norm_result<T> r{tensor<T>::empty(x.shape()), tensor<T>::empty({x.n(), C}),
@@ -102,17 +87,7 @@ tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const 
                                  const tensor<T>& weight = {}, const tensor<T>& dweight = {},
                                  const tensor<T>& dbias = {}) {
   constexpr const char* op = "instance_norm_backward";
-  require_nchw(op, "input", x);
-  require<shape_error>(dy.shape() == x.shape(), op, ": output gradient has shape ", dy.shape(), ", expected ",
-                       x.shape(), " (the input's)");
-  require<shape_error>(fwd.y.shape() == x.shape(), op, ": saved output has shape ", fwd.y.shape(), ", expected ",
-                       x.shape(), " (the input's)");
-  const shape stats{x.n(), x.c()};
-  require<shape_error>(fwd.mean.shape() == stats && fwd.inv_std.shape() == stats, op, ": saved statistics have shape ",
-                       fwd.mean.shape(), " and ", fwd.inv_std.shape(), ", expected ", stats, " for input ", x.shape());
-  detail::check_channel_param(op, "weight", weight, x.shape());
-  detail::check_channel_param(op, "dweight", dweight, x.shape());
-  detail::check_channel_param(op, "dbias", dbias, x.shape());
+  checks::norm_backward<checks::on_host>(op, dy, x, fwd, shape{x.n(), x.c()}, weight, dweight, dbias);
 
   const std::int64_t N = x.n(), C = x.c(), M = x.h() * x.w(), P = N * C;
   auto dx = tensor<T>::empty(x.shape());

@@ -8,10 +8,11 @@
 
 #include <Eigen/Core>
 
-#include "i2i/backend/cpu/argcheck.hpp"
+#include "i2i/backend/checks/label_maps.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/core/threads.hpp"
 
 namespace i2i::cpu {
 
@@ -21,10 +22,7 @@ namespace i2i::cpu {
 /// #37, #206, #322).
 template <cpu_scalar T>
 tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) {
-  argcheck::require_host("one_hot", "labels", labels);
-  require<shape_error>(labels.rank() == 4 && labels.dim(1) == 1, "one_hot: labels has shape ", labels.shape(),
-                       ", expected N x 1 x H x W");
-  require<value_error>(label_nc >= 1, "one_hot: label_nc must be >= 1, got ", label_nc);
+  checks::one_hot<checks::on_host>(labels, label_nc);
   const std::int64_t n = labels.dim(0), h = labels.dim(2), w = labels.dim(3), hw = h * w;
   auto y = tensor<T>::zeros({n, label_nc, h, w});
   parallel_for(n, 1, [&](std::int64_t lo, std::int64_t hi) {
@@ -33,10 +31,7 @@ tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) {
       T* out = y.data() + s * label_nc * hw;
       for (std::int64_t p = 0; p < hw; ++p) {
         const double v = double(l[p]);
-        if (!(v >= 0 && v < double(label_nc) && v == std::floor(v)))
-          throw value_error(i2i::detail::concat("one_hot: label ", v, " at (n=", s, ", h=", p / w, ", w=", p % w,
-                                                ") ", v == std::floor(v) ? "is outside [0, label_nc)" : "is not an integer",
-                                                " with label_nc = ", label_nc));
+        if (!(v >= 0 && v < double(label_nc) && v == std::floor(v))) throw checks::bad_label(v, s, p / w, p % w, label_nc);
         out[std::int64_t(v) * hw + p] = T(1);
       }
     }
@@ -50,9 +45,7 @@ tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) {
 /// does; NaN (which differs from everything) throws value_error.
 template <cpu_scalar T>
 tensor<T> boundary_map(const tensor<T>& inst) {
-  argcheck::require_host("boundary_map", "inst", inst);
-  require<shape_error>(inst.rank() == 4 && inst.dim(1) == 1, "boundary_map: inst has shape ", inst.shape(),
-                       ", expected N x 1 x H x W");
+  checks::boundary_map<checks::on_host>(inst);
   const std::int64_t n = inst.dim(0), h = inst.dim(2), w = inst.dim(3);
   require<value_error>(!cflat(inst).isNaN().any(), "boundary_map: inst ", inst.shape(), " contains NaN");
   auto y = tensor<T>::empty(inst.shape());

@@ -8,39 +8,18 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "i2i/backend/cpu/argcheck.hpp"
+#include "i2i/backend/checks/linear.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
 
 namespace i2i::cpu {
 
-namespace linear_detail {
-// Validates x, w (and an optional bias of shape Out); returns In.
-template <class T>
-std::int64_t check(const char* op, const tensor<T>& x, const tensor<T>& w, const tensor<T>* bias,
-                   const char* bias_arg) {
-  argcheck::require_host(op, "x", x);
-  argcheck::require_host(op, "weight", w);
-  require<shape_error>(w.rank() == 2, op, ": weight has shape ", w.shape(), ", expected rank 2 (Out x In)");
-  require<shape_error>(x.rank() >= 2, op, ": x has shape ", x.shape(), ", expected N x ", w.dim(1));
-  const std::int64_t in = x.dim(0) ? x.numel() / x.dim(0) : 0;
-  require<shape_error>(in == w.dim(1), op, ": x has shape ", x.shape(), " (", in,
-                       " features per sample) but weight has shape ", w.shape(), " (expects ", w.dim(1), ")");
-  if (bias) {
-    argcheck::require_host(op, bias_arg, *bias);
-    require<shape_error>(bias->shape() == shape{w.dim(0)}, op, ": ", bias_arg, " has shape ", bias->shape(),
-                         ", expected ", w.dim(0), " (one per output of weight ", w.shape(), ")");
-  }
-  return in;
-}
-}  // namespace linear_detail
-
 /// y = x W^T + b. `bias` may be nullptr (no bias).
 template <cpu_scalar T>
 tensor<T> linear(const tensor<T>& x, const tensor<T>& weight,
                  std::type_identity_t<const tensor<T>*> bias = nullptr) {
-  const std::int64_t in = linear_detail::check("linear", x, weight, bias, "bias");
+  const std::int64_t in = checks::linear<checks::on_host>(x, weight, bias);
   const std::int64_t n = x.dim(0), out = weight.dim(0);
   auto y = tensor<T>::empty({n, out});
   matrix_map<T> Y(y.data(), n, out);
@@ -54,13 +33,8 @@ tensor<T> linear(const tensor<T>& x, const tensor<T>& weight,
 template <cpu_scalar T>
 tensor<T> linear_backward(const tensor<T>& x, const tensor<T>& weight, const tensor<T>& dy,
                           const tensor<T>& dweight, std::type_identity_t<const tensor<T>*> dbias = nullptr) {
-  const std::int64_t in = linear_detail::check("linear_backward", x, weight, dbias, "dbias");
+  const std::int64_t in = checks::linear_backward<checks::on_host>(x, weight, dy, dweight, dbias);
   const std::int64_t n = x.dim(0), out = weight.dim(0);
-  argcheck::require_host("linear_backward", "dy", dy);
-  require<shape_error>(dy.shape() == shape{n, out}, "linear_backward: dy has shape ", dy.shape(), ", expected ",
-                       shape{n, out}, " (the output of x ", x.shape(), " and weight ", weight.shape(), ")");
-  argcheck::require_host("linear_backward", "dweight", dweight);
-  argcheck::require_same_shape("linear_backward", "dweight", dweight, "weight", weight);
   const_matrix_map<T> X(x.data(), n, in), W(weight.data(), out, in), dY(dy.data(), n, out);
   auto dx = tensor<T>::empty(x.shape());
   matrix_map<T>(dx.data(), n, in).noalias() = dY * W;

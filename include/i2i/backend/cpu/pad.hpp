@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "i2i/backend/checks/pad.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/padding.hpp"
@@ -33,9 +34,6 @@ inline std::int64_t reflect_index(std::int64_t i, std::int64_t n) {
   return i;
 }
 
-inline shape padded_shape(const shape& s, const padding2d& p) {
-  return shape::nchw(s[0], s[1], s[2] + p.top + p.bottom, s[3] + p.left + p.right);
-}
 
 /// dst[r][c] = src[r - dr][c - dc] where that lies inside src, else 0; for every plane.
 /// Zero padding is dr,dc = top,left; its backward (a crop) is dr,dc = -top,-left.
@@ -64,39 +62,14 @@ void shifted_copy(const T* src, std::int64_t sh, std::int64_t sw, T* dst, std::i
   });
 }
 
-template <class T>
-void check_pad_input(const char* op, const tensor<T>& x, const padding2d& p) {
-  require_nchw(op, "input", x);
-  require<shape_error>(x.h() + p.top + p.bottom >= 1 && x.w() + p.left + p.right >= 1, op, ": padding ", p,
-                       " leaves nothing of input ", x.shape());
-}
-
-inline void check_reflection(const char* op, const shape& xs, const padding2d& p) {
-  require<value_error>(p.top >= 0 && p.bottom >= 0 && p.left >= 0 && p.right >= 0, op, ": padding ", p,
-                       " is negative (reflection padding cannot crop) for input ", xs);
-  // A reflection of more than dim-1 pixels would need pixels beyond the opposite edge (PyTorch refuses too).
-  require<value_error>(p.top < xs[2] && p.bottom < xs[2] && p.left < xs[3] && p.right < xs[3], op, ": padding ", p,
-                       " must be smaller than the padded dimension of input ", xs, " (height ", xs[2], ", width ",
-                       xs[3], ")");
-}
-
-template <class T>
-void check_pad_backward(const char* op, const tensor<T>& dy, const shape& x_shape, const padding2d& p) {
-  require<shape_error>(x_shape.rank() == 4, op, ": input shape ", x_shape, " is not NCHW (rank 4)");
-  require<shape_error>(x_shape.h() + p.top + p.bottom >= 1 && x_shape.w() + p.left + p.right >= 1, op,
-                       ": padding ", p, " leaves nothing of input ", x_shape);
-  const shape expected = padded_shape(x_shape, p);
-  require<shape_error>(dy.shape() == expected, op, ": output gradient has shape ", dy.shape(), ", expected ",
-                       expected, " (input ", x_shape, " padded by ", p, ")");
-}
 
 }  // namespace detail
 
 /// Zero padding; negative sides crop. Output is N x C x (H+top+bottom) x (W+left+right).
 template <cpu_scalar T>
 tensor<T> zero_pad2d(const tensor<T>& x, const padding2d& p) {
-  detail::check_pad_input("zero_pad2d", x, p);
-  auto y = tensor<T>::empty(detail::padded_shape(x.shape(), p));
+  const shape ys = checks::zero_pad2d<checks::on_host>(x, p);
+  auto y = tensor<T>::empty(ys);
   detail::shifted_copy(x.data(), x.h(), x.w(), y.data(), y.h(), y.w(), x.n() * x.c(), p.top, p.left);
   return y;
 }
@@ -104,7 +77,7 @@ tensor<T> zero_pad2d(const tensor<T>& x, const padding2d& p) {
 /// Gradient of zero_pad2d: the crop of dy that the input occupied (zeros where the forward cropped).
 template <cpu_scalar T>
 tensor<T> zero_pad2d_backward(const tensor<T>& dy, const shape& x_shape, const padding2d& p) {
-  detail::check_pad_backward("zero_pad2d_backward", dy, x_shape, p);
+  checks::zero_pad2d_backward<checks::on_host>(dy, x_shape, p);
   auto dx = tensor<T>::empty(x_shape);
   detail::shifted_copy(dy.data(), dy.h(), dy.w(), dx.data(), dx.h(), dx.w(), dx.n() * dx.c(), -p.top, -p.left);
   return dx;
@@ -113,9 +86,8 @@ tensor<T> zero_pad2d_backward(const tensor<T>& dy, const shape& x_shape, const p
 /// PyTorch ReflectionPad2d: the border pixel is the mirror axis and is not repeated.
 template <cpu_scalar T>
 tensor<T> reflection_pad2d(const tensor<T>& x, const padding2d& p) {
-  require_nchw("reflection_pad2d", "input", x);
-  detail::check_reflection("reflection_pad2d", x.shape(), p);
-  auto y = tensor<T>::empty(detail::padded_shape(x.shape(), p));
+  const shape ys = checks::reflection_pad2d<checks::on_host>(x, p);
+  auto y = tensor<T>::empty(ys);
   const std::int64_t H = x.h(), W = x.w(), OH = y.h(), OW = y.w();
   parallel_for(x.n() * x.c(), detail::pad_grain(OH * OW), [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t q = b; q < e; ++q) {
@@ -136,8 +108,7 @@ tensor<T> reflection_pad2d(const tensor<T>& x, const padding2d& p) {
 /// Gradient of reflection_pad2d: every output position adds its gradient into the pixel it copied.
 template <cpu_scalar T>
 tensor<T> reflection_pad2d_backward(const tensor<T>& dy, const shape& x_shape, const padding2d& p) {
-  detail::check_pad_backward("reflection_pad2d_backward", dy, x_shape, p);
-  detail::check_reflection("reflection_pad2d_backward", x_shape, p);
+  checks::reflection_pad2d_backward<checks::on_host>(dy, x_shape, p);
   auto dx = tensor<T>::zeros(x_shape);
   const std::int64_t H = x_shape.h(), W = x_shape.w(), OH = dy.h(), OW = dy.w();
   parallel_for(x_shape.n() * x_shape.c(), detail::pad_grain(OH * OW), [&](std::int64_t b, std::int64_t e) {

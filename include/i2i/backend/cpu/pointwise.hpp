@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "i2i/backend/binary_grads.hpp"
+#include "i2i/backend/checks/pointwise.hpp"
 #include "i2i/backend/cpu/argcheck.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/dtype.hpp"
@@ -24,18 +26,12 @@ void binary(const tensor<T>& out, const tensor<T>& a, const tensor<T>& b, F&& f)
     f(o, x, y);
   });
 }
-template <class T>
-void check_binary(const char* op, const tensor<T>& a, const tensor<T>& b) {
-  argcheck::require_host(op, "a", a);
-  argcheck::require_host(op, "b", b);
-  argcheck::require_same_shape(op, "b", b, "a", a);
-}
 }  // namespace pointwise_detail
 
 /// a + b, same shapes.
 template <cpu_scalar T>
 tensor<T> add(const tensor<T>& a, const tensor<T>& b) {
-  pointwise_detail::check_binary("add", a, b);
+  checks::binary<checks::on_host>("add", a, b);
   auto y = tensor<T>::empty(a.shape());
   pointwise_detail::binary(y, a, b, [](auto& o, const auto& x, const auto& z) { o = x + z; });
   return y;
@@ -44,7 +40,7 @@ tensor<T> add(const tensor<T>& a, const tensor<T>& b) {
 /// a - b, same shapes.
 template <cpu_scalar T>
 tensor<T> sub(const tensor<T>& a, const tensor<T>& b) {
-  pointwise_detail::check_binary("sub", a, b);
+  checks::binary<checks::on_host>("sub", a, b);
   auto y = tensor<T>::empty(a.shape());
   pointwise_detail::binary(y, a, b, [](auto& o, const auto& x, const auto& z) { o = x - z; });
   return y;
@@ -53,24 +49,18 @@ tensor<T> sub(const tensor<T>& a, const tensor<T>& b) {
 /// a * b element-wise, same shapes.
 template <cpu_scalar T>
 tensor<T> mul(const tensor<T>& a, const tensor<T>& b) {
-  pointwise_detail::check_binary("mul", a, b);
+  checks::binary<checks::on_host>("mul", a, b);
   auto y = tensor<T>::empty(a.shape());
   pointwise_detail::binary(y, a, b, [](auto& o, const auto& x, const auto& z) { o = x * z; });
   return y;
 }
 
-template <class T>
-struct binary_grads {
-  tensor<T> da;
-  tensor<T> db;
-};
+using i2i::binary_grads;  // backend/binary_grads.hpp
 
 /// Gradients of y = a * b: da = dy * b, db = dy * a.
 template <cpu_scalar T>
 binary_grads<T> mul_backward(const tensor<T>& a, const tensor<T>& b, const tensor<T>& dy) {
-  pointwise_detail::check_binary("mul_backward", a, b);
-  argcheck::require_host("mul_backward", "dy", dy);
-  argcheck::require_same_shape("mul_backward", "dy", dy, "a", a);
+  checks::mul_backward<checks::on_host>(a, b, dy);
   binary_grads<T> g{tensor<T>::empty(a.shape()), tensor<T>::empty(a.shape())};
   pointwise_detail::binary(g.da, dy, b, [](auto& o, const auto& x, const auto& z) { o = x * z; });
   pointwise_detail::binary(g.db, dy, a, [](auto& o, const auto& x, const auto& z) { o = x * z; });
@@ -92,30 +82,16 @@ tensor<T> scale(const tensor<T>& x, T s) {
 /// caller's tensor changes.
 template <cpu_scalar T>
 void add_into(const tensor<T>& dst, const tensor<T>& src) {
-  argcheck::require_host("add_into", "dst", dst);
-  argcheck::require_host("add_into", "src", src);
-  argcheck::require_same_shape("add_into", "src", src, "dst", dst);
+  checks::add_into<checks::on_host>(dst, src);
   argcheck::chunks(dst.numel(), argcheck::element_grain, [&](std::int64_t lo, std::int64_t hi) {
     argcheck::span_array<T>(dst.data() + lo, hi - lo) += argcheck::const_span_array<T>(src.data() + lo, hi - lo);
   });
 }
 
-namespace pointwise_detail {
-template <class T>
-std::int64_t check_bias(const char* op, const tensor<T>& x, const tensor<T>& bias, const char* bias_arg) {
-  argcheck::require_host(op, "x", x);
-  argcheck::require_host(op, bias_arg, bias);
-  const std::int64_t inner = argcheck::require_channels_layout(op, "x", x);
-  require<shape_error>(bias.shape() == shape{x.dim(1)}, op, ": ", bias_arg, " has shape ", bias.shape(),
-                       ", expected ", x.dim(1), " (one per channel of x ", x.shape(), ")");
-  return inner;
-}
-}  // namespace pointwise_detail
-
 /// y[n, c, ...] = x[n, c, ...] + bias[c]; x is N x C or N x C x H x W, bias has shape C.
 template <cpu_scalar T>
 tensor<T> add_channel_bias(const tensor<T>& x, const tensor<T>& bias) {
-  const std::int64_t inner = pointwise_detail::check_bias("add_channel_bias", x, bias, "bias");
+  const std::int64_t inner = checks::channel_bias<checks::on_host>("add_channel_bias", x, bias, "bias");
   const std::int64_t channels = x.dim(1), rows = x.dim(0) * channels;
   auto y = tensor<T>::empty(x.shape());
   const_matrix_map<T> X(x.data(), rows, inner);
@@ -131,7 +107,7 @@ tensor<T> add_channel_bias(const tensor<T>& x, const tensor<T>& bias) {
 /// Backward of add_channel_bias: dbias[c] += sum of dy over N, H, W. The input gradient is dy itself.
 template <cpu_scalar T>
 void add_channel_bias_backward(const tensor<T>& dy, const tensor<T>& dbias) {
-  const std::int64_t inner = pointwise_detail::check_bias("add_channel_bias_backward", dy, dbias, "dbias");
+  const std::int64_t inner = checks::channel_bias<checks::on_host>("add_channel_bias_backward", dy, dbias, "dbias");
   const std::int64_t channels = dy.dim(1), n = dy.dim(0);
   // Row sums of the (N*C) x inner view, then a column sum over samples of the N x C result.
   const Eigen::Matrix<T, Eigen::Dynamic, 1> plane_sums = const_matrix_map<T>(dy.data(), n * channels, inner).rowwise().sum();

@@ -5,6 +5,7 @@
 //   avg_pool2d_backward(dy, x_shape, kernel, stride, pad, count_include_pad)  -> dx
 //   max_pool2d(x, kernel, stride, pad)                                        -> max_pool_result {y, argmax}
 //   max_pool2d_backward(dy, x_shape, argmax)                                  -> dx
+//   global_avg_pool2d(x) / global_avg_pool2d_backward(dy, x_shape)            -> N x C x 1 x 1 / dx
 //   same_pool_padding(x_shape, kernel, stride)                                -> padding2d (TF "SAME")
 //   pool_output_size(in, kernel, stride, before, after)                      -> floor((in+before+after-k)/s)+1
 //
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "i2i/backend/cpu/eigen_map.hpp"
+#include "i2i/backend/checks/pool.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/padding.hpp"
 #include "i2i/core/tensor.hpp"
@@ -37,31 +39,11 @@
 
 namespace i2i::cpu {
 
-/// max_pool2d's result. argmax holds, per output element, the flat index h * W + w of the winning
-/// input pixel inside its own (n, c) plane; backward needs nothing else.
-template <cpu_scalar T>
-struct max_pool_result {
-  tensor<T> y;
-  tensor<std::int32_t> argmax;
-};
-
-inline std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t before,
-                                     std::int64_t after) {
-  return (in + before + after - kernel) / stride + 1;
-}
-
-/// TF "SAME" padding: output ceil(in / stride), the odd pixel of padding at the bottom/right.
-inline padding2d same_pool_padding(const shape& x, std::int64_t kernel, std::int64_t stride) {
-  require<shape_error>(x.rank() == 4, "same_pool_padding: input ", x, " is not NCHW (rank 4)");
-  require<value_error>(kernel >= 1 && stride >= 1, "same_pool_padding: kernel ", kernel, " and stride ", stride,
-                       " must be positive (input ", x, ")");
-  auto total = [&](std::int64_t in) {
-    const std::int64_t out = (in + stride - 1) / stride;
-    return std::max<std::int64_t>((out - 1) * stride + kernel - in, 0);
-  };
-  const std::int64_t th = total(x[2]), tw = total(x[3]);
-  return {th / 2, th - th / 2, tw / 2, tw - tw / 2};
-}
+// max_pool_result, pool_output_size and same_pool_padding are shared with the other backend
+// (backend/pool_geometry.hpp).
+using i2i::max_pool_result;
+using i2i::pool_output_size;
+using i2i::same_pool_padding;
 
 namespace detail {
 
@@ -80,20 +62,6 @@ inline std::vector<pool_span> pool_spans(std::int64_t out, std::int64_t in, std:
   return s;
 }
 
-inline shape check_pool(const char* op, const shape& x, std::int64_t kernel, std::int64_t stride,
-                        const padding2d& pad) {
-  require<shape_error>(x.rank() == 4, op, ": input has shape ", x, ", expected rank 4 (NCHW)");
-  require<value_error>(kernel >= 1 && stride >= 1, op, ": kernel ", kernel, " and stride ", stride,
-                       " must be positive (input ", x, ")");
-  require<value_error>(pad.top >= 0 && pad.bottom >= 0 && pad.left >= 0 && pad.right >= 0, op, ": padding ", pad,
-                       " is negative (input ", x, ")");
-  require<value_error>(2 * std::max({pad.top, pad.bottom, pad.left, pad.right}) <= kernel, op, ": padding ", pad,
-                       " exceeds half the kernel ", kernel, " (input ", x, ")");
-  require<shape_error>(x[2] + pad.top + pad.bottom >= kernel && x[3] + pad.left + pad.right >= kernel, op,
-                       ": input ", x, " padded by ", pad, " is smaller than the kernel ", kernel);
-  return shape::nchw(x[0], x[1], pool_output_size(x[2], kernel, stride, pad.top, pad.bottom),
-                     pool_output_size(x[3], kernel, stride, pad.left, pad.right));
-}
 
 inline std::int64_t pool_grain(std::int64_t plane_elems) {
   return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, plane_elems));
@@ -104,7 +72,7 @@ inline std::int64_t pool_grain(std::int64_t plane_elems) {
 template <cpu_scalar T>
 tensor<T> avg_pool2d(const tensor<T>& x, std::int64_t kernel, std::int64_t stride, const padding2d& pad,
                      bool count_include_pad = true) {
-  const shape ys = detail::check_pool("avg_pool2d", x.shape(), kernel, stride, pad);
+  const shape ys = checks::avg_pool2d<checks::on_host>(x, kernel, stride, pad);
   auto y = tensor<T>::empty(ys);
   const std::int64_t H = x.h(), W = x.w(), OH = ys[2], OW = ys[3];
   const auto hs = detail::pool_spans(OH, H, kernel, stride, pad.top);
@@ -134,9 +102,7 @@ tensor<T> avg_pool2d(const tensor<T>& x, std::int64_t kernel, std::int64_t strid
 template <cpu_scalar T>
 tensor<T> avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape, std::int64_t kernel, std::int64_t stride,
                               const padding2d& pad, bool count_include_pad = true) {
-  const shape ys = detail::check_pool("avg_pool2d_backward", x_shape, kernel, stride, pad);
-  require<shape_error>(dy.shape() == ys, "avg_pool2d_backward: output gradient has shape ", dy.shape(), ", expected ",
-                       ys, " (input ", x_shape, ")");
+  const shape ys = checks::avg_pool2d_backward<checks::on_host>(dy, x_shape, kernel, stride, pad);
   auto dx = tensor<T>::zeros(x_shape);
   const std::int64_t H = x_shape[2], W = x_shape[3], OH = ys[2], OW = ys[3];
   const auto hs = detail::pool_spans(OH, H, kernel, stride, pad.top);
@@ -165,10 +131,8 @@ tensor<T> avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape, std::in
 
 template <cpu_scalar T>
 max_pool_result<T> max_pool2d(const tensor<T>& x, std::int64_t kernel, std::int64_t stride, const padding2d& pad) {
-  const shape ys = detail::check_pool("max_pool2d", x.shape(), kernel, stride, pad);
+  const shape ys = checks::max_pool2d<checks::on_host>(x, kernel, stride, pad);
   const std::int64_t H = x.h(), W = x.w(), OH = ys[2], OW = ys[3];
-  require<shape_error>(H * W <= std::numeric_limits<std::int32_t>::max(), "max_pool2d: input ", x.shape(),
-                       " has planes too large for 32-bit argmax indices");
   max_pool_result<T> r{tensor<T>::empty(ys), tensor<std::int32_t>::empty(ys)};
   const auto hs = detail::pool_spans(OH, H, kernel, stride, pad.top);
   const auto ws = detail::pool_spans(OW, W, kernel, stride, pad.left);
@@ -203,11 +167,7 @@ max_pool_result<T> max_pool2d(const tensor<T>& x, std::int64_t kernel, std::int6
 template <cpu_scalar T>
 tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const tensor<std::int32_t>& argmax) {
   constexpr const char* op = "max_pool2d_backward";
-  require<shape_error>(x_shape.rank() == 4, op, ": input shape ", x_shape, " is not NCHW (rank 4)");
-  require<shape_error>(dy.rank() == 4 && dy.n() == x_shape[0] && dy.c() == x_shape[1], op,
-                       ": output gradient has shape ", dy.shape(), ", which does not match input ", x_shape);
-  require<shape_error>(argmax.shape() == dy.shape(), op, ": argmax has shape ", argmax.shape(), ", expected ",
-                       dy.shape(), " (the output gradient's)");
+  checks::max_pool2d_backward<checks::on_host>(dy, x_shape, argmax);
   auto dx = tensor<T>::zeros(x_shape);
   const std::int64_t HW = x_shape[2] * x_shape[3], O = dy.h() * dy.w();
   parallel_for(x_shape[0] * x_shape[1], detail::pool_grain(HW), [&](std::int64_t b, std::int64_t e) {
@@ -221,6 +181,35 @@ tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const t
         dp[ip[o]] += gp[o];
       }
     }
+  });
+  return dx;
+}
+
+/// The spatial mean of every (n, c) plane: N x C x H x W -> N x C x 1 x 1 (PyTorch AdaptiveAvgPool2d(1);
+/// MUNIT's style encoder). Summed in double in pixel order, as the EGSC-IT baseline's host loop did.
+template <cpu_scalar T>
+tensor<T> global_avg_pool2d(const tensor<T>& x) {
+  auto y = tensor<T>::empty(checks::global_avg_pool2d<checks::on_host>(x));
+  const std::int64_t m = x.h() * x.w();
+  parallel_for(x.n() * x.c(), detail::pool_grain(m), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) {
+      const T* xp = x.data() + p * m;
+      double s = 0;
+      for (std::int64_t i = 0; i < m; ++i) s += double(xp[i]);
+      y[p] = T(s / double(m));
+    }
+  });
+  return y;
+}
+
+/// dx: every pixel of plane p gets dy[p] / (H*W).
+template <cpu_scalar T>
+tensor<T> global_avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape) {
+  checks::global_avg_pool2d_backward<checks::on_host>(dy, x_shape);
+  auto dx = tensor<T>::empty(x_shape);
+  const std::int64_t m = x_shape[2] * x_shape[3];
+  parallel_for(x_shape[0] * x_shape[1], detail::pool_grain(m), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t p = b; p < e; ++p) std::fill_n(dx.data() + p * m, m, T(double(dy[p]) / double(m)));
   });
   return dx;
 }

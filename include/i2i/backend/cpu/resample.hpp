@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "i2i/backend/checks/resample.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
@@ -69,22 +70,6 @@ linear_taps<T> linear_table(std::int64_t in, std::int64_t out, bool align_corner
   return t;
 }
 
-template <class T>
-void check_resample_forward(const char* op, const tensor<T>& x, std::int64_t out_h, std::int64_t out_w) {
-  require_nchw(op, "input", x);
-  require<shape_error>(x.h() >= 1 && x.w() >= 1, op, ": input ", x.shape(), " has an empty plane");
-  require<value_error>(out_h >= 1 && out_w >= 1, op, ": output size ", out_h, "x", out_w,
-                       " must be positive (input ", x.shape(), ")");
-}
-
-template <class T>
-void check_resample_backward(const char* op, const tensor<T>& dy, const shape& x) {
-  require<shape_error>(x.rank() == 4 && x[2] >= 1 && x[3] >= 1, op, ": input shape ", x,
-                       " is not NCHW with non-empty planes");
-  require<shape_error>(dy.rank() == 4 && dy.n() == x[0] && dy.c() == x[1] && dy.h() >= 1 && dy.w() >= 1, op,
-                       ": output gradient has shape ", dy.shape(), ", which does not match input ", x);
-}
-
 inline std::int64_t resample_grain(std::int64_t plane_elems) {
   return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, plane_elems));
 }
@@ -93,7 +78,7 @@ inline std::int64_t resample_grain(std::int64_t plane_elems) {
 
 template <cpu_scalar T>
 tensor<T> upsample_nearest2d(const tensor<T>& x, std::int64_t out_h, std::int64_t out_w) {
-  detail::check_resample_forward("upsample_nearest2d", x, out_h, out_w);
+  checks::resample_forward<checks::on_host>("upsample_nearest2d", x, out_h, out_w);
   auto y = tensor<T>::empty(shape::nchw(x.n(), x.c(), out_h, out_w));
   const std::int64_t H = x.h(), W = x.w();
   const auto th = detail::nearest_table(H, out_h), tw = detail::nearest_table(W, out_w);
@@ -119,7 +104,7 @@ tensor<T> upsample_nearest2d(const tensor<T>& x, std::int64_t out_h, std::int64_
 /// Gradient of upsample_nearest2d: each output position adds its gradient into its source pixel.
 template <cpu_scalar T>
 tensor<T> upsample_nearest2d_backward(const tensor<T>& dy, const shape& x_shape) {
-  detail::check_resample_backward("upsample_nearest2d_backward", dy, x_shape);
+  checks::resample_backward<checks::on_host>("upsample_nearest2d_backward", dy, x_shape);
   auto dx = tensor<T>::zeros(x_shape);
   const std::int64_t H = x_shape[2], W = x_shape[3], OH = dy.h(), OW = dy.w();
   const auto th = detail::nearest_table(H, OH), tw = detail::nearest_table(W, OW);
@@ -139,7 +124,7 @@ tensor<T> upsample_nearest2d_backward(const tensor<T>& dy, const shape& x_shape)
 
 template <cpu_scalar T>
 tensor<T> resize_bilinear2d(const tensor<T>& x, std::int64_t out_h, std::int64_t out_w, bool align_corners) {
-  detail::check_resample_forward("resize_bilinear2d", x, out_h, out_w);
+  checks::resample_forward<checks::on_host>("resize_bilinear2d", x, out_h, out_w);
   auto y = tensor<T>::empty(shape::nchw(x.n(), x.c(), out_h, out_w));
   const std::int64_t H = x.h(), W = x.w();
   const auto th = detail::linear_table<T>(H, out_h, align_corners);
@@ -185,7 +170,7 @@ tensor<T> resize_bilinear2d(const tensor<T>& x, std::int64_t out_h, std::int64_t
 /// Gradient of resize_bilinear2d: each output gradient is split over its four source pixels.
 template <cpu_scalar T>
 tensor<T> resize_bilinear2d_backward(const tensor<T>& dy, const shape& x_shape, bool align_corners) {
-  detail::check_resample_backward("resize_bilinear2d_backward", dy, x_shape);
+  checks::resample_backward<checks::on_host>("resize_bilinear2d_backward", dy, x_shape);
   auto dx = tensor<T>::zeros(x_shape);
   const std::int64_t H = x_shape[2], W = x_shape[3], OH = dy.h(), OW = dy.w();
   const auto th = detail::linear_table<T>(H, OH, align_corners);

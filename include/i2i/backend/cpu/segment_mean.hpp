@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "i2i/backend/checks/segment_mean.hpp"
 #include "i2i/backend/cpu/argcheck.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
@@ -39,9 +40,7 @@ struct segment_index {
 /// Builds the segment index of an id map (N x 1 x H x W, integral values >= 0).
 template <cpu_scalar T>
 segment_index make_segment_index(const tensor<T>& ids, const char* op = "make_segment_index") {
-  argcheck::require_host(op, "ids", ids);
-  require<shape_error>(ids.rank() == 4 && ids.dim(1) == 1, op, ": ids has shape ", ids.shape(),
-                       ", expected N x 1 x H x W");
+  checks::segment_ids<checks::on_host>(op, ids);
   segment_index idx;
   idx.n = ids.dim(0);
   idx.h = ids.dim(2);
@@ -90,10 +89,7 @@ segment_index make_segment_index(const tensor<T>& ids, const char* op = "make_se
 namespace segment_detail {
 template <class T>
 tensor<T> pool(const char* op, const char* arg, const tensor<T>& x, const segment_index& idx) {
-  argcheck::require_host(op, arg, x);
-  require<shape_error>(x.rank() == 4 && x.dim(0) == idx.n && x.dim(2) == idx.h && x.dim(3) == idx.w, op, ": ", arg,
-                       " has shape ", x.shape(), ", expected ", idx.n, "xCx", idx.h, "x", idx.w,
-                       " (the N, H, W of the id map ", shape{idx.n, 1, idx.h, idx.w}, ")");
+  checks::segment_pooled<checks::on_host>(op, arg, x, idx.n, idx.h, idx.w);
   const std::int64_t c = x.dim(1), hw = idx.h * idx.w;
   auto y = tensor<T>::empty(x.shape());
   const std::int64_t grain = std::max<std::int64_t>(1, argcheck::element_grain / std::max<std::int64_t>(hw, 1));
@@ -125,12 +121,7 @@ tensor<T> segment_mean(const tensor<T>& x, const segment_index& idx) {
 /// Instance-wise mean of x over the ids of `ids` (N x 1 x H x W, integral values >= 0).
 template <cpu_scalar T>
 tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) {
-  argcheck::require_host("segment_mean", "x", x);
-  argcheck::require_host("segment_mean", "ids", ids);
-  require<shape_error>(x.rank() == 4 && ids.rank() == 4 && ids.dim(1) == 1 && x.dim(0) == ids.dim(0) &&
-                           x.dim(2) == ids.dim(2) && x.dim(3) == ids.dim(3),
-                       "segment_mean: x has shape ", x.shape(), " and ids has shape ", ids.shape(),
-                       "; expected x N x C x H x W and ids N x 1 x H x W with the same N, H, W");
+  checks::segment_mean<checks::on_host>(x, ids);
   return segment_detail::pool("segment_mean", "x", x, make_segment_index(ids, "segment_mean"));
 }
 
@@ -141,7 +132,7 @@ tensor<T> segment_mean_backward(const tensor<T>& dy, const segment_index& idx) {
 }
 template <cpu_scalar T>
 tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
-  argcheck::require_host("segment_mean_backward", "ids", ids);
+  checks::require_tensor<checks::on_host>("segment_mean_backward", "ids", ids);
   return segment_detail::pool("segment_mean_backward", "dy", dy, make_segment_index(ids, "segment_mean_backward"));
 }
 

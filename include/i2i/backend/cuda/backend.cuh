@@ -6,7 +6,8 @@
 //   initialize(G, init_policy::pix2pixhd(), 1);                // drawn on the host: same start as the CPU
 //   auto y = G(cuda_backend<>::to_backend(x_host));
 //
-// Every static function of cpu_backend<T> exists here with the same signature, on tensors in the memory
+// Every static function of cpu_backend<T> exists here with the same signature (both satisfy the concept
+// i2i::backend, backend/concept.hpp, asserted below for every precision policy), on tensors in the memory
 // of the current device (cuda::current_device(); cuda::set_device / device_guard choose it). Storage is
 // always fp32 (T = float): the precision policy decides what cuDNN/cuBLAS compute in (precision.cuh).
 // Convolutions and linear layers are ours (conv.cuh, linear.cuh); every other op is a kernel from
@@ -19,16 +20,22 @@
 #include <cstdint>
 #include <vector>
 
+#include "i2i/backend/concept.hpp"
 #include "i2i/backend/cuda/allocator.cuh"
 #include "i2i/backend/cuda/conv.cuh"
 #include "i2i/backend/cuda/kernels/activation.cuh"
+#include "i2i/backend/cuda/kernels/adain.cuh"
 #include "i2i/backend/cuda/kernels/batch_norm.cuh"
+#include "i2i/backend/cuda/kernels/cast.cuh"
 #include "i2i/backend/cuda/kernels/concat.cuh"
+#include "i2i/backend/cuda/kernels/gram.cuh"
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
+#include "i2i/backend/cuda/kernels/label_maps.cuh"
 #include "i2i/backend/cuda/kernels/losses.cuh"
 #include "i2i/backend/cuda/kernels/pad.cuh"
 #include "i2i/backend/cuda/kernels/pointwise.cuh"
 #include "i2i/backend/cuda/kernels/pool.cuh"
+#include "i2i/backend/cuda/kernels/reduce.cuh"
 #include "i2i/backend/cuda/kernels/resample.cuh"
 #include "i2i/backend/cuda/linear.cuh"
 #include "i2i/backend/cuda/loss_scale.cuh"
@@ -39,6 +46,17 @@
 #include "i2i/core/tensor.hpp"
 
 namespace i2i {
+
+namespace cuda {
+// Segment mean is built on CUB, which brings libcu++'s namespace ::cuda: in a translation unit that says
+// `using namespace i2i;` at global scope, `cuda::` would become ambiguous. So this header only declares
+// the two ops that cuda_backend::segment_mean(_backward) call; a translation unit that calls them
+// includes kernels/segment_mean.cuh, which defines them (without it the call fails to link).
+template <device_real T>
+tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids);
+template <device_real T>
+tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids);
+}  // namespace cuda
 
 template <class T = float, class Precision = cuda::fp32_tf32>
 struct cuda_backend {
@@ -58,6 +76,7 @@ struct cuda_backend {
   using instance_norm_result = cuda::instance_norm_result<T>;
   using batch_norm_result = cuda::batch_norm_result<T>;
   using max_pool_result = cuda::max_pool_result<T>;
+  using binary_grads = cuda::binary_grads<T>;
   static constexpr device_kind kind = device_kind::cuda;
   static constexpr const char* name = "cuda";
   static constexpr bool strict = !Precision::allow_tf32;
@@ -155,6 +174,11 @@ struct cuda_backend {
     return cuda::activation_backward(dy, y, a);
   }
   static tensor<T> add(const tensor<T>& a, const tensor<T>& b) { return cuda::add(a, b); }
+  static tensor<T> sub(const tensor<T>& a, const tensor<T>& b) { return cuda::sub(a, b); }
+  static tensor<T> mul(const tensor<T>& a, const tensor<T>& b) { return cuda::mul(a, b); }
+  static binary_grads mul_backward(const tensor<T>& a, const tensor<T>& b, const tensor<T>& dy) {
+    return cuda::mul_backward(a, b, dy);
+  }
   static void add_into(const tensor<T>& dst, const tensor<T>& src) { cuda::add_into(dst, src); }
   static tensor<T> concat_channels(const std::vector<tensor<T>>& parts) { return cuda::concat_channels(parts); }
   static std::vector<tensor<T>> split_channels(const tensor<T>& x, const std::vector<std::int64_t>& sizes) {
@@ -193,6 +217,58 @@ struct cuda_backend {
   static tensor<T> upsample_nearest2d_backward(const tensor<T>& dy, const shape& xs) {
     return cuda::upsample_nearest2d_backward(dy, xs);
   }
+  static tensor<T> global_avg_pool2d(const tensor<T>& x) { return cuda::global_avg_pool2d(x); }
+  static tensor<T> global_avg_pool2d_backward(const tensor<T>& dy, const shape& xs) {
+    return cuda::global_avg_pool2d_backward(dy, xs);
+  }
+
+  // AdaIN (kernels/adain.cuh): canonical (MUNIT) and EGSC-IT's; always fp32.
+  static adain_result<T> adain(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std,
+                               adain_options opt) {
+    return cuda::adain(x, style_mean, style_std, opt);
+  }
+  static adain_grads<T> adain_backward(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std,
+                                       const adain_result<T>& saved, const tensor<T>& dy) {
+    return cuda::adain_backward(x, style_mean, style_std, saved, dy);
+  }
+  static adain_egscit_result<T> adain_egscit(const tensor<T>& x, const tensor<T>& exemplar_mean,
+                                             const tensor<T>& exemplar_var, double eps) {
+    return cuda::adain_egscit(x, exemplar_mean, exemplar_var, eps);
+  }
+  static adain_egscit_grads<T> adain_egscit_backward(const tensor<T>& x, const tensor<T>& exemplar_mean,
+                                                     const tensor<T>& exemplar_var,
+                                                     const adain_egscit_result<T>& saved, const tensor<T>& dy) {
+    return cuda::adain_egscit_backward(x, exemplar_mean, exemplar_var, saved, dy);
+  }
+  static adain_egscit_exemplar_result<T> adain_egscit_from_exemplar(const tensor<T>& x, const tensor<T>& f_e,
+                                                                    double eps) {
+    return cuda::adain_egscit_from_exemplar(x, f_e, eps);
+  }
+  static adain_egscit_exemplar_grads<T> adain_egscit_from_exemplar_backward(
+      const tensor<T>& x, const tensor<T>& f_e, const adain_egscit_exemplar_result<T>& saved, const tensor<T>& dy) {
+    return cuda::adain_egscit_from_exemplar_backward(x, f_e, saved, dy);
+  }
+
+  // Instance-wise mean (include kernels/segment_mean.cuh where you call it: see namespace cuda above),
+  // pix2pixHD's input encodings and Gram matrices (kernels/label_maps.cuh, gram.cuh).
+  static tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) { return cuda::segment_mean(x, ids); }
+  static tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
+    return cuda::segment_mean_backward(dy, ids);
+  }
+  static tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) { return cuda::one_hot(labels, label_nc); }
+  static tensor<T> boundary_map(const tensor<T>& inst) { return cuda::boundary_map(inst); }
+  static tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm) { return cuda::gram_matrix(f, norm); }
+  static tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gram_norm norm) {
+    return cuda::gram_matrix_backward(f, dg, norm);
+  }
+
+  // Reductions (accumulated in double, read back to the host) and element type conversion.
+  static double sum(const tensor<T>& x) { return cuda::sum(x); }
+  static double mean(const tensor<T>& x) { return cuda::mean(x); }
+  template <class To>
+  static tensor<To> cast(const tensor<T>& x) {
+    return cuda::cast<To>(x);
+  }
 
   // Dense layers (cuBLAS).
   static tensor<T> linear(const tensor<T>& x, const tensor<T>& w, const tensor<T>* b) {
@@ -203,6 +279,11 @@ struct cuda_backend {
     return cuda::linear_backward<compute_type, strict>(x, w, dy, dw, db);
   }
 };
+
+static_assert(backend<cuda_backend<float, cuda::fp32_tf32>>, "cuda_backend must provide the whole op set (backend/concept.hpp)");
+static_assert(backend<cuda_backend<float, cuda::fp32_strict>>, "cuda_backend must provide the whole op set (backend/concept.hpp)");
+static_assert(backend<cuda_backend<float, cuda::bf16_mixed>>, "cuda_backend must provide the whole op set (backend/concept.hpp)");
+static_assert(backend<cuda_backend<float, cuda::fp16_mixed>>, "cuda_backend must provide the whole op set (backend/concept.hpp)");
 
 namespace cuda {
 

@@ -38,8 +38,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "i2i/backend/checks/conv.hpp"
 #include "i2i/backend/cuda/allocator.cuh"
 #include "i2i/backend/cuda/memory.cuh"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/precision.cuh"
 #include "i2i/backend/cuda/runtime.cuh"
 #include "i2i/backend/cuda/stream.cuh"
@@ -432,64 +434,22 @@ void run_into(pass ps, const problem& p, const void* a, const void* b, const ten
 // ---------------------------------------------------------------------------------------------------
 // Argument checks (messages as on the CPU).
 
-inline void check_device_tensor(const char* op, const char* arg, const tensor<float>& t) {
-  require<value_error>(t.defined(), op, ": ", arg, " is an undefined tensor");
-  require<device_error>(t.where() == device::cuda(current_device()), op, ": ", arg, " of shape ", t.shape(),
-                        " lives on ", t.where(), "; the CUDA op runs on cuda:", current_device(),
-                        " (move it with to_backend / cuda::to_device, or select its device with cuda::set_device)");
-}
-
 inline void check_numel(const char* op, const char* arg, const shape& s) {
   require<value_error>(s.numel() <= INT_MAX, op, ": ", arg, " ", s, " has more than 2^31-1 elements, beyond "
                        "the legacy cuDNN API");
 }
 
-inline shape conv_output_shape(const char* op, const shape& xs, const shape& ws, const conv2d_args& a) {
-  require<value_error>(a.stride_h >= 1 && a.stride_w >= 1, op, ": stride must be >= 1, got ", a.stride_h, "x",
-                       a.stride_w);
-  require<value_error>(a.pad.top >= 0 && a.pad.bottom >= 0 && a.pad.left >= 0 && a.pad.right >= 0, op,
-                       ": padding must be >= 0, got ", a.pad);
-  require<shape_error>(xs.rank() == 4, op, ": input has shape ", xs, ", expected rank 4 (NCHW)");
-  require<shape_error>(ws.rank() == 4, op, ": weight has shape ", ws, ", expected rank 4 (Cout x Cin x KH x KW)");
-  require<shape_error>(ws[1] == xs[1], op, ": weight ", ws, " expects ", ws[1], " input channels, but input ", xs,
-                       " has ", xs[1]);
-  require<shape_error>(ws[0] >= 1 && ws[2] >= 1 && ws[3] >= 1, op, ": weight ", ws, " has an empty dimension");
-  const std::int64_t sh = xs[2] + a.pad.top + a.pad.bottom - ws[2], sw = xs[3] + a.pad.left + a.pad.right - ws[3];
-  const std::int64_t oh = sh < 0 ? 0 : sh / a.stride_h + 1, ow = sw < 0 ? 0 : sw / a.stride_w + 1;
-  require<shape_error>(oh > 0 && ow > 0, op, ": a ", ws[2], "x", ws[3], " kernel with padding ", a.pad,
-                       " does not fit input ", xs, " (output size ", oh, "x", ow, ")");
+/// The legacy cuDNN API's int sizes, after the shared shape checks (checks/conv.hpp).
+inline void check_numel(const char* op, const shape& xs, const shape& ws, const shape& ys, const conv2d_args& a) {
   check_numel(op, "input", xs);
   check_numel(op, "padded input", shape{xs[0], xs[1], xs[2] + a.pad.top + a.pad.bottom, xs[3] + a.pad.left + a.pad.right});
-  check_numel(op, "output", shape{xs[0], ws[0], oh, ow});
-  return shape{xs[0], ws[0], oh, ow};
+  check_numel(op, "output", ys);
 }
-
-inline shape conv_transpose_output_shape(const char* op, const shape& xs, const shape& ws,
-                                         const conv_transpose2d_args& a) {
-  require<value_error>(a.stride_h >= 1 && a.stride_w >= 1, op, ": stride must be >= 1, got ", a.stride_h, "x",
-                       a.stride_w);
-  require<shape_error>(xs.rank() == 4, op, ": input has shape ", xs, ", expected rank 4 (NCHW)");
-  require<shape_error>(ws.rank() == 4, op, ": weight has shape ", ws, ", expected rank 4 (Cin x Cout x KH x KW)");
-  require<shape_error>(ws[0] == xs[1], op, ": weight ", ws, " expects ", ws[0], " input channels, but input ", xs,
-                       " has ", xs[1]);
-  require<shape_error>(ws[1] >= 1 && ws[2] >= 1 && ws[3] >= 1, op, ": weight ", ws, " has an empty dimension");
-  const std::int64_t oh = (xs[2] - 1) * a.stride_h + ws[2] - a.crop.top - a.crop.bottom;
-  const std::int64_t ow = (xs[3] - 1) * a.stride_w + ws[3] - a.crop.left - a.crop.right;
-  require<shape_error>(xs[2] > 0 && xs[3] > 0 && oh > 0 && ow > 0, op, ": input ", xs, " with weight ", ws,
-                       ", stride ", a.stride_h, "x", a.stride_w, " and crop ", a.crop, " gives output size ", oh,
-                       "x", ow);
-  const std::int64_t fh = (xs[2] - 1) * a.stride_h + ws[2], fw = (xs[3] - 1) * a.stride_w + ws[3];
+inline void check_numel(const char* op, const shape& xs, const shape& ws, const shape& ys,
+                        const conv_transpose2d_args& a) {
   check_numel(op, "input", xs);
-  check_numel(op, "output", shape{xs[0], ws[1], oh, ow});
-  check_numel(op, "uncropped output", shape{xs[0], ws[1], fh, fw});
-  return shape{xs[0], ws[1], oh, ow};
-}
-
-inline void check_bias(const char* op, const tensor<float>* bias, std::int64_t cout, const shape& ws) {
-  if (!bias) return;
-  check_device_tensor(op, "bias", *bias);
-  require<shape_error>(bias->rank() == 1 && bias->dim(0) == cout, op, ": bias has shape ", bias->shape(),
-                       ", expected ", cout, " (one per output channel of weight ", ws, ")");
+  check_numel(op, "output", ys);
+  check_numel(op, "uncropped output", shape{xs[0], ws[1], (xs[2] - 1) * a.stride_h + ws[2], (xs[3] - 1) * a.stride_w + ws[3]});
 }
 
 /// How a conv2d maps onto cuDNN: symmetric padding goes to cuDNN; otherwise the input is padded
@@ -567,10 +527,9 @@ template <class H = float, bool Strict = false>
 tensor<float> conv2d(const tensor<float>& x, const tensor<float>& w, const tensor<float>* bias, const conv2d_args& a) {
   using namespace conv_detail;
   constexpr const char* op = "cuda::conv2d";
-  check_device_tensor(op, "x", x);
-  check_device_tensor(op, "weight", w);
-  const shape ys = conv_output_shape(op, x.shape(), w.shape(), a);
-  check_bias(op, bias, w.dim(0), w.shape());
+  checks::require_tensor<on_current_device>(op, "weight", w);
+  const shape ys = checks::conv_forward<on_current_device>(op, x, w.shape(), bias, a);
+  check_numel(op, x.shape(), w.shape(), ys, a);
   const conv_plan c = plan_conv<H>(x.shape(), w.shape(), a, Strict, ys);
   tensor<float> xin = c.explicit_pad ? window(x, c.ph, c.pw, -a.pad.top, -a.pad.left) : x;
   tensor<float> y = device_empty<float>(ys, current_device());
@@ -586,11 +545,9 @@ tensor<float> conv2d_backward_input(const tensor<float>& dy, const tensor<float>
                                     const conv2d_args& a) {
   using namespace conv_detail;
   constexpr const char* op = "cuda::conv2d_backward_input";
-  check_device_tensor(op, "output gradient", dy);
-  check_device_tensor(op, "weight", w);
-  const shape ys = conv_output_shape(op, xs, w.shape(), a);
-  require<shape_error>(dy.shape() == ys, op, ": output gradient has shape ", dy.shape(), ", expected ", ys,
-                       " (conv of input ", xs, " with weight ", w.shape(), ")");
+  checks::require_tensor<on_current_device>(op, "weight", w);
+  const shape ys = checks::conv_backward_input<on_current_device>(op, dy, w.shape(), xs, a);
+  check_numel(op, xs, w.shape(), ys, a);
   const conv_plan c = plan_conv<H>(xs, w.shape(), a, Strict, ys);
   auto wv = view_as<H>(w);
   auto dyv = view_as<H>(dy);
@@ -610,13 +567,8 @@ void conv2d_backward_params(const tensor<float>& x, const tensor<float>& dy, con
                             const tensor<float>* db, const conv2d_args& a) {
   using namespace conv_detail;
   constexpr const char* op = "cuda::conv2d_backward_params";
-  check_device_tensor(op, "x", x);
-  check_device_tensor(op, "output gradient", dy);
-  check_device_tensor(op, "weight gradient", dw);
-  const shape ys = conv_output_shape(op, x.shape(), dw.shape(), a);
-  require<shape_error>(dy.shape() == ys, op, ": output gradient has shape ", dy.shape(), ", expected ", ys,
-                       " (conv of input ", x.shape(), " with weight ", dw.shape(), ")");
-  check_bias(op, db, dw.dim(0), dw.shape());
+  const shape ys = checks::conv_backward_params<on_current_device>(op, x, dy, dw, db, a);
+  check_numel(op, x.shape(), dw.shape(), ys, a);
   const conv_plan c = plan_conv<H>(x.shape(), dw.shape(), a, Strict, ys);
   tensor<float> xin = c.explicit_pad ? window(x, c.ph, c.pw, -a.pad.top, -a.pad.left) : x;
   auto xv = view_as<H>(xin);
@@ -630,10 +582,9 @@ tensor<float> conv_transpose2d(const tensor<float>& x, const tensor<float>& w, c
                                const conv_transpose2d_args& a) {
   using namespace conv_detail;
   constexpr const char* op = "cuda::conv_transpose2d";
-  check_device_tensor(op, "x", x);
-  check_device_tensor(op, "weight", w);
-  const shape ys = conv_transpose_output_shape(op, x.shape(), w.shape(), a);
-  check_bias(op, bias, w.dim(1), w.shape());
+  checks::require_tensor<on_current_device>(op, "weight", w);
+  const shape ys = checks::conv_forward<on_current_device>(op, x, w.shape(), bias, a);
+  check_numel(op, x.shape(), w.shape(), ys, a);
   const transpose_plan t = plan_transpose<H>(x.shape(), w.shape(), a, Strict, ys);
   auto wv = view_as<H>(w);
   auto xv = view_as<H>(x);
@@ -655,11 +606,9 @@ tensor<float> conv_transpose2d_backward_input(const tensor<float>& dy, const ten
                                               const conv_transpose2d_args& a) {
   using namespace conv_detail;
   constexpr const char* op = "cuda::conv_transpose2d_backward_input";
-  check_device_tensor(op, "output gradient", dy);
-  check_device_tensor(op, "weight", w);
-  const shape ys = conv_transpose_output_shape(op, xs, w.shape(), a);
-  require<shape_error>(dy.shape() == ys, op, ": output gradient has shape ", dy.shape(), ", expected ", ys,
-                       " (transposed conv of input ", xs, " with weight ", w.shape(), ")");
+  checks::require_tensor<on_current_device>(op, "weight", w);
+  const shape ys = checks::conv_backward_input<on_current_device>(op, dy, w.shape(), xs, a);
+  check_numel(op, xs, w.shape(), ys, a);
   const transpose_plan t = plan_transpose<H>(xs, w.shape(), a, Strict, ys);
   tensor<float> dyin = t.windowed ? window(dy, t.fh, t.fw, -a.crop.top, -a.crop.left) : dy;
   auto dyv = view_as<H>(dyin);
@@ -674,13 +623,8 @@ void conv_transpose2d_backward_params(const tensor<float>& x, const tensor<float
                                       const tensor<float>* db, const conv_transpose2d_args& a) {
   using namespace conv_detail;
   constexpr const char* op = "cuda::conv_transpose2d_backward_params";
-  check_device_tensor(op, "x", x);
-  check_device_tensor(op, "output gradient", dy);
-  check_device_tensor(op, "weight gradient", dw);
-  const shape ys = conv_transpose_output_shape(op, x.shape(), dw.shape(), a);
-  require<shape_error>(dy.shape() == ys, op, ": output gradient has shape ", dy.shape(), ", expected ", ys,
-                       " (transposed conv of input ", x.shape(), " with weight ", dw.shape(), ")");
-  check_bias(op, db, dw.dim(1), dw.shape());
+  const shape ys = checks::conv_backward_params<on_current_device>(op, x, dy, dw, db, a);
+  check_numel(op, x.shape(), dw.shape(), ys, a);
   const transpose_plan t = plan_transpose<H>(x.shape(), dw.shape(), a, Strict, ys);
   tensor<float> dyin = t.windowed ? window(dy, t.fh, t.fw, -a.crop.top, -a.crop.left) : dy;
   auto dyv = view_as<H>(dyin);

@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "i2i/backend/checks/linear.hpp"
 #include "i2i/backend/cuda/allocator.cuh"
 #include "i2i/backend/cuda/memory.cuh"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/precision.cuh"
 #include "i2i/backend/cuda/stream.cuh"
 #include "i2i/core/tensor.hpp"
@@ -54,30 +56,10 @@ constexpr cublasComputeType_t compute_type_for_float() {
   return Strict ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_FAST_TF32;
 }
 
-inline void check_device(const char* op, const char* arg, const tensor<float>& t) {
-  require<value_error>(t.defined(), op, ": ", arg, " is an undefined tensor");
-  require<device_error>(t.where() == device::cuda(current_device()), op, ": ", arg, " of shape ", t.shape(),
-                        " lives on ", t.where(), "; the CUDA op runs on cuda:", current_device());
-}
-
-/// Validates x, w (and an optional bias of shape Out); returns In.
-inline std::int64_t check(const char* op, const tensor<float>& x, const tensor<float>& w, const tensor<float>* bias,
-                          const char* bias_arg) {
-  check_device(op, "x", x);
-  check_device(op, "weight", w);
-  require<shape_error>(w.rank() == 2, op, ": weight has shape ", w.shape(), ", expected rank 2 (Out x In)");
-  require<shape_error>(x.rank() >= 2, op, ": x has shape ", x.shape(), ", expected N x ", w.dim(1));
-  const std::int64_t in = x.dim(0) ? x.numel() / x.dim(0) : 0;
-  require<shape_error>(in == w.dim(1), op, ": x has shape ", x.shape(), " (", in,
-                       " features per sample) but weight has shape ", w.shape(), " (expects ", w.dim(1), ")");
-  if (bias) {
-    check_device(op, bias_arg, *bias);
-    require<shape_error>(bias->shape() == shape{w.dim(0)}, op, ": ", bias_arg, " has shape ", bias->shape(),
-                         ", expected ", w.dim(0), " (one per output of weight ", w.shape(), ")");
-  }
+/// The cuBLAS calls take int sizes; the shared checks (checks/linear.hpp) come first.
+inline void check_int_range(const char* op, const tensor<float>& x, const tensor<float>& w, std::int64_t in) {
   require<value_error>(x.dim(0) <= INT_MAX && in <= INT_MAX && w.dim(0) <= INT_MAX, op, ": sizes ", x.shape(), " / ",
                        w.shape(), " exceed cuBLAS's int range");
-  return in;
 }
 
 // y[i, o] += b[o] over an N x Out row-major matrix.
@@ -132,7 +114,8 @@ void gemm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const
 template <class H = float, bool Strict = false>
 tensor<float> linear(const tensor<float>& x, const tensor<float>& w, const tensor<float>* bias = nullptr) {
   using namespace linear_detail;
-  const std::int64_t in = check("cuda::linear", x, w, bias, "bias");
+  const std::int64_t in = checks::linear<on_current_device>(x, w, bias);
+  check_int_range("linear", x, w, in);
   const std::int64_t n = x.dim(0), out = w.dim(0);
   tensor<float> y = device_empty<float>(shape{n, out}, current_device());
   if (y.numel() == 0) return y;
@@ -158,15 +141,9 @@ template <class H = float, bool Strict = false>
 tensor<float> linear_backward(const tensor<float>& x, const tensor<float>& w, const tensor<float>& dy,
                               const tensor<float>& dw, const tensor<float>* db = nullptr) {
   using namespace linear_detail;
-  constexpr const char* op = "cuda::linear_backward";
-  const std::int64_t in = check(op, x, w, db, "dbias");
+  const std::int64_t in = checks::linear_backward<on_current_device>(x, w, dy, dw, db);
+  check_int_range("linear_backward", x, w, in);
   const std::int64_t n = x.dim(0), out = w.dim(0);
-  check_device(op, "dy", dy);
-  require<shape_error>(dy.shape() == shape{n, out}, op, ": dy has shape ", dy.shape(), ", expected ", shape{n, out},
-                       " (the output of x ", x.shape(), " and weight ", w.shape(), ")");
-  check_device(op, "dweight", dw);
-  require<shape_error>(dw.shape() == w.shape(), op, ": dweight has shape ", dw.shape(), ", expected ", w.shape(),
-                       " (the shape of weight)");
   tensor<float> dx = device_empty<float>(x.shape(), current_device());
   if (dx.numel() > 0) {
     if (out == 0) {

@@ -17,7 +17,8 @@
 #include <cstdint>
 #include <ostream>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/activation.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 #include "i2i/backend/op_args.hpp"
@@ -28,8 +29,6 @@ using i2i::activation;
 using i2i::activation_kind;
 
 namespace act_detail {
-
-using i2i::check_activation;
 
 /// act(z). Comparisons are written so that NaN (which compares false) passes through.
 template <class C>
@@ -81,8 +80,7 @@ void run_activate(const T* x, T* y, std::int64_t n, const activation& a) {
 /// act(x) as a new tensor.
 template <device_scalar T>
 tensor<T> activate(const tensor<T>& x, const activation& a) {
-  act_detail::check_activation("activate", a);
-  checks::require_device_tensor("activate", "x", x);
+  checks::activate<on_current_device>("activate", x, a);
   auto y = launch::empty<T>(x.shape());
   act_detail::run_activate(x.data(), y.data(), x.numel(), a);
   return y;
@@ -91,20 +89,14 @@ tensor<T> activate(const tensor<T>& x, const activation& a) {
 /// Overwrites x with act(x) (x shares storage with every copy of it, as tensors do).
 template <device_scalar T>
 void activate_inplace(const tensor<T>& x, const activation& a) {
-  act_detail::check_activation("activate_inplace", a);
-  checks::require_device_tensor("activate_inplace", "x", x);
+  checks::activate<on_current_device>("activate_inplace", x, a);
   act_detail::run_activate(x.data(), x.data(), x.numel(), a);
 }
 
 /// dL/dx from dy = dL/dy and the forward output y.
 template <device_scalar T>
 tensor<T> activation_backward(const tensor<T>& dy, const tensor<T>& y, const activation& a) {
-  constexpr const char* op = "activation_backward";
-  act_detail::check_activation(op, a);
-  checks::require_device_tensor(op, "dy", dy);
-  checks::require_device_tensor(op, "y", y);
-  require<shape_error>(dy.shape() == y.shape(), op, ": output gradient has shape ", dy.shape(),
-                       ", expected the output's shape ", y.shape());
+  checks::activation_backward<on_current_device>(dy, y, a);
   auto dx = launch::empty<T>(y.shape());
   if (y.numel() > 0) {
     act_detail::activation_backward_kernel<T><<<launch::elementwise_blocks(y.numel()), launch::threads, 0,

@@ -18,116 +18,18 @@
 #include <utility>
 
 #include "i2i/backend/cuda/kernels/block_reduce.cuh"
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/adain_types.hpp"
+#include "i2i/backend/checks/adain.hpp"
+#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
 namespace i2i::cuda {
 
-struct adain_options {
-  double eps = 1e-5;      ///< added to the variance before the square root (canonical AdaIN only)
-  bool unbiased = false;  ///< divide the variance by H*W - 1 instead of H*W
-};
-
-template <class T>
-struct channel_moments_result {
-  tensor<T> mean;  ///< N x C
-  tensor<T> var;   ///< N x C, population variance (or unbiased when asked)
-  bool unbiased = false;
-};
-
-template <class T>
-struct mean_std_result {
-  tensor<T> mean;  ///< N x C
-  tensor<T> std;   ///< N x C, sqrt(var + eps)
-  adain_options options;
-};
-
-template <class T>
-struct adain_result {
-  tensor<T> y;     ///< N x C x H x W
-  tensor<T> mean;  ///< N x C, content mean
-  tensor<T> rstd;  ///< N x C, 1 / sqrt(var_x + eps)
-  adain_options options;
-};
-
-template <class T>
-struct adain_grads {
-  tensor<T> dx;
-  tensor<T> dstyle_mean;  ///< N x C
-  tensor<T> dstyle_std;   ///< N x C
-};
-
-template <class T>
-struct adain_from_style_result {
-  adain_result<T> adain;     ///< .y is the output
-  mean_std_result<T> style;  ///< the style statistics used
-};
-
-template <class T>
-struct adain_style_grads {
-  tensor<T> dx;
-  tensor<T> dstyle;
-};
-
-template <class T>
-struct adain_egscit_result {
-  tensor<T> y;        ///< N x C x H x W
-  tensor<T> mean;     ///< N x C, content mean mu_x
-  tensor<T> inv_var;  ///< N x C, 1 / (v_x + eps); inf where v_x + eps = 0
-  double eps = 0;
-};
-
-template <class T>
-struct adain_egscit_grads {
-  tensor<T> dx;
-  tensor<T> dexemplar_mean;  ///< N x C
-  tensor<T> dexemplar_var;   ///< N x C
-};
-
-template <class T>
-struct adain_egscit_exemplar_result {
-  adain_egscit_result<T> adain;        ///< .y is the output
-  channel_moments_result<T> exemplar;  ///< mu_e (.mean) and v_e (.var) of the exemplar feature map
-};
-
-template <class T>
-struct adain_egscit_exemplar_grads {
-  tensor<T> dx;
-  tensor<T> dexemplar;
-};
+// The options and result types are the CPU op's (backend/adain_types.hpp, namespace i2i).
 
 namespace adain_detail {
-
-struct layout {
-  std::int64_t n, c, m;  // m = H * W
-};
-
-template <class T>
-layout check_map(const char* op, const char* arg, const tensor<T>& x, bool unbiased = false) {
-  checks::require_device_tensor(op, arg, x);
-  require<shape_error>(x.rank() == 4, op, ": ", arg, " has shape ", x.shape(), ", expected rank 4 (N x C x H x W)");
-  const std::int64_t m = x.dim(2) * x.dim(3);
-  require<shape_error>(m >= (unbiased ? 2 : 1), op, ": ", arg, " has shape ", x.shape(), "; its statistics need at least ",
-                       unbiased ? "2 pixels (unbiased variance)" : "1 pixel", " per channel");
-  return {x.dim(0), x.dim(1), m};
-}
-
-template <class T>
-const T* optional_stat(const char* op, const char* arg, const tensor<T>& g, const layout& l, const char* of,
-                       const shape& of_shape) {
-  if (!g.defined()) return nullptr;
-  checks::require_device_tensor(op, arg, g);
-  checks::require_nc(op, arg, g, l.n, l.c, of, of_shape);
-  return g.data();
-}
-
-template <class T>
-void require_stat(const char* op, const char* arg, const tensor<T>& g, const layout& l, const char* of,
-                  const shape& of_shape) {
-  checks::require_device_tensor(op, arg, g);
-  checks::require_nc(op, arg, g, l.n, l.c, of, of_shape);
-}
 
 inline double divisor(std::int64_t m, bool unbiased) { return double(unbiased ? m - 1 : m); }
 
@@ -290,7 +192,7 @@ inline void check(const char* name) { I2I_CUDA_CHECK_LAUNCH(name); }
 /// Spatial mean and variance of every (sample, channel) plane of x (N x C x H x W).
 template <device_real T>
 channel_moments_result<T> channel_moments(const tensor<T>& x, bool unbiased = false) {
-  const auto l = adain_detail::check_map("channel_moments", "x", x, unbiased);
+  const auto l = checks::adain_map<on_current_device>("channel_moments", "x", x, unbiased);
   channel_moments_result<T> r{launch::empty<T>(shape{l.n, l.c}), launch::empty<T>(shape{l.n, l.c}), unbiased};
   const std::int64_t planes = l.n * l.c;
   if (planes > 0) {
@@ -305,11 +207,9 @@ channel_moments_result<T> channel_moments(const tensor<T>& x, bool unbiased = fa
 template <device_real T>
 tensor<T> channel_moments_backward(const tensor<T>& x, const channel_moments_result<T>& saved, const tensor<T>& dmean,
                                    const tensor<T>& dvar) {
-  const char* op = "channel_moments_backward";
-  const auto l = adain_detail::check_map(op, "x", x, saved.unbiased);
-  adain_detail::require_stat(op, "saved mean", saved.mean, l, "x", x.shape());
-  const T* gm = adain_detail::optional_stat(op, "dmean", dmean, l, "x", x.shape());
-  const T* gv = adain_detail::optional_stat(op, "dvar", dvar, l, "x", x.shape());
+  const auto l = checks::channel_moments_backward<on_current_device>(x, saved, dmean, dvar);
+  const T* gm = dmean.defined() ? dmean.data() : nullptr;
+  const T* gv = dvar.defined() ? dvar.data() : nullptr;
   auto dx = launch::empty<T>(x.shape());
   if (x.numel() > 0) {
     const T inv_m = T(1.0 / double(l.m)), two_over_d = T(2.0 / adain_detail::divisor(l.m, saved.unbiased));
@@ -338,11 +238,9 @@ mean_std_result<T> channel_mean_std(const tensor<T>& s, adain_options opt = {}) 
 template <device_real T>
 tensor<T> channel_mean_std_backward(const tensor<T>& s, const mean_std_result<T>& saved, const tensor<T>& dmean,
                                     const tensor<T>& dstd) {
-  const char* op = "channel_mean_std_backward";
-  const auto l = adain_detail::check_map(op, "s", s, saved.options.unbiased);
-  adain_detail::require_stat(op, "saved std", saved.std, l, "s", s.shape());
+  checks::channel_mean_std_backward<on_current_device>(s, saved, dstd);
   tensor<T> dvar;
-  if (adain_detail::optional_stat(op, "dstd", dstd, l, "s", s.shape())) {
+  if (dstd.defined()) {
     dvar = launch::empty<T>(dstd.shape());
     if (dvar.numel() > 0) {
       adain_detail::dstd_to_dvar_kernel<<<launch::elementwise_blocks(dvar.numel()), launch::threads, 0,
@@ -362,11 +260,7 @@ tensor<T> channel_mean_std_backward(const tensor<T>& s, const mean_std_result<T>
 template <device_real T>
 adain_result<T> adain(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std,
                       adain_options opt = {}) {
-  const char* op = "adain";
-  const auto l = adain_detail::check_map(op, "x", x, opt.unbiased);
-  adain_detail::require_stat(op, "style_mean", style_mean, l, "x", x.shape());
-  adain_detail::require_stat(op, "style_std", style_std, l, "x", x.shape());
-  require<value_error>(opt.eps >= 0, op, ": eps must be >= 0, got ", opt.eps);
+  const auto l = checks::adain<on_current_device>(x, style_mean, style_std, opt);
   adain_result<T> r{launch::empty<T>(x.shape()), launch::empty<T>(shape{l.n, l.c}),
                     launch::empty<T>(shape{l.n, l.c}), opt};
   const std::int64_t planes = l.n * l.c;
@@ -383,14 +277,7 @@ adain_result<T> adain(const tensor<T>& x, const tensor<T>& style_mean, const ten
 template <device_real T>
 adain_grads<T> adain_backward(const tensor<T>& x, const tensor<T>& style_mean, const tensor<T>& style_std,
                               const adain_result<T>& saved, const tensor<T>& dy) {
-  const char* op = "adain_backward";
-  const auto l = adain_detail::check_map(op, "x", x, saved.options.unbiased);
-  adain_detail::require_stat(op, "style_mean", style_mean, l, "x", x.shape());
-  adain_detail::require_stat(op, "style_std", style_std, l, "x", x.shape());
-  adain_detail::require_stat(op, "saved rstd", saved.rstd, l, "x", x.shape());
-  adain_detail::require_stat(op, "saved mean", saved.mean, l, "x", x.shape());
-  checks::require_device_tensor(op, "dy", dy);
-  checks::require_same_shape(op, "dy", dy, "x", x);
+  const auto l = checks::adain_backward<on_current_device>(x, style_mean, style_std, saved, dy);
   adain_grads<T> g{launch::empty<T>(x.shape()), launch::empty<T>(shape{l.n, l.c}), launch::empty<T>(shape{l.n, l.c})};
   const std::int64_t planes = l.n * l.c;
   if (planes > 0) {
@@ -405,10 +292,7 @@ adain_grads<T> adain_backward(const tensor<T>& x, const tensor<T>& style_mean, c
 /// Canonical AdaIN with the style statistics of a style feature map s (N x C x H' x W').
 template <device_real T>
 adain_from_style_result<T> adain_from_style(const tensor<T>& x, const tensor<T>& s, adain_options opt = {}) {
-  const auto lx = adain_detail::check_map("adain_from_style", "x", x, opt.unbiased);
-  const auto ls = adain_detail::check_map("adain_from_style", "style", s, opt.unbiased);
-  require<shape_error>(lx.n == ls.n && lx.c == ls.c, "adain_from_style: style has shape ", s.shape(),
-                       ", expected ", lx.n, " samples and ", lx.c, " channels like x ", x.shape());
+  checks::adain_from_map<on_current_device>("adain_from_style", x, "style", s, opt.unbiased);
   auto st = channel_mean_std(s, opt);
   auto a = adain(x, st.mean, st.std, opt);
   return {std::move(a), std::move(st)};
@@ -429,11 +313,7 @@ adain_style_grads<T> adain_from_style_backward(const tensor<T>& x, const tensor<
 template <device_real T>
 adain_egscit_result<T> adain_egscit(const tensor<T>& x, const tensor<T>& exemplar_mean, const tensor<T>& exemplar_var,
                                     double eps = 0) {
-  const char* op = "adain_egscit";
-  const auto l = adain_detail::check_map(op, "x", x);
-  adain_detail::require_stat(op, "exemplar_mean", exemplar_mean, l, "x", x.shape());
-  adain_detail::require_stat(op, "exemplar_var", exemplar_var, l, "x", x.shape());
-  require<value_error>(eps >= 0, op, ": eps must be >= 0, got ", eps);
+  const auto l = checks::adain_egscit<on_current_device>(x, exemplar_mean, exemplar_var, eps);
   adain_egscit_result<T> r{launch::empty<T>(x.shape()), launch::empty<T>(shape{l.n, l.c}),
                            launch::empty<T>(shape{l.n, l.c}), eps};
   const std::int64_t planes = l.n * l.c;
@@ -450,14 +330,7 @@ template <device_real T>
 adain_egscit_grads<T> adain_egscit_backward(const tensor<T>& x, const tensor<T>& exemplar_mean,
                                             const tensor<T>& exemplar_var, const adain_egscit_result<T>& saved,
                                             const tensor<T>& dy) {
-  const char* op = "adain_egscit_backward";
-  const auto l = adain_detail::check_map(op, "x", x);
-  adain_detail::require_stat(op, "exemplar_mean", exemplar_mean, l, "x", x.shape());
-  adain_detail::require_stat(op, "exemplar_var", exemplar_var, l, "x", x.shape());
-  adain_detail::require_stat(op, "saved inv_var", saved.inv_var, l, "x", x.shape());
-  adain_detail::require_stat(op, "saved mean", saved.mean, l, "x", x.shape());
-  checks::require_device_tensor(op, "dy", dy);
-  checks::require_same_shape(op, "dy", dy, "x", x);
+  const auto l = checks::adain_egscit_backward<on_current_device>(x, exemplar_mean, exemplar_var, saved, dy);
   adain_egscit_grads<T> g{launch::empty<T>(x.shape()), launch::empty<T>(shape{l.n, l.c}),
                           launch::empty<T>(shape{l.n, l.c})};
   const std::int64_t planes = l.n * l.c;
@@ -473,10 +346,7 @@ adain_egscit_grads<T> adain_egscit_backward(const tensor<T>& x, const tensor<T>&
 /// EGSC-IT's AdaIN with mu_e, v_e computed from the exemplar feature map f_e (population variance).
 template <device_real T>
 adain_egscit_exemplar_result<T> adain_egscit_from_exemplar(const tensor<T>& x, const tensor<T>& f_e, double eps = 0) {
-  const auto lx = adain_detail::check_map("adain_egscit_from_exemplar", "x", x);
-  const auto le = adain_detail::check_map("adain_egscit_from_exemplar", "exemplar", f_e);
-  require<shape_error>(lx.n == le.n && lx.c == le.c, "adain_egscit_from_exemplar: exemplar has shape ", f_e.shape(),
-                       ", expected ", lx.n, " samples and ", lx.c, " channels like x ", x.shape());
+  checks::adain_from_map<on_current_device>("adain_egscit_from_exemplar", x, "exemplar", f_e, false);
   auto mv = channel_moments(f_e, false);
   auto a = adain_egscit(x, mv.mean, mv.var, eps);
   return {std::move(a), std::move(mv)};

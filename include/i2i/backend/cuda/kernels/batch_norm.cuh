@@ -18,7 +18,8 @@
 #include <vector>
 
 #include "i2i/backend/cuda/kernels/activation.cuh"
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/norm.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
@@ -122,19 +123,6 @@ __global__ void backward_kernel(const T* dy, const T* x, const T* y, const compu
   }
 }
 
-template <class T>
-void check_forward(const char* op, const tensor<T>& x, const tensor<compute_t<T>>& weight,
-                   const tensor<compute_t<T>>& bias, const tensor<compute_t<T>>& running_mean,
-                   const tensor<compute_t<T>>& running_var, double eps, const activation& act) {
-  require_nchw(op, "input", x);
-  checks::check_channel_param(op, "weight", weight, x.shape());
-  checks::check_channel_param(op, "bias", bias, x.shape());
-  checks::check_channel_param(op, "running_mean", running_mean, x.shape());
-  checks::check_channel_param(op, "running_var", running_var, x.shape());
-  require<value_error>(eps >= 0, op, ": eps ", eps, " is negative (input ", x.shape(), ")");
-  act_detail::check_activation(op, act);
-  checks::require_device_tensor(op, "input", x);
-}
 
 template <class S>
 S* optional(const tensor<S>& t) {
@@ -149,16 +137,9 @@ batch_norm_result<T> batch_norm_train(const tensor<T>& x, const tensor<compute_t
                                       const tensor<compute_t<T>>& running_var, double momentum = 0.1,
                                       double eps = 1e-5, const activation& act = {}) {
   using S = compute_t<T>;
-  constexpr const char* op = "batch_norm_train";
-  batch_norm_detail::check_forward(op, x, weight, bias, running_mean, running_var, eps, act);
-  require<value_error>(momentum >= 0 && momentum <= 1, op, ": momentum ", momentum, " is outside [0, 1] (input ",
-                       x.shape(), ")");
-  require<shape_error>(running_mean.defined() == running_var.defined(), op,
-                       ": running_mean and running_var must both be given or both be omitted (input ", x.shape(),
-                       ")");
+  checks::batch_norm_train<on_current_device>(x, weight, bias, running_mean, running_var, momentum, eps, act);
+;
   const std::int64_t C = x.c(), M = x.h() * x.w(), count = x.n() * M;
-  require<value_error>(count > 1, op, ": input ", x.shape(),
-                       " has a single value per channel; batch statistics need more than one");
 
   batch_norm_result<T> r{launch::empty<T>(x.shape()), launch::empty<S>(shape{C}), launch::empty<S>(shape{C}), act,
                          true};
@@ -179,9 +160,7 @@ batch_norm_result<T> batch_norm_eval(const tensor<T>& x, const tensor<compute_t<
                                      const activation& act = {}) {
   using S = compute_t<T>;
   constexpr const char* op = "batch_norm_eval";
-  batch_norm_detail::check_forward(op, x, weight, bias, running_mean, running_var, eps, act);
-  require<shape_error>(running_mean.defined() && running_var.defined(), op,
-                       ": evaluation needs running_mean and running_var (input ", x.shape(), ")");
+  checks::batch_norm_eval<on_current_device>(x, weight, bias, running_mean, running_var, eps, act);
   const std::int64_t C = x.c();
   const std::vector<S> rv = launch::download(running_var.data(), std::size_t(C));
   std::vector<S> inv_std(static_cast<std::size_t>(C));
@@ -207,23 +186,7 @@ tensor<T> batch_norm_backward(const tensor<T>& dy, const tensor<T>& x, const bat
                               const tensor<compute_t<T>>& dbias = {}) {
   using S = compute_t<T>;
   constexpr const char* op = "batch_norm_backward";
-  require_nchw(op, "input", x);
-  require<shape_error>(dy.shape() == x.shape(), op, ": output gradient has shape ", dy.shape(), ", expected ",
-                       x.shape(), " (the input's)");
-  require<shape_error>(fwd.y.shape() == x.shape(), op, ": saved output has shape ", fwd.y.shape(), ", expected ",
-                       x.shape(), " (the input's)");
-  const shape stats{x.c()};
-  require<shape_error>(fwd.mean.shape() == stats && fwd.inv_std.shape() == stats, op, ": saved statistics have shape ",
-                       fwd.mean.shape(), " and ", fwd.inv_std.shape(), ", expected ", stats, " for input ", x.shape());
-  checks::check_channel_param(op, "weight", weight, x.shape());
-  checks::check_channel_param(op, "dweight", dweight, x.shape());
-  checks::check_channel_param(op, "dbias", dbias, x.shape());
-  act_detail::check_activation(op, fwd.act);
-  checks::require_device_tensor(op, "input", x);
-  checks::require_device_tensor(op, "output gradient", dy);
-  checks::require_device_tensor(op, "saved output", fwd.y);
-  checks::require_device_tensor(op, "saved mean", fwd.mean);
-  checks::require_device_tensor(op, "saved inv_std", fwd.inv_std);
+  checks::norm_backward<on_current_device>(op, dy, x, fwd, shape{x.c()}, weight, dweight, dbias);
 
   const std::int64_t C = x.c();
   auto dx = launch::empty<T>(x.shape());

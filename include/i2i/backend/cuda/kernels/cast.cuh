@@ -9,7 +9,8 @@
 // 65504, which is why fp16 training needs loss scaling and bf16 does not); NaN stays NaN.
 #include <cstdint>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
@@ -32,7 +33,7 @@ void run(const tensor<From>& src, const tensor<To>& dst) {
 
 template <device_scalar To, device_scalar From>
 tensor<To> cast(const tensor<From>& x) {
-  checks::require_device_tensor("cast", "x", x);
+  checks::require_tensor<on_current_device>("cast", "x", x);
   auto y = launch::empty<To>(x.shape());
   cast_detail::run(x, y);
   return y;
@@ -40,8 +41,8 @@ tensor<To> cast(const tensor<From>& x) {
 
 template <device_scalar To, device_scalar From>
 void cast_into(const tensor<To>& dst, const tensor<From>& src) {
-  checks::require_device_tensor("cast_into", "dst", dst);
-  checks::require_device_tensor("cast_into", "src", src);
+  checks::require_tensor<on_current_device>("cast_into", "dst", dst);
+  checks::require_tensor<on_current_device>("cast_into", "src", src);
   checks::require_same_shape("cast_into", "src", src, "dst", dst);
   cast_detail::run(src, dst);
 }

@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/concat.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 
 namespace i2i::cuda {
@@ -51,23 +52,8 @@ void block_copy(const T* src, std::int64_t src_stride, std::int64_t src_offset, 
 /// Concatenates `parts` along axis 1. At least one part; N (and H, W) must agree.
 template <class T>
 tensor<T> concat_channels(std::span<const tensor<T>> parts) {
-  require<shape_error>(!parts.empty(), "concat_channels: no tensors to concatenate");
+  const std::int64_t channels = checks::concat_channels<on_current_device>(parts);
   const tensor<T>& first = parts[0];
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const std::string arg = "part " + std::to_string(i);
-    checks::require_device_tensor("concat_channels", arg.c_str(), parts[i]);
-    checks::require_channels_layout("concat_channels", arg.c_str(), parts[i]);
-  }
-  std::int64_t channels = 0;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const tensor<T>& p = parts[i];
-    bool same = p.rank() == first.rank() && p.dim(0) == first.dim(0);
-    for (int d = 2; same && d < p.rank(); ++d) same = p.dim(d) == first.dim(d);
-    require<shape_error>(same, "concat_channels: part ", i, " has shape ", p.shape(), " but part 0 has shape ",
-                         first.shape(), "; every part needs the same rank and the same ",
-                         first.rank() == 4 ? "N, H and W" : "N");
-    channels += p.dim(1);
-  }
   shape out_shape = first.shape();
   out_shape[1] = channels;
   auto y = launch::empty<T>(out_shape);
@@ -93,16 +79,7 @@ tensor<T> concat_channels(const std::vector<tensor<T>>& parts) {
 /// Splits x along axis 1 into parts of `channels[i]` channels each; the counts must sum to x's C.
 template <class T>
 std::vector<tensor<T>> split_channels(const tensor<T>& x, std::span<const std::int64_t> channels) {
-  checks::require_device_tensor("split_channels", "x", x);
-  checks::require_channels_layout("split_channels", "x", x);
-  std::int64_t total = 0;
-  for (std::size_t i = 0; i < channels.size(); ++i) {
-    require<value_error>(channels[i] >= 0, "split_channels: part ", i, " asks for ", channels[i],
-                         " channels; counts must be >= 0");
-    total += channels[i];
-  }
-  require<shape_error>(total == x.dim(1), "split_channels: the parts' channel counts sum to ", total,
-                       " but x has shape ", x.shape(), " (", x.dim(1), " channels)");
+  const std::int64_t total = checks::split_channels<on_current_device>(x, channels);
   const std::int64_t n = x.dim(0), in = concat_detail::inner(x);
   std::vector<tensor<T>> parts;
   parts.reserve(channels.size());

@@ -11,7 +11,8 @@
 // without changing these signatures. T = float or double.
 #include <cstdint>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/loss_value.cuh"
 #include "i2i/backend/cuda/kernels/reduce.cuh"
@@ -94,7 +95,7 @@ struct style_op {
 
 template <class T>
 void require_features(const char* op, const char* arg, const tensor<T>& f) {
-  checks::require_device_tensor(op, arg, f);
+  checks::require_tensor<on_current_device>(op, arg, f);
   require<shape_error>(f.rank() == 4, op, ": ", arg, " has shape ", f.shape(), ", expected rank 4 (N x C x H x W)");
   require<shape_error>(f.numel() > 0, op, ": ", arg, " has shape ", f.shape(), "; it needs at least one element");
 }
@@ -121,7 +122,7 @@ template <device_real T>
 tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gram_norm norm = loss::gram_norm::hw) {
   gram_detail::require_features("gram_matrix_backward", "features", f);
   const std::int64_t n = f.dim(0), c = f.dim(1), hw = f.dim(2) * f.dim(3);
-  checks::require_device_tensor("gram_matrix_backward", "dg", dg);
+  checks::require_tensor<on_current_device>("gram_matrix_backward", "dg", dg);
   require<shape_error>(dg.shape() == shape{n, c, c}, "gram_matrix_backward: dg has shape ", dg.shape(), ", expected ",
                        shape{n, c, c}, " (one C x C matrix per sample of features ", f.shape(), ")");
   const T inv = T(1.0 / gram_detail::divisor(c, hw, norm));

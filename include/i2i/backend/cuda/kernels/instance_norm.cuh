@@ -22,7 +22,8 @@
 
 #include "i2i/backend/cuda/kernels/activation.cuh"
 #include "i2i/backend/cuda/kernels/block_reduce.cuh"
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/norm.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
@@ -186,16 +187,7 @@ instance_norm_result<T> instance_norm(const tensor<T>& x, const tensor<compute_t
                                       const tensor<compute_t<T>>& bias = {}, double eps = 1e-5,
                                       const activation& act = {}) {
   using S = compute_t<T>;
-  constexpr const char* op = "instance_norm";
-  require_nchw(op, "input", x);
-  checks::check_channel_param(op, "weight", weight, x.shape());
-  checks::check_channel_param(op, "bias", bias, x.shape());
-  require<value_error>(eps >= 0, op, ": eps ", eps, " is negative (input ", x.shape(), ")");
-  // One pixel per plane normalises to exactly 0: almost surely an input too small for the network.
-  require<value_error>(x.h() * x.w() > 1, op, ": input ", x.shape(),
-                       " has a single pixel per plane; its instance statistics are meaningless");
-  act_detail::check_activation(op, act);
-  checks::require_device_tensor(op, "input", x);
+  checks::instance_norm<on_current_device>(x, weight, bias, eps, act);
 
   const std::int64_t C = x.c(), M = x.h() * x.w(), P = x.n() * C;
   instance_norm_result<T> r{launch::empty<T>(x.shape()), launch::empty<S>(shape{x.n(), C}),
@@ -215,23 +207,7 @@ tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const 
                                  const tensor<compute_t<T>>& dbias = {}) {
   using S = compute_t<T>;
   constexpr const char* op = "instance_norm_backward";
-  require_nchw(op, "input", x);
-  require<shape_error>(dy.shape() == x.shape(), op, ": output gradient has shape ", dy.shape(), ", expected ",
-                       x.shape(), " (the input's)");
-  require<shape_error>(fwd.y.shape() == x.shape(), op, ": saved output has shape ", fwd.y.shape(), ", expected ",
-                       x.shape(), " (the input's)");
-  const shape stats{x.n(), x.c()};
-  require<shape_error>(fwd.mean.shape() == stats && fwd.inv_std.shape() == stats, op, ": saved statistics have shape ",
-                       fwd.mean.shape(), " and ", fwd.inv_std.shape(), ", expected ", stats, " for input ", x.shape());
-  checks::check_channel_param(op, "weight", weight, x.shape());
-  checks::check_channel_param(op, "dweight", dweight, x.shape());
-  checks::check_channel_param(op, "dbias", dbias, x.shape());
-  act_detail::check_activation(op, fwd.act);
-  checks::require_device_tensor(op, "input", x);
-  checks::require_device_tensor(op, "output gradient", dy);
-  checks::require_device_tensor(op, "saved output", fwd.y);
-  checks::require_device_tensor(op, "saved mean", fwd.mean);
-  checks::require_device_tensor(op, "saved inv_std", fwd.inv_std);
+  checks::norm_backward<on_current_device>(op, dy, x, fwd, shape{x.n(), x.c()}, weight, dweight, dbias);
 
   const std::int64_t N = x.n(), C = x.c(), M = x.h() * x.w(), P = N * C;
   auto dx = launch::empty<T>(x.shape());

@@ -11,7 +11,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/label_maps.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
@@ -51,10 +52,7 @@ __global__ void boundary_kernel(const T* inst, T* y, std::int64_t total, std::in
 /// labels (N x 1 x H x W, integral values in [0, label_nc)) -> N x label_nc x H x W one-hot map.
 template <device_real T>
 tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) {
-  checks::require_device_tensor("one_hot", "labels", labels);
-  require<shape_error>(labels.rank() == 4 && labels.dim(1) == 1, "one_hot: labels has shape ", labels.shape(),
-                       ", expected N x 1 x H x W");
-  require<value_error>(label_nc >= 1, "one_hot: label_nc must be >= 1, got ", label_nc);
+  checks::one_hot<on_current_device>(labels, label_nc);
   const std::int64_t n = labels.dim(0), h = labels.dim(2), w = labels.dim(3), hw = h * w;
   auto y = launch::zeros<T>(shape{n, label_nc, h, w});
   const std::int64_t total = labels.numel();
@@ -66,9 +64,7 @@ tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) {
   if (const std::int64_t at = bad.read(); at >= 0) {
     const double v = double(launch::download_one(labels.data() + at));
     const std::int64_t s = at / hw, p = at % hw;
-    throw value_error(i2i::detail::concat("one_hot: label ", v, " at (n=", s, ", h=", p / w, ", w=", p % w, ") ",
-                                          v == std::floor(v) ? "is outside [0, label_nc)" : "is not an integer",
-                                          " with label_nc = ", label_nc));
+    throw checks::bad_label(v, s, p / w, p % w, label_nc);
   }
   return y;
 }
@@ -77,9 +73,7 @@ tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) {
 /// 4-neighbours, else 0 (2-pixel-thick boundaries; the border is not an edge). NaN throws value_error.
 template <device_real T>
 tensor<T> boundary_map(const tensor<T>& inst) {
-  checks::require_device_tensor("boundary_map", "inst", inst);
-  require<shape_error>(inst.rank() == 4 && inst.dim(1) == 1, "boundary_map: inst has shape ", inst.shape(),
-                       ", expected N x 1 x H x W");
+  checks::boundary_map<on_current_device>(inst);
   const std::int64_t total = inst.numel();
   auto y = launch::empty<T>(inst.shape());
   if (total == 0) return y;

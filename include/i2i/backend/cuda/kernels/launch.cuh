@@ -37,7 +37,7 @@ inline unsigned plane_blocks(std::int64_t planes) {
   return unsigned(std::clamp<std::int64_t>(planes, 1, max_plane_blocks));
 }
 
-/// The device index of the outputs: every input is on the current device (checks::require_device_tensor).
+/// The device index of the outputs: every input is on the current device (checks::require_tensor<on_current_device>).
 inline int device() { return current_device(); }
 
 template <class T>

@@ -14,7 +14,8 @@
 // T = float or double.
 #include <cstdint>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/loss_value.cuh"
 #include "i2i/backend/cuda/kernels/reduce.cuh"
@@ -27,7 +28,7 @@ namespace loss_detail {
 /// A defined, non-empty device tensor.
 template <class T>
 void require_input(const char* op, const char* arg, const tensor<T>& t) {
-  checks::require_device_tensor(op, arg, t);
+  checks::require_tensor<on_current_device>(op, arg, t);
   require<shape_error>(t.numel() > 0, op, ": ", arg, " has shape ", t.shape(),
                        "; the mean over zero elements is undefined");
 }

@@ -12,7 +12,8 @@
 // reflection), so float results equal the CPU's bit for bit.
 #include <cstdint>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/pad.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 #include "i2i/core/padding.hpp"
@@ -27,36 +28,7 @@ __host__ __device__ inline std::int64_t reflect_index(std::int64_t i, std::int64
   return i;
 }
 
-inline shape padded_shape(const shape& s, const padding2d& p) {
-  return shape::nchw(s[0], s[1], s[2] + p.top + p.bottom, s[3] + p.left + p.right);
-}
 
-template <class T>
-void check_pad_input(const char* op, const tensor<T>& x, const padding2d& p) {
-  require_nchw(op, "input", x);
-  require<shape_error>(x.h() + p.top + p.bottom >= 1 && x.w() + p.left + p.right >= 1, op, ": padding ", p,
-                       " leaves nothing of input ", x.shape());
-  checks::require_device_tensor(op, "input", x);
-}
-
-inline void check_reflection(const char* op, const shape& xs, const padding2d& p) {
-  require<value_error>(p.top >= 0 && p.bottom >= 0 && p.left >= 0 && p.right >= 0, op, ": padding ", p,
-                       " is negative (reflection padding cannot crop) for input ", xs);
-  require<value_error>(p.top < xs[2] && p.bottom < xs[2] && p.left < xs[3] && p.right < xs[3], op, ": padding ", p,
-                       " must be smaller than the padded dimension of input ", xs, " (height ", xs[2], ", width ",
-                       xs[3], ")");
-}
-
-template <class T>
-void check_pad_backward(const char* op, const tensor<T>& dy, const shape& x_shape, const padding2d& p) {
-  require<shape_error>(x_shape.rank() == 4, op, ": input shape ", x_shape, " is not NCHW (rank 4)");
-  require<shape_error>(x_shape.h() + p.top + p.bottom >= 1 && x_shape.w() + p.left + p.right >= 1, op,
-                       ": padding ", p, " leaves nothing of input ", x_shape);
-  const shape expected = padded_shape(x_shape, p);
-  require<shape_error>(dy.shape() == expected, op, ": output gradient has shape ", dy.shape(), ", expected ",
-                       expected, " (input ", x_shape, " padded by ", p, ")");
-  checks::require_device_tensor(op, "output gradient", dy);
-}
 
 /// dst[q][r][c] = src[q][r - dr][c - dc] where that lies inside src, else 0.
 template <class T>
@@ -118,8 +90,8 @@ void shifted_copy(const T* src, const shape& s, T* dst, const shape& d, std::int
 /// Zero padding; negative sides crop. Output is N x C x (H+top+bottom) x (W+left+right).
 template <device_scalar T>
 tensor<T> zero_pad2d(const tensor<T>& x, const padding2d& p) {
-  pad_detail::check_pad_input("zero_pad2d", x, p);
-  auto y = launch::empty<T>(pad_detail::padded_shape(x.shape(), p));
+  const shape ys = checks::zero_pad2d<on_current_device>(x, p);
+  auto y = launch::empty<T>(ys);
   pad_detail::shifted_copy(x.data(), x.shape(), y.data(), y.shape(), p.top, p.left);
   return y;
 }
@@ -127,7 +99,7 @@ tensor<T> zero_pad2d(const tensor<T>& x, const padding2d& p) {
 /// Gradient of zero_pad2d: the crop of dy that the input occupied (zeros where the forward cropped).
 template <device_scalar T>
 tensor<T> zero_pad2d_backward(const tensor<T>& dy, const shape& x_shape, const padding2d& p) {
-  pad_detail::check_pad_backward("zero_pad2d_backward", dy, x_shape, p);
+  checks::zero_pad2d_backward<on_current_device>(dy, x_shape, p);
   auto dx = launch::empty<T>(x_shape);
   pad_detail::shifted_copy(dy.data(), dy.shape(), dx.data(), dx.shape(), -p.top, -p.left);
   return dx;
@@ -136,10 +108,8 @@ tensor<T> zero_pad2d_backward(const tensor<T>& dy, const shape& x_shape, const p
 /// PyTorch ReflectionPad2d: the border pixel is the mirror axis and is not repeated.
 template <device_scalar T>
 tensor<T> reflection_pad2d(const tensor<T>& x, const padding2d& p) {
-  require_nchw("reflection_pad2d", "input", x);
-  pad_detail::check_reflection("reflection_pad2d", x.shape(), p);
-  checks::require_device_tensor("reflection_pad2d", "input", x);
-  auto y = launch::empty<T>(pad_detail::padded_shape(x.shape(), p));
+  const shape ys = checks::reflection_pad2d<on_current_device>(x, p);
+  auto y = launch::empty<T>(ys);
   const std::int64_t total = y.numel();
   if (total > 0) {
     pad_detail::reflection_pad_kernel<<<launch::elementwise_blocks(total), launch::threads, 0, current_stream()>>>(
@@ -152,8 +122,7 @@ tensor<T> reflection_pad2d(const tensor<T>& x, const padding2d& p) {
 /// Gradient of reflection_pad2d: every input pixel sums the output positions that copied it.
 template <device_scalar T>
 tensor<T> reflection_pad2d_backward(const tensor<T>& dy, const shape& x_shape, const padding2d& p) {
-  pad_detail::check_pad_backward("reflection_pad2d_backward", dy, x_shape, p);
-  pad_detail::check_reflection("reflection_pad2d_backward", x_shape, p);
+  checks::reflection_pad2d_backward<on_current_device>(dy, x_shape, p);
   auto dx = launch::empty<T>(x_shape);
   const std::int64_t total = dx.numel();
   if (total > 0) {

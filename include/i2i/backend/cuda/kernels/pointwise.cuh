@@ -10,17 +10,15 @@
 #include <cstdint>
 
 #include "i2i/backend/cuda/kernels/block_reduce.cuh"
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/binary_grads.hpp"
+#include "i2i/backend/checks/pointwise.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
 namespace i2i::cuda {
 
-template <class T>
-struct binary_grads {
-  tensor<T> da;
-  tensor<T> db;
-};
+using i2i::binary_grads;  // backend/binary_grads.hpp
 
 namespace pointwise_detail {
 
@@ -82,12 +80,6 @@ __global__ void channel_bias_backward_kernel(const T* dy, P* dbias, std::int64_t
   }
 }
 
-template <class T>
-void check_binary(const char* op, const tensor<T>& a, const tensor<T>& b) {
-  checks::require_device_tensor(op, "a", a);
-  checks::require_device_tensor(op, "b", b);
-  checks::require_same_shape(op, "b", b, "a", a);
-}
 
 template <class T, class Op>
 tensor<T> binary(const tensor<T>& a, const tensor<T>& b, Op op, const char* name) {
@@ -100,45 +92,34 @@ tensor<T> binary(const tensor<T>& a, const tensor<T>& b, Op op, const char* name
   return y;
 }
 
-template <class T, class P>
-std::int64_t check_bias(const char* op, const tensor<T>& x, const tensor<P>& bias, const char* bias_arg) {
-  checks::require_device_tensor(op, "x", x);
-  checks::require_device_tensor(op, bias_arg, bias);
-  const std::int64_t inner = checks::require_channels_layout(op, "x", x);
-  require<shape_error>(bias.shape() == shape{x.dim(1)}, op, ": ", bias_arg, " has shape ", bias.shape(),
-                       ", expected ", x.dim(1), " (one per channel of x ", x.shape(), ")");
-  return inner;
-}
 
 }  // namespace pointwise_detail
 
 /// a + b, same shapes.
 template <device_scalar T>
 tensor<T> add(const tensor<T>& a, const tensor<T>& b) {
-  pointwise_detail::check_binary("add", a, b);
+  checks::binary<on_current_device>("add", a, b);
   return pointwise_detail::binary(a, b, pointwise_detail::add_op{}, "add_kernel");
 }
 
 /// a - b, same shapes.
 template <device_scalar T>
 tensor<T> sub(const tensor<T>& a, const tensor<T>& b) {
-  pointwise_detail::check_binary("sub", a, b);
+  checks::binary<on_current_device>("sub", a, b);
   return pointwise_detail::binary(a, b, pointwise_detail::sub_op{}, "sub_kernel");
 }
 
 /// a * b element-wise, same shapes.
 template <device_scalar T>
 tensor<T> mul(const tensor<T>& a, const tensor<T>& b) {
-  pointwise_detail::check_binary("mul", a, b);
+  checks::binary<on_current_device>("mul", a, b);
   return pointwise_detail::binary(a, b, pointwise_detail::mul_op{}, "mul_kernel");
 }
 
 /// Gradients of y = a * b: da = dy * b, db = dy * a.
 template <device_scalar T>
 binary_grads<T> mul_backward(const tensor<T>& a, const tensor<T>& b, const tensor<T>& dy) {
-  pointwise_detail::check_binary("mul_backward", a, b);
-  checks::require_device_tensor("mul_backward", "dy", dy);
-  checks::require_same_shape("mul_backward", "dy", dy, "a", a);
+  checks::mul_backward<on_current_device>(a, b, dy);
   binary_grads<T> g{launch::empty<T>(a.shape()), launch::empty<T>(a.shape())};
   if (a.numel() > 0) {
     pointwise_detail::mul_backward_kernel<<<launch::elementwise_blocks(a.numel()), launch::threads, 0,
@@ -152,7 +133,7 @@ binary_grads<T> mul_backward(const tensor<T>& a, const tensor<T>& b, const tenso
 /// s * x (s in the compute type: float for the 16-bit types).
 template <device_scalar T>
 tensor<T> scale(const tensor<T>& x, compute_t<T> s) {
-  checks::require_device_tensor("scale", "x", x);
+  checks::require_tensor<on_current_device>("scale", "x", x);
   auto y = launch::empty<T>(x.shape());
   if (x.numel() > 0) {
     pointwise_detail::scale_kernel<<<launch::elementwise_blocks(x.numel()), launch::threads, 0, current_stream()>>>(
@@ -165,9 +146,7 @@ tensor<T> scale(const tensor<T>& x, compute_t<T> s) {
 /// dst += src in place (gradient accumulation where two paths meet).
 template <device_scalar T>
 void add_into(const tensor<T>& dst, const tensor<T>& src) {
-  checks::require_device_tensor("add_into", "dst", dst);
-  checks::require_device_tensor("add_into", "src", src);
-  checks::require_same_shape("add_into", "src", src, "dst", dst);
+  checks::add_into<on_current_device>(dst, src);
   if (dst.numel() == 0) return;
   pointwise_detail::binary_kernel<<<launch::elementwise_blocks(dst.numel()), launch::threads, 0, current_stream()>>>(
       dst.data(), src.data(), dst.data(), dst.numel(), pointwise_detail::add_op{});
@@ -177,7 +156,7 @@ void add_into(const tensor<T>& dst, const tensor<T>& src) {
 /// y[n, c, ...] = x[n, c, ...] + bias[c]; x is N x C or N x C x H x W, bias has shape C.
 template <device_scalar T, device_scalar P>
 tensor<T> add_channel_bias(const tensor<T>& x, const tensor<P>& bias) {
-  const std::int64_t inner = pointwise_detail::check_bias("add_channel_bias", x, bias, "bias");
+  const std::int64_t inner = checks::channel_bias<on_current_device>("add_channel_bias", x, bias, "bias");
   auto y = launch::empty<T>(x.shape());
   if (x.numel() > 0) {
     pointwise_detail::channel_bias_kernel<<<launch::elementwise_blocks(x.numel()), launch::threads, 0,
@@ -191,7 +170,7 @@ tensor<T> add_channel_bias(const tensor<T>& x, const tensor<P>& bias) {
 /// Backward of add_channel_bias: dbias[c] += sum of dy over N, H, W. The input gradient is dy itself.
 template <device_scalar T, device_scalar P>
 void add_channel_bias_backward(const tensor<T>& dy, const tensor<P>& dbias) {
-  const std::int64_t inner = pointwise_detail::check_bias("add_channel_bias_backward", dy, dbias, "dbias");
+  const std::int64_t inner = checks::channel_bias<on_current_device>("add_channel_bias_backward", dy, dbias, "dbias");
   const std::int64_t channels = dy.dim(1);
   if (channels == 0) return;
   pointwise_detail::channel_bias_backward_kernel<<<launch::plane_blocks(channels), launch::plane_threads, 0,

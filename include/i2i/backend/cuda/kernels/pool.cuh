@@ -5,6 +5,7 @@
 //   avg_pool2d_backward(dy, x_shape, kernel, stride, pad, count_include_pad)  -> dx
 //   max_pool2d(x, kernel, stride, pad)                                        -> max_pool_result {y, argmax}
 //   max_pool2d_backward(dy, x_shape, argmax)                                  -> dx
+//   global_avg_pool2d(x) / global_avg_pool2d_backward(dy, x_shape)            -> N x C x 1 x 1 / dx
 //   same_pool_padding(x_shape, kernel, stride) / pool_output_size(in, kernel, stride, before, after)
 //
 // Each padding side is at most kernel/2, so every window holds a real pixel; padding never wins a max.
@@ -18,54 +19,23 @@
 #include <cstdint>
 #include <limits>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/pool.hpp"
+#include "i2i/backend/cuda/placement.cuh"
+#include "i2i/backend/cuda/kernels/block_reduce.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 #include "i2i/core/padding.hpp"
 
 namespace i2i::cuda {
 
-/// max_pool2d's result; argmax holds the flat h * W + w of the winning input pixel inside its plane.
-template <class T>
-struct max_pool_result {
-  tensor<T> y;
-  tensor<std::int32_t> argmax;
-};
-
-inline std::int64_t pool_output_size(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t before,
-                                     std::int64_t after) {
-  return (in + before + after - kernel) / stride + 1;
-}
-
-/// TF "SAME" padding: output ceil(in / stride), the odd pixel of padding at the bottom/right.
-inline padding2d same_pool_padding(const shape& x, std::int64_t kernel, std::int64_t stride) {
-  require<shape_error>(x.rank() == 4, "same_pool_padding: input ", x, " is not NCHW (rank 4)");
-  require<value_error>(kernel >= 1 && stride >= 1, "same_pool_padding: kernel ", kernel, " and stride ", stride,
-                       " must be positive (input ", x, ")");
-  auto total = [&](std::int64_t in) {
-    const std::int64_t out = (in + stride - 1) / stride;
-    return std::max<std::int64_t>((out - 1) * stride + kernel - in, 0);
-  };
-  const std::int64_t th = total(x[2]), tw = total(x[3]);
-  return {th / 2, th - th / 2, tw / 2, tw - tw / 2};
-}
+// max_pool_result, pool_output_size and same_pool_padding are shared with the other backend
+// (backend/pool_geometry.hpp).
+using i2i::max_pool_result;
+using i2i::pool_output_size;
+using i2i::same_pool_padding;
 
 namespace pool_detail {
 
-inline shape check_pool(const char* op, const shape& x, std::int64_t kernel, std::int64_t stride,
-                        const padding2d& pad) {
-  require<shape_error>(x.rank() == 4, op, ": input has shape ", x, ", expected rank 4 (NCHW)");
-  require<value_error>(kernel >= 1 && stride >= 1, op, ": kernel ", kernel, " and stride ", stride,
-                       " must be positive (input ", x, ")");
-  require<value_error>(pad.top >= 0 && pad.bottom >= 0 && pad.left >= 0 && pad.right >= 0, op, ": padding ", pad,
-                       " is negative (input ", x, ")");
-  require<value_error>(2 * std::max({pad.top, pad.bottom, pad.left, pad.right}) <= kernel, op, ": padding ", pad,
-                       " exceeds half the kernel ", kernel, " (input ", x, ")");
-  require<shape_error>(x[2] + pad.top + pad.bottom >= kernel && x[3] + pad.left + pad.right >= kernel, op,
-                       ": input ", x, " padded by ", pad, " is smaller than the kernel ", kernel);
-  return shape::nchw(x[0], x[1], pool_output_size(x[2], kernel, stride, pad.top, pad.bottom),
-                     pool_output_size(x[3], kernel, stride, pad.left, pad.right));
-}
 
 /// Geometry shared by the kernels (passed by value).
 struct geometry {
@@ -165,13 +135,30 @@ __global__ void max_backward_kernel(const T* dy, const std::int32_t* argmax, T* 
   }
 }
 
+/// One block per (n, c) plane: the plane's mean, summed in double (deterministic block reduction).
+template <class T>
+__global__ void global_avg_kernel(const T* x, T* y, std::int64_t planes, std::int64_t m) {
+  __shared__ double scratch[32];
+  I2I_BLOCK_STRIDE(p, planes) {
+    const T* xp = x + p * m;
+    double s = 0;
+    for (std::int64_t i = threadIdx.x; i < m; i += blockDim.x) s += double(to_compute(xp[i]));
+    s = reduce_detail::block_sum(s, scratch);
+    if (threadIdx.x == 0) y[p] = from_compute<T>(compute_t<T>(s / double(m)));
+  }
+}
+
+template <class T>
+__global__ void global_avg_backward_kernel(const T* dy, T* dx, std::int64_t m, std::int64_t total) {
+  I2I_GRID_STRIDE(i, total) dx[i] = from_compute<T>(compute_t<T>(double(to_compute(dy[i / m])) / double(m)));
+}
+
 }  // namespace pool_detail
 
 template <device_scalar T>
 tensor<T> avg_pool2d(const tensor<T>& x, std::int64_t kernel, std::int64_t stride, const padding2d& pad,
                      bool count_include_pad = true) {
-  const shape ys = pool_detail::check_pool("avg_pool2d", x.shape(), kernel, stride, pad);
-  checks::require_device_tensor("avg_pool2d", "input", x);
+  const shape ys = checks::avg_pool2d<on_current_device>(x, kernel, stride, pad);
   auto y = launch::empty<T>(ys);
   const pool_detail::geometry g{x.h(), x.w(), ys[2], ys[3], kernel, stride, pad.top, pad.left};
   if (y.numel() > 0) {
@@ -185,10 +172,7 @@ tensor<T> avg_pool2d(const tensor<T>& x, std::int64_t kernel, std::int64_t strid
 template <device_scalar T>
 tensor<T> avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape, std::int64_t kernel, std::int64_t stride,
                               const padding2d& pad, bool count_include_pad = true) {
-  const shape ys = pool_detail::check_pool("avg_pool2d_backward", x_shape, kernel, stride, pad);
-  require<shape_error>(dy.shape() == ys, "avg_pool2d_backward: output gradient has shape ", dy.shape(), ", expected ",
-                       ys, " (input ", x_shape, ")");
-  checks::require_device_tensor("avg_pool2d_backward", "output gradient", dy);
+  const shape ys = checks::avg_pool2d_backward<on_current_device>(dy, x_shape, kernel, stride, pad);
   auto dx = launch::empty<T>(x_shape);
   const pool_detail::geometry g{x_shape[2], x_shape[3], ys[2], ys[3], kernel, stride, pad.top, pad.left};
   if (dx.numel() > 0) {
@@ -201,10 +185,7 @@ tensor<T> avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape, std::in
 
 template <device_scalar T>
 max_pool_result<T> max_pool2d(const tensor<T>& x, std::int64_t kernel, std::int64_t stride, const padding2d& pad) {
-  const shape ys = pool_detail::check_pool("max_pool2d", x.shape(), kernel, stride, pad);
-  require<shape_error>(x.h() * x.w() <= std::numeric_limits<std::int32_t>::max(), "max_pool2d: input ", x.shape(),
-                       " has planes too large for 32-bit argmax indices");
-  checks::require_device_tensor("max_pool2d", "input", x);
+  const shape ys = checks::max_pool2d<on_current_device>(x, kernel, stride, pad);
   max_pool_result<T> r{launch::empty<T>(ys), launch::empty<std::int32_t>(ys)};
   const pool_detail::geometry g{x.h(), x.w(), ys[2], ys[3], kernel, stride, pad.top, pad.left};
   if (r.y.numel() > 0) {
@@ -218,13 +199,7 @@ max_pool_result<T> max_pool2d(const tensor<T>& x, std::int64_t kernel, std::int6
 template <device_scalar T>
 tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const tensor<std::int32_t>& argmax) {
   constexpr const char* op = "max_pool2d_backward";
-  require<shape_error>(x_shape.rank() == 4, op, ": input shape ", x_shape, " is not NCHW (rank 4)");
-  require<shape_error>(dy.rank() == 4 && dy.n() == x_shape[0] && dy.c() == x_shape[1], op,
-                       ": output gradient has shape ", dy.shape(), ", which does not match input ", x_shape);
-  require<shape_error>(argmax.shape() == dy.shape(), op, ": argmax has shape ", argmax.shape(), ", expected ",
-                       dy.shape(), " (the output gradient's)");
-  checks::require_device_tensor(op, "output gradient", dy);
-  checks::require_device_tensor(op, "argmax", argmax);
+  checks::max_pool2d_backward<on_current_device>(dy, x_shape, argmax);
   auto dx = launch::zeros<T>(x_shape);
   if (dy.numel() == 0) return dx;
   const launch::first_bad_index bad;
@@ -236,6 +211,33 @@ tensor<T> max_pool2d_backward(const tensor<T>& dy, const shape& x_shape, const t
   if (at >= 0) {
     const std::int32_t v = launch::download_one(argmax.data() + at);
     throw value_error(i2i::detail::concat(op, ": argmax ", v, " lies outside the input plane of ", x_shape));
+  }
+  return dx;
+}
+
+/// The spatial mean of every (n, c) plane: N x C x H x W -> N x C x 1 x 1 (cpu/pool.hpp's op).
+template <device_scalar T>
+tensor<T> global_avg_pool2d(const tensor<T>& x) {
+  auto y = launch::empty<T>(checks::global_avg_pool2d<on_current_device>(x));
+  const std::int64_t planes = x.n() * x.c(), m = x.h() * x.w();
+  if (planes > 0) {
+    pool_detail::global_avg_kernel<<<launch::plane_blocks(planes), launch::plane_threads, 0, current_stream()>>>(
+        x.data(), y.data(), planes, m);
+    I2I_CUDA_CHECK_LAUNCH("global_avg_kernel");
+  }
+  return y;
+}
+
+/// dx: every pixel of plane p gets dy[p] / (H*W).
+template <device_scalar T>
+tensor<T> global_avg_pool2d_backward(const tensor<T>& dy, const shape& x_shape) {
+  checks::global_avg_pool2d_backward<on_current_device>(dy, x_shape);
+  auto dx = launch::empty<T>(x_shape);
+  if (dx.numel() > 0) {
+    pool_detail::global_avg_backward_kernel<<<launch::elementwise_blocks(dx.numel()), launch::threads, 0,
+                                              current_stream()>>>(dy.data(), dx.data(), x_shape[2] * x_shape[3],
+                                                                  dx.numel());
+    I2I_CUDA_CHECK_LAUNCH("global_avg_backward_kernel");
   }
   return dx;
 }

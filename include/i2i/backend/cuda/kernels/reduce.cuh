@@ -16,7 +16,8 @@
 #include <utility>
 
 #include "i2i/backend/cuda/kernels/block_reduce.cuh"
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
@@ -90,14 +91,14 @@ __global__ void nonfinite_kernel(const T* x, std::int64_t n, std::int32_t* found
 /// Sum of all elements, accumulated in double.
 template <device_scalar T>
 double sum(const tensor<T>& x) {
-  checks::require_device_tensor("sum", "x", x);
+  checks::require_tensor<on_current_device>("sum", "x", x);
   return reduce_detail::sum_to_host(x.numel(), reduce_detail::value_op<T>{x.data()});
 }
 
 /// Mean of all elements (x must not be empty).
 template <device_scalar T>
 double mean(const tensor<T>& x) {
-  checks::require_device_tensor("mean", "x", x);
+  checks::require_tensor<on_current_device>("mean", "x", x);
   require<shape_error>(x.numel() > 0, "mean: x has shape ", x.shape(), "; the mean over zero elements is undefined");
   return reduce_detail::sum_to_host(x.numel(), reduce_detail::value_op<T>{x.data()}) / double(x.numel());
 }
@@ -105,7 +106,7 @@ double mean(const tensor<T>& x) {
 /// Sum of absolute values, accumulated in double.
 template <device_scalar T>
 double abs_sum(const tensor<T>& x) {
-  checks::require_device_tensor("abs_sum", "x", x);
+  checks::require_tensor<on_current_device>("abs_sum", "x", x);
   return reduce_detail::sum_to_host(x.numel(), reduce_detail::abs_op<T>{x.data()});
 }
 
@@ -113,8 +114,8 @@ double abs_sum(const tensor<T>& x) {
 /// untouched otherwise. Nothing is synchronised.
 template <device_scalar T>
 void flag_nonfinite(const tensor<T>& x, const tensor<std::int32_t>& found) {
-  checks::require_device_tensor("flag_nonfinite", "x", x);
-  checks::require_device_tensor("flag_nonfinite", "found", found);
+  checks::require_tensor<on_current_device>("flag_nonfinite", "x", x);
+  checks::require_tensor<on_current_device>("flag_nonfinite", "found", found);
   require<shape_error>(found.numel() == 1, "flag_nonfinite: found has shape ", found.shape(),
                        ", expected one element");
   if (x.numel() == 0) return;
@@ -126,7 +127,7 @@ void flag_nonfinite(const tensor<T>& x, const tensor<std::int32_t>& found) {
 /// True when every element of x is finite (synchronises the current stream).
 template <device_scalar T>
 bool all_finite(const tensor<T>& x) {
-  checks::require_device_tensor("all_finite", "x", x);
+  checks::require_tensor<on_current_device>("all_finite", "x", x);
   auto found = launch::zeros<std::int32_t>(shape{1});
   flag_nonfinite(x, found);
   return launch::download_one(found.data()) == 0;

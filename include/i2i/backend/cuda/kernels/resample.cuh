@@ -16,30 +16,13 @@
 // scatters each output gradient to its four sources with atomicAdd.
 #include <cstdint>
 
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/resample.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
 namespace i2i::cuda {
 namespace resample_detail {
-
-template <class T>
-void check_forward(const char* op, const tensor<T>& x, std::int64_t out_h, std::int64_t out_w) {
-  require_nchw(op, "input", x);
-  require<shape_error>(x.h() >= 1 && x.w() >= 1, op, ": input ", x.shape(), " has an empty plane");
-  require<value_error>(out_h >= 1 && out_w >= 1, op, ": output size ", out_h, "x", out_w,
-                       " must be positive (input ", x.shape(), ")");
-  checks::require_device_tensor(op, "input", x);
-}
-
-template <class T>
-void check_backward(const char* op, const tensor<T>& dy, const shape& x) {
-  require<shape_error>(x.rank() == 4 && x[2] >= 1 && x[3] >= 1, op, ": input shape ", x,
-                       " is not NCHW with non-empty planes");
-  require<shape_error>(dy.rank() == 4 && dy.n() == x[0] && dy.c() == x[1] && dy.h() >= 1 && dy.w() >= 1, op,
-                       ": output gradient has shape ", dy.shape(), ", which does not match input ", x);
-  checks::require_device_tensor(op, "output gradient", dy);
-}
 
 /// One axis of the nearest map; `scale` is float(in) / float(out), computed on the host.
 struct nearest_axis {
@@ -166,7 +149,7 @@ __global__ void bilinear_backward_kernel(const T* dy, T* dx, linear_axis<compute
 
 template <device_scalar T>
 tensor<T> upsample_nearest2d(const tensor<T>& x, std::int64_t out_h, std::int64_t out_w) {
-  resample_detail::check_forward("upsample_nearest2d", x, out_h, out_w);
+  checks::resample_forward<on_current_device>("upsample_nearest2d", x, out_h, out_w);
   auto y = launch::empty<T>(shape::nchw(x.n(), x.c(), out_h, out_w));
   if (y.numel() > 0) {
     resample_detail::nearest_forward_kernel<<<launch::elementwise_blocks(y.numel()), launch::threads, 0,
@@ -181,7 +164,7 @@ tensor<T> upsample_nearest2d(const tensor<T>& x, std::int64_t out_h, std::int64_
 /// Gradient of upsample_nearest2d: each input pixel sums the output positions that read it.
 template <device_scalar T>
 tensor<T> upsample_nearest2d_backward(const tensor<T>& dy, const shape& x_shape) {
-  resample_detail::check_backward("upsample_nearest2d_backward", dy, x_shape);
+  checks::resample_backward<on_current_device>("upsample_nearest2d_backward", dy, x_shape);
   auto dx = launch::empty<T>(x_shape);
   if (dx.numel() > 0) {
     resample_detail::nearest_backward_kernel<<<launch::elementwise_blocks(dx.numel()), launch::threads, 0,
@@ -196,7 +179,7 @@ tensor<T> upsample_nearest2d_backward(const tensor<T>& dy, const shape& x_shape)
 template <device_scalar T>
 tensor<T> resize_bilinear2d(const tensor<T>& x, std::int64_t out_h, std::int64_t out_w, bool align_corners) {
   using S = compute_t<T>;
-  resample_detail::check_forward("resize_bilinear2d", x, out_h, out_w);
+  checks::resample_forward<on_current_device>("resize_bilinear2d", x, out_h, out_w);
   auto y = launch::empty<T>(shape::nchw(x.n(), x.c(), out_h, out_w));
   if (y.numel() > 0) {
     resample_detail::bilinear_forward_kernel<<<launch::elementwise_blocks(y.numel()), launch::threads, 0,
@@ -212,7 +195,7 @@ tensor<T> resize_bilinear2d(const tensor<T>& x, std::int64_t out_h, std::int64_t
 template <device_scalar T>
 tensor<T> resize_bilinear2d_backward(const tensor<T>& dy, const shape& x_shape, bool align_corners) {
   using S = compute_t<T>;
-  resample_detail::check_backward("resize_bilinear2d_backward", dy, x_shape);
+  checks::resample_backward<on_current_device>("resize_bilinear2d_backward", dy, x_shape);
   auto dx = launch::zeros<T>(x_shape);
   if (dy.numel() > 0) {
     resample_detail::bilinear_backward_kernel<<<launch::elementwise_blocks(dy.numel()), launch::threads, 0,

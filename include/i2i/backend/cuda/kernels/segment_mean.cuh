@@ -28,7 +28,8 @@
 #include <limits>
 
 #include "i2i/backend/cuda/kernels/block_reduce.cuh"
-#include "i2i/backend/cuda/kernels/checks.cuh"
+#include "i2i/backend/checks/segment_mean.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/scalar.cuh"
 
@@ -95,10 +96,7 @@ inline tensor<std::uint8_t> temp_storage(std::size_t bytes) {
 
 template <class T>
 tensor<T> pool(const char* op, const char* arg, const tensor<T>& x, const segment_index& idx) {
-  checks::require_device_tensor(op, arg, x);
-  require<shape_error>(x.rank() == 4 && x.dim(0) == idx.n && x.dim(2) == idx.h && x.dim(3) == idx.w, op, ": ", arg,
-                       " has shape ", x.shape(), ", expected ", idx.n, "xCx", idx.h, "x", idx.w,
-                       " (the N, H, W of the id map ", shape{idx.n, 1, idx.h, idx.w}, ")");
+  checks::segment_pooled<on_current_device>(op, arg, x, idx.n, idx.h, idx.w);
   const std::int64_t c = x.dim(1), hw = idx.h * idx.w;
   auto y = launch::empty<T>(x.shape());
   const std::int64_t blocks = idx.segments * c;
@@ -117,9 +115,7 @@ tensor<T> pool(const char* op, const char* arg, const tensor<T>& x, const segmen
 template <device_real T>
 segment_index make_segment_index(const tensor<T>& ids, const char* op = "make_segment_index") {
   using segment_detail::key_t;
-  checks::require_device_tensor(op, "ids", ids);
-  require<shape_error>(ids.rank() == 4 && ids.dim(1) == 1, op, ": ids has shape ", ids.shape(),
-                       ", expected N x 1 x H x W");
+  checks::segment_ids<on_current_device>(op, ids);
   const std::int64_t total = ids.numel();
   require<shape_error>(total < std::int64_t(std::numeric_limits<std::int32_t>::max()), op, ": ids has shape ",
                        ids.shape(), "; the index supports fewer than 2^31 pixels in all");
@@ -204,12 +200,7 @@ tensor<T> segment_mean(const tensor<T>& x, const segment_index& idx) {
 /// Instance-wise mean of x over the ids of `ids` (N x 1 x H x W, integral values >= 0).
 template <device_real T>
 tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) {
-  checks::require_device_tensor("segment_mean", "x", x);
-  checks::require_device_tensor("segment_mean", "ids", ids);
-  require<shape_error>(x.rank() == 4 && ids.rank() == 4 && ids.dim(1) == 1 && x.dim(0) == ids.dim(0) &&
-                           x.dim(2) == ids.dim(2) && x.dim(3) == ids.dim(3),
-                       "segment_mean: x has shape ", x.shape(), " and ids has shape ", ids.shape(),
-                       "; expected x N x C x H x W and ids N x 1 x H x W with the same N, H, W");
+  checks::segment_mean<on_current_device>(x, ids);
   return segment_detail::pool("segment_mean", "x", x, make_segment_index(ids, "segment_mean"));
 }
 
@@ -220,7 +211,7 @@ tensor<T> segment_mean_backward(const tensor<T>& dy, const segment_index& idx) {
 }
 template <device_real T>
 tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
-  checks::require_device_tensor("segment_mean_backward", "ids", ids);
+  checks::require_tensor<on_current_device>("segment_mean_backward", "ids", ids);
   return segment_detail::pool("segment_mean_backward", "dy", dy, make_segment_index(ids, "segment_mean_backward"));
 }
 

@@ -1,36 +1,14 @@
 #pragma once
-// Host-side argument checks of the CUDA kernels, with the CPU backend's error texts.
-//
-// The CPU checks live in headers that include Eigen (cpu/argcheck.hpp, loss/loss_value.hpp), which must
-// never reach an nvcc translation unit; these are minimal copies that differ only where the CPU text
-// speaks of host memory. Each op validates every argument before it allocates or launches anything, so a
-// bad call throws the same i2i error as the CPU op and leaves the device untouched.
+// Shape checks that many ops share (independent of where the tensors live; see placement.hpp).
+// Messages name the op, the argument and both shapes.
 #include <cstdint>
 
-#include "i2i/backend/cuda/stream.cuh"
+#include "i2i/backend/checks/placement.hpp"
 #include "i2i/core/error.hpp"
 #include "i2i/core/shape.hpp"
 #include "i2i/core/tensor.hpp"
 
-namespace i2i::cuda::checks {
-
-/// The argument must be a defined tensor in the memory of the current device (cuda::current_device()):
-/// kernels run on the current device and stream, so a tensor elsewhere would be read across devices.
-template <class T>
-void require_device_tensor(const char* op, const char* arg, const tensor<T>& t) {
-  require<value_error>(t.defined(), op, ": ", arg, " is an undefined tensor");
-  require<device_error>(t.where().is_cuda(), op, ": ", arg, " of shape ", t.shape(), " lives on ", t.where(),
-                        "; the CUDA op needs a device tensor");
-  require<device_error>(t.where().index == current_device(), op, ": ", arg, " of shape ", t.shape(), " lives on ",
-                        t.where(), " but the current device is cuda:", current_device(),
-                        " (select it with cuda::device_guard)");
-}
-
-/// Optional arguments (norm weights, parameter gradients): undefined is allowed, else as above.
-template <class T>
-void require_optional_device_tensor(const char* op, const char* arg, const tensor<T>& t) {
-  if (t.defined()) require_device_tensor(op, arg, t);
-}
+namespace i2i::checks {
 
 /// `t` must have the same shape as `ref`; the message names both arguments and both shapes.
 template <class T, class U>
@@ -57,12 +35,12 @@ void require_nc(const char* op, const char* arg, const tensor<T>& stat, std::int
 }
 
 /// An optional per-channel parameter (or its gradient): undefined, or exactly C elements of rank 1.
-template <class T>
+template <placement P, class T>
 void check_channel_param(const char* op, const char* arg, const tensor<T>& p, const shape& x) {
   if (!p.defined()) return;
   require<shape_error>(p.numel() == x[1] && p.rank() == 1, op, ": ", arg, " has shape ", p.shape(), ", expected ",
                        x[1], " (one per channel of input ", x, ")");
-  require_device_tensor(op, arg, p);
+  require_tensor<P>(op, arg, p);
 }
 
-}  // namespace i2i::cuda::checks
+}  // namespace i2i::checks

@@ -5,14 +5,17 @@
 // (the loop compiles away) and the allocator's pages are never touched: building the 182 M-parameter
 // generator this way costs a few MB of resident memory.
 //
-//   model<pix2pixhd::global_generator<36>, models::counting_backend<>> G;
+//   model<pix2pixhd::global_generator<36>, counting_backend<>> G;
 //   G.parameter_count();  G.flops(shape::nchw(1, 36, 512, 1024));  G.all_parameters()[0]->value.shape();
 //
-// Such a model cannot run forward or backward (those members are never instantiated for it), and its
-// parameter values are meaningless; use cpu_backend<T> for anything that computes.
+// Such a model cannot run forward or backward, and its parameter values are meaningless; use
+// cpu_backend<T> for anything that computes. It therefore satisfies parameter_backend (what model<>
+// needs to hold parameters) but not the op set `backend` (backend/concept.hpp), which model<>'s forward
+// and backward require: calling them on a counting model is a compile-time error, not a wrong count.
+#include "i2i/backend/concept.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 
-namespace i2i::models {
+namespace i2i {
 
 /// A scalar without storage. Constructible from any number so that specs may write T(0) and T(1).
 struct shape_only_scalar {
@@ -31,6 +34,10 @@ struct counting_backend : Base {
   static tensor_type to_backend(const tensor_type& t) { return t; }
   static tensor_type to_host(const tensor_type& t) { return t; }
   static void assign_from_host(const tensor_type&, const tensor_type&) {}
+  static void fill_zero(const tensor_type&) {}
 };
 
-}  // namespace i2i::models
+static_assert(parameter_backend<counting_backend<>>);
+static_assert(!backend<counting_backend<>>, "counting_backend computes nothing; it must not pass for a backend");
+
+}  // namespace i2i
