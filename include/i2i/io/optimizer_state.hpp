@@ -34,39 +34,48 @@ namespace optimizer_state_detail {
 template <class T>
 using named_state = std::vector<std::pair<std::string, tensor<T>>>;
 
-template <class B, class T>
-void save(const char* who, const named_state<T>& state, const std::string& path, std::map<std::string, std::string> meta) {
-  state_dict<T> sd;
+/// Writes `state` from host copies with the metadata every optimizer file has (content tag, step, lr)
+/// besides `meta` (the optimizer's hyper-parameters and the caller's entries).
+template <class Opt>
+void save(const char* who, const char* content_tag, const Opt& opt,
+          const named_state<typename Opt::backend::scalar>& state, const std::string& path,
+          std::map<std::string, std::string> meta) {
+  using B = typename Opt::backend;
+  meta["i2i.content"] = content_tag;
+  meta["step"] = std::to_string(opt.steps());
+  meta["lr"] = detail::number_text(opt.lr());
+  state_dict<typename B::scalar> sd;
   sd.reserve(state.size());
   for (const auto& [name, t] : state) sd.push_back({name, B::to_host(t)});
   detail::check_state_dict(who, sd, path);
   save_state_dict(sd, path, std::move(meta));
 }
 
-/// Checks the content tag and reads step and lr; returns the metadata.
-inline std::map<std::string, std::string> read_header(const char* who, const char* content_tag, const char* what,
-                                                      const std::string& path, std::int64_t& step, double& lr) {
+/// Checks the content tag, loads `state` into host copies of the current state (so what a partial load
+/// skips keeps its value) and writes them to B's memory, then restores step and lr. Returns the metadata.
+template <class Opt>
+std::map<std::string, std::string> load(const char* who, const char* content_tag, const char* what, Opt& opt,
+                                        const named_state<typename Opt::backend::scalar>& state,
+                                        const std::string& path, load_mode mode, load_report* report) {
+  using B = typename Opt::backend;
   auto meta = read_checkpoint_metadata(path);
   auto content = meta.find("i2i.content");
   require<io_error>(content != meta.end() && content->second == content_tag, who, ": '", path, "' is not an ", what,
                     " state file (metadata i2i.content is '",
                     content == meta.end() ? std::string("absent") : content->second, "')");
-  step = metadata_number<std::int64_t>(meta, "step", path);
-  lr = metadata_number<double>(meta, "lr", path);
+  const auto step = metadata_number<std::int64_t>(meta, "step", path);
+  const auto lr = metadata_number<double>(meta, "lr", path);
   require<io_error>(step >= 0 && lr >= 0, who, ": '", path, "': negative step (", step, ") or lr (", lr, ")");
-  return meta;
-}
 
-/// Loads into host copies of the current state (so what a partial load skips keeps its value), then
-/// writes them to B's memory.
-template <class B, class T>
-load_report load(const named_state<T>& state, const std::string& path, load_mode mode) {
-  state_dict<T> host;
+  state_dict<typename B::scalar> host;
   host.reserve(state.size());
   for (const auto& [name, t] : state) host.push_back({name, B::to_host(t)});
   auto r = load_state_dict(host, path, mode);
   for (std::size_t i = 0; i < state.size(); ++i) B::assign_from_host(state[i].second, host[i].value);
-  return r;
+  opt.set_steps(step);
+  opt.set_lr(lr);
+  if (report) *report = std::move(r);
+  return meta;
 }
 
 template <class B>
@@ -98,15 +107,13 @@ named_state<typename B::scalar> sgd_state(const optim::sgd<B>& opt) {
 /// is stored alongside and returned by load_adam_state.
 template <class B>
 void save_adam_state(const optim::adam<B>& opt, const std::string& path, std::map<std::string, std::string> extra = {}) {
-  const auto& o = opt.options();
-  extra["i2i.content"] = "adam";
-  extra["step"] = std::to_string(opt.steps());
-  extra["lr"] = detail::number_text(opt.lr());
+  const auto o = opt.options();
   extra["beta1"] = detail::number_text(o.beta1);
   extra["beta2"] = detail::number_text(o.beta2);
   extra["eps"] = detail::number_text(o.eps);
   extra["weight_decay"] = detail::number_text(o.weight_decay);
-  optimizer_state_detail::save<B>("save_adam_state", optimizer_state_detail::adam_state(opt), path, std::move(extra));
+  optimizer_state_detail::save("save_adam_state", "adam", opt, optimizer_state_detail::adam_state(opt), path,
+                               std::move(extra));
 }
 
 /// Restores moments, step count and learning rate into `opt` (whose parameters must have the names and
@@ -117,42 +124,28 @@ void save_adam_state(const optim::adam<B>& opt, const std::string& path, std::ma
 template <class B>
 std::map<std::string, std::string> load_adam_state(optim::adam<B>& opt, const std::string& path,
                                                    load_mode mode = load_mode::strict, load_report* report = nullptr) {
-  std::int64_t step = 0;
-  double lr = 0;
-  auto meta = optimizer_state_detail::read_header("load_adam_state", "adam", "Adam", path, step, lr);
-  auto r = optimizer_state_detail::load<B>(optimizer_state_detail::adam_state(opt), path, mode);
-  opt.set_steps(step);
-  opt.set_lr(lr);
-  if (report) *report = std::move(r);
-  return meta;
+  return optimizer_state_detail::load("load_adam_state", "adam", "Adam", opt, optimizer_state_detail::adam_state(opt),
+                                      path, mode, report);
 }
 
 /// Saves `opt`'s momentum buffers, step count and hyper-parameters (as save_adam_state).
 template <class B>
 void save_sgd_state(const optim::sgd<B>& opt, const std::string& path, std::map<std::string, std::string> extra = {}) {
-  const auto& o = opt.options();
-  extra["i2i.content"] = "sgd";
-  extra["step"] = std::to_string(opt.steps());
-  extra["lr"] = detail::number_text(opt.lr());
+  const auto o = opt.options();
   extra["momentum"] = detail::number_text(o.momentum);
   extra["dampening"] = detail::number_text(o.dampening);
   extra["weight_decay"] = detail::number_text(o.weight_decay);
   extra["nesterov"] = o.nesterov ? "1" : "0";
-  optimizer_state_detail::save<B>("save_sgd_state", optimizer_state_detail::sgd_state(opt), path, std::move(extra));
+  optimizer_state_detail::save("save_sgd_state", "sgd", opt, optimizer_state_detail::sgd_state(opt), path,
+                               std::move(extra));
 }
 
 /// Restores momentum buffers, step count and learning rate into `opt` (as load_adam_state).
 template <class B>
 std::map<std::string, std::string> load_sgd_state(optim::sgd<B>& opt, const std::string& path,
                                                   load_mode mode = load_mode::strict, load_report* report = nullptr) {
-  std::int64_t step = 0;
-  double lr = 0;
-  auto meta = optimizer_state_detail::read_header("load_sgd_state", "sgd", "SGD", path, step, lr);
-  auto r = optimizer_state_detail::load<B>(optimizer_state_detail::sgd_state(opt), path, mode);
-  opt.set_steps(step);
-  opt.set_lr(lr);
-  if (report) *report = std::move(r);
-  return meta;
+  return optimizer_state_detail::load("load_sgd_state", "sgd", "SGD", opt, optimizer_state_detail::sgd_state(opt),
+                                      path, mode, report);
 }
 
 }  // namespace i2i::io

@@ -19,9 +19,8 @@
 #include <vector>
 
 #include "i2i/backend/optimizer_args.hpp"
+#include "i2i/optim/optimizer_base.hpp"
 #include "i2i/optim/param.hpp"
-#include "i2i/optim/param_groups.hpp"
-#include "i2i/optim/update_backend.hpp"
 
 namespace i2i::optim {
 
@@ -34,71 +33,56 @@ struct adam_options {
 };
 
 template <update_backend B>
-class adam {
+class adam : public optimizer_base<B> {
+  using base = optimizer_base<B>;
+
  public:
-  using backend = B;
-  using T = typename B::scalar;
+  using typename base::T;
   struct state {
     tensor<T> m, v;  ///< exp_avg, exp_avg_sq (PyTorch's names), in B's memory
   };
 
-  adam(std::vector<param_ref<T>> params, adam_options opt = {}) : groups_("adam", std::move(params), 0), opt_(opt) {
+  adam(std::vector<param_ref<T>> params, adam_options opt = {}) : base("adam", std::move(params), opt.lr), opt_(opt) {
     require<value_error>(opt.lr >= 0 && opt.eps >= 0 && opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 &&
                              opt.beta2 < 1,
                          "adam: invalid options (lr ", opt.lr, ", betas ", opt.beta1, "/", opt.beta2, ", eps ", opt.eps,
                          ")");
-    groups_.set_lr(opt.lr);
     add_state(0);
   }
 
   /// Appends a group of parameters updated with learning rate `lr` (the other options are shared).
-  void add_param_group(std::vector<param_ref<T>> params, double lr) { add_state(groups_.add(std::move(params), lr)); }
+  void add_param_group(std::vector<param_ref<T>> params, double lr) { add_state(this->add_group(std::move(params), lr)); }
 
   /// One update of every parameter from its current gradient.
   void step() {
-    ++t_;
-    const auto& params = groups_.params();
-    for (const auto& g : groups_.groups()) {
-      const auto a = adam_update_args::at_step(t_, g.lr, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay);
+    const std::int64_t t = ++this->t_;
+    const auto& params = this->params();
+    for (const auto& g : this->groups()) {
+      const auto a = adam_update_args::at_step(t, g.lr, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay);
       for (std::size_t i = g.begin; i < g.end; ++i)
         B::adam_update(params[i].value, params[i].grad, state_[i].m, state_[i].v, a);
     }
   }
 
-  void zero_grad() {
-    for (const auto& p : groups_.params()) B::fill_zero(p.grad);
+  /// The options, with group 0's current learning rate.
+  adam_options options() const {
+    adam_options o = opt_;
+    o.lr = this->lr();
+    return o;
   }
-
-  /// Group 0's learning rate.
-  double lr() const { return groups_.lr(); }
-  /// Sets the learning rate of every group.
-  void set_lr(double lr) {
-    groups_.set_lr(lr);
-    opt_.lr = lr;
-  }
-  std::size_t group_count() const { return groups_.count(); }
-  double group_lr(std::size_t g) const { return groups_.group_lr(g); }
-  void set_group_lr(std::size_t g, double lr) { groups_.set_group_lr(g, lr); }
-  const adam_options& options() const { return opt_; }
-  /// Number of steps taken (t in the bias corrections); restored together with the moments.
-  std::int64_t steps() const { return t_; }
-  void set_steps(std::int64_t t) { t_ = t; }
-  const std::vector<param_ref<T>>& params() const { return groups_.params(); }
   std::vector<state>& moments() { return state_; }
   const std::vector<state>& moments() const { return state_; }
 
  private:
   /// Zero moments for the parameters from `begin` on (a new group's).
   void add_state(std::size_t begin) {
-    const auto& params = groups_.params();
+    const auto& params = this->params();
     for (std::size_t i = begin; i < params.size(); ++i)
       state_.push_back({B::zeros(params[i].value.shape()), B::zeros(params[i].value.shape())});
   }
 
-  param_groups<T> groups_;
   std::vector<state> state_;
   adam_options opt_;
-  std::int64_t t_ = 0;
 };
 
 }  // namespace i2i::optim
