@@ -45,7 +45,7 @@ struct copying_backend : cpu_backend<float> {
   }
 };
 
-/// Runs `steps` Adam or SGD steps from seeded gradients: continue(opt, model, first_seed, count).
+/// `count` steps of an Adam or SGD with the gradients of seeds first, first + 1, ...
 template <class Opt, class T>
 void run_steps(Opt& opt, const toy_model<T>& m, std::uint32_t first, std::uint32_t count) {
   for (std::uint32_t s = first; s < first + count; ++s) {
@@ -54,48 +54,28 @@ void run_steps(Opt& opt, const toy_model<T>& m, std::uint32_t first, std::uint32
   }
 }
 
-template <class From, class To>
-void adam_state_crosses_backends() {
+/// Three steps of FromOpt, its state saved; a fresh ToOpt (on another backend) loads it and both take
+/// two more steps: the same weights and the same state. state_of(opt, i) is parameter i's state tensor.
+template <class FromOpt, class ToOpt, class Options, class Save, class Load, class State>
+void state_crosses_backends(const Options& o, Save save, Load load, State state_of) {
   test::scratch_dir dir;
-  const optim::adam_options o{.lr = 1e-2, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 1e-3};
+  const std::string file = (dir / "state.safetensors").string();
   toy_model<float> run, resumed;
-  optim::adam<From> opt(run.params, o);
+  FromOpt opt(run.params, o);
   run_steps(opt, run, 0, 3);
   io::save_state_dict(run.weights(), dir / "net.safetensors");
-  io::save_adam_state(opt, dir / "adam.safetensors", {{"epoch", "2"}});
+  save(opt, file);
 
-  optim::adam<To> opt2(resumed.params, o);
+  ToOpt opt2(resumed.params, o);
   io::load_state_dict(resumed.weights(), dir / "net.safetensors");
-  const auto meta = io::load_adam_state(opt2, dir / "adam.safetensors");
+  const auto meta = load(opt2, file);
   BOOST_TEST(meta.at("epoch") == "2");
-  BOOST_TEST(opt2.steps() == 3);
+  BOOST_TEST(opt2.steps() == 3);  // and for SGD: not a first step, the buffers continue
   run_steps(opt, run, 3, 2);
   run_steps(opt2, resumed, 3, 2);
   for (std::size_t i = 0; i < run.params.size(); ++i) {
     BOOST_TEST(test::same_values(run.params[i].value, resumed.params[i].value), run.params[i].name);
-    BOOST_TEST(test::same_values(opt.moments()[i].m, opt2.moments()[i].m));
-  }
-}
-
-template <class From, class To>
-void sgd_state_crosses_backends() {
-  test::scratch_dir dir;
-  const optim::sgd_options o{.lr = 1e-2, .momentum = 0.9, .dampening = 0.1, .weight_decay = 1e-3};
-  toy_model<float> run, resumed;
-  optim::sgd<From> opt(run.params, o);
-  run_steps(opt, run, 0, 3);
-  io::save_state_dict(run.weights(), dir / "net.safetensors");
-  io::save_sgd_state(opt, dir / "sgd.safetensors");
-
-  optim::sgd<To> opt2(resumed.params, o);
-  io::load_state_dict(resumed.weights(), dir / "net.safetensors");
-  io::load_sgd_state(opt2, dir / "sgd.safetensors");
-  BOOST_TEST(opt2.steps() == 3);  // not the first step: the buffers continue
-  run_steps(opt, run, 3, 2);
-  run_steps(opt2, resumed, 3, 2);
-  for (std::size_t i = 0; i < run.params.size(); ++i) {
-    BOOST_TEST(test::same_values(run.params[i].value, resumed.params[i].value), run.params[i].name);
-    BOOST_TEST(test::same_values(opt.momentum_buffers()[i], opt2.momentum_buffers()[i]));
+    BOOST_TEST(test::same_values(state_of(opt, i), state_of(opt2, i)));
   }
 }
 
@@ -188,13 +168,21 @@ BOOST_AUTO_TEST_CASE(wrong_kind_of_file) {
 }
 
 BOOST_AUTO_TEST_CASE(adam_state_saved_on_one_backend_loads_on_the_other) {
-  adam_state_crosses_backends<cpu_backend<float>, copying_backend>();
-  adam_state_crosses_backends<copying_backend, cpu_backend<float>>();
+  const optim::adam_options o{.lr = 1e-2, .beta1 = 0.5, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 1e-3};
+  auto save = [](const auto& opt, const std::string& f) { io::save_adam_state(opt, f, {{"epoch", "2"}}); };
+  auto load = [](auto& opt, const std::string& f) { return io::load_adam_state(opt, f); };
+  auto second_moment = [](const auto& opt, std::size_t i) { return opt.moments()[i].v; };
+  state_crosses_backends<optim::adam<cpu_backend<float>>, optim::adam<copying_backend>>(o, save, load, second_moment);
+  state_crosses_backends<optim::adam<copying_backend>, optim::adam<cpu_backend<float>>>(o, save, load, second_moment);
 }
 
 BOOST_AUTO_TEST_CASE(sgd_state_saved_on_one_backend_loads_on_the_other) {
-  sgd_state_crosses_backends<cpu_backend<float>, copying_backend>();
-  sgd_state_crosses_backends<copying_backend, cpu_backend<float>>();
+  const optim::sgd_options o{.lr = 1e-2, .momentum = 0.9, .dampening = 0.1, .weight_decay = 1e-3};
+  auto save = [](const auto& opt, const std::string& f) { io::save_sgd_state(opt, f, {{"epoch", "2"}}); };
+  auto load = [](auto& opt, const std::string& f) { return io::load_sgd_state(opt, f); };
+  auto buffer = [](const auto& opt, std::size_t i) { return opt.momentum_buffers()[i]; };
+  state_crosses_backends<optim::sgd<cpu_backend<float>>, optim::sgd<copying_backend>>(o, save, load, buffer);
+  state_crosses_backends<optim::sgd<copying_backend>, optim::sgd<cpu_backend<float>>>(o, save, load, buffer);
 }
 
 BOOST_AUTO_TEST_CASE(partial_load_through_host_copies_keeps_the_rest) {
