@@ -59,7 +59,7 @@ void run_steps(Opt& opt, const toy_model<T>& m, std::uint32_t first, std::uint32
 template <class FromOpt, class ToOpt, class Options, class Save, class Load, class State>
 void state_crosses_backends(const Options& o, Save save, Load load, State state_of) {
   test::scratch_dir dir;
-  const std::string file = (dir / "state.safetensors").string();
+  const std::string file = dir / "state.safetensors";
   toy_model<float> run, resumed;
   FromOpt opt(run.params, o);
   run_steps(opt, run, 0, 3);
