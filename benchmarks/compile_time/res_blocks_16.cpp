@@ -23,7 +23,7 @@ using generator = named<"model", seq<channels<3>, reflect_pad<3>, conv<16, 7>, i
 int main() {
   model<generator, cpu_backend<float>> g;
   initialize(g, init_policy::pix2pixhd(), 1);
-  optim::adam<float> opt(g.parameters());
+  optim::adam<cpu_backend<float>> opt(g.parameters());
   auto x = tensor<float>::filled(shape::nchw(1, 3, 32, 32), 0.5f);
   auto ctx = g.forward(x);
   auto loss = loss::l1_loss(ctx.output, x);

@@ -5,7 +5,6 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/loss/l1.hpp"
 #include "i2i/loss/lsgan.hpp"
-#include "i2i/optim/adam.hpp"
 #include "pix2pixhd_step.hpp"
 
 namespace i2i::bench {
@@ -26,10 +25,6 @@ struct cpu_hooks {
   template <class M>
   static void zero_grad(M& m) {
     m.zero_grad();
-  }
-  template <class M>
-  static optim::adam<float> adam(M& m) {
-    return optim::adam<float>(m.parameters(), optim::adam_options{});
   }
 };
 }  // namespace

@@ -215,10 +215,6 @@ struct gpu_hooks {
   static void zero_grad(M& m) {
     m.zero_grad();
   }
-  template <class M>
-  static auto adam(M& m) {
-    return cuda::adam(m.parameters(), cuda::adam_options{});
-  }
 };
 
 template <class P>

@@ -1,6 +1,6 @@
 #pragma once
 // The pix2pixHD training step the GPU benchmark times, written once over the backend B and a Hooks
-// type (losses, Adam, zero_grad), compiled for cuda_backend in gpu_bench.cu and for cpu_backend in
+// type (losses, zero_grad), with optim::adam<B>, compiled for cuda_backend in gpu_bench.cu and for cpu_backend in
 // cpu_step.cpp. Eigen-free (i2i.hpp + the generator spec); benchmarks/peers/pix2pixhd_step.py is the
 // same networks and step in PyTorch.
 //
@@ -17,6 +17,7 @@
 
 #include "i2i/i2i.hpp"
 #include "i2i/models/pix2pixhd/global_generator.hpp"
+#include "i2i/optim/adam.hpp"
 
 namespace i2i::bench {
 
@@ -46,11 +47,11 @@ struct p2p_trainer {
   model<p2p_generator, B> G{"G"};
   model<p2p_discriminator, B> D{"D"};
   Hooks hooks;
-  decltype(hooks.adam(G)) opt_g;
-  decltype(hooks.adam(D)) opt_d;
+  optim::adam<B> opt_g;
+  optim::adam<B> opt_d;
 
   explicit p2p_trainer(std::uint64_t seed)
-      : G("G"), D("D"), opt_g((init(seed), hooks.adam(G))), opt_d(hooks.adam(D)) {}
+      : G("G"), D("D"), opt_g((init(seed), G.parameters())), opt_d(D.parameters()) {}
 
   int init(std::uint64_t seed) {
     initialize(G, init_policy::pix2pixhd(), seed);

@@ -87,7 +87,7 @@ struct train_options {
 /// Trains on random batches of the training images; calls report(step, loss) every 100 steps.
 template <class Report>
 void train(translator& net, const i2i::io::idx_data& images, const train_options& o, Report&& report) {
-  i2i::optim::adam<float> opt(net.parameters(), {.lr = o.lr, .beta1 = 0.5, .beta2 = 0.999});
+  i2i::optim::adam<i2i::cpu_backend<float>> opt(net.parameters(), {.lr = o.lr, .beta1 = 0.5, .beta2 = 0.999});
   std::mt19937 rng(o.seed);
   std::uniform_int_distribution<std::size_t> pick(0, images.count() - 1);
   const std::size_t hw = images.item_size();

@@ -1,11 +1,13 @@
-// The CPU side of the parity tests (Eigen): reference passes, host losses, host Adam and the whole
+// The CPU side of the parity tests (Eigen): reference passes, host losses, host Adam / SGD and the whole
 // training step on cpu_backend<float>. Linked into the same executable as the .cu tests.
 #include <memory>
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/loss/l1.hpp"
 #include "i2i/loss/lsgan.hpp"
+#include "i2i/io/optimizer_state.hpp"
 #include "i2i/optim/adam.hpp"
+#include "i2i/optim/sgd.hpp"
 #include "parity_host.hpp"
 #include "small_gan.hpp"
 
@@ -64,21 +66,52 @@ host_loss l1_host(const tensor<float>& pred, const tensor<float>& target) {
   return {l.value, l.grad};
 }
 
+namespace {
+/// Host copies of `values` as parameters named p0, p1, ... with copies of `grads`.
+std::vector<optim::param_ref<float>> host_params(const std::vector<tensor<float>>& values,
+                                                 const std::vector<tensor<float>>& grads) {
+  std::vector<optim::param_ref<float>> params;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    params.push_back({"p" + std::to_string(i), values[i].clone(), grads[i].clone()});
+  return params;
+}
+std::vector<tensor<float>> values_of(const std::vector<optim::param_ref<float>>& params) {
+  std::vector<tensor<float>> out;
+  for (const auto& p : params) out.push_back(p.value);
+  return out;
+}
+}  // namespace
+
 std::vector<tensor<float>> cpu_adam_steps(const std::vector<tensor<float>>& values,
                                           const std::vector<tensor<float>>& grads, double lr, double weight_decay,
                                           int steps) {
-  std::vector<optim::param_ref<float>> params;
-  std::vector<tensor<float>> out;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    out.push_back(values[i].clone());
-    params.push_back({"p" + std::to_string(i), out.back(), grads[i].clone()});
-  }
+  const auto params = host_params(values, grads);
   optim::adam_options o;
   o.lr = lr;
   o.weight_decay = weight_decay;
-  optim::adam<float> opt(params, o);
+  optim::adam<cpu_backend<float>> opt(params, o);
   for (int s = 0; s < steps; ++s) opt.step();
-  return out;
+  return values_of(params);
+}
+
+std::vector<tensor<float>> cpu_sgd_steps(const std::vector<tensor<float>>& values,
+                                         const std::vector<tensor<float>>& grads, const optim::sgd_options& o, int steps) {
+  const auto params = host_params(values, grads);
+  optim::sgd<cpu_backend<float>> opt(params, o);
+  for (int s = 0; s < steps; ++s) opt.step();
+  return values_of(params);
+}
+
+std::vector<tensor<float>> cpu_adam_resume(const std::vector<tensor<float>>& values,
+                                           const std::vector<tensor<float>>& grads, double lr,
+                                           const std::string& state_file, int steps) {
+  const auto params = host_params(values, grads);
+  optim::adam_options o;
+  o.lr = lr;
+  optim::adam<cpu_backend<float>> opt(params, o);
+  io::load_adam_state(opt, state_file);
+  for (int s = 0; s < steps; ++s) opt.step();
+  return values_of(params);
 }
 
 namespace {
@@ -86,12 +119,6 @@ struct cpu_hooks {
   template <class M>
   static void zero_grad(M& m) {
     m.zero_grad();
-  }
-  template <class M>
-  static optim::adam<float> optimizer(M& m) {
-    optim::adam_options o;
-    o.lr = step_lr;
-    return optim::adam<float>(m.parameters(), o);
   }
 };
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "i2i/core/padding.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/optim/sgd.hpp"  // sgd_options (Eigen-free)
 
 namespace i2i::parity {
 
@@ -69,10 +70,20 @@ struct host_loss {
 host_loss lsgan_host(const tensor<float>& pred, bool real_target);
 host_loss l1_host(const tensor<float>& pred, const tensor<float>& target);
 
-/// optim::adam on host tensors: `steps` updates of `values` with the fixed `grads` (copies returned).
+/// optim::adam on cpu_backend: `steps` updates of `values` with the fixed `grads` (copies returned).
 std::vector<tensor<float>> cpu_adam_steps(const std::vector<tensor<float>>& values,
                                           const std::vector<tensor<float>>& grads, double lr, double weight_decay,
                                           int steps);
+
+/// optim::sgd on cpu_backend: `steps` updates of `values` with the fixed `grads` (copies returned).
+std::vector<tensor<float>> cpu_sgd_steps(const std::vector<tensor<float>>& values,
+                                         const std::vector<tensor<float>>& grads, const optim::sgd_options& o, int steps);
+
+/// optim::adam on cpu_backend over parameters p0, p1, ... = `values`, its state loaded from `state_file`
+/// (written by another backend), then `steps` updates with `grads`.
+std::vector<tensor<float>> cpu_adam_resume(const std::vector<tensor<float>>& values,
+                                           const std::vector<tensor<float>>& grads, double lr,
+                                           const std::string& state_file, int steps);
 
 /// One pix2pixHD-style training step of a small G/D pair (small_gan.hpp), host copies of everything.
 struct named_host {

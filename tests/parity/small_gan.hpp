@@ -18,6 +18,7 @@
 
 #include "i2i/i2i.hpp"
 #include "i2i/models/pix2pixhd/global_generator.hpp"
+#include "i2i/optim/adam.hpp"
 #include "parity_host.hpp"
 
 namespace i2i::parity {
@@ -39,8 +40,8 @@ inline void scale_host(const tensor<float>& t, double s) {
   for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = float(t[i] * s);
 }
 
-/// Hooks: `template <class M> static void zero_grad(M&)`, `template <class M> static auto optimizer(M&)`
-/// (an object with step()), for the backend B.
+/// Hooks: `template <class M> static void zero_grad(M&)` for the backend B. The optimizer is
+/// optim::adam<B> on both sides: its update is the backend's op B::adam_update.
 template <class B, class Hooks>
 step_result train_step(std::uint64_t seed) {
   using T = float;
@@ -134,8 +135,8 @@ step_result train_step(std::uint64_t seed) {
   r.grad_g = snapshot_grads(G);
   r.grad_d = snapshot_grads(D);
 
-  auto opt_g = Hooks::optimizer(G);
-  auto opt_d = Hooks::optimizer(D);
+  optim::adam<B> opt_g(G.parameters(), {.lr = step_lr});
+  optim::adam<B> opt_d(D.parameters(), {.lr = step_lr});
   opt_g.step();
   opt_d.step();
   r.weight_g = snapshot(G);

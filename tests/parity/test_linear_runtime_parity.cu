@@ -1,19 +1,26 @@
 // cuBLAS linear layer against the CPU op, and the runtime pieces a training step relies on: the caching
-// allocator, streams and device selection, device Adam against optim::adam, dynamic loss scaling.
+// allocator, streams and device selection, optim::adam / optim::sgd on the device against the CPU (and
+// Adam state saved on the device resuming on the CPU), dynamic loss scaling.
 // Skipped without a device.
 #include <boost/test/unit_test.hpp>
 
 #include <boost/mpl/list.hpp>
+#include <filesystem>
 #include <limits>
+#include <string>
+
+#include <unistd.h>
 
 #include "i2i/backend/cuda/allocator.cuh"
 #include "i2i/backend/cuda/linear.cuh"
 #include "i2i/backend/cuda/loss_scale.cuh"
 #include "i2i/backend/cuda/stream.cuh"
-#include "i2i/optim/param.hpp"
+#include "i2i/io/optimizer_state.hpp"
+#include "i2i/optim/adam.hpp"
+#include "i2i/optim/sgd.hpp"
 #include "parity_device.cuh"
 
-// cuda::adam lives in backend.cuh with the backend; it needs the kernels of the whole op set.
+// optim::adam<cuda_backend<>> needs the backend's update ops (backend.cuh).
 #include "i2i/backend/cuda/backend.cuh"
 
 namespace {
@@ -101,20 +108,67 @@ BOOST_AUTO_TEST_CASE(stream_guard_and_device_selection) {
   BOOST_TEST(cuda::current_device() == 0);
 }
 
+/// Device copies of `values` as parameters p0, p1, ... (the CPU side's names) with device `grads`.
+std::vector<optim::param_ref<float>> device_params(const std::vector<tensor<float>>& values,
+                                                   const std::vector<tensor<float>>& grads) {
+  std::vector<optim::param_ref<float>> params;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    params.push_back({"p" + std::to_string(i), dev(values[i]), dev(grads[i])});
+  return params;
+}
+
 BOOST_AUTO_TEST_CASE(device_adam_matches_optim_adam) {
   std::vector<tensor<float>> values{random_host({5, 7}, 41), random_host({13}, 42)};
   std::vector<tensor<float>> grads{random_host({5, 7}, 43, -1e-3f, 1e-3f), random_host({13}, 44)};
   for (double wd : {0.0, 0.01}) {
     const auto ref = cpu_adam_steps(values, grads, 1e-2, wd, 3);
-    std::vector<optim::param_ref<float>> params;
-    for (std::size_t i = 0; i < values.size(); ++i) params.push_back({"p", dev(values[i]), dev(grads[i])});
-    cuda::adam_options o;
+    const auto params = device_params(values, grads);
+    optim::adam_options o;
     o.lr = 1e-2;
     o.weight_decay = wd;
-    cuda::adam opt(params, o);
+    optim::adam<cuda_backend<float>> opt(params, o);
     for (int s = 0; s < 3; ++s) opt.step();
     for (std::size_t i = 0; i < values.size(); ++i) I2I_PARITY_CHECK("adam", host(params[i].value), ref[i], 1e-6);
   }
+}
+
+BOOST_AUTO_TEST_CASE(device_sgd_matches_optim_sgd) {
+  std::vector<tensor<float>> values{random_host({5, 7}, 51), random_host({13}, 52)};
+  std::vector<tensor<float>> grads{random_host({5, 7}, 53), random_host({13}, 54)};
+  const optim::sgd_options cases[] = {{.lr = 0.1},
+                                      {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01},
+                                      {.lr = 0.1, .momentum = 0.9, .dampening = 0.3},
+                                      {.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true}};
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT("momentum " << c.momentum << ", dampening " << c.dampening << ", nesterov " << c.nesterov) {
+      const auto ref = cpu_sgd_steps(values, grads, c, 4);
+      const auto params = device_params(values, grads);
+      optim::sgd<cuda_backend<float>> opt(params, c);
+      for (int s = 0; s < 4; ++s) opt.step();
+      for (std::size_t i = 0; i < values.size(); ++i) I2I_PARITY_CHECK("sgd", host(params[i].value), ref[i], 1e-6);
+    }
+  }
+}
+
+// One optimizer-state file format: the device optimizer's file resumes on the CPU and continues exactly as
+// the device run would (within the update's rounding).
+BOOST_AUTO_TEST_CASE(device_adam_state_resumes_on_the_cpu) {
+  std::vector<tensor<float>> values{random_host({5, 7}, 61), random_host({13}, 62)};
+  std::vector<tensor<float>> grads{random_host({5, 7}, 63), random_host({13}, 64)};
+  const auto params = device_params(values, grads);
+  optim::adam_options o;
+  o.lr = 1e-2;
+  optim::adam<cuda_backend<float>> opt(params, o);
+  for (int s = 0; s < 2; ++s) opt.step();
+  const std::string file =
+      (std::filesystem::temp_directory_path() / ("i2i_parity_adam_" + std::to_string(::getpid()) + ".safetensors")).string();
+  io::save_adam_state(opt, file);
+  std::vector<tensor<float>> after_two;
+  for (const auto& p : params) after_two.push_back(host(p.value));
+  const auto cpu = cpu_adam_resume(after_two, grads, o.lr, file, 2);
+  std::filesystem::remove(file);
+  for (int s = 0; s < 2; ++s) opt.step();
+  for (std::size_t i = 0; i < values.size(); ++i) I2I_PARITY_CHECK("adam resumed", cpu[i], host(params[i].value), 1e-6);
 }
 
 BOOST_AUTO_TEST_CASE(loss_scale_skips_overflow_and_grows) {

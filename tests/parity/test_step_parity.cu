@@ -26,12 +26,6 @@ struct gpu_hooks {
   static void zero_grad(M& m) {
     m.zero_grad();
   }
-  template <class M>
-  static auto optimizer(M& m) {
-    cuda::adam_options o;
-    o.lr = step_lr;
-    return cuda::adam(m.parameters(), o);
-  }
 };
 
 template <class P>

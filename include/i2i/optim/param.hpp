@@ -26,10 +26,4 @@ void check_params(const char* who, const std::vector<param_ref<T>>& params) {
   }
 }
 
-/// Sets every gradient to zero (backward passes accumulate).
-template <class T>
-void zero_grad(const std::vector<param_ref<T>>& params) {
-  for (const auto& p : params) p.grad.fill(T(0));
-}
-
 }  // namespace i2i::optim

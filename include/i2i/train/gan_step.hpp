@@ -184,11 +184,11 @@ class gan_step {
     return rec;
   }
 
-  optim::adam<T>& generator_optimizer() { return g_adam_; }
-  optim::adam<T>& discriminator_optimizer() { return d_adam_; }
+  optim::adam<backend>& generator_optimizer() { return g_adam_; }
+  optim::adam<backend>& discriminator_optimizer() { return d_adam_; }
   /// Replaces G's optimizer, e.g. by one over a larger parameter group (pix2pixHD's niter_fix_global).
-  void set_generator_optimizer(optim::adam<T> a) { g_adam_ = std::move(a); }
-  void set_discriminator_optimizer(optim::adam<T> a) { d_adam_ = std::move(a); }
+  void set_generator_optimizer(optim::adam<backend> a) { g_adam_ = std::move(a); }
+  void set_discriminator_optimizer(optim::adam<backend> a) { d_adam_ = std::move(a); }
   image_pool<T>& pool() { return pool_; }
   const gan_step_options& options() const { return opt_; }
   Gan& gan() { return gan_; }
@@ -206,7 +206,7 @@ class gan_step {
   Gan gan_;
   gan_step_options opt_;
   std::tuple<Extra...> extras_;
-  optim::adam<T> g_adam_, d_adam_;
+  optim::adam<backend> g_adam_, d_adam_;
   image_pool<T> pool_;
   tensor<T> last_fake_;
 };

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/optim/adam.hpp"
 #include "i2i/optim/sgd.hpp"
 #include "support/gradcheck.hpp"
@@ -15,7 +16,7 @@ BOOST_AUTO_TEST_SUITE(optimizers)
 BOOST_AUTO_TEST_CASE(adam_constant_gradient_moves_by_lr) {
   auto p = tensor<double>::from({2}, {1.0, -2.0});
   auto g = tensor<double>::from({2}, {0.5, -0.25});
-  optim::adam<double> opt({{"p", p, g}}, {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8});
+  optim::adam<cpu_backend<double>> opt({{"p", p, g}}, {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8});
   for (int t = 1; t <= 3; ++t) {
     opt.step();
     BOOST_TEST(p[0] == 1.0 - t * 0.1 * 0.5 / (0.5 + 1e-8), boost::test_tools::tolerance(1e-12));
@@ -29,7 +30,7 @@ BOOST_AUTO_TEST_CASE(adam_matches_hand_written_reference) {
   const double lr = 0.01, b1 = 0.5, b2 = 0.999, eps = 1e-8, wd = 0.1;
   auto p = tensor<float>::from({1}, {0.3f});
   auto g = tensor<float>::zeros({1});
-  optim::adam<float> opt({{"p", p, g}}, {.lr = lr, .beta1 = b1, .beta2 = b2, .eps = eps, .weight_decay = wd});
+  optim::adam<cpu_backend<float>> opt({{"p", p, g}}, {.lr = lr, .beta1 = b1, .beta2 = b2, .eps = eps, .weight_decay = wd});
   double ref = 0.3, m = 0, v = 0;
   const double grads[] = {0.7, -1.2, 0.05, 2.0, -0.3};
   for (int t = 1; t <= 5; ++t) {
@@ -47,7 +48,7 @@ BOOST_AUTO_TEST_CASE(adam_matches_hand_written_reference) {
 BOOST_AUTO_TEST_CASE(sgd_momentum_and_nesterov) {
   auto p = tensor<double>::from({1}, {1.0});
   auto g = tensor<double>::from({1}, {1.0});
-  optim::sgd<double> opt({{"p", p, g}}, {.lr = 0.1, .momentum = 0.9});
+  optim::sgd<cpu_backend<double>> opt({{"p", p, g}}, {.lr = 0.1, .momentum = 0.9});
   opt.step();  // b = 1
   BOOST_TEST(p[0] == 0.9, boost::test_tools::tolerance(1e-12));
   opt.step();  // b = 1.9
@@ -55,7 +56,7 @@ BOOST_AUTO_TEST_CASE(sgd_momentum_and_nesterov) {
 
   auto q = tensor<double>::from({1}, {1.0});
   auto h = tensor<double>::from({1}, {1.0});
-  optim::sgd<double> nest({{"q", q, h}}, {.lr = 0.1, .momentum = 0.9, .nesterov = true});
+  optim::sgd<cpu_backend<double>> nest({{"q", q, h}}, {.lr = 0.1, .momentum = 0.9, .nesterov = true});
   nest.step();  // b = 1, step = g + 0.9 b = 1.9
   BOOST_TEST(q[0] == 0.81, boost::test_tools::tolerance(1e-12));
 }
@@ -63,9 +64,9 @@ BOOST_AUTO_TEST_CASE(sgd_momentum_and_nesterov) {
 BOOST_AUTO_TEST_CASE(optimizers_reject_bad_parameters) {
   auto p = tensor<float>::zeros({2, 3});
   auto g = tensor<float>::zeros({3, 2});
-  test::expect_error<shape_error>([&] { optim::adam<float>({{"G.w", p, g}}); }, {"adam", "G.w", "2x3", "3x2"});
-  test::expect_error<value_error>([&] { optim::adam<float>({{"G.w", p, p}}, {.beta1 = 1.0}); }, {"adam", "betas"});
-  test::expect_error<value_error>([&] { optim::sgd<float>({{"G.w", p, p}}, {.nesterov = true}); }, {"nesterov"});
+  test::expect_error<shape_error>([&] { optim::adam<cpu_backend<float>>({{"G.w", p, g}}); }, {"adam", "G.w", "2x3", "3x2"});
+  test::expect_error<value_error>([&] { optim::adam<cpu_backend<float>>({{"G.w", p, p}}, {.beta1 = 1.0}); }, {"adam", "betas"});
+  test::expect_error<value_error>([&] { optim::sgd<cpu_backend<float>>({{"G.w", p, p}}, {.nesterov = true}); }, {"nesterov"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -77,7 +78,7 @@ BOOST_AUTO_TEST_CASE(adam_parameter_groups) {
   auto ga = tensor<double>::from({1}, {0.5});
   auto b = tensor<double>::from({1}, {1.0});
   auto gb = tensor<double>::from({1}, {0.5});
-  optim::adam<double> opt({{"a", a, ga}}, {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 0});
+  optim::adam<cpu_backend<double>> opt({{"a", a, ga}}, {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 0});
   opt.add_param_group({{"b", b, gb}}, 0.01);
   BOOST_TEST(opt.group_count() == 2u);
   opt.step();
@@ -90,4 +91,54 @@ BOOST_AUTO_TEST_CASE(adam_parameter_groups) {
   BOOST_TEST(opt.group_lr(0) == 0.2);
   BOOST_TEST(opt.group_lr(1) == 0.2);
   test::expect_error<value_error>([&] { opt.add_param_group({{"again", a, ga}}, 0.1); }, {"again", "already", "'a'"});
+}
+
+// SGD's groups are Adam's: each group at its own rate, set_lr reaching all; without momentum a step is
+// exactly lr * g.
+BOOST_AUTO_TEST_CASE(sgd_parameter_groups_and_steps) {
+  auto a = tensor<double>::from({1}, {1.0});
+  auto ga = tensor<double>::from({1}, {0.5});
+  auto b = tensor<double>::from({1}, {1.0});
+  auto gb = tensor<double>::from({1}, {0.5});
+  optim::sgd<cpu_backend<double>> opt({{"a", a, ga}}, {.lr = 0.1});
+  opt.add_param_group({{"b", b, gb}}, 0.01);
+  BOOST_TEST(opt.group_count() == 2u);
+  opt.step();
+  BOOST_TEST(a[0] == 0.95, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(b[0] == 0.995, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(opt.steps() == 1);
+  opt.set_lr(0.2);
+  BOOST_TEST(opt.group_lr(1) == 0.2);
+  test::expect_error<value_error>([&] { opt.add_param_group({{"again", b, gb}}, 0.1); }, {"sgd", "again", "'b'"});
+  opt.zero_grad();
+  BOOST_TEST(ga[0] == 0.0);
+  BOOST_TEST(gb[0] == 0.0);
+}
+
+// Dampening applies from the second step on (the first step's buffer is the gradient itself).
+BOOST_AUTO_TEST_CASE(sgd_dampening_and_weight_decay) {
+  auto p = tensor<double>::from({1}, {1.0});
+  auto g = tensor<double>::from({1}, {1.0});
+  optim::sgd<cpu_backend<double>> opt({{"p", p, g}}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.5, .weight_decay = 0.1});
+  opt.step();  // d = 1 + 0.1 = 1.1, b = 1.1, p = 1 - 0.11 = 0.89
+  BOOST_TEST(p[0] == 0.89, boost::test_tools::tolerance(1e-12));
+  opt.step();  // d = 1 + 0.089 = 1.089, b = 0.99 + 0.5 * 1.089 = 1.5345, p = 0.89 - 0.15345
+  BOOST_TEST(p[0] == 0.89 - 0.15345, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(opt.momentum_buffers()[0][0] == 1.5345, boost::test_tools::tolerance(1e-12));
+}
+
+// The update ops check their operands (one check for every backend): shapes and memory are named.
+BOOST_AUTO_TEST_CASE(update_ops_check_their_operands) {
+  using B = cpu_backend<float>;
+  auto p = tensor<float>::zeros({2, 3});
+  auto q = tensor<float>::zeros({3, 2});
+  const auto a = adam_update_args::at_step(1, 1e-3, 0.9, 0.999, 1e-8, 0);
+  test::expect_error<shape_error>([&] { B::adam_update(p, p, q, p, a); }, {"adam_update", "exp_avg", "3x2", "2x3"});
+  test::expect_error<value_error>([&] { B::adam_update(p, p, p, tensor<float>{}, a); },
+                                  {"adam_update", "exp_avg_sq", "undefined"});
+  sgd_update_args s;
+  s.momentum = 0;
+  B::sgd_update(p, p, tensor<float>{}, s);  // no momentum: no buffer needed
+  s.momentum = 0.9;
+  test::expect_error<value_error>([&] { B::sgd_update(p, p, tensor<float>{}, s); }, {"sgd_update", "momentum_buffer"});
 }

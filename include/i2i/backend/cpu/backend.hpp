@@ -15,6 +15,7 @@
 #include "i2i/backend/cpu/instance_norm.hpp"
 #include "i2i/backend/cpu/label_maps.hpp"
 #include "i2i/backend/cpu/linear.hpp"
+#include "i2i/backend/cpu/optimizer_updates.hpp"
 #include "i2i/backend/cpu/pad.hpp"
 #include "i2i/backend/cpu/pointwise.hpp"
 #include "i2i/backend/cpu/pool.hpp"
@@ -214,6 +215,17 @@ struct cpu_backend {
   }
   static loss::loss_value<T> l1_loss(const tensor<T>& pred, const tensor<T>& target) {
     return loss::l1_loss(pred, target);
+  }
+
+  // Optimizer updates (optimizer_updates.hpp): one parameter tensor in place, with optim::adam's / optim::sgd's
+  // per-step scalars (backend/optimizer_args.hpp).
+  static void adam_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& exp_avg,
+                          const tensor<T>& exp_avg_sq, const adam_update_args& a) {
+    cpu::adam_update(param, grad, exp_avg, exp_avg_sq, a);
+  }
+  static void sgd_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& momentum_buffer,
+                         const sgd_update_args& a) {
+    cpu::sgd_update(param, grad, momentum_buffer, a);
   }
 
   // Dense layers.

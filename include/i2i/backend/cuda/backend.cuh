@@ -14,8 +14,9 @@
 // kernels/*.cuh. A request for this backend without a visible device throws device_error from the
 // first allocation or transfer — there is no CPU fallback.
 //
-// Training-loop helpers the CPU path gets from host code: cuda::adam (optim::adam's update on the
-// device) and loss scaling (loss_scale.cuh). model::zero_grad clears through fill_zero on any backend.
+// The optimizer updates are ops like the others (adam_update, sgd_update: kernels/optimizer_updates.cuh),
+// so optim::adam<cuda_backend<>> and optim::sgd<cuda_backend<>> are the CPU's optimizers on the device.
+// Loss scaling is loss_scale.cuh. model::zero_grad clears through fill_zero on any backend.
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
 #include "i2i/backend/cuda/kernels/label_maps.cuh"
 #include "i2i/backend/cuda/kernels/losses.cuh"
+#include "i2i/backend/cuda/kernels/optimizer_updates.cuh"
 #include "i2i/backend/cuda/kernels/pad.cuh"
 #include "i2i/backend/cuda/kernels/pointwise.cuh"
 #include "i2i/backend/cuda/kernels/pool.cuh"
@@ -270,6 +272,16 @@ struct cuda_backend {
     return cuda::cast<To>(x);
   }
 
+  // Optimizer updates (kernels/optimizer_updates.cuh): cpu_backend's, on fp32 master weights on the device.
+  static void adam_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& exp_avg,
+                          const tensor<T>& exp_avg_sq, const adam_update_args& a) {
+    cuda::adam_update(param, grad, exp_avg, exp_avg_sq, a);
+  }
+  static void sgd_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& momentum_buffer,
+                         const sgd_update_args& a) {
+    cuda::sgd_update(param, grad, momentum_buffer, a);
+  }
+
   // Dense layers (cuBLAS).
   static tensor<T> linear(const tensor<T>& x, const tensor<T>& w, const tensor<T>* b) {
     return cuda::linear<compute_type, strict>(x, w, b);
@@ -289,101 +301,6 @@ namespace cuda {
 
 /// Sets a device (or host) tensor to zero.
 inline void fill_zero(const tensor<float>& t) { cuda_backend<float>::fill_zero(t); }
-
-/// optim::adam_options (the CPU header pulls in Eigen, which must not reach nvcc).
-struct adam_options {
-  double lr = 2e-4;
-  double beta1 = 0.5;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 0;
-};
-
-namespace adam_detail {
-// The update of optim::adam, element by element, in fp32 like the CPU (same operation order).
-template <int = 0>  // a template: header kernels must not be defined once per TU
-__global__ void adam_kernel(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m,
-                            float* __restrict__ v, long long n, float b1, float b2, float step_size,
-                            float inv_sqrt_bc2, float eps, float wd) {
-  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
-    const float gi = wd != 0.0f ? g[i] + wd * p[i] : g[i];
-    const float mi = b1 * m[i] + (1.0f - b1) * gi;
-    const float vi = b2 * v[i] + (1.0f - b2) * (gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    p[i] -= step_size * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
-  }
-}
-}  // namespace adam_detail
-
-/// Adam with PyTorch's semantics on device parameters (see optim/adam.hpp); `Params` is a vector of
-/// optim::param_ref<float> as model::parameters() returns.
-template <class ParamRef>
-class adam {
- public:
-  struct state {
-    tensor<float> m, v;
-  };
-
-  adam(std::vector<ParamRef> params, adam_options opt = {}) : params_(std::move(params)), opt_(opt) {
-    require<value_error>(opt.lr >= 0 && opt.eps >= 0 && opt.beta1 >= 0 && opt.beta1 < 1 && opt.beta2 >= 0 &&
-                             opt.beta2 < 1,
-                         "cuda::adam: invalid options (lr ", opt.lr, ", betas ", opt.beta1, "/", opt.beta2, ", eps ",
-                         opt.eps, ")");
-    for (const auto& p : params_) {
-      require<value_error>(p.value.defined() && p.grad.defined(), "cuda::adam: parameter '", p.name,
-                           "' has no value or no gradient tensor");
-      require<shape_error>(p.value.shape() == p.grad.shape(), "cuda::adam: parameter '", p.name, "' has shape ",
-                           p.value.shape(), " but its gradient has shape ", p.grad.shape());
-      require<device_error>(p.value.where().is_cuda() && p.grad.where() == p.value.where(), "cuda::adam: parameter '",
-                            p.name, "' lives on ", p.value.where(), " (gradient on ", p.grad.where(),
-                            "); expected both on a CUDA device");
-      const int dev = p.value.where().index;
-      state_.push_back({device_zeros<float>(p.value.shape(), dev), device_zeros<float>(p.value.shape(), dev)});
-    }
-  }
-
-  void step() {
-    ++t_;
-    const double bc1 = 1 - std::pow(opt_.beta1, double(t_));
-    const double bc2 = 1 - std::pow(opt_.beta2, double(t_));
-    const float step_size = float(opt_.lr / bc1);
-    const float inv_sqrt_bc2 = float(1 / std::sqrt(bc2));
-    constexpr unsigned block = 256;
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-      const long long n = params_[i].value.numel();
-      if (n == 0) continue;
-      adam_detail::adam_kernel<0><<<grid_for(n, block), block, 0, current_stream()>>>(
-          params_[i].value.data(), params_[i].grad.data(), state_[i].m.data(), state_[i].v.data(), n,
-          float(opt_.beta1), float(opt_.beta2), step_size, inv_sqrt_bc2, float(opt_.eps), float(opt_.weight_decay));
-      I2I_CUDA_CHECK_LAUNCH("adam_kernel");
-    }
-  }
-
-  void zero_grad() {
-    for (const auto& p : params_) fill_zero(p.grad);
-  }
-  double lr() const { return opt_.lr; }
-  void set_lr(double lr) {
-    require<value_error>(lr >= 0, "cuda::adam: negative learning rate ", lr);
-    opt_.lr = lr;
-  }
-  std::int64_t steps() const { return t_; }
-  void set_steps(std::int64_t t) { t_ = t; }
-  const std::vector<ParamRef>& params() const { return params_; }
-  std::vector<state>& moments() { return state_; }
-
- private:
-  std::vector<ParamRef> params_;
-  std::vector<state> state_;
-  adam_options opt_;
-  std::int64_t t_ = 0;
-};
-
-template <class ParamRef>
-adam(std::vector<ParamRef>, adam_options) -> adam<ParamRef>;
-template <class ParamRef>
-adam(std::vector<ParamRef>) -> adam<ParamRef>;
 
 }  // namespace cuda
 }  // namespace i2i

@@ -94,7 +94,7 @@ class alternating_steps {
   const char* who_;
 
  public:
-  optim::adam<T> g, d;  ///< G's and D's optimizers
+  optim::adam<cpu_backend<T>> g, d;  ///< G's and D's optimizers
 
  private:
   optim::poly_decay schedule_;

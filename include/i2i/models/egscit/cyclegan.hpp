@@ -67,8 +67,8 @@ class cyclegan_trainer {
 
   std::int64_t iteration() const { return loop_.iteration(); }
   const train_options& options() const { return opt_; }
-  optim::adam<T>& generator_optimizer() { return loop_.g; }
-  optim::adam<T>& discriminator_optimizer() { return loop_.d; }
+  optim::adam<cpu_backend<T>>& generator_optimizer() { return loop_.g; }
+  optim::adam<cpu_backend<T>>& discriminator_optimizer() { return loop_.d; }
 
   /// content (of domain `from`) into the other domain; the exemplar only has to have content's batch
   /// size (the interface is stage2_trainer's), it does not influence the output.

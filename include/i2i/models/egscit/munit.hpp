@@ -94,8 +94,8 @@ class munit_trainer {
   std::int64_t iteration() const { return loop_.iteration(); }
   const train_options& options() const { return opt_; }
   const munit_weights& weights() const { return w_; }
-  optim::adam<T>& generator_optimizer() { return loop_.g; }
-  optim::adam<T>& discriminator_optimizer() { return loop_.d; }
+  optim::adam<cpu_backend<T>>& generator_optimizer() { return loop_.g; }
+  optim::adam<cpu_backend<T>>& discriminator_optimizer() { return loop_.d; }
   generator_type& gen(domain d) { return d == domain::A ? gen_A : gen_B; }
   const generator_type& gen(domain d) const { return d == domain::A ? gen_A : gen_B; }
 

@@ -279,8 +279,8 @@ class stage2_trainer {
   perceptual_source perceptual_features() const { return source_; }
   const std::string& perceptual_note() const { return note_; }
   bool uses_perceptual() const { return perceptual_on(); }
-  optim::adam<T>& generator_optimizer() { return loop_.g; }
-  optim::adam<T>& discriminator_optimizer() { return loop_.d; }
+  optim::adam<cpu_backend<T>>& generator_optimizer() { return loop_.g; }
+  optim::adam<cpu_backend<T>>& discriminator_optimizer() { return loop_.d; }
 
   /// Loads F_A and F_B from stage 1's save_feature_masks (strict); they stay frozen.
   void load_feature_masks(const std::filesystem::path& dir) {

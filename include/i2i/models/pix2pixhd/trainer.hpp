@@ -43,29 +43,19 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/backend/cpu/segment_mean.hpp"
 #include "i2i/data/encode.hpp"
-#include "i2i/io/optimizer_state.hpp"
 #include "i2i/loss/types/all.hpp"
 #include "i2i/models/pix2pixhd/instance_pooling.hpp"
 #include "i2i/models/pix2pixhd/trainer_core.hpp"
-#include "i2i/optim/adam.hpp"
 #include "i2i/train/gan_step.hpp"  // train::step_record
 
 namespace i2i::pix2pixhd {
 
-/// The CPU's pieces of the trainer: host encoding, cpu::segment_mean, optim::adam and its state file.
+/// The CPU's pieces of the trainer: host encoding and cpu::segment_mean.
 template <>
 struct train_ops<cpu_backend<float>> {
   using record = train::step_record;
-  using adam = optim::adam<float>;
-  using adam_options = optim::adam_options;
   using segments = cpu::segment_index;
   static constexpr bool has_vgg = true;
-
-  static void save_adam(const adam& a, const adam_options&, const std::string& path,
-                        const std::map<std::string, std::string>& meta) {
-    io::save_adam_state(a, path, meta);
-  }
-  static void load_adam(adam& a, const std::string& path) { io::load_adam_state(a, path); }
 
   static tensor<float> encode(const tensor<float>& label, const tensor<float>& inst, std::int64_t label_nc,
                               bool no_instance) {

@@ -3,13 +3,12 @@
 // the step, the schedule and the checkpoint layout are in trainer.hpp). This header is Eigen-free so
 // that an nvcc translation unit can instantiate trainer<Cfg, cuda_backend<float, P>>: everything that
 // differs between backends goes through train_ops<Backend>, specialised in trainer.hpp (cpu_backend:
-// data::encode_input, cpu::segment_mean, optim::adam, io::save_adam_state) and in trainer_cuda.cuh
-// (cuda_backend: device one-hot / boundary maps and segment mean, cuda::adam, the same Adam file).
+// data::encode_input, cpu::segment_mean) and in trainer_cuda.cuh (cuda_backend: device one-hot /
+// boundary maps and segment mean). The optimizers are optim::adam<Backend> and their state files
+// io/optimizer_state.hpp's on every backend.
 //
 // train_ops<B> provides:
 //   record                    the step's loss record (train::step_record, alias step_losses, on every backend)
-//   adam, adam_options        the optimizer over model::parameters() and its options (lr, beta1, beta2)
-//   save_adam(a, options, path, metadata), load_adam(a, path)   io/optimizer_state.hpp's file format
 //   encode(label, inst, label_nc, no_instance)                  data::encode_input on B's tensors
 //   segments, make_segments(ids), segment_mean(x, s), segment_mean_backward(dy, s)
 //   has_vgg                   whether the VGG term is compiled for B (true on both backends);
@@ -32,6 +31,7 @@
 #include "i2i/data/loader.hpp"
 #include "i2i/data/transform.hpp"
 #include "i2i/io/checkpoint.hpp"
+#include "i2i/io/optimizer_state.hpp"
 #include "i2i/loss/backend_terms.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/init.hpp"
@@ -39,7 +39,7 @@
 #include "i2i/models/pix2pixhd/instance_map_check.hpp"
 #include "i2i/models/pix2pixhd/options.hpp"
 #include "i2i/models/vgg19.hpp"
-#include "i2i/optim/param.hpp"
+#include "i2i/optim/adam.hpp"
 #include "i2i/optim/schedule.hpp"
 #include "i2i/train/step_record.hpp"
 
@@ -63,7 +63,7 @@ class trainer {
   using backend = Backend;
   using ops = train_ops<Backend>;
   using record = typename ops::record;  ///< train::step_record (step_losses) on every backend
-  using adam = typename ops::adam;      ///< optim::adam<float> on the CPU, cuda::adam on the GPU
+  using adam = optim::adam<Backend>;
   using G_model = model<typename Cfg::generator, backend>;
   using D_model = model<typename Cfg::discriminator, backend>;
   using E_model = model<typename Cfg::feature_encoder, backend>;
@@ -305,8 +305,8 @@ class trainer {
     save_model(G_, path(prefix, "net_G"), meta);
     save_model(D_, path(prefix, "net_D"), meta);
     if (E_) save_model(*E_, path(prefix, "net_E"), meta);
-    ops::save_adam(*g_adam_, adam_opts(), path(prefix, "optim_G"), meta);
-    ops::save_adam(*d_adam_, adam_opts(), path(prefix, "optim_D"), meta);
+    io::save_adam_state(*g_adam_, path(prefix, "optim_G"), meta);
+    io::save_adam_state(*d_adam_, path(prefix, "optim_D"), meta);
     pool_.save(path(prefix, "pool"));
   }
 
@@ -338,8 +338,8 @@ class trainer {
     load_model(D_, path(prefix, "net_D"));
     if (E_) load_model(*E_, path(prefix, "net_E"));
     build_g_optimizer();  // the parameter group of this epoch (frozen G1 or all of G)
-    ops::load_adam(*g_adam_, path(prefix, "optim_G"));
-    ops::load_adam(*d_adam_, path(prefix, "optim_D"));
+    io::load_adam_state(*g_adam_, path(prefix, "optim_G"));
+    io::load_adam_state(*d_adam_, path(prefix, "optim_D"));
     pool_.load(path(prefix, "pool"));
     apply_lr();
   }
@@ -404,8 +404,8 @@ class trainer {
     return loss::on_backend::gan<backend>(c, t, opt_.no_lsgan);
   }
 
-  typename ops::adam_options adam_opts() const {
-    typename ops::adam_options a;
+  optim::adam_options adam_opts() const {
+    optim::adam_options a;
     a.lr = opt_.lr;
     a.beta1 = opt_.beta1;
     a.beta2 = 0.999;

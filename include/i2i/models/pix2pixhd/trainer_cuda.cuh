@@ -7,20 +7,18 @@
 //   t.step(label, inst, image);   // host tensors: uploaded once per step
 //
 // Inputs are encoded on the device (cuda::one_hot, cuda::boundary_map: exact 0/1 like the CPU), the
-// instance-wise feature pooling of --instance_feat is cuda::segment_mean, Adam is cuda::adam (same update
-// as optim::adam) and its state is written in io/optimizer_state.hpp's format from host copies, so a
-// GPU checkpoint resumes on the CPU and back. The step's losses come back to the host as one scalar per
+// instance-wise feature pooling of --instance_feat is cuda::segment_mean, Adam is optim::adam<B> (its
+// update is B::adam_update) and its state file is io/optimizer_state.hpp's on every backend, so a GPU
+// checkpoint resumes on the CPU and back. The step's losses come back to the host as one scalar per
 // loss call (the device losses' reductions); the fake pool is on the host (one (label | fake) download
 // and one upload per step, only when --pool_size > 0). The VGG term (loss::on_backend::vgg_l1 over
 // model<vgg19, cuda_backend>) runs on the device as well.
-#include <map>
 #include <string>
 #include <vector>
 
 #include "i2i/backend/cuda/backend.cuh"
 #include "i2i/backend/cuda/kernels/label_maps.cuh"
 #include "i2i/backend/cuda/kernels/segment_mean.cuh"
-#include "i2i/io/checkpoint.hpp"
 #include "i2i/models/pix2pixhd/trainer_core.hpp"
 
 namespace i2i::pix2pixhd {
@@ -29,65 +27,10 @@ template <class P>
 struct train_ops<cuda_backend<float, P>> {
   using B = cuda_backend<float, P>;
   using record = step_losses;
-  using adam = cuda::adam<optim::param_ref<float>>;
-  using adam_options = cuda::adam_options;
   using segments = cuda::segment_index;
   // The VGG term is compiled for the GPU. (It used to be left out: cicc stalled on vgg_l1's
   // const-qualified local model<vgg19>::context, a 30-element std::tuple; see docs/cuda.md.)
   static constexpr bool has_vgg = true;
-
-  /// io::save_adam_state's file from host copies of the device moments.
-  static void save_adam(const adam& a_const, const adam_options& o, const std::string& path,
-                        std::map<std::string, std::string> extra) {
-    auto& a = const_cast<adam&>(a_const);  // cuda::adam::moments() has no const overload; nothing is written
-    const auto& params = a.params();
-    auto& moments = a.moments();
-    state_dict<float> sd;
-    sd.reserve(2 * params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      sd.push_back({params[i].name + ".exp_avg", B::to_host(moments[i].m)});
-      sd.push_back({params[i].name + ".exp_avg_sq", B::to_host(moments[i].v)});
-    }
-    extra["i2i.content"] = "adam";
-    extra["step"] = std::to_string(a.steps());
-    extra["lr"] = io::detail::number_text(a.lr());
-    extra["beta1"] = io::detail::number_text(o.beta1);
-    extra["beta2"] = io::detail::number_text(o.beta2);
-    extra["eps"] = io::detail::number_text(o.eps);
-    extra["weight_decay"] = io::detail::number_text(o.weight_decay);
-    io::detail::check_state_dict("save_adam_state", sd, path);
-    io::save_state_dict(sd, path, std::move(extra));
-  }
-
-  /// io::load_adam_state (strict) into host buffers, then onto the device.
-  static void load_adam(adam& a, const std::string& path) {
-    const auto meta = io::read_checkpoint_metadata(path);
-    const auto content = meta.find("i2i.content");
-    require<io_error>(content != meta.end() && content->second == "adam", "load_adam_state: '", path,
-                      "' is not an Adam state file (metadata i2i.content is '",
-                      content == meta.end() ? std::string("absent") : content->second, "')");
-    const auto step = io::metadata_number<std::int64_t>(meta, "step", path);
-    const auto lr = io::metadata_number<double>(meta, "lr", path);
-    require<io_error>(step >= 0 && lr >= 0, "load_adam_state: '", path, "': negative step (", step, ") or lr (", lr,
-                      ")");
-    const auto& params = a.params();
-    auto& moments = a.moments();
-    std::vector<tensor<float>> host;
-    state_dict<float> targets;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      host.push_back(tensor<float>::zeros(moments[i].m.shape()));
-      targets.push_back({params[i].name + ".exp_avg", host.back()});
-      host.push_back(tensor<float>::zeros(moments[i].v.shape()));
-      targets.push_back({params[i].name + ".exp_avg_sq", host.back()});
-    }
-    io::load_state_dict(targets, path, io::load_mode::strict);
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      B::assign_from_host(moments[i].m, host[2 * i]);
-      B::assign_from_host(moments[i].v, host[2 * i + 1]);
-    }
-    a.set_steps(step);
-    a.set_lr(lr);
-  }
 
   /// data::encode_input on the device: one_hot(label) | boundary_map(inst) (label_nc 0: the RGB input).
   static tensor<float> encode(const tensor<float>& label, const tensor<float>& inst, std::int64_t label_nc,

@@ -100,14 +100,14 @@ class trainer {
 
   net_type& net() { return net_; }
   const net_type& net() const { return net_; }
-  optim::adam<float>& optimizer() { return adam_; }
+  optim::adam<cpu_backend<float>>& optimizer() { return adam_; }
   std::int64_t steps() const { return steps_; }
   const train_options& options() const { return opt_; }
 
  private:
   train_options opt_;
   net_type net_;
-  optim::adam<float> adam_;
+  optim::adam<cpu_backend<float>> adam_;
   std::int64_t steps_ = 0;
 };
 
