@@ -6,12 +6,8 @@
 #include <tuple>
 
 #include "compare.hpp"
-#include "i2i/loss/bce.hpp"
-#include "i2i/loss/gram.hpp"
-#include "i2i/loss/kl.hpp"
-#include "i2i/loss/l1.hpp"
-#include "i2i/loss/lsgan.hpp"
-#include "i2i/loss/mse.hpp"
+#include "i2i/backend/cpu/losses.hpp"
+#include "i2i/backend/cpu/losses_gram.hpp"
 
 using namespace i2i;
 using namespace i2i::parity;
@@ -34,37 +30,37 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(elementwise_losses, T, real_types) {
   auto p0 = p.clone();
   p0[5] = t[5];  // sign(0) = 0 in the L1 gradient
   // The per-element terms are the same T operations; only the order of the double sums differs.
-  expect_loss("l1", gpu::l1_loss(p0, t), loss::l1_loss(p0, t), 1e-12);
-  expect_loss("mse", gpu::mse_loss(p, t), loss::mse_loss(p, t), 1e-12);
+  expect_loss("l1", gpu::l1_loss(p0, t), cpu::l1_loss(p0, t), 1e-12);
+  expect_loss("mse", gpu::mse_loss(p, t), cpu::mse_loss(p, t), 1e-12);
   for (const bool real : {true, false}) {
     const auto target = real ? loss::gan_target::real : loss::gan_target::fake;
-    expect_loss(std::string("lsgan ") + (real ? "real" : "fake"), gpu::lsgan_loss(p, real), loss::lsgan_loss(p, target),
+    expect_loss(std::string("lsgan ") + (real ? "real" : "fake"), gpu::lsgan_loss(p, real), cpu::lsgan_loss(p, target),
                 1e-12);
     expect_loss(std::string("bce ") + (real ? "real" : "fake"), gpu::bce_with_logits_loss(p, real),
-                loss::bce_with_logits_loss(p, target), 10 * tol<T>());
+                cpu::bce_with_logits_loss(p, target), 10 * tol<T>());
   }
-  expect_loss("bce soft targets", gpu::bce_with_logits_loss(p, soft), loss::bce_with_logits_loss(p, soft),
+  expect_loss("bce soft targets", gpu::bce_with_logits_loss(p, soft), cpu::bce_with_logits_loss(p, soft),
               10 * tol<T>());
   auto big = random<T>(s, -60, 60);  // exp(-|x|) must not overflow
   expect_loss("bce large logits", gpu::bce_with_logits_loss(big, true),
-              loss::bce_with_logits_loss(big, loss::gan_target::real), 10 * tol<T>());
-  expect_loss("kl", gpu::kl_loss(p), loss::kl_loss(p), 1e-12);
+              cpu::bce_with_logits_loss(big, loss::gan_target::real), 10 * tol<T>());
+  expect_loss("kl", gpu::kl_loss(p), cpu::kl_loss(p), 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(loss_errors_match) {
   const auto p = random<float>(shape::nchw(1, 2, 3, 3)), t = random<float>(shape::nchw(1, 2, 3, 4));
   expect_same_error<shape_error>(
-      "shapes", [&] { (void)loss::l1_loss(p, t); }, [&] { (void)gpu::l1_loss(p, t); });
+      "shapes", [&] { (void)cpu::l1_loss(p, t); }, [&] { (void)gpu::l1_loss(p, t); });
   auto nan = p.clone();
   nan[4] = std::numeric_limits<float>::quiet_NaN();
   expect_same_error<value_error>(
-      "NaN loss", [&] { (void)loss::mse_loss(nan, p); }, [&] { (void)gpu::mse_loss(nan, p); });
+      "NaN loss", [&] { (void)cpu::mse_loss(nan, p); }, [&] { (void)gpu::mse_loss(nan, p); });
   expect_same_error<value_error>(
-      "NaN lsgan", [&] { (void)loss::lsgan_loss(nan, loss::gan_target::real); },
+      "NaN lsgan", [&] { (void)cpu::lsgan_loss(nan, loss::gan_target::real); },
       [&] { (void)gpu::lsgan_loss(nan, true); });
   const auto empty = tensor<float>::empty(shape::nchw(0, 2, 3, 3));
   expect_same_error<shape_error>(
-      "empty", [&] { (void)loss::kl_loss(empty); }, [&] { (void)gpu::kl_loss(empty); });
+      "empty", [&] { (void)cpu::kl_loss(empty); }, [&] { (void)gpu::kl_loss(empty); });
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(gram_matrix_and_style_loss, T, real_types) {
@@ -73,21 +69,21 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(gram_matrix_and_style_loss, T, real_types) {
       const auto norm = chw ? loss::gram_norm::chw : loss::gram_norm::hw;
       const std::string what = std::string("gram ") + (chw ? "chw " : "hw ") + s.str();
       const auto f = random<T>(s), target = random<T>(s);
-      const auto g = loss::gram_matrix(f, norm);
+      const auto g = cpu::gram_matrix(f, norm);
       expect_close(what, gpu::gram_matrix(f, chw), g, tol<T>());
       const auto dg = random<T>(g.shape());
-      expect_close(what + " backward", gpu::gram_matrix_backward(f, dg, chw), loss::gram_matrix_backward(f, dg, norm),
+      expect_close(what + " backward", gpu::gram_matrix_backward(f, dg, chw), cpu::gram_matrix_backward(f, dg, norm),
                    tol<T>());
       for (const bool l1 : {false, true}) {
         const auto dist = l1 ? loss::style_distance::l1 : loss::style_distance::mse;
         expect_loss(what + (l1 ? " style l1" : " style mse"), gpu::gram_style_loss(f, target, l1, chw),
-                    loss::gram_style_loss(f, target, dist, norm), 10 * tol<T>(), 10 * tol<T>());
+                    cpu::gram_style_loss(f, target, dist, norm), 10 * tol<T>(), 10 * tol<T>());
       }
     }
   }
   const auto f = random<T>(shape::nchw(2, 3, 4, 4)), dg = random<T>(shape{2, 3, 4});
   expect_same_error<shape_error>(
-      "dg shape", [&] { (void)loss::gram_matrix_backward(f, dg); }, [&] { (void)gpu::gram_matrix_backward(f, dg, false); });
+      "dg shape", [&] { (void)cpu::gram_matrix_backward(f, dg); }, [&] { (void)gpu::gram_matrix_backward(f, dg, false); });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

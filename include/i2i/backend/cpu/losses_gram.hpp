@@ -1,0 +1,99 @@
+#pragma once
+// Gram matrices of feature maps and the Gram style loss on the CPU (Eigen), cpu_backend's Gram ops;
+// the device twins are in cuda/kernels/gram.cuh.
+//
+//   gram_matrix(f, norm = hw)             N x C x C: per sample G = F F^T / norm, F the C x (H*W) matrix of f[n].
+//                                         gram_norm::hw (default) divides by H*W, EGSC-IT's Gram = F^T F / (h w)
+//                                         (research/egscit.md §5; its features are first L2-normalised per
+//                                         channel over space, a separate step); gram_norm::chw by C*H*W,
+//                                         Johnson et al.'s and the PyTorch style-transfer tutorial's form.
+//   gram_matrix_backward(f, dg, norm)     dF = (dG + dG^T) F / norm
+//   gram_distance(gp, gt, distance, w)    w * mean over N*C*C of (gp - gt)^2 (style_distance::mse: Gatys,
+//                                         Johnson) or |gp - gt| (::l1, EGSC-IT), with the gradient for gp; the
+//                                         weight is folded into the gradient's scale (one rounding), which is
+//                                         what loss::gram_style's per-layer weights need
+//   gram_style_loss(pred, target, distance = mse, norm = hw)
+//                                         gram_distance of the Grams of two feature maps (same shape), with
+//                                         the gradient for pred (target features are constants, as the papers
+//                                         detach the exemplar / real branch)
+#include <cstdint>
+
+#include "i2i/backend/checks/losses.hpp"
+#include "i2i/backend/cpu/eigen_map.hpp"
+#include "i2i/core/threads.hpp"
+#include "i2i/loss/loss_types.hpp"
+
+namespace i2i::cpu {
+
+/// N x C x C Gram matrices of f (N x C x H x W).
+template <cpu_scalar T>
+tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm = loss::gram_norm::hw) {
+  i2i::checks::losses::require_features("gram_matrix", "features", f, device::cpu());
+  const std::int64_t n = f.dim(0), c = f.dim(1), hw = f.dim(2) * f.dim(3);
+  const T inv = T(1.0 / loss::gram_divisor(c, hw, norm));
+  auto g = tensor<T>::empty({n, c, c});
+  parallel_tasks(n, [&](std::int64_t s) {
+    const_matrix_map<T> F(f.data() + s * c * hw, c, hw);
+    matrix_map<T> G(g.data() + s * c * c, c, c);
+    G.noalias() = F * F.transpose();
+    G *= inv;
+  });
+  return g;
+}
+
+/// dF for the Gram matrices' gradient dg (N x C x C).
+template <cpu_scalar T>
+tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gram_norm norm = loss::gram_norm::hw) {
+  i2i::checks::losses::require_gram_grad("gram_matrix_backward", f, dg, device::cpu());
+  const std::int64_t n = f.dim(0), c = f.dim(1), hw = f.dim(2) * f.dim(3);
+  const T inv = T(1.0 / loss::gram_divisor(c, hw, norm));
+  auto df = tensor<T>::empty(f.shape());
+  parallel_tasks(n, [&](std::int64_t s) {
+    const_matrix_map<T> F(f.data() + s * c * hw, c, hw), dG(dg.data() + s * c * c, c, c);
+    const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> sym = (dG + dG.transpose()) * inv;
+    matrix_map<T>(df.data() + s * c * hw, c, hw).noalias() = sym * F;
+  });
+  return df;
+}
+
+namespace gram_detail {
+/// gram_distance without its checks; `op` names the loss in the NaN guard's message.
+template <class T>
+loss::loss_value<T> distance(const char* op, const tensor<T>& gp, const tensor<T>& gt, loss::style_distance dist,
+                             double weight) {
+  const auto d = (cflat(gp) - cflat(gt)).eval();
+  const double inv_n = 1.0 / double(gp.numel());
+  const bool mse = dist == loss::style_distance::mse;
+  const double v = (mse ? d.template cast<double>().square().sum() : d.template cast<double>().abs().sum()) * inv_n;
+  loss::loss_value<T> r{weight * v, tensor<T>::empty(gp.shape())};
+  loss::require_finite(r.value, op);
+  if (mse)
+    flat(r.grad) = d * T(2 * inv_n * weight);
+  else
+    flat(r.grad) = d.sign() * T(inv_n * weight);
+  return r;
+}
+}  // namespace gram_detail
+
+/// weight * the mean distance between two batches of Gram matrices, and its gradient for gp.
+template <cpu_scalar T>
+loss::loss_value<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt,
+                                  loss::style_distance dist = loss::style_distance::mse, double weight = 1) {
+  i2i::checks::losses::require_grams("gram_distance", gp, gt, device::cpu());
+  return gram_detail::distance("gram_distance", gp, gt, dist, weight);
+}
+
+/// Gram style loss between the features of a prediction and of a target (same shape).
+template <cpu_scalar T>
+loss::loss_value<T> gram_style_loss(const tensor<T>& pred, const tensor<T>& target,
+                                    loss::style_distance dist = loss::style_distance::mse,
+                                    loss::gram_norm norm = loss::gram_norm::hw) {
+  i2i::checks::losses::require_features("gram_style_loss", "prediction", pred, device::cpu());
+  i2i::checks::losses::require_features("gram_style_loss", "target", target, device::cpu());
+  i2i::checks::losses::require_same_shape("gram_style_loss", "target", target, "prediction", pred);
+  auto r = gram_detail::distance("gram_style_loss", gram_matrix(pred, norm), gram_matrix(target, norm), dist, 1.0);
+  r.grad = gram_matrix_backward(pred, r.grad, norm);
+  return r;
+}
+
+}  // namespace i2i::cpu
