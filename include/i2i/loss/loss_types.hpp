@@ -1,7 +1,7 @@
 #pragma once
 // The types every loss shares, on every backend: the result (value + gradient), GAN targets, the NaN
-// guard, the Gram options and the cross-entropy options. Eigen-free, so that the loss kernels of both
-// backends (backend/cpu/losses*.hpp, backend/cuda/kernels/losses*.cuh, gram.cuh), the loss terms
+// guard, the Gram options and the cross-entropy options. Free of any backend, so that the loss kernels
+// of both backends (cpu/losses*.hpp, cuda/kernels/losses*.cuh and gram.cuh), the loss terms
 // (loss/types/) and code written over any backend use one definition.
 #include <cmath>
 #include <cstdint>

@@ -1,8 +1,10 @@
 #include <boost/test/unit_test.hpp>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/backend/cpu/pointwise.hpp"
 #include "i2i/backend/cpu/losses.hpp"
 #include "i2i/backend/cpu/losses_gram.hpp"
+#include "i2i/loss/gram_style_loss.hpp"
 #include "support/gradcheck.hpp"
 
 // Each loss's returned gradient against central differences of its value, in float64.
@@ -40,8 +42,8 @@ BOOST_AUTO_TEST_CASE(gram_matrix_and_style_loss) {
     expect_gradient("gram_matrix", f, [&] { return test::dot(r, cpu::gram_matrix(f, norm)); },
                     cpu::gram_matrix_backward(f, r, norm));
     for (auto dist : {loss::style_distance::mse, loss::style_distance::l1})
-      expect_gradient("gram_style_loss", f, [&] { return cpu::gram_style_loss(f, g, dist, norm).value; },
-                      cpu::gram_style_loss(f, g, dist, norm).grad);
+      expect_gradient("gram_style_loss", f, [&] { return loss::gram_style_loss<cpu_backend<double>>(f, g, dist, norm).value; },
+                      loss::gram_style_loss<cpu_backend<double>>(f, g, dist, norm).grad);
   }
 }
 

@@ -235,7 +235,7 @@ BOOST_AUTO_TEST_CASE(gram_style_through_a_generator) {
       auto f = vgg.forward(G(x)), s = vgg.forward(style);
       double expect = 0;
       for (const char* t : {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"})
-        expect += 2.0 * cpu::gram_style_loss(f.tap(t), s.tap(t), dist).value;
+        expect += 2.0 * loss::gram_style_loss<cpu_backend<double>>(f.tap(t), s.tap(t), dist).value;
       BOOST_TEST(gs(G(x), style).value == expect, boost::test_tools::tolerance(1e-12));
     }
     check_input_and_param(

@@ -3,8 +3,10 @@
 #include <cmath>
 #include <limits>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/backend/cpu/losses.hpp"
 #include "i2i/backend/cpu/losses_gram.hpp"
+#include "i2i/loss/gram_style_loss.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;
@@ -113,8 +115,8 @@ BOOST_AUTO_TEST_CASE(gram_and_style_loss_match_reference) {
       mse += (ref[i] - ref_g[i]) * (ref[i] - ref_g[i]);
       l1 += std::abs(ref[i] - ref_g[i]);
     }
-    auto rm = cpu::gram_style_loss(f, g, loss::style_distance::mse, norm);
-    auto rl = cpu::gram_style_loss(f, g, loss::style_distance::l1, norm);
+    auto rm = loss::gram_style_loss<cpu_backend<float>>(f, g, loss::style_distance::mse, norm);
+    auto rl = loss::gram_style_loss<cpu_backend<float>>(f, g, loss::style_distance::l1, norm);
     BOOST_TEST(rm.value == mse / double(ref.numel()), tt::tolerance(1e-5));
     BOOST_TEST(rl.value == l1 / double(ref.numel()), tt::tolerance(1e-5));
     BOOST_TEST((rm.grad.shape() == f.shape()));
@@ -132,7 +134,7 @@ BOOST_AUTO_TEST_CASE(shape_mismatch_errors_name_loss_and_shapes) {
   test::expect_error<shape_error>([&] { cpu::l1_loss(a, b); }, {"l1_loss", "2x3x4x5", "2x3x4x4"});
   test::expect_error<shape_error>([&] { cpu::mse_loss(a, b); }, {"mse_loss", "2x3x4x5", "2x3x4x4"});
   test::expect_error<shape_error>([&] { cpu::bce_with_logits_loss(a, b); }, {"bce_with_logits_loss", "2x3x4x5", "2x3x4x4"});
-  test::expect_error<shape_error>([&] { cpu::gram_style_loss(a, b); }, {"gram_style_loss", "2x3x4x5", "2x3x4x4"});
+  test::expect_error<shape_error>([&] { loss::gram_style_loss<cpu_backend<float>>(a, b); }, {"gram_style_loss", "2x3x4x5", "2x3x4x4"});
   test::expect_error<shape_error>([&] { cpu::gram_matrix(tensor<float>::zeros({2, 3})); }, {"gram_matrix", "2x3", "rank 4"});
   test::expect_error<shape_error>([&] { cpu::gram_matrix_backward(a, tensor<float>::zeros({2, 3, 4})); },
                                   {"gram_matrix_backward", "2x3x4", "2x3x3"});
@@ -150,7 +152,7 @@ BOOST_AUTO_TEST_CASE(non_finite_values_are_reported_by_name) {
   test::expect_error<value_error>([&] { cpu::lsgan_loss(a, gan_target::fake); }, {"lsgan_loss"});
   test::expect_error<value_error>([&] { cpu::bce_with_logits_loss(a, gan_target::real); }, {"bce_with_logits_loss"});
   test::expect_error<value_error>([&] { cpu::kl_loss(a); }, {"kl_loss"});
-  test::expect_error<value_error>([&] { cpu::gram_style_loss(a, b); }, {"gram_style_loss"});
+  test::expect_error<value_error>([&] { loss::gram_style_loss<cpu_backend<float>>(a, b); }, {"gram_style_loss"});
   a[7] = std::numeric_limits<float>::infinity();
   test::expect_error<value_error>([&] { cpu::mse_loss(a, b); }, {"mse_loss", "inf"});
   test::expect_error<value_error>([] { loss::require_finite(std::nan(""), "my_loss"); }, {"my_loss"});

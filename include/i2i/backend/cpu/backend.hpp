@@ -171,11 +171,6 @@ struct cpu_backend {
                                            loss::style_distance d = loss::style_distance::mse, double weight = 1) {
     return cpu::gram_distance(gp, gt, d, weight);
   }
-  static loss::loss_value<T> gram_style_loss(const tensor<T>& pred, const tensor<T>& target,
-                                             loss::style_distance d = loss::style_distance::mse,
-                                             loss::gram_norm norm = loss::gram_norm::hw) {
-    return cpu::gram_style_loss(pred, target, d, norm);
-  }
 
   // Dense layers.
   static tensor<T> linear(const tensor<T>& x, const tensor<T>& w, const tensor<T>* b) { return cpu::linear(x, w, b); }

@@ -1,5 +1,5 @@
 #pragma once
-// Gram matrices of feature maps and the Gram style loss on the CPU (Eigen), cpu_backend's Gram ops;
+// Gram matrices of feature maps and the distance between them on the CPU (Eigen), cpu_backend's Gram ops;
 // the device twins are in cuda/kernels/gram.cuh.
 //
 //   gram_matrix(f, norm = hw)             N x C x C: per sample G = F F^T / norm, F the C x (H*W) matrix of f[n].
@@ -12,10 +12,8 @@
 //                                         Johnson) or |gp - gt| (::l1, EGSC-IT), with the gradient for gp; the
 //                                         weight is folded into the gradient's scale (one rounding), which is
 //                                         what loss::gram_style's per-layer weights need
-//   gram_style_loss(pred, target, distance = mse, norm = hw)
-//                                         gram_distance of the Grams of two feature maps (same shape), with
-//                                         the gradient for pred (target features are constants, as the papers
-//                                         detach the exemplar / real branch)
+// The Gram style loss of two feature maps is a composition of these three, written once for every
+// backend: loss::gram_style_loss<B> (loss/gram_style_loss.hpp).
 #include <cstdint>
 
 #include "i2i/backend/checks/losses.hpp"
@@ -56,43 +54,21 @@ tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gr
   return df;
 }
 
-namespace gram_detail {
-/// gram_distance without its checks; `op` names the loss in the NaN guard's message.
-template <class T>
-loss::loss_value<T> distance(const char* op, const tensor<T>& gp, const tensor<T>& gt, loss::style_distance dist,
-                             double weight) {
-  const auto d = (cflat(gp) - cflat(gt)).eval();
-  const double inv_n = 1.0 / double(gp.numel());
-  const bool mse = dist == loss::style_distance::mse;
-  const double v = (mse ? d.template cast<double>().square().sum() : d.template cast<double>().abs().sum()) * inv_n;
-  loss::loss_value<T> r{weight * v, tensor<T>::empty(gp.shape())};
-  loss::require_finite(r.value, op);
-  if (mse)
-    flat(r.grad) = d * T(2 * inv_n * weight);
-  else
-    flat(r.grad) = d.sign() * T(inv_n * weight);
-  return r;
-}
-}  // namespace gram_detail
-
 /// weight * the mean distance between two batches of Gram matrices, and its gradient for gp.
 template <cpu_scalar T>
 loss::loss_value<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt,
                                   loss::style_distance dist = loss::style_distance::mse, double weight = 1) {
   i2i::checks::losses::require_grams("gram_distance", gp, gt, device::cpu());
-  return gram_detail::distance("gram_distance", gp, gt, dist, weight);
-}
-
-/// Gram style loss between the features of a prediction and of a target (same shape).
-template <cpu_scalar T>
-loss::loss_value<T> gram_style_loss(const tensor<T>& pred, const tensor<T>& target,
-                                    loss::style_distance dist = loss::style_distance::mse,
-                                    loss::gram_norm norm = loss::gram_norm::hw) {
-  i2i::checks::losses::require_features("gram_style_loss", "prediction", pred, device::cpu());
-  i2i::checks::losses::require_features("gram_style_loss", "target", target, device::cpu());
-  i2i::checks::losses::require_same_shape("gram_style_loss", "target", target, "prediction", pred);
-  auto r = gram_detail::distance("gram_style_loss", gram_matrix(pred, norm), gram_matrix(target, norm), dist, 1.0);
-  r.grad = gram_matrix_backward(pred, r.grad, norm);
+  const auto d = (cflat(gp) - cflat(gt)).eval();
+  const double inv_n = 1.0 / double(gp.numel());
+  const bool mse = dist == loss::style_distance::mse;
+  const double v = (mse ? d.template cast<double>().square().sum() : d.template cast<double>().abs().sum()) * inv_n;
+  loss::loss_value<T> r{weight * v, tensor<T>::empty(gp.shape())};
+  loss::require_finite(r.value, "gram_distance");
+  if (mse)
+    flat(r.grad) = d * T(2 * inv_n * weight);
+  else
+    flat(r.grad) = d.sign() * T(inv_n * weight);
   return r;
 }
 

@@ -197,11 +197,6 @@ struct cuda_backend {
                                            loss::style_distance d = loss::style_distance::mse, double weight = 1) {
     return cuda::gram_distance(gp, gt, d, weight);
   }
-  static loss::loss_value<T> gram_style_loss(const tensor<T>& pred, const tensor<T>& target,
-                                             loss::style_distance d = loss::style_distance::mse,
-                                             loss::gram_norm norm = loss::gram_norm::hw) {
-    return cuda::gram_style_loss(pred, target, d, norm);
-  }
 
   // Pooling and resampling.
   static tensor<T> avg_pool2d(const tensor<T>& x, std::int64_t k, std::int64_t s, const padding2d& p, bool include_pad) {

@@ -4,7 +4,7 @@
 //   L_style = lambda * sum_k w_k * distance(Gram(Net_k(fake)), Gram(Net_k(style)))
 //
 // with the style image's features detached, on the network's backend (Net::backend's gram_matrix,
-// gram_distance, gram_matrix_backward; backend/cpu/losses_gram.hpp describes them): style_distance::mse
+// gram_distance, gram_matrix_backward; the CPU backend's losses_gram.hpp describes them): style_distance::mse
 // (Gatys, Johnson; default) or ::l1 (EGSC-IT), gram_norm::hw (default) or ::chw.
 // Net is any bound model whose forward records the listed taps (VGG19's relu1_1..relu5_1 by default,
 // equal weights). Like vgg_perceptual, the term points to the network and freezes it.

@@ -1,6 +1,6 @@
 #pragma once
 // kl_term: weight * mean(z^2), UNIT's and EGSC-IT's KL term on a latent with unit-variance posteriors
-// (B::kl_loss; backend/cpu/losses.hpp says why it is a mean and has no 0.5). EGSC-IT uses weight 0.1.
+// (B::kl_loss; the CPU backend's losses.hpp says why it is a mean and has no 0.5). EGSC-IT uses weight 0.1.
 //
 //   loss::kl_term kl{.weight = 0.1};
 //   auto r = kl.apply<B>(z);            // r.value (weighted), r.grad = d value / d z

@@ -1,8 +1,8 @@
 #pragma once
 // Loss terms as types (DESIGN §1 end): the pieces every term shares, on every backend.
 //
-// A loss *kernel* is a backend op (B::l1_loss, B::lsgan_loss, B::gram_distance, ...: backend/cpu/losses*.hpp
-// and their CUDA twins) that maps a prediction to {value, d value / d prediction}. A loss *term* is an
+// A loss *kernel* is a backend op (B::l1_loss, B::lsgan_loss, B::gram_distance, ...: the CPU backend's
+// losses*.hpp headers and their CUDA twins) that maps a prediction to {value, d value / d prediction}. A loss *term* is an
 // object with a runtime weight and a name that wraps such kernels for a role in a training step: the GAN
 // term of a multiscale D, pix2pixHD's feature matching, a VGG content loss. Its value and gradients are
 // already multiplied by its weight, and every error it raises (a NaN loss, a shape mismatch) starts with

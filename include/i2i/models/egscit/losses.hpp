@@ -20,6 +20,7 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/threads.hpp"
+#include "i2i/loss/gram_style_loss.hpp"
 
 namespace i2i::egscit {
 
@@ -168,7 +169,7 @@ perceptual_value<T> perceptual_style(const std::vector<tensor<T>>& pred, const s
   for (std::size_t l = 0; l < pred.size(); ++l) {
     const auto np = spatial_l2_normalise(pred[l]);
     const auto nt = spatial_l2_normalise(target[l]);
-    auto v = cpu_backend<T>::gram_style_loss(np.y, nt.y, loss::style_distance::l1, loss::gram_norm::hw);
+    auto v = loss::gram_style_loss<cpu_backend<T>>(np.y, nt.y, loss::style_distance::l1, loss::gram_norm::hw);
     r.value += weights[l] * v.value;
     cpu::flat(v.grad) *= T(weights[l]);
     r.grads.push_back(spatial_l2_normalise_backward(np, v.grad));

@@ -1,12 +1,12 @@
 #pragma once
-// Gram matrices of feature maps and the Gram style loss on the device, cuda_backend's Gram ops; the CPU
+// Gram matrices of feature maps and the distance between them on the device, cuda_backend's Gram ops; the CPU
 // twins (the reference) are backend/cpu/losses_gram.hpp, the argument checks backend/checks/losses.hpp:
 //
 //   gram_matrix(f, norm = hw)                  -> N x C x C, G = F F^T / norm, F the C x (H*W) map of f[n]
 //   gram_matrix_backward(f, dg, norm = hw)     -> df = (dG + dG^T) F / norm
 //   gram_distance(gp, gt, distance = mse, w = 1) -> loss_value: w * mean over N*C*C, grad for gp (w folded
 //                                                 into the gradient's scale, as on the CPU)
-//   gram_style_loss(pred, target, distance = mse, norm = hw) -> loss_value (mean over N*C*C, grad for pred)
+// (The Gram style loss of two feature maps is loss::gram_style_loss<B>, a composition of these three.)
 //
 // gram_norm::hw divides by H*W (EGSC-IT), gram_norm::chw by C*H*W (Johnson et al.). The products are a
 // plain shared-memory tiled GEMM accumulating in double (the style loss runs on a few VGG layers, not on
@@ -98,22 +98,6 @@ struct style_op {
 
 inline device here() { return device::cuda(current_device()); }
 
-/// gram_distance without its checks; `op` names the loss in the NaN guard's message.
-template <class T>
-loss::loss_value<T> distance(const char* op, const tensor<T>& gp, const tensor<T>& gt, loss::style_distance dist,
-                             double weight) {
-  const double inv_n = 1.0 / double(gp.numel());
-  const bool mse = dist == loss::style_distance::mse;
-  auto dg = launch::empty<T>(gp.shape());
-  const double v = reduce_detail::sum_to_host(
-                       gp.numel(), style_op<T>{gp.data(), gt.data(), dg.data(),
-                                               mse ? T(2 * inv_n * weight) : T(inv_n * weight), mse}) *
-                   inv_n;
-  loss::loss_value<T> r{weight * v, std::move(dg)};
-  loss::require_finite(r.value, op);
-  return r;
-}
-
 }  // namespace gram_detail
 
 /// N x C x C Gram matrices of f (N x C x H x W).
@@ -147,19 +131,15 @@ template <device_real T>
 loss::loss_value<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt,
                                   loss::style_distance dist = loss::style_distance::mse, double weight = 1) {
   i2i::checks::losses::require_grams("gram_distance", gp, gt, gram_detail::here());
-  return gram_detail::distance("gram_distance", gp, gt, dist, weight);
-}
-
-/// Gram style loss between the features of a prediction and of a target (same shape).
-template <device_real T>
-loss::loss_value<T> gram_style_loss(const tensor<T>& pred, const tensor<T>& target,
-                                    loss::style_distance dist = loss::style_distance::mse,
-                                    loss::gram_norm norm = loss::gram_norm::hw) {
-  i2i::checks::losses::require_features("gram_style_loss", "prediction", pred, gram_detail::here());
-  i2i::checks::losses::require_features("gram_style_loss", "target", target, gram_detail::here());
-  i2i::checks::losses::require_same_shape("gram_style_loss", "target", target, "prediction", pred);
-  auto r = gram_detail::distance("gram_style_loss", gram_matrix(pred, norm), gram_matrix(target, norm), dist, 1.0);
-  r.grad = gram_matrix_backward(pred, r.grad, norm);
+  const double inv_n = 1.0 / double(gp.numel());
+  const bool mse = dist == loss::style_distance::mse;
+  auto dg = launch::empty<T>(gp.shape());
+  const double v = reduce_detail::sum_to_host(
+                       gp.numel(), gram_detail::style_op<T>{gp.data(), gt.data(), dg.data(),
+                                                            mse ? T(2 * inv_n * weight) : T(inv_n * weight), mse}) *
+                   inv_n;
+  loss::loss_value<T> r{weight * v, std::move(dg)};
+  loss::require_finite(r.value, "gram_distance");
   return r;
 }
 
