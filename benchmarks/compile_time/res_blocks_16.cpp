@@ -7,7 +7,6 @@
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/i2i.hpp"
-#include "i2i/loss/l1.hpp"
 #include "i2i/optim/adam.hpp"
 
 using namespace i2i;
@@ -26,7 +25,7 @@ int main() {
   optim::adam<cpu_backend<float>> opt(g.parameters());
   auto x = tensor<float>::filled(shape::nchw(1, 3, 32, 32), 0.5f);
   auto ctx = g.forward(x);
-  auto loss = loss::l1_loss(ctx.output, x);
+  auto loss = cpu_backend<float>::l1_loss(ctx.output, x);
   g.zero_grad();
   g.backward(ctx, loss.grad);
   opt.step();

@@ -3,8 +3,7 @@
 #include <chrono>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/loss/l1.hpp"
-#include "i2i/loss/lsgan.hpp"
+#include "i2i/optim/adam.hpp"
 #include "pix2pixhd_step.hpp"
 
 namespace i2i::bench {
@@ -17,10 +16,10 @@ struct cpu_hooks {
     return l.grad;
   }
   tensor<float> lsgan(const tensor<float>& p, bool real, double w, const char*) {
-    return weighted(loss::lsgan_loss(p, real ? loss::gan_target::real : loss::gan_target::fake), w);
+    return weighted(cpu_backend<float>::lsgan_loss(p, real ? loss::gan_target::real : loss::gan_target::fake), w);
   }
   tensor<float> l1(const tensor<float>& a, const tensor<float>& b, double w, const char*) {
-    return weighted(loss::l1_loss(a, b), w);
+    return weighted(cpu_backend<float>::l1_loss(a, b), w);
   }
   template <class M>
   static void zero_grad(M& m) {

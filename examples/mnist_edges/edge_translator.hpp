@@ -18,7 +18,6 @@
 #include "i2i/backend/cpu/label_maps.hpp"
 #include "i2i/i2i.hpp"
 #include "i2i/io/idx.hpp"
-#include "i2i/loss/l1.hpp"
 #include "i2i/optim/adam.hpp"
 
 namespace mnist_edges {
@@ -66,7 +65,7 @@ inline double evaluate_l1(const translator& net, const i2i::io::idx_data& images
   for (std::size_t b = first; b < first + count; b += 100) {
     const std::size_t n = std::min<std::size_t>(100, first + count - b);
     auto x = i2i::io::idx_images(images, b, n);
-    total += i2i::loss::l1_loss(net(x), edge_target(x)).value * double(n);
+    total += translator::backend::l1_loss(net(x), edge_target(x)).value * double(n);
   }
   return total / double(count);
 }
@@ -74,7 +73,7 @@ inline double evaluate_l1(const translator& net, const i2i::io::idx_data& images
 /// L1 error of always answering "no edge" (-1): the floor any translator that learned nothing sits at.
 inline double constant_baseline_l1(const i2i::io::idx_data& images, std::size_t first, std::size_t count) {
   auto target = edge_target(i2i::io::idx_images(images, first, count));
-  return i2i::loss::l1_loss(tensor<float>::filled(target.shape(), -1.f), target).value;
+  return translator::backend::l1_loss(tensor<float>::filled(target.shape(), -1.f), target).value;
 }
 
 struct train_options {
@@ -100,7 +99,7 @@ void train(translator& net, const i2i::io::idx_data& images, const train_options
     }
     // snippet-begin: train-step
     auto ctx = net.forward(x);                                    // output + what backward needs
-    auto loss = i2i::loss::l1_loss(ctx.output, edge_target(x));   // value and dL/dy
+    auto loss = translator::backend::l1_loss(ctx.output, edge_target(x));  // value and dL/dy (a backend op)
     opt.zero_grad();
     net.backward(ctx, loss.grad, {}, /*need_input_grad=*/false);  // parameter gradients
     opt.step();

@@ -3,8 +3,7 @@
 #include <memory>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/loss/l1.hpp"
-#include "i2i/loss/lsgan.hpp"
+#include "i2i/backend/cpu/losses.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/optim/adam.hpp"
 #include "i2i/optim/sgd.hpp"
@@ -58,11 +57,11 @@ pass_results cpu_linear_passes(const tensor<float>& x, const tensor<float>& w, c
 }
 
 host_loss lsgan_host(const tensor<float>& pred, bool real_target) {
-  auto l = loss::lsgan_loss(pred, real_target ? loss::gan_target::real : loss::gan_target::fake);
+  auto l = cpu::lsgan_loss(pred, real_target ? loss::gan_target::real : loss::gan_target::fake);
   return {l.value, l.grad};
 }
 host_loss l1_host(const tensor<float>& pred, const tensor<float>& target) {
-  auto l = loss::l1_loss(pred, target);
+  auto l = cpu::l1_loss(pred, target);
   return {l.value, l.grad};
 }
 

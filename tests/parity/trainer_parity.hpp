@@ -113,7 +113,7 @@ trainer_run cpu_trainer_run(const std::string& checkpoints, int steps, int first
 /// Random VGG19 weights (He-normal convs, seed 5) saved to `path`, for the VGG term's case.
 void write_vgg_weights(const std::string& path);
 
-/// Host BCE-with-logits (loss/bce.hpp) for the device-loss parity case.
+/// Host BCE-with-logits (cpu::bce_with_logits_loss) for the device-loss parity case.
 host_loss bce_host(const tensor<float>& logits, bool real_target);
 
 }  // namespace i2i::parity

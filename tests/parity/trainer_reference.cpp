@@ -2,7 +2,7 @@
 #include <cmath>
 #include <random>
 
-#include "i2i/loss/bce.hpp"
+#include "i2i/backend/cpu/losses.hpp"
 #include "i2i/models/pix2pixhd/trainer.hpp"
 #include "trainer_parity.hpp"
 
@@ -28,7 +28,7 @@ void write_vgg_weights(const std::string& path) {
 }
 
 host_loss bce_host(const tensor<float>& logits, bool real_target) {
-  auto l = loss::bce_with_logits_loss(logits, real_target ? loss::gan_target::real : loss::gan_target::fake);
+  auto l = cpu::bce_with_logits_loss(logits, real_target ? loss::gan_target::real : loss::gan_target::fake);
   return {l.value, l.grad};
 }
 

@@ -19,6 +19,7 @@
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
 #include "i2i/backend/cuda/kernels/label_maps.cuh"
 #include "i2i/backend/cuda/kernels/losses.cuh"
+#include "i2i/backend/cuda/kernels/losses_cross_entropy.cuh"
 #include "i2i/backend/cuda/kernels/pad.cuh"
 #include "i2i/backend/cuda/kernels/pointwise.cuh"
 #include "i2i/backend/cuda/kernels/pool.cuh"
@@ -117,6 +118,15 @@ BOOST_AUTO_TEST_CASE(shape_and_value_errors_use_the_cpu_texts) {
                             {"kl_loss: z has shape 0x3x4x4; the mean over zero elements is undefined"});
   expect_error<shape_error>([&] { (void)cuda::gram_matrix_backward(fake(x4), fake(shape{2, 3, 4})); },
                             {"gram_matrix_backward: dg has shape 2x3x4, expected 2x3x3"});
+  expect_error<shape_error>([&] { (void)cuda::gram_distance(fake(shape{2, 3, 3}), fake(shape{2, 4, 4})); },
+                            {"gram_distance: target has shape 2x4x4, expected 2x3x3 (the shape of prediction)"});
+  expect_error<shape_error>([&] { (void)cuda::cross_entropy_loss(fake(x4), fake(shape::nchw(2, 1, 4, 5))); },
+                            {"cross_entropy_loss: labels have shape 2x1x4x5, expected 2x1x4x4 or 2x4x4"});
+  expect_error<value_error>(
+      [&] { (void)cuda::cross_entropy_loss(fake(x4), fake(shape::nchw(2, 1, 4, 4)), {.class_weights = {1, 2}}); },
+      {"cross_entropy_loss: 2 class weights for 3 classes"});
+  expect_error<device_error>([&] { (void)cuda::cross_entropy_loss(tensor<float>::zeros(x4), fake(x4)); },
+                            {"cross_entropy_loss: logits of shape 2x3x4x4 lives on cpu; the CUDA op needs a device tensor"});
   expect_error<shape_error>([&] { cuda::add_channel_bias_backward(fake(x4), fake(shape{2})); },
                             {"add_channel_bias_backward: dbias has shape 2, expected 3 (one per channel of x 2x3x4x4)"});
   expect_error<shape_error>([&] { cuda::cast_into(fake<__nv_bfloat16>(x4), fake(shape::nchw(2, 3, 4, 5))); },

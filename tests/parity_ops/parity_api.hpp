@@ -13,6 +13,7 @@
 #include "i2i/core/padding.hpp"
 #include "i2i/core/shape.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/loss/loss_types.hpp"
 
 namespace i2i::parity {
 
@@ -144,6 +145,9 @@ template <class T> loss_out<T> kl_loss(const tensor<T>& z);
 template <class T> tensor<T> gram_matrix(const tensor<T>& f, bool chw);
 template <class T> tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, bool chw);
 template <class T> loss_out<T> gram_style_loss(const tensor<T>& pred, const tensor<T>& target, bool l1, bool chw);
+template <class T> loss_out<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt, bool l1, double weight);
+template <class T>
+loss_out<T> cross_entropy_loss(const tensor<T>& logits, const tensor<T>& labels, const loss::cross_entropy_options& opt);
 
 // 16-bit storage: float inputs are cast to the format on the device, the op runs on 16-bit tensors
 // (parameters of the norm stay float), the result is cast back to float.

@@ -1,13 +1,10 @@
 #pragma once
-// The per-step scalars of the optimizer updates (B::adam_update, B::sgd_update) and their argument
-// checks, shared by every backend. Eigen-free and CUDA-free: optim/ computes the scalars once per step
+// The per-step scalars of the optimizer updates (B::adam_update, B::sgd_update), shared by every
+// backend (their argument checks: backend/checks/optimizer.hpp). Eigen-free and CUDA-free: optim/ computes the scalars once per step
 // and group, and the CPU and CUDA kernels read the same struct, so the two updates cannot drift apart.
 #include <cmath>
 #include <cstdint>
 
-#include "i2i/core/device.hpp"
-#include "i2i/core/error.hpp"
-#include "i2i/core/tensor.hpp"
 
 namespace i2i {
 
@@ -39,39 +36,5 @@ struct sgd_update_args {
   bool nesterov = false;
   bool first_step = true;  ///< PyTorch starts the momentum buffer at the first gradient, not at zero
 };
-
-namespace optimizer_checks {
-
-/// `t` must be a defined tensor of the parameter's shape in `memory` (the backend's: the host for the CPU,
-/// the current device for CUDA), so a kernel never reads across memories or past an end.
-template <class T>
-void require_operand(const char* op, const char* arg, const tensor<T>& t, const tensor<T>& param, const device& memory) {
-  require<value_error>(t.defined(), op, ": ", arg, " is an undefined tensor");
-  require<shape_error>(t.shape() == param.shape(), op, ": ", arg, " has shape ", t.shape(), ", expected ",
-                       param.shape(), " (the shape of the parameter)");
-  require<device_error>(t.where() == memory, op, ": ", arg, " of shape ", t.shape(), " lives on ", t.where(),
-                        "; the op needs it on ", memory);
-}
-
-}  // namespace optimizer_checks
-
-/// Arguments of B::adam_update: parameter, gradient and both moments alike, in `memory`.
-template <class T>
-void check_adam_update(const char* op, const tensor<T>& param, const tensor<T>& grad, const tensor<T>& exp_avg,
-                       const tensor<T>& exp_avg_sq, const device& memory) {
-  optimizer_checks::require_operand(op, "parameter", param, param, memory);
-  optimizer_checks::require_operand(op, "gradient", grad, param, memory);
-  optimizer_checks::require_operand(op, "exp_avg", exp_avg, param, memory);
-  optimizer_checks::require_operand(op, "exp_avg_sq", exp_avg_sq, param, memory);
-}
-
-/// Arguments of B::sgd_update; the momentum buffer only when the update uses one (momentum != 0).
-template <class T>
-void check_sgd_update(const char* op, const tensor<T>& param, const tensor<T>& grad, const tensor<T>& momentum_buffer,
-                      const sgd_update_args& a, const device& memory) {
-  optimizer_checks::require_operand(op, "parameter", param, param, memory);
-  optimizer_checks::require_operand(op, "gradient", grad, param, memory);
-  if (a.momentum != 0) optimizer_checks::require_operand(op, "momentum_buffer", momentum_buffer, param, memory);
-}
 
 }  // namespace i2i

@@ -1,9 +1,12 @@
 #pragma once
 // The types every loss shares, on every backend: the result (value + gradient), GAN targets, the NaN
-// guard and the Gram options. Eigen-free, so that the CPU losses (loss/*.hpp) and the device losses
-// (backend/cuda/kernels/*.cuh, compiled by nvcc) use one definition.
+// guard, the Gram options and the cross-entropy options. Free of any backend, so that the loss kernels
+// of both backends (cpu/losses*.hpp, cuda/kernels/losses*.cuh and gram.cuh), the loss terms
+// (loss/types/) and code written over any backend use one definition.
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
@@ -34,5 +37,16 @@ inline void require_finite(double value, const char* what) {
 enum class gram_norm { hw, chw };
 /// Distance between Gram matrices: mse (Gatys, Johnson) or l1 (EGSC-IT).
 enum class style_distance { mse, l1 };
+
+/// What a Gram matrix of C channels over H*W pixels is divided by.
+constexpr double gram_divisor(std::int64_t c, std::int64_t hw, gram_norm norm) {
+  return norm == gram_norm::hw ? double(hw) : double(c) * double(hw);
+}
+
+/// Softmax cross-entropy's options (B::cross_entropy_loss), as PyTorch's F.cross_entropy.
+struct cross_entropy_options {
+  std::int64_t ignore_index = -1;       ///< pixels with this label count for nothing; < 0 ignores nothing
+  std::vector<double> class_weights{};  ///< one weight per class (C of them), or empty for 1 everywhere
+};
 
 }  // namespace i2i::loss

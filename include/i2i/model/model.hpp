@@ -40,6 +40,7 @@ class model {
 
   /// Everything one forward call produced. Keep it until its backward is done.
   struct context {
+    using backend = Backend;  // loss terms over a context (loss::gan_loss, feature_matching) compute on it
     typename instance_type::context inner;
     tap_list<T> taps;
     tensor<T> output;

@@ -21,7 +21,7 @@
 // which is what pix2pixHD's discarded-then-zeroed D gradients amount to.
 //
 // Gan is a gan_loss<lsgan | vanilla> (over every scale of a multiscale D); Extra... are image terms
-// (loss::image_term: `term(fake, real) -> loss_value`, with a `name`), fixed at compile time, or a
+// (loss::image_term: `term.apply<backend>(fake, real) -> loss_value`, with a `name`), fixed at compile time, or a
 // loss::custom_term<T> wrapping any function. The optimizers are Adam with pix2pixHD's defaults
 // (lr 2e-4, betas 0.5/0.999); schedules reach them through generator_optimizer() / discriminator_optimizer().
 #include <cmath>
@@ -83,9 +83,9 @@ class gan_step {
   using T = typename G::T;
   using backend = typename G::backend;
   static_assert(std::is_same_v<T, typename D::T>, "i2i::train::gan_step: G and D must use the same scalar type");
-  static_assert((loss::image_term<Extra, T> && ...),
-                "i2i::train::gan_step: every extra term must be callable as term(fake, real) -> loss::loss_value<T> "
-                "and have a `name` (see concept i2i::loss::image_term)");
+  static_assert((loss::image_term<Extra, backend> && ...),
+                "i2i::train::gan_step: every extra term must be callable as term.apply<backend>(fake, real) -> "
+                "loss::loss_value<T> and have a `name` (see concept i2i::loss::image_term)");
 
   gan_step(G& g, D& d, gan_step_options o = {}, Extra... extra) : gan_step(g, d, Gan{}, std::move(o), std::move(extra)...) {}
 
@@ -134,7 +134,7 @@ class gan_step {
     auto g_gan = gan_(ctx_c, loss::gan_target::real);
     double loss_g = g_gan.value;
     rec.set("G_GAN", g_gan.value);
-    loss::injection<T> into_d = std::move(g_gan.grad);
+    loss::injection<backend> into_d = std::move(g_gan.grad);
     if (opt_.feature_matching) {
       auto fm = opt_.fm(ctx_c, ctx_b);
       rec.set("G_GAN_Feat", fm.value);
@@ -146,7 +146,7 @@ class gan_step {
         [&](auto&... term) {
           (
               [&] {
-                auto r = term(fake, real);
+                auto r = term.template apply<backend>(fake, real);
                 rec.set("G_" + std::string(term.name), r.value);
                 loss_g += r.value;
                 dfake_direct = dfake_direct.defined() ? backend::add(dfake_direct, r.grad) : r.grad;

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "i2i/loss/cross_entropy.hpp"
+#include "i2i/backend/cpu/losses_cross_entropy.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;
@@ -20,8 +20,8 @@ BOOST_AUTO_TEST_CASE(logits_gradient) {
       {}, {.ignore_index = 1}, {.ignore_index = -1, .class_weights = {0.3, 2, 1, 0.7}},
       {.ignore_index = 3, .class_weights = {1.5, 0, 1, 4}}};
   for (const auto& o : cases)
-    test::expect_gradient("cross_entropy_loss", x, [&] { return loss::cross_entropy_loss(x, y, o).value; },
-                          loss::cross_entropy_loss(x, y, o).grad);
+    test::expect_gradient("cross_entropy_loss", x, [&] { return cpu::cross_entropy_loss(x, y, o).value; },
+                          cpu::cross_entropy_loss(x, y, o).grad);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

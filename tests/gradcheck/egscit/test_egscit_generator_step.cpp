@@ -74,9 +74,9 @@ BOOST_AUTO_TEST_CASE(stage1_losses_and_lr) {
                        }};
   std::vector<io::image> v{a.at(0), a.at(1)};
   const auto x = io::to_tensor(std::span<const io::image>(v)).cast<double>();
-  const double before = loss::l1_loss(s.reconstruct(domain::A, x), x).value;
+  const double before = cpu::l1_loss(s.reconstruct(domain::A, x), x).value;
   s.train(a, a, 60);
-  const double after = loss::l1_loss(s.reconstruct(domain::A, x), x).value;
+  const double after = cpu::l1_loss(s.reconstruct(domain::A, x), x).value;
   BOOST_TEST(after < 0.8 * before);
 }
 

@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(cyclegan_loss_is_gan_plus_cycle_only) {
   cyclegan_trainer<tiny, cpu_backend<double>, tiny_dis> t(o, [](const std::string&) {});
   const auto xa = images(3), xb = images(4);
   const auto r = t.generator_gradients(xa, xb);
-  const double want = 100 * (loss::l1_loss(t.cycle(xa, domain::A), xa).value + loss::l1_loss(t.cycle(xb, domain::B), xb).value);
+  const double want = 100 * (cpu::l1_loss(t.cycle(xa, domain::A), xa).value + cpu::l1_loss(t.cycle(xb, domain::B), xb).value);
   BOOST_TEST(r.g == want, boost::test_tools::tolerance(1e-12));
 }
 

@@ -107,7 +107,7 @@ BOOST_AUTO_TEST_CASE(gan_over_a_single_scale_d_uses_its_output) {
   BOOST_TEST(r.grad.taps().empty());
   BOOST_TEST(r.value == naive_mean_sq(ctx.output, 1), boost::test_tools::tolerance(1e-12));
   // One prediction tensor: the same value and gradient.
-  auto direct = gan(ctx.output, loss::gan_target::real);
+  auto direct = gan.apply<cpu_backend<double>>(ctx.output, loss::gan_target::real);
   BOOST_TEST(direct.value == r.value);
   BOOST_TEST(test::max_abs_diff(direct.grad, r.grad.output()) == 0);
   check_input_and_param(
@@ -175,20 +175,20 @@ BOOST_AUTO_TEST_CASE(l1_and_kl_terms_through_a_network) {
   auto x = test::random_tensor<double>({2, 2, 6, 7});
   auto target = test::random_tensor<double>({2, 3, 6, 7}, -0.9, 0.9);
   const loss::l1_term l1{.weight = 100};
-  BOOST_TEST(l1(G(x), target).value == 100 * naive_mean_abs_diff(G(x), target), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(l1.apply<cpu_backend<double>>(G(x), target).value == 100 * naive_mean_abs_diff(G(x), target), boost::test_tools::tolerance(1e-12));
   check_input_and_param(
-      "l1_term", G, x, "0.weight", [&] { return l1(G(x), target).value; },
+      "l1_term", G, x, "0.weight", [&] { return l1.apply<cpu_backend<double>>(G(x), target).value; },
       [&] {
         auto c = G.forward(x);
-        return G.backward(c, l1(c.output, target).grad);
+        return G.backward(c, l1.apply<cpu_backend<double>>(c.output, target).grad);
       });
   const loss::kl_term kl{.weight = 0.1};
-  BOOST_TEST(kl(G(x)).value == 0.1 * naive_mean_sq(G(x), 0), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(kl.apply<cpu_backend<double>>(G(x)).value == 0.1 * naive_mean_sq(G(x), 0), boost::test_tools::tolerance(1e-12));
   check_input_and_param(
-      "kl_term", G, x, "2.bias", [&] { return kl(G(x)).value; },
+      "kl_term", G, x, "2.bias", [&] { return kl.apply<cpu_backend<double>>(G(x)).value; },
       [&] {
         auto c = G.forward(x);
-        return G.backward(c, kl(c.output).grad);
+        return G.backward(c, kl.apply<cpu_backend<double>>(c.output).grad);
       });
 }
 
@@ -235,7 +235,7 @@ BOOST_AUTO_TEST_CASE(gram_style_through_a_generator) {
       auto f = vgg.forward(G(x)), s = vgg.forward(style);
       double expect = 0;
       for (const char* t : {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"})
-        expect += 2.0 * loss::gram_style_loss(f.tap(t), s.tap(t), dist).value;
+        expect += 2.0 * loss::gram_style_loss<cpu_backend<double>>(f.tap(t), s.tap(t), dist).value;
       BOOST_TEST(gs(G(x), style).value == expect, boost::test_tools::tolerance(1e-12));
     }
     check_input_and_param(

@@ -92,10 +92,10 @@ BOOST_AUTO_TEST_CASE(egscit_mnist_single_stages_and_exemplar_colours, *boost::un
   o1.iterations = 1000;  // the poly schedule's T: the short run stays near lr0
   const int stage1_iterations = std::getenv("EG_S1") ? std::atoi(std::getenv("EG_S1")) : 60;
   stage1_trainer<small, cpu_backend<float>, small_dis> s1(o1, [](const std::string& s) { BOOST_TEST_MESSAGE(s); });
-  const double r1_before = loss::l1_loss(s1.reconstruct(domain::B, xb), xb).value;
+  const double r1_before = cpu::l1_loss(s1.reconstruct(domain::B, xb), xb).value;
   s1.train(src_a, src_b, stage1_iterations);
-  const double r1_after = loss::l1_loss(s1.reconstruct(domain::B, xb), xb).value;
-  const double r1a_after = loss::l1_loss(s1.reconstruct(domain::A, xa), xa).value;
+  const double r1_after = cpu::l1_loss(s1.reconstruct(domain::B, xb), xb).value;
+  const double r1a_after = cpu::l1_loss(s1.reconstruct(domain::A, xa), xa).value;
   BOOST_TEST_MESSAGE("stage 1 L1 recon B: " << r1_before << " -> " << r1_after << " (A: " << r1a_after << ")");
   BOOST_TEST(r1_after < 0.5 * r1_before);
   s1.save_feature_masks(dir);
@@ -112,9 +112,9 @@ BOOST_AUTO_TEST_CASE(egscit_mnist_single_stages_and_exemplar_colours, *boost::un
   o2.weights.content = 1e1;
   stage2_trainer<small, cpu_backend<float>, small_dis> s2(o2, [](const std::string& s) { BOOST_TEST_MESSAGE(s); });
   s2.load_feature_masks(dir);
-  const double r2_before = loss::l1_loss(s2.reconstruct(xb, domain::B), xb).value;
+  const double r2_before = cpu::l1_loss(s2.reconstruct(xb, domain::B), xb).value;
   s2.train(src_a, src_b, stage2_iterations);
-  const double r2_after = loss::l1_loss(s2.reconstruct(xb, domain::B), xb).value;
+  const double r2_after = cpu::l1_loss(s2.reconstruct(xb, domain::B), xb).value;
   BOOST_TEST_MESSAGE("stage 2 L1 recon B: " << r2_before << " -> " << r2_after);
   BOOST_TEST(r2_after < 0.7 * r2_before);
 

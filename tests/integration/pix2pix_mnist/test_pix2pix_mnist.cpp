@@ -65,7 +65,7 @@ double evaluate_l1(const G_t& G, const io::idx_data& images, std::size_t first, 
   for (std::size_t b = first; b < first + count; b += 100) {
     const std::size_t n = std::min<std::size_t>(100, first + count - b);
     auto x = io::idx_images(images, b, n);
-    total += loss::l1_loss(G(x), mnist_edges::edge_target(x)).value * double(n);
+    total += cpu::l1_loss(G(x), mnist_edges::edge_target(x)).value * double(n);
   }
   return total / double(count);
 }
@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(pix2pix_gan_step_learns_mnist_edges, *boost::unit_test::pre
   initialize(reloaded, init_policy::pix2pixhd(), 99);
   const auto probe = io::idx_images(test, 500, 32);
   const auto expected = G(probe);
-  BOOST_TEST(loss::l1_loss(reloaded(probe), expected).value > 0);  // a different init differs ...
+  BOOST_TEST(cpu::l1_loss(reloaded(probe), expected).value > 0);  // a different init differs ...
   const auto report = load_model(reloaded, file.string(), io::load_mode::strict);
   BOOST_TEST(report.complete());
   BOOST_TEST(report.loaded.size() == G.all_parameters().size());

@@ -5,7 +5,8 @@
 #include <cmath>
 #include <random>
 
-#include "i2i/loss/cross_entropy.hpp"
+#include "i2i/backend/cpu/backend.hpp"
+#include "i2i/backend/cpu/losses_cross_entropy.hpp"
 #include "i2i/loss/types/cross_entropy_term.hpp"
 #include "support/gradcheck.hpp"
 
@@ -49,7 +50,7 @@ naive_result naive_ce(const tensor<float>& x, const tensor<float>& y, const loss
 }
 
 void expect_matches(const tensor<float>& x, const tensor<float>& y, const loss::cross_entropy_options& o) {
-  const auto got = loss::cross_entropy_loss(x, y, o);
+  const auto got = cpu::cross_entropy_loss(x, y, o);
   const auto want = naive_ce(x, y, o);
   BOOST_TEST(got.value == want.value, tt::tolerance(1e-6));
   BOOST_TEST(test::max_abs_diff(got.grad, want.grad) < 1e-7);
@@ -76,7 +77,7 @@ BOOST_AUTO_TEST_CASE(rank3_labels_and_large_logits) {
   auto y = tensor<float>::empty({1, 1, 2});
   y[0] = 0;
   y[1] = 2;
-  const auto r = loss::cross_entropy_loss(x, y);
+  const auto r = cpu::cross_entropy_loss(x, y);
   // pixel 0: correct and certain -> 0; pixel 1: logits (0, 0, -1000), label 2 -> 1000 + log 2.
   BOOST_TEST(r.value == (1000 + std::log(2.0)) / 2, tt::tolerance(1e-6));
   BOOST_TEST(std::isfinite(r.grad[0]));
@@ -85,9 +86,9 @@ BOOST_AUTO_TEST_CASE(rank3_labels_and_large_logits) {
 BOOST_AUTO_TEST_CASE(term_weights_value_and_gradient) {
   const auto x = test::random_tensor<float>({1, 4, 2, 3});
   const auto y = random_labels(1, 2, 3, 4, 3);
-  const auto plain = loss::cross_entropy_loss(x, y);
+  const auto plain = cpu::cross_entropy_loss(x, y);
   const loss::cross_entropy_term term{.weight = 2.5};
-  const auto r = term(x, y);
+  const auto r = term.apply<cpu_backend<float>>(x, y);
   BOOST_TEST(r.value == 2.5 * plain.value, tt::tolerance(1e-9));
   BOOST_TEST(r.grad[5] == 2.5f * plain.grad[5], tt::tolerance(1e-6f));
 }
@@ -96,27 +97,27 @@ BOOST_AUTO_TEST_CASE(bad_labels_name_value_and_position) {
   const auto x = test::random_tensor<float>({2, 4, 3, 5});
   auto y = random_labels(2, 3, 5, 4, 1);
   y.at(1, 0, 2, 3) = 4;  // C = 4 classes: ids 0..3
-  test::expect_error<value_error>([&] { loss::cross_entropy_loss(x, y); },
+  test::expect_error<value_error>([&] { cpu::cross_entropy_loss(x, y); },
                                   {"label 4", "(n=1, h=2, w=3)", "C = 4"});
   y.at(1, 0, 2, 3) = 1.5f;
-  test::expect_error<value_error>([&] { loss::cross_entropy_loss(x, y); }, {"label 1.5", "not an integer"});
+  test::expect_error<value_error>([&] { cpu::cross_entropy_loss(x, y); }, {"label 1.5", "not an integer"});
   y.at(1, 0, 2, 3) = -1;
-  test::expect_error<value_error>([&] { loss::cross_entropy_loss(x, y); }, {"label -1", "(n=1, h=2, w=3)"});
+  test::expect_error<value_error>([&] { cpu::cross_entropy_loss(x, y); }, {"label -1", "(n=1, h=2, w=3)"});
   // The ignore index may lie outside [0, C) (255, as in Cityscapes).
   y.at(1, 0, 2, 3) = 255;
-  BOOST_CHECK_NO_THROW(loss::cross_entropy_loss(x, y, {.ignore_index = 255}));
+  BOOST_CHECK_NO_THROW(cpu::cross_entropy_loss(x, y, {.ignore_index = 255}));
   // The term prefixes its name.
   y.at(1, 0, 2, 3) = 9;
-  test::expect_error<value_error>([&] { loss::cross_entropy_term{.name = "seg_ce"}(x, y); }, {"seg_ce:", "label 9"});
+  test::expect_error<value_error>([&] { loss::cross_entropy_term{.name = "seg_ce"}.apply<cpu_backend<float>>(x, y); }, {"seg_ce:", "label 9"});
 }
 
 BOOST_AUTO_TEST_CASE(shape_and_weight_errors) {
   const auto x = test::random_tensor<float>({1, 3, 2, 2});
-  test::expect_error<shape_error>([&] { loss::cross_entropy_loss(x, tensor<float>::zeros({1, 1, 2, 3})); },
+  test::expect_error<shape_error>([&] { cpu::cross_entropy_loss(x, tensor<float>::zeros({1, 1, 2, 3})); },
                                   {"labels have shape", "1x1x2x2"});
-  test::expect_error<value_error>([&] { loss::cross_entropy_loss(x, tensor<float>::zeros({1, 1, 2, 2}), {.class_weights = {1, 2}}); },
+  test::expect_error<value_error>([&] { cpu::cross_entropy_loss(x, tensor<float>::zeros({1, 1, 2, 2}), {.class_weights = {1, 2}}); },
                                   {"2 class weights for 3 classes"});
-  test::expect_error<value_error>([&] { loss::cross_entropy_loss(x, tensor<float>::zeros({1, 1, 2, 2}), {.ignore_index = 0}); },
+  test::expect_error<value_error>([&] { cpu::cross_entropy_loss(x, tensor<float>::zeros({1, 1, 2, 2}), {.ignore_index = 0}); },
                                   {"no pixel counts"});
 }
 

@@ -179,9 +179,9 @@ BOOST_AUTO_TEST_CASE(cyclegan_learns_its_cycle) {
                          return img;
                        }};
   const auto x = batch_of(a, 0, 4);
-  const double before = loss::l1_loss(t.cycle(x, domain::A), x).value;
+  const double before = cpu::l1_loss(t.cycle(x, domain::A), x).value;
   const auto r = t.train(a, a, 150);
-  const double after = loss::l1_loss(t.cycle(x, domain::A), x).value;
+  const double after = cpu::l1_loss(t.cycle(x, domain::A), x).value;
   BOOST_TEST_MESSAGE("cyclegan cycle L1 " << before << " -> " << after << " (last step: G " << r.g << ", D " << r.d << ")");
   BOOST_TEST(after < 0.5 * before);
   BOOST_TEST(r.lr == 2e-3 * std::pow(1 - 149.0 / 150, 0.9), boost::test_tools::tolerance(1e-12));

@@ -238,9 +238,9 @@ BOOST_AUTO_TEST_CASE(learns_to_reconstruct) {
   o.g_updates = 1;
   tiny_t t(o, quiet);
   const auto x = batch_of(a, 0, 4);
-  const double before = loss::l1_loss(t.reconstruct(x, domain::A), x).value;
+  const double before = cpu::l1_loss(t.reconstruct(x, domain::A), x).value;
   t.train(a, a, 60);
-  const double after = loss::l1_loss(t.reconstruct(x, domain::A), x).value;
+  const double after = cpu::l1_loss(t.reconstruct(x, domain::A), x).value;
   BOOST_TEST(after < 0.6 * before, "L1 " << before << " -> " << after);
 }
 

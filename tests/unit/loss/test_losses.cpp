@@ -3,12 +3,10 @@
 #include <cmath>
 #include <limits>
 
-#include "i2i/loss/bce.hpp"
-#include "i2i/loss/gram.hpp"
-#include "i2i/loss/kl.hpp"
-#include "i2i/loss/l1.hpp"
-#include "i2i/loss/lsgan.hpp"
-#include "i2i/loss/mse.hpp"
+#include "i2i/backend/cpu/backend.hpp"
+#include "i2i/backend/cpu/losses.hpp"
+#include "i2i/backend/cpu/losses_gram.hpp"
+#include "i2i/loss/gram_style_loss.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;
@@ -51,8 +49,8 @@ BOOST_AUTO_TEST_CASE(l1_mse_kl_lsgan_match_reference) {
     fake += double(p[i]) * p[i];
   }
   const double n = double(p.numel());
-  auto r1 = loss::l1_loss(p, t), r2 = loss::mse_loss(p, t), r3 = loss::kl_loss(p);
-  auto r4 = loss::lsgan_loss(p, gan_target::real), r5 = loss::lsgan_loss(p, gan_target::fake);
+  auto r1 = cpu::l1_loss(p, t), r2 = cpu::mse_loss(p, t), r3 = cpu::kl_loss(p);
+  auto r4 = cpu::lsgan_loss(p, gan_target::real), r5 = cpu::lsgan_loss(p, gan_target::fake);
   BOOST_TEST(r1.value == l1 / n, tt::tolerance(1e-6));
   BOOST_TEST(r2.value == mse / n, tt::tolerance(1e-6));
   BOOST_TEST(r3.value == kl / n, tt::tolerance(1e-6));
@@ -83,8 +81,8 @@ BOOST_AUTO_TEST_CASE(bce_with_logits_matches_reference_and_is_stable) {
     fake -= std::log(1 - p);
   }
   const double n = double(x.numel());
-  auto rs = loss::bce_with_logits_loss(x, t), rr = loss::bce_with_logits_loss(x, gan_target::real),
-       rf = loss::bce_with_logits_loss(x, gan_target::fake);
+  auto rs = cpu::bce_with_logits_loss(x, t), rr = cpu::bce_with_logits_loss(x, gan_target::real),
+       rf = cpu::bce_with_logits_loss(x, gan_target::fake);
   BOOST_TEST(rs.value == soft / n, tt::tolerance(1e-12));
   BOOST_TEST(rr.value == real / n, tt::tolerance(1e-12));
   BOOST_TEST(rf.value == fake / n, tt::tolerance(1e-12));
@@ -97,7 +95,7 @@ BOOST_AUTO_TEST_CASE(bce_with_logits_matches_reference_and_is_stable) {
   BOOST_TEST(err < 1e-14);
   // Large logits: the naive formula gives log(0) = -inf; the stable one is exact and finite.
   auto big = tensor<float>::from({2}, {1000.f, -1000.f});
-  auto rb = loss::bce_with_logits_loss(big, gan_target::fake);  // -log(1 - s(1000)) = 1000; -log(1 - s(-1000)) = 0
+  auto rb = cpu::bce_with_logits_loss(big, gan_target::fake);  // -log(1 - s(1000)) = 1000; -log(1 - s(-1000)) = 0
   BOOST_TEST(rb.value == 500.0, tt::tolerance(1e-6));
   BOOST_TEST(rb.grad[0] == 0.5f, tt::tolerance(1e-6f));
   BOOST_TEST(rb.grad[1] == 0.f);
@@ -108,7 +106,7 @@ BOOST_AUTO_TEST_CASE(gram_and_style_loss_match_reference) {
   auto f = test::random_tensor<float>({n, c, h, w}), g = test::random_tensor<float>({n, c, h, w});
   for (auto norm : {loss::gram_norm::hw, loss::gram_norm::chw}) {
     const double div = norm == loss::gram_norm::hw ? double(h * w) : double(c * h * w);
-    auto G = loss::gram_matrix(f, norm);
+    auto G = cpu::gram_matrix(f, norm);
     BOOST_TEST((G.shape() == shape{n, c, c}));
     auto ref = naive_gram(f, div), ref_g = naive_gram(g, div);
     BOOST_TEST(test::max_abs_diff(G, ref) < 1e-6);
@@ -117,8 +115,8 @@ BOOST_AUTO_TEST_CASE(gram_and_style_loss_match_reference) {
       mse += (ref[i] - ref_g[i]) * (ref[i] - ref_g[i]);
       l1 += std::abs(ref[i] - ref_g[i]);
     }
-    auto rm = loss::gram_style_loss(f, g, loss::style_distance::mse, norm);
-    auto rl = loss::gram_style_loss(f, g, loss::style_distance::l1, norm);
+    auto rm = loss::gram_style_loss<cpu_backend<float>>(f, g, loss::style_distance::mse, norm);
+    auto rl = loss::gram_style_loss<cpu_backend<float>>(f, g, loss::style_distance::l1, norm);
     BOOST_TEST(rm.value == mse / double(ref.numel()), tt::tolerance(1e-5));
     BOOST_TEST(rl.value == l1 / double(ref.numel()), tt::tolerance(1e-5));
     BOOST_TEST((rm.grad.shape() == f.shape()));
@@ -126,37 +124,37 @@ BOOST_AUTO_TEST_CASE(gram_and_style_loss_match_reference) {
   // EGSC-IT's normalisation on a hand example: two channels of 2x1 pixels, F = [[1, 2], [3, 4]],
   // G = F F^T / (h w) = [[5, 11], [11, 25]] / 2.
   auto hand = tensor<double>::from({1, 2, 2, 1}, {1, 2, 3, 4});
-  auto Gh = loss::gram_matrix(hand);
+  auto Gh = cpu::gram_matrix(hand);
   const double expect[] = {2.5, 5.5, 5.5, 12.5};
   for (int i = 0; i < 4; ++i) BOOST_TEST(Gh[i] == expect[i]);
 }
 
 BOOST_AUTO_TEST_CASE(shape_mismatch_errors_name_loss_and_shapes) {
   auto a = tensor<float>::zeros({2, 3, 4, 4}), b = tensor<float>::zeros({2, 3, 4, 5});
-  test::expect_error<shape_error>([&] { loss::l1_loss(a, b); }, {"l1_loss", "2x3x4x5", "2x3x4x4"});
-  test::expect_error<shape_error>([&] { loss::mse_loss(a, b); }, {"mse_loss", "2x3x4x5", "2x3x4x4"});
-  test::expect_error<shape_error>([&] { loss::bce_with_logits_loss(a, b); }, {"bce_with_logits_loss", "2x3x4x5", "2x3x4x4"});
-  test::expect_error<shape_error>([&] { loss::gram_style_loss(a, b); }, {"gram_style_loss", "2x3x4x5", "2x3x4x4"});
-  test::expect_error<shape_error>([&] { loss::gram_matrix(tensor<float>::zeros({2, 3})); }, {"gram_matrix", "2x3", "rank 4"});
-  test::expect_error<shape_error>([&] { loss::gram_matrix_backward(a, tensor<float>::zeros({2, 3, 4})); },
+  test::expect_error<shape_error>([&] { cpu::l1_loss(a, b); }, {"l1_loss", "2x3x4x5", "2x3x4x4"});
+  test::expect_error<shape_error>([&] { cpu::mse_loss(a, b); }, {"mse_loss", "2x3x4x5", "2x3x4x4"});
+  test::expect_error<shape_error>([&] { cpu::bce_with_logits_loss(a, b); }, {"bce_with_logits_loss", "2x3x4x5", "2x3x4x4"});
+  test::expect_error<shape_error>([&] { loss::gram_style_loss<cpu_backend<float>>(a, b); }, {"gram_style_loss", "2x3x4x5", "2x3x4x4"});
+  test::expect_error<shape_error>([&] { cpu::gram_matrix(tensor<float>::zeros({2, 3})); }, {"gram_matrix", "2x3", "rank 4"});
+  test::expect_error<shape_error>([&] { cpu::gram_matrix_backward(a, tensor<float>::zeros({2, 3, 4})); },
                                   {"gram_matrix_backward", "2x3x4", "2x3x3"});
   auto empty = tensor<float>::zeros({0, 3});
-  test::expect_error<shape_error>([&] { loss::lsgan_loss(empty, gan_target::real); }, {"lsgan_loss", "0x3"});
-  test::expect_error<shape_error>([&] { loss::kl_loss(empty); }, {"kl_loss", "0x3"});
-  test::expect_error<value_error>([&] { loss::kl_loss(tensor<float>()); }, {"kl_loss", "undefined"});
+  test::expect_error<shape_error>([&] { cpu::lsgan_loss(empty, gan_target::real); }, {"lsgan_loss", "0x3"});
+  test::expect_error<shape_error>([&] { cpu::kl_loss(empty); }, {"kl_loss", "0x3"});
+  test::expect_error<value_error>([&] { cpu::kl_loss(tensor<float>()); }, {"kl_loss", "undefined"});
 }
 
 BOOST_AUTO_TEST_CASE(non_finite_values_are_reported_by_name) {
   auto a = test::random_tensor<float>({2, 3, 4, 4}), b = test::random_tensor<float>({2, 3, 4, 4});
   a[7] = std::numeric_limits<float>::quiet_NaN();
-  test::expect_error<value_error>([&] { loss::l1_loss(a, b); }, {"l1_loss", "nan"});
-  test::expect_error<value_error>([&] { loss::mse_loss(a, b); }, {"mse_loss"});
-  test::expect_error<value_error>([&] { loss::lsgan_loss(a, gan_target::fake); }, {"lsgan_loss"});
-  test::expect_error<value_error>([&] { loss::bce_with_logits_loss(a, gan_target::real); }, {"bce_with_logits_loss"});
-  test::expect_error<value_error>([&] { loss::kl_loss(a); }, {"kl_loss"});
-  test::expect_error<value_error>([&] { loss::gram_style_loss(a, b); }, {"gram_style_loss"});
+  test::expect_error<value_error>([&] { cpu::l1_loss(a, b); }, {"l1_loss", "nan"});
+  test::expect_error<value_error>([&] { cpu::mse_loss(a, b); }, {"mse_loss"});
+  test::expect_error<value_error>([&] { cpu::lsgan_loss(a, gan_target::fake); }, {"lsgan_loss"});
+  test::expect_error<value_error>([&] { cpu::bce_with_logits_loss(a, gan_target::real); }, {"bce_with_logits_loss"});
+  test::expect_error<value_error>([&] { cpu::kl_loss(a); }, {"kl_loss"});
+  test::expect_error<value_error>([&] { loss::gram_style_loss<cpu_backend<float>>(a, b); }, {"gram_style_loss"});
   a[7] = std::numeric_limits<float>::infinity();
-  test::expect_error<value_error>([&] { loss::mse_loss(a, b); }, {"mse_loss", "inf"});
+  test::expect_error<value_error>([&] { cpu::mse_loss(a, b); }, {"mse_loss", "inf"});
   test::expect_error<value_error>([] { loss::require_finite(std::nan(""), "my_loss"); }, {"my_loss"});
   loss::require_finite(1.5, "fine");  // finite values pass
 }

@@ -1,9 +1,9 @@
-// loss/backend_terms.hpp on cpu_backend<float>. The GAN term and feature matching are checked against
-// pix2pixHD's formulas written out here (per-scale LSGAN / BCE on the "scale<k>.out" taps; lambda_feat /
-// num_D * 4 / (n_layers + 1) * mean |fake - real| on the intermediate taps), and the host API
-// (loss::gan_loss, loss::feature_matching, which are these terms on the CPU) for forwarding its fields.
-// The VGG L1 term must equal the host loss::vgg_perceptual bit for bit (same operations, same order).
-// The GPU trainer uses these terms on cuda_backend; tests/parity/test_trainer_parity.cu compares that.
+// pix2pixHD's loss terms (loss::gan_loss, loss::feature_matching, loss::vgg_perceptual with pix2pixHD's
+// layers) on cpu_backend<float>, checked against pix2pixHD's formulas written out here (per-scale LSGAN /
+// BCE on the "scale<k>.out" taps; lambda_feat / num_D * 4 / (n_layers + 1) * mean |fake - real| on the
+// intermediate taps; lambda * sum_k w_k mean |VGG_k(fake) - VGG_k(real)|, which must match bit for bit
+// when written with the same backend ops in the same order), and for forwarding their fields.
+// The trainer uses these terms on cuda_backend too; tests/parity/test_trainer_parity.cu compares that.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -11,7 +11,6 @@
 #include <string>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/loss/backend_terms.hpp"
 #include "i2i/loss/types/all.hpp"
 #include "i2i/models/pix2pixhd/networks.hpp"
 #include "i2i/models/vgg19.hpp"
@@ -49,6 +48,12 @@ double part(const std::vector<std::pair<std::string, double>>& parts, const std:
 
 using small_d = pix2pixhd::multiscale_discriminator<6, 2, 8, 2>;
 
+/// The GAN term with a runtime mode, as pix2pixHD's trainer picks it (--no_lsgan).
+template <class Ctx>
+loss::term_result<B> gan_term(const Ctx& c, loss::gan_target t, bool vanilla = false, double weight = 1) {
+  return vanilla ? loss::gan_loss<loss::vanilla>{.weight = weight}(c, t) : loss::gan_loss<loss::lsgan>{.weight = weight}(c, t);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(backend_terms)
@@ -60,11 +65,11 @@ BOOST_AUTO_TEST_CASE(the_gan_term_sums_the_scale_outputs) {
   const auto fake = D.forward(uniform(shape::nchw(2, 6, 32, 64), 1));
   for (auto t : {loss::gan_target::real, loss::gan_target::fake})
     for (bool vanilla : {false, true}) {
-      const auto r = loss::on_backend::gan<B>(fake, t, vanilla, 2.0);
+      const auto r = gan_term(fake, t, vanilla, 2.0);
       BOOST_TEST_REQUIRE(r.parts.size() == 2u);
       double sum = 0;
       for (const std::string key : {"scale0.out", "scale1.out"}) {
-        const auto l = vanilla ? loss::bce_with_logits_loss(fake.tap(key), t) : loss::lsgan_loss(fake.tap(key), t);
+        const auto l = vanilla ? cpu::bce_with_logits_loss(fake.tap(key), t) : cpu::lsgan_loss(fake.tap(key), t);
         sum += 2 * l.value;
         BOOST_TEST(part(r.parts, key) == 2 * l.value);
         const auto& g = injected(r.grad, key);
@@ -73,10 +78,11 @@ BOOST_AUTO_TEST_CASE(the_gan_term_sums_the_scale_outputs) {
       BOOST_TEST(r.value == sum, boost::test_tools::tolerance(1e-12));
       BOOST_TEST(!r.grad.output().defined());
     }
-  // The host API is this term: its mode and weight reach it.
+  // The mode and the weight reach the term.
   const loss::gan_loss<loss::vanilla> vanilla_twice{.weight = 2.0};
+  const loss::gan_loss<loss::vanilla> vanilla_once;
   BOOST_TEST(vanilla_twice(fake, loss::gan_target::real).value ==
-             loss::on_backend::gan<B>(fake, loss::gan_target::real, true, 2.0).value);
+             2 * vanilla_once(fake, loss::gan_target::real).value);
 }
 
 BOOST_AUTO_TEST_CASE(feature_matching_uses_pix2pixhds_weights_on_the_intermediate_taps) {
@@ -85,7 +91,7 @@ BOOST_AUTO_TEST_CASE(feature_matching_uses_pix2pixhds_weights_on_the_intermediat
   const auto fake = D.forward(uniform(shape::nchw(2, 6, 32, 64), 1));
   const auto real = D.forward(uniform(shape::nchw(2, 6, 32, 64), 2));
   const double w = 10.0 / 2 * 4.0 / 3;  // lambda_feat / num_D * 4 / (n_layers_D + 1), n_layers_D = 2
-  const auto r = loss::on_backend::feature_matching<B>{}(fake, real);
+  const auto r = loss::feature_matching{}(fake, real);
   BOOST_TEST_REQUIRE(r.parts.size() == 6u);
   double expected = 0;
   for (int k = 0; k < 2; ++k)
@@ -105,19 +111,19 @@ BOOST_AUTO_TEST_CASE(feature_matching_uses_pix2pixhds_weights_on_the_intermediat
       }
     }
   BOOST_TEST(r.value == expected, boost::test_tools::tolerance(1e-5));
-  // The host API is this term: lambda_feat, num_D and n_layers reach it.
+  // lambda_feat, num_D and n_layers reach the term.
   BOOST_TEST(loss::feature_matching{.lambda_feat = 5}(fake, real).value == r.value / 2,
              boost::test_tools::tolerance(1e-12));
   const loss::feature_matching one_scale_three_layers{.num_d = 1, .n_layers = 3};
   BOOST_TEST(one_scale_three_layers(fake, real).value == r.value * 2 * 3 / 4, boost::test_tools::tolerance(1e-6));
   // Summed and scaled as the trainer does (G's GAN + FM into D; 0.5 on loss_D), then D's backward.
-  auto gg = loss::on_backend::gan<B>(fake, loss::gan_target::real);
+  auto gg = gan_term(fake, loss::gan_target::real);
   gg.grad.add(r.grad);
   gg.grad.scale(0.5);
   const auto& g0 = injected(gg.grad, "scale0.layer0");
   const auto& r0 = injected(r.grad, "scale0.layer0");
   for (std::int64_t i = 0; i < g0.numel(); ++i) BOOST_TEST_REQUIRE(g0[i] == 0.5f * r0[i]);
-  const auto dx = loss::on_backend::backward(D, fake, gg.grad, true);
+  const auto dx = loss::backward(D, fake, gg.grad, true);
   BOOST_TEST(dx.shape() == shape::nchw(2, 6, 32, 64));
   for (std::int64_t i = 0; i < dx.numel(); ++i) BOOST_TEST_REQUIRE(std::isfinite(dx[i]));
 }
@@ -126,8 +132,8 @@ BOOST_AUTO_TEST_CASE(the_gan_term_without_scale_taps_uses_the_output) {
   model<pix2pixhd::nlayer_discriminator<6, 8, 2>, B> D;
   initialize(D, init_policy::pix2pixhd(), 5);
   const auto c = D.forward(uniform(shape::nchw(1, 6, 32, 32), 3));
-  const auto r = loss::on_backend::gan<B>(c, loss::gan_target::fake, false);
-  const auto l = loss::lsgan_loss(c.output, loss::gan_target::fake);
+  const auto r = gan_term(c, loss::gan_target::fake, false);
+  const auto l = cpu::lsgan_loss(c.output, loss::gan_target::fake);
   BOOST_TEST(r.value == l.value);
   BOOST_TEST_REQUIRE(r.parts.size() == 1u);
   BOOST_TEST(r.parts[0].first == "out");
@@ -135,17 +141,34 @@ BOOST_AUTO_TEST_CASE(the_gan_term_without_scale_taps_uses_the_output) {
   BOOST_TEST(test::max_abs_diff(r.grad.output(), l.grad) == 0.0);
 }
 
-BOOST_AUTO_TEST_CASE(vgg_l1_equals_vgg_perceptual) {
-  model<models::vgg19, B> v1, v2;
+BOOST_AUTO_TEST_CASE(vgg_perceptual_is_pix2pixhds_vgg_loss) {
+  using vgg_t = model<models::vgg19, B>;
+  vgg_t v1, v2;
   initialize(v1, init_policy::pix2pixhd(), 6);
   initialize(v2, init_policy::pix2pixhd(), 6);
-  const loss::vgg_perceptual<model<models::vgg19, B>> h(v1, 10);
-  const loss::on_backend::vgg_l1<model<models::vgg19, B>> g(v2, 10);
+  const loss::vgg_perceptual<vgg_t> h(v1, 10);  // pix2pixHD's layers by default
+  for (const auto& p : v1.all_parameters()) BOOST_TEST(p->frozen);
+  for (const auto& p : v2.all_parameters()) p->frozen = true;
   const auto fake = uniform(shape::nchw(1, 3, 32, 32), 7), real = uniform(shape::nchw(1, 3, 32, 32), 8);
-  const auto rh = h(fake, real), rg = g(fake, real);
-  BOOST_TEST(rh.value == rg.value);
-  BOOST_TEST(test::max_abs_diff(rh.grad, rg.grad) == 0.0);
-  for (const auto& p : v2.all_parameters()) BOOST_TEST(p->frozen);
+  const auto rh = h(fake, real);
+  // pix2pixHD's VGGLoss: sum_k w_k L1(VGG_k(fake), VGG_k(real).detach()), times lambda_feat = 10.
+  const char* taps[] = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
+  const double w[] = {1. / 32, 1. / 16, 1. / 8, 1. / 4, 1.};
+  auto cf = v2.forward(fake);
+  auto cr = v2.forward(real);
+  tap_list<float> grads;
+  double value = 0;
+  for (int k = 0; k < 5; ++k) {
+    const auto l = B::l1_loss(cf.tap(taps[k]), cr.tap(taps[k]));
+    value += l.value * (10 * w[k]);
+    grads.put(taps[k], B::scale(l.grad, float(10 * w[k])));
+  }
+  const auto dx = v2.backward(cf, tensor<float>{}, grads, true);
+  BOOST_TEST(rh.value == value);
+  BOOST_TEST(test::max_abs_diff(rh.grad, dx) == 0.0);
+  // The term with pix2pixHD's layers spelt out is the same term.
+  const loss::vgg_perceptual<vgg_t> spelt(v1, 10, loss::vgg_perceptual<vgg_t>::pix2pixhd_layers(), "VGG");
+  BOOST_TEST(spelt(fake, real).value == rh.value);
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_term) {
@@ -154,7 +177,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_term) {
   auto x = uniform(shape::nchw(1, 6, 32, 32), 1);
   x[0] = std::numeric_limits<float>::quiet_NaN();
   const auto c = D.forward(x);
-  test::expect_error<value_error>([&] { (void)loss::on_backend::gan<B>(c, loss::gan_target::real); },
+  test::expect_error<value_error>([&] { (void)gan_term(c, loss::gan_target::real); },
                                   {"gan_loss<lsgan>", "lsgan_loss"});
 }
 

@@ -10,7 +10,7 @@
 
 #include "gradcheck/losses_typed/test_nets.hpp"
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/loss/mse.hpp"
+#include "i2i/backend/cpu/losses.hpp"
 #include "i2i/loss/types/all.hpp"
 #include "i2i/train/gan_step.hpp"
 #include "support/gradcheck.hpp"
@@ -30,7 +30,7 @@ struct reference {
   tensor<double> x, real;
 
   double gan_sum(const D_t::context& c, loss::gan_target t) const {
-    return loss::lsgan_loss(c.tap("scale0.out"), t).value + loss::lsgan_loss(c.tap("scale1.out"), t).value;
+    return cpu::lsgan_loss(c.tap("scale0.out"), t).value + cpu::lsgan_loss(c.tap("scale1.out"), t).value;
   }
   tensor<double> cat(const tensor<double>& img) const { return cpu::concat_channels({x, img}); }
 
@@ -40,8 +40,8 @@ struct reference {
     const auto c = D.forward(cat(fake)), r = D.forward(cat(real));
     double fm = 0;
     for (const char* k : {"scale0.layer0", "scale0.layer1", "scale1.layer0", "scale1.layer1"})
-      fm += 10.0 * loss::l1_loss(c.tap(k), r.tap(k)).value;
-    return {{"G_GAN", gan_sum(c, loss::gan_target::real)}, {"G_GAN_Feat", fm}, {"G_l1", 100 * loss::l1_loss(fake, real).value}};
+      fm += 10.0 * cpu::l1_loss(c.tap(k), r.tap(k)).value;
+    return {{"G_GAN", gan_sum(c, loss::gan_target::real)}, {"G_GAN_Feat", fm}, {"G_l1", 100 * cpu::l1_loss(fake, real).value}};
   }
   double loss_g() const {
     double s = 0;
@@ -151,9 +151,9 @@ BOOST_AUTO_TEST_CASE(without_feature_matching_and_with_vanilla_gan) {
   const auto pred_fake = D(cpu::concat_channels({x, fake}));
   const auto rec = step.step(x, real);
   BOOST_TEST(!rec.contains("G_GAN_Feat"));
-  BOOST_TEST(rec["G_GAN"] == loss::bce_with_logits_loss(pred_fake, loss::gan_target::real).value,
+  BOOST_TEST(rec["G_GAN"] == cpu::bce_with_logits_loss(pred_fake, loss::gan_target::real).value,
              boost::test_tools::tolerance(1e-12));
-  BOOST_TEST(rec["D_fake"] == loss::bce_with_logits_loss(pred_fake, loss::gan_target::fake).value,
+  BOOST_TEST(rec["D_fake"] == cpu::bce_with_logits_loss(pred_fake, loss::gan_target::fake).value,
              boost::test_tools::tolerance(1e-12));
   BOOST_TEST(rec["G"] == rec["G_GAN"]);
 }
@@ -166,12 +166,12 @@ BOOST_AUTO_TEST_CASE(unconditional_d_and_custom_term) {
   int calls = 0;
   loss::custom_term<double> mse{"mse", [&](const tensor<double>& f, const tensor<double>& r) {
                                   ++calls;
-                                  return loss::mse_loss(f, r);
+                                  return cpu::mse_loss(f, r);
                                 }};
   train::gan_step step(G, D, {.conditional = false}, mse);
   auto x = test::random_tensor<double>({1, 2, 8, 8});
   auto real = test::random_tensor<double>({1, 3, 8, 8});
-  const double expect = loss::mse_loss(G(x), real).value;
+  const double expect = cpu::mse_loss(G(x), real).value;
   const auto rec = step.step(x, real);
   BOOST_TEST(calls == 1);
   BOOST_TEST(rec["G_mse"] == expect);
@@ -195,8 +195,8 @@ BOOST_AUTO_TEST_CASE(image_pool_feeds_pass_a_only) {
     const auto new_in = cpu::concat_channels({x2, G(x2)});
     auto d_fake_of = [&](const tensor<double>& in) {
       auto c = D.forward(in);
-      return loss::lsgan_loss(c.tap("scale0.out"), loss::gan_target::fake).value +
-             loss::lsgan_loss(c.tap("scale1.out"), loss::gan_target::fake).value;
+      return cpu::lsgan_loss(c.tap("scale0.out"), loss::gan_target::fake).value +
+             cpu::lsgan_loss(c.tap("scale1.out"), loss::gan_target::fake).value;
     };
     const double with_old = d_fake_of(old_in), with_new = d_fake_of(new_in);
     const double got = step.step(x2, r2)["D_fake"];

@@ -19,21 +19,21 @@ BOOST_AUTO_TEST_CASE(nan_losses_name_the_term) {
   auto x = test::random_tensor<double>({2, 3, 4, 4});
   auto y = test::random_tensor<double>({2, 3, 4, 4});
   x[7] = std::nan("");
-  test::expect_error<value_error>([&] { loss::l1_term{.weight = 100, .name = "G_L1"}(x, y); }, {"G_L1", "l1_loss", "nan"});
-  test::expect_error<value_error>([&] { loss::kl_term{}(x); }, {"kl", "nan"});
-  test::expect_error<value_error>([&] { loss::gan_loss<loss::lsgan>{.name = "D_fake"}(x, loss::gan_target::fake); },
+  test::expect_error<value_error>([&] { loss::l1_term{.weight = 100, .name = "G_L1"}.apply<B>(x, y); }, {"G_L1", "l1_loss", "nan"});
+  test::expect_error<value_error>([&] { loss::kl_term{}.apply<B>(x); }, {"kl", "nan"});
+  test::expect_error<value_error>([&] { loss::gan_loss<loss::lsgan>{.name = "D_fake"}.apply<B>(x, loss::gan_target::fake); },
                                   {"D_fake", "nan"});
-  test::expect_error<value_error>([&] { loss::gan_loss<loss::vanilla>{}(x, loss::gan_target::real); },
+  test::expect_error<value_error>([&] { loss::gan_loss<loss::vanilla>{}.apply<B>(x, loss::gan_target::real); },
                                   {"gan_loss<vanilla>", "nan"});
-  test::expect_error<value_error>([&] { loss::l1_term{.weight = std::nan("")}(y, y); }, {"l1", "weight"});
-  test::expect_error<shape_error>([&] { loss::l1_term{.name = "rec"}(y, test::random_tensor<double>({2, 3, 4, 5})); },
+  test::expect_error<value_error>([&] { loss::l1_term{.weight = std::nan("")}.apply<B>(y, y); }, {"l1", "weight"});
+  test::expect_error<shape_error>([&] { loss::l1_term{.name = "rec"}.apply<B>(y, test::random_tensor<double>({2, 3, 4, 5})); },
                                   {"rec", "2x3x4x5", "2x3x4x4"});
 }
 
 BOOST_AUTO_TEST_CASE(weights_scale_value_and_gradient) {
   auto x = test::random_tensor<double>({2, 3, 4, 4});
   auto y = test::random_tensor<double>({2, 3, 4, 4});
-  const auto one = loss::l1_term{}(x, y), seven = loss::l1_term{.weight = 7}(x, y);
+  const auto one = loss::l1_term{}.apply<B>(x, y), seven = loss::l1_term{.weight = 7}.apply<B>(x, y);
   BOOST_TEST(seven.value == 7 * one.value, boost::test_tools::tolerance(1e-14));
   for (std::int64_t i = 0; i < x.numel(); ++i) BOOST_TEST(seven.grad[i] == 7 * one.grad[i], boost::test_tools::tolerance(1e-14));
 }
@@ -77,7 +77,7 @@ BOOST_AUTO_TEST_CASE(perceptual_terms_check_their_taps) {
 BOOST_AUTO_TEST_CASE(injection_accumulates_without_aliasing) {
   auto g1 = tensor<double>::filled({1, 1, 2, 2}, 1.0);
   auto g2 = tensor<double>::filled({1, 1, 2, 2}, 2.0);
-  loss::injection<double> inj;
+  loss::injection<B> inj;
   inj.add_tap("a", g1);
   inj.add_tap("a", g2);
   inj.add_output(g2);

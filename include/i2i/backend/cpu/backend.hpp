@@ -22,10 +22,9 @@
 #include "i2i/backend/cpu/reduce.hpp"
 #include "i2i/backend/cpu/resample.hpp"
 #include "i2i/backend/cpu/segment_mean.hpp"
-#include "i2i/loss/gram.hpp"
-#include "i2i/loss/bce.hpp"
-#include "i2i/loss/l1.hpp"
-#include "i2i/loss/lsgan.hpp"
+#include "i2i/backend/cpu/losses.hpp"
+#include "i2i/backend/cpu/losses_cross_entropy.hpp"
+#include "i2i/backend/cpu/losses_gram.hpp"
 
 namespace i2i {
 
@@ -189,12 +188,7 @@ struct cpu_backend {
   }
   static tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) { return cpu::one_hot(labels, label_nc); }
   static tensor<T> boundary_map(const tensor<T>& inst) { return cpu::boundary_map(inst); }
-  // The CPU Gram kernel lives with the Gram loss (loss/gram.hpp) until the loss kernels move beside
-  // their CUDA twins (issue 12, item 3).
-  static tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm) { return loss::gram_matrix(f, norm); }
-  static tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gram_norm norm) {
-    return loss::gram_matrix_backward(f, dg, norm);
-  }
+  // Gram matrices: with the losses below (losses_gram.hpp).
 
   // Reductions (accumulated in double) and element type conversion.
   static double sum(const tensor<T>& x) { return cpu::sum(x); }
@@ -206,15 +200,37 @@ struct cpu_backend {
 
   static tensor<T> scale(const tensor<T>& x, T s) { return cpu::scale(x, s); }
 
-  // Losses (loss/lsgan.hpp, bce.hpp, l1.hpp): the mean value and d value / d prediction (unweighted), so
-  // that code written over B (loss/backend_terms.hpp, pix2pixhd::trainer) calls B::lsgan_loss(...) on
-  // any backend; cuda_backend has the same functions on the device (kernels/losses.cuh).
-  static loss::loss_value<T> lsgan_loss(const tensor<T>& pred, loss::gan_target t) { return loss::lsgan_loss(pred, t); }
+  // Losses (losses.hpp, losses_gram.hpp, losses_cross_entropy.hpp): the mean value and d value / d
+  // prediction (unweighted), so that code written over B (the loss terms of loss/types/, trainers) calls
+  // B::l1_loss(...) on any backend; cuda_backend has the same functions on the device.
+  static loss::loss_value<T> lsgan_loss(const tensor<T>& pred, loss::gan_target t) { return cpu::lsgan_loss(pred, t); }
   static loss::loss_value<T> bce_with_logits_loss(const tensor<T>& logits, loss::gan_target t) {
-    return loss::bce_with_logits_loss(logits, t);
+    return cpu::bce_with_logits_loss(logits, t);
+  }
+  static loss::loss_value<T> bce_with_logits_loss(const tensor<T>& logits, const tensor<T>& target) {
+    return cpu::bce_with_logits_loss(logits, target);
   }
   static loss::loss_value<T> l1_loss(const tensor<T>& pred, const tensor<T>& target) {
-    return loss::l1_loss(pred, target);
+    return cpu::l1_loss(pred, target);
+  }
+  static loss::loss_value<T> mse_loss(const tensor<T>& pred, const tensor<T>& target) {
+    return cpu::mse_loss(pred, target);
+  }
+  static loss::loss_value<T> kl_loss(const tensor<T>& z) { return cpu::kl_loss(z); }
+  static loss::loss_value<T> cross_entropy_loss(const tensor<T>& logits, const tensor<T>& labels,
+                                                const loss::cross_entropy_options& opt = {}) {
+    return cpu::cross_entropy_loss(logits, labels, opt);
+  }
+  static tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm = loss::gram_norm::hw) {
+    return cpu::gram_matrix(f, norm);
+  }
+  static tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg,
+                                        loss::gram_norm norm = loss::gram_norm::hw) {
+    return cpu::gram_matrix_backward(f, dg, norm);
+  }
+  static loss::loss_value<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt,
+                                           loss::style_distance d = loss::style_distance::mse, double weight = 1) {
+    return cpu::gram_distance(gp, gt, d, weight);
   }
 
   // Optimizer updates (optimizer_updates.hpp): one parameter tensor in place, with optim::adam's / optim::sgd's

@@ -4,14 +4,14 @@
 // and optim::sgd always used, so CPU training stays bit-identical to what it was before the update became
 // a backend op. The CUDA twins are kernels/optimizer_updates.cuh (same formulas, element by element).
 #include "i2i/backend/cpu/eigen_map.hpp"
-#include "i2i/backend/optimizer_args.hpp"
+#include "i2i/backend/checks/optimizer.hpp"
 
 namespace i2i::cpu {
 
 template <class T>
 void adam_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& exp_avg, const tensor<T>& exp_avg_sq,
                  const adam_update_args& a) {
-  check_adam_update("adam_update", param, grad, exp_avg, exp_avg_sq, device::cpu());
+  i2i::checks::check_adam_update<i2i::checks::on_host>("adam_update", param, grad, exp_avg, exp_avg_sq);
   const T step_size = T(a.step_size), inv_sqrt_bc2 = T(a.inv_sqrt_bc2);
   const T b1 = T(a.beta1), b2 = T(a.beta2), eps = T(a.eps), wd = T(a.weight_decay);
   auto p = flat(param);
@@ -31,7 +31,7 @@ void adam_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>&
 template <class T>
 void sgd_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& momentum_buffer,
                 const sgd_update_args& a) {
-  check_sgd_update("sgd_update", param, grad, momentum_buffer, a, device::cpu());
+  i2i::checks::check_sgd_update<i2i::checks::on_host>("sgd_update", param, grad, momentum_buffer, a);
   const T lr = T(a.lr), mu = T(a.momentum), damp = T(a.dampening), wd = T(a.weight_decay);
   auto p = flat(param);
   auto g = flat(grad);

@@ -33,6 +33,7 @@
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
 #include "i2i/backend/cuda/kernels/label_maps.cuh"
 #include "i2i/backend/cuda/kernels/losses.cuh"
+#include "i2i/backend/cuda/kernels/losses_cross_entropy.cuh"
 #include "i2i/backend/cuda/kernels/optimizer_updates.cuh"
 #include "i2i/backend/cuda/kernels/pad.cuh"
 #include "i2i/backend/cuda/kernels/pointwise.cuh"
@@ -189,14 +190,37 @@ struct cuda_backend {
 
   static tensor<T> scale(const tensor<T>& x, T s) { return cuda::scale(x, s); }
 
-  // Losses (kernels/losses.cuh): cpu_backend's loss functions on the device — the mean value read back
-  // to the host (one reduction, one synchronisation) and d value / d prediction left on the device.
+  // Losses (kernels/losses.cuh, losses_cross_entropy.cuh, gram.cuh): cpu_backend's loss ops on the
+  // device — the mean value read back to the host (one reduction, one synchronisation) and d value /
+  // d prediction left on the device.
   static loss::loss_value<T> lsgan_loss(const tensor<T>& pred, loss::gan_target t) { return cuda::lsgan_loss(pred, t); }
   static loss::loss_value<T> bce_with_logits_loss(const tensor<T>& logits, loss::gan_target t) {
     return cuda::bce_with_logits_loss(logits, t);
   }
+  static loss::loss_value<T> bce_with_logits_loss(const tensor<T>& logits, const tensor<T>& target) {
+    return cuda::bce_with_logits_loss(logits, target);
+  }
   static loss::loss_value<T> l1_loss(const tensor<T>& pred, const tensor<T>& target) {
     return cuda::l1_loss(pred, target);
+  }
+  static loss::loss_value<T> mse_loss(const tensor<T>& pred, const tensor<T>& target) {
+    return cuda::mse_loss(pred, target);
+  }
+  static loss::loss_value<T> kl_loss(const tensor<T>& z) { return cuda::kl_loss(z); }
+  static loss::loss_value<T> cross_entropy_loss(const tensor<T>& logits, const tensor<T>& labels,
+                                                const loss::cross_entropy_options& opt = {}) {
+    return cuda::cross_entropy_loss(logits, labels, opt);
+  }
+  static tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm = loss::gram_norm::hw) {
+    return cuda::gram_matrix(f, norm);
+  }
+  static tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg,
+                                        loss::gram_norm norm = loss::gram_norm::hw) {
+    return cuda::gram_matrix_backward(f, dg, norm);
+  }
+  static loss::loss_value<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt,
+                                           loss::style_distance d = loss::style_distance::mse, double weight = 1) {
+    return cuda::gram_distance(gp, gt, d, weight);
   }
 
   // Pooling and resampling.
@@ -252,17 +276,13 @@ struct cuda_backend {
   }
 
   // Instance-wise mean (include kernels/segment_mean.cuh where you call it: see namespace cuda above),
-  // pix2pixHD's input encodings and Gram matrices (kernels/label_maps.cuh, gram.cuh).
+  // pix2pixHD's input encodings (kernels/label_maps.cuh); Gram matrices are with the losses above.
   static tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) { return cuda::segment_mean(x, ids); }
   static tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
     return cuda::segment_mean_backward(dy, ids);
   }
   static tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) { return cuda::one_hot(labels, label_nc); }
   static tensor<T> boundary_map(const tensor<T>& inst) { return cuda::boundary_map(inst); }
-  static tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm) { return cuda::gram_matrix(f, norm); }
-  static tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gram_norm norm) {
-    return cuda::gram_matrix_backward(f, dg, norm);
-  }
 
   // Reductions (accumulated in double, read back to the host) and element type conversion.
   static double sum(const tensor<T>& x) { return cuda::sum(x); }

@@ -1,13 +1,12 @@
 #pragma once
 // cross_entropy_term: weight * softmax cross-entropy of N x C x H x W logits against a label map, as a
-// term (a segmentation network's loss; an auxiliary segmentation loss on a generator). The labels are
-// constants (class ids, no gradient).
+// term (a segmentation network's loss; an auxiliary segmentation loss on a generator), on the backend
+// named at the call (B::cross_entropy_loss). The labels are constants (class ids, no gradient).
 //
 //   loss::cross_entropy_term ce{.options = {.ignore_index = 0}};
-//   auto r = ce(logits, labels);      // r.value (weighted), r.grad = d value / d logits
+//   auto r = ce.apply<B>(logits, labels);   // r.value (weighted), r.grad = d value / d logits
 #include <string>
 
-#include "i2i/loss/cross_entropy.hpp"
 #include "i2i/loss/types/term.hpp"
 
 namespace i2i::loss {
@@ -17,11 +16,12 @@ struct cross_entropy_term {
   std::string name = "cross_entropy";
   cross_entropy_options options{};
 
-  template <cpu_scalar T>
-  loss_value<T> operator()(const tensor<T>& logits, const tensor<T>& labels) const {
+  template <class B>
+  loss_value<typename B::scalar> apply(const tensor<typename B::scalar>& logits,
+                                       const tensor<typename B::scalar>& labels) const {
     return term_detail::named(name, [&] {
       term_detail::require_weight(name, weight);
-      return term_detail::weighted(cross_entropy_loss(logits, labels, options), weight);
+      return term_detail::weighted<B>(B::cross_entropy_loss(logits, labels, options), weight);
     });
   }
 };

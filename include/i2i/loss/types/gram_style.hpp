@@ -3,8 +3,9 @@
 //
 //   L_style = lambda * sum_k w_k * distance(Gram(Net_k(fake)), Gram(Net_k(style)))
 //
-// with the style image's features detached. distance and Gram normalisation are loss/gram.hpp's:
-// style_distance::mse (Gatys, Johnson; default) or ::l1 (EGSC-IT), gram_norm::hw (default) or ::chw.
+// with the style image's features detached, on the network's backend (Net::backend's gram_matrix,
+// gram_distance, gram_matrix_backward; the CPU backend's losses_gram.hpp describes them): style_distance::mse
+// (Gatys, Johnson; default) or ::l1 (EGSC-IT), gram_norm::hw (default) or ::chw.
 // Net is any bound model whose forward records the listed taps (VGG19's relu1_1..relu5_1 by default,
 // equal weights). Like vgg_perceptual, the term points to the network and freezes it.
 //
@@ -13,11 +14,11 @@
 //
 // EGSC-IT additionally L2-normalises each feature channel over space before the Gram matrix; that
 // normalisation is not part of this term.
+#include <concepts>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "i2i/loss/gram.hpp"
 #include "i2i/loss/types/feature_layers.hpp"
 
 namespace i2i::loss {
@@ -25,6 +26,7 @@ namespace i2i::loss {
 template <class Net>
 class gram_style {
  public:
+  using backend = typename Net::backend;
   using T = typename Net::T;
 
   static std::vector<feature_layer> default_layers() { return vgg19_relu_x_1(1, 1, 1, 1, 1); }
@@ -51,8 +53,8 @@ class gram_style {
   /// batch sizes agree.
   loss_value<T> operator()(const tensor<T>& fake, const tensor<T>& style) const {
     return term_detail::named(name, [&] {
-      const auto cf = net_->forward(fake);
-      const auto cs = net_->forward(style);  // detached
+      auto cf = net_->forward(fake);   // not const: see vgg_perceptual (nvcc and const tuples)
+      auto cs = net_->forward(style);  // detached
       term_detail::require_taps(cf, layers_);
       tap_list<T> grads;
       double value = 0;
@@ -62,21 +64,22 @@ class gram_style {
         require<shape_error>(ff.dim(0) == fs.dim(0) && ff.dim(1) == fs.dim(1), "tap '", l.tap, "' has shape ",
                              ff.shape(), " for the image and ", fs.shape(),
                              " for the style target; batch and channels must agree");
-        const auto gf = gram_matrix(ff, norm), gs = gram_matrix(fs, norm);
-        const auto d = (cpu::cflat(gf) - cpu::cflat(gs)).eval();
-        const double inv_n = 1.0 / double(gf.numel()), w = weight * l.weight;
-        const bool mse = distance == style_distance::mse;
-        const double v = (mse ? d.template cast<double>().square().sum() : d.template cast<double>().abs().sum()) * inv_n;
-        require_finite(v, (name + " at " + l.tap).c_str());
-        auto dg = tensor<T>::empty(gf.shape());
-        if (mse) cpu::flat(dg) = d * T(2 * inv_n * w);
-        else cpu::flat(dg) = d.sign() * T(inv_n * w);
-        value += w * v;
-        grads.put(l.tap, gram_matrix_backward(ff, dg, norm));
+        // The layer's weight goes into the distance's gradient scale: one rounding, not two.
+        auto r = backend::gram_distance(backend::gram_matrix(ff, norm), backend::gram_matrix(fs, norm), distance,
+                                        weight * l.weight);
+        value += r.value;
+        grads.put(l.tap, backend::gram_matrix_backward(ff, r.grad, norm));
       }
       require_finite(value, name.c_str());
       return loss_value<T>{value, net_->backward(cf, tensor<T>{}, grads, true)};
     });
+  }
+
+  /// The image_term form (term.apply<B>(fake, style)); B must be the network's backend.
+  template <class B>
+    requires std::same_as<B, backend>
+  loss_value<T> apply(const tensor<T>& fake, const tensor<T>& style) const {
+    return (*this)(fake, style);
   }
 
  private:

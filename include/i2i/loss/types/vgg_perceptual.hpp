@@ -3,24 +3,25 @@
 //
 //   L_VGG = lambda * sum_k w_k * mean |Net_k(fake) - Net_k(real)|
 //
-// over named taps of a fixed feature network, with the real features DETACHED. Net is any bound model
-// (model<Spec, B>) whose forward records the listed taps; pix2pixHD's defaults are VGG19's
+// over named taps of a fixed feature network, with the real features DETACHED, on the network's backend
+// (Net::backend's l1_loss). Net is any bound model (model<Spec, B>) whose forward records the listed taps; pix2pixHD's defaults are VGG19's
 // relu1_1..relu5_1 with w = 1/32, 1/16, 1/8, 1/4, 1 and lambda = lambda_feat = 10, images fed in their
 // [-1, 1] range with no ImageNet normalisation (as pix2pixHD does, issue #136).
 //
 //   model<vgg19_features, cpu_backend<float>> vgg;  load its weights ...
 //   loss::vgg_perceptual perceptual(vgg);            // freezes vgg: it is a fixed feature extractor
 //   auto r = perceptual(fake, real);                 // r.value, r.grad = d value / d fake
+//   (perceptual.apply<B>(fake, real) is the same call where B is spelt out, as train::gan_step does)
 //
 // The term keeps a pointer to the network: it must outlive the term. Construction freezes every
 // parameter of the network (pass freeze = false to keep a trainable one, whose parameter gradients
 // then accumulate with each call). EGSC-IT's content loss differs (caffe preprocessing, per-channel L2
 // normalised features, weights l/5): not this term.
+#include <concepts>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "i2i/loss/l1.hpp"
 #include "i2i/loss/types/feature_layers.hpp"
 
 namespace i2i::loss {
@@ -28,6 +29,7 @@ namespace i2i::loss {
 template <class Net>
 class vgg_perceptual {
  public:
+  using backend = typename Net::backend;
   using T = typename Net::T;
 
   /// pix2pixHD's layers and weights.
@@ -51,19 +53,29 @@ class vgg_perceptual {
     return term_detail::named(name, [&] {
       require<shape_error>(fake.shape() == real.shape(), "fake has shape ", fake.shape(), " but real has shape ",
                            real.shape());
-      const auto cf = net_->forward(fake);
-      const auto cr = net_->forward(real);  // detached: never backpropagated
+      // Not `const auto`: nvcc 13's front end (cicc) takes time exponential in N for a const-qualified
+      // local std::tuple of N non-trivially destructible elements, and VGG19's context is a 30-element
+      // tuple (minutes to hours); non-const it compiles in seconds (docs/cuda.md, known gaps).
+      auto cf = net_->forward(fake);
+      auto cr = net_->forward(real);  // detached: never backpropagated
       term_detail::require_taps(cf, layers_);
       tap_list<T> grads;
       double value = 0;
       for (const auto& l : layers_) {
-        auto r = term_detail::weighted(l1_loss(cf.tap(l.tap), cr.tap(l.tap)), weight * l.weight);
+        auto r = term_detail::weighted<backend>(backend::l1_loss(cf.tap(l.tap), cr.tap(l.tap)), weight * l.weight);
         value += r.value;
         grads.put(l.tap, r.grad);
       }
       require_finite(value, name.c_str());
       return loss_value<T>{value, net_->backward(cf, tensor<T>{}, grads, true)};
     });
+  }
+
+  /// The image_term form (term.apply<B>(fake, real)); B must be the network's backend.
+  template <class B>
+    requires std::same_as<B, backend>
+  loss_value<T> apply(const tensor<T>& fake, const tensor<T>& real) const {
+    return (*this)(fake, real);
   }
 
  private:

@@ -159,7 +159,7 @@ class cyclegan_trainer {
     const auto& w = opt_.weights;
     auto cAB = G_AB.forward(xa), cBA = G_BA.forward(xb);
     auto cABA = G_BA.forward(cAB.output), cBAB = G_AB.forward(cBA.output);
-    auto l1A = loss::l1_loss(cABA.output, xa), l1B = loss::l1_loss(cBAB.output, xb);
+    auto l1A = Backend::l1_loss(cABA.output, xa), l1B = Backend::l1_loss(cBAB.output, xb);
     auto dB = D_B.forward(cAB.output), dA = D_A.forward(cBA.output);
     auto advB = generator_adv(dB.output), advA = generator_adv(dA.output);
     const double g = w.gan * (advA.value + advB.value) + w.l1_cycle * (l1A.value + l1B.value);

@@ -2,8 +2,8 @@
 // EGSC-IT's loss terms (research/egscit.md §5), as functions returning loss::loss_value (value and the
 // gradient of the UNWEIGHTED term with respect to the prediction; callers scale by the weight).
 //
-//   kl_term(z)                   mean(z^2) on the NOISY latent (faithful; loss/kl.hpp)
-//   l1 (loss/l1.hpp)             reconstruction / cycle: mean |a - b|
+//   kl_term(z)                   mean(z^2) on the NOISY latent (faithful; B::kl_loss)
+//   l1 (B::l1_loss)              reconstruction / cycle: mean |a - b|
 //   generator_adv(D(fake))       LSGAN G_adv = mean((D(fake) - 1)^2), real target 1 (smoothing off)
 //   discriminator_adv(...)       LSGAN D_adv = 0.5 [mean((D(real) - 1)^2) + mean(D(fake)^2)]
 //   spatial_l2_normalise         f / sqrt(max(sum_hw f^2, 1e-12)) per sample and channel, with backward
@@ -17,12 +17,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/backend/cpu/eigen_map.hpp"
 #include "i2i/core/threads.hpp"
-#include "i2i/loss/gram.hpp"
-#include "i2i/loss/kl.hpp"
-#include "i2i/loss/l1.hpp"
-#include "i2i/loss/lsgan.hpp"
+#include "i2i/loss/gram_style_loss.hpp"
 
 namespace i2i::egscit {
 
@@ -32,13 +30,13 @@ using loss_value = loss::loss_value<T>;
 /// UNIT's simplified KL: mean(z^2).
 template <cpu_scalar T>
 loss_value<T> kl_term(const tensor<T>& z) {
-  return loss::kl_loss(z);
+  return cpu_backend<T>::kl_loss(z);
 }
 
 /// Generator side of LSGAN: mean((D(fake) - 1)^2).
 template <cpu_scalar T>
 loss_value<T> generator_adv(const tensor<T>& d_fake) {
-  return loss::lsgan_loss(d_fake, loss::gan_target::real);
+  return cpu_backend<T>::lsgan_loss(d_fake, loss::gan_target::real);
 }
 
 template <class T>
@@ -50,8 +48,8 @@ struct discriminator_adv_value {
 /// 0.5 [mean((D(real) - 1)^2) + mean(D(fake)^2)].
 template <cpu_scalar T>
 discriminator_adv_value<T> discriminator_adv(const tensor<T>& d_real, const tensor<T>& d_fake) {
-  auto r = loss::lsgan_loss(d_real, loss::gan_target::real);
-  auto f = loss::lsgan_loss(d_fake, loss::gan_target::fake);
+  auto r = cpu_backend<T>::lsgan_loss(d_real, loss::gan_target::real);
+  auto f = cpu_backend<T>::lsgan_loss(d_fake, loss::gan_target::fake);
   cpu::flat(r.grad) *= T(0.5);
   cpu::flat(f.grad) *= T(0.5);
   return {0.5 * (r.value + f.value), r.grad, f.grad};
@@ -154,7 +152,7 @@ perceptual_value<T> perceptual_content(const std::vector<tensor<T>>& pred, const
   for (std::size_t l = 0; l < pred.size(); ++l) {
     const auto np = spatial_l2_normalise(pred[l]);
     const auto nt = spatial_l2_normalise(target[l]);
-    auto v = loss::l1_loss(np.y, nt.y);
+    auto v = cpu_backend<T>::l1_loss(np.y, nt.y);
     r.value += weights[l] * v.value;
     cpu::flat(v.grad) *= T(weights[l]);
     r.grads.push_back(spatial_l2_normalise_backward(np, v.grad));
@@ -171,7 +169,7 @@ perceptual_value<T> perceptual_style(const std::vector<tensor<T>>& pred, const s
   for (std::size_t l = 0; l < pred.size(); ++l) {
     const auto np = spatial_l2_normalise(pred[l]);
     const auto nt = spatial_l2_normalise(target[l]);
-    auto v = loss::gram_style_loss(np.y, nt.y, loss::style_distance::l1, loss::gram_norm::hw);
+    auto v = loss::gram_style_loss<cpu_backend<T>>(np.y, nt.y, loss::style_distance::l1, loss::gram_norm::hw);
     r.value += weights[l] * v.value;
     cpu::flat(v.grad) *= T(weights[l]);
     r.grads.push_back(spatial_l2_normalise_backward(np, v.grad));

@@ -231,8 +231,8 @@ class munit_trainer {
     double total = 0;
     for (auto [D, real, fake] : {std::tuple{&D_A, &xa, &x_ba}, std::tuple{&D_B, &xb, &x_ab}}) {
       auto cr = D->forward(*real), cf = D->forward(*fake);
-      auto lr = loss::lsgan_loss(cr.output, loss::gan_target::real);
-      auto lf = loss::lsgan_loss(cf.output, loss::gan_target::fake);
+      auto lr = Backend::lsgan_loss(cr.output, loss::gan_target::real);
+      auto lf = Backend::lsgan_loss(cf.output, loss::gan_target::fake);
       D->backward(cr, trainer_detail::scaled(lr.grad, w), {}, false);
       D->backward(cf, trainer_detail::scaled(lf.grad, w), {}, false);
       total += w * (lr.value + lf.value);
@@ -276,9 +276,9 @@ class munit_trainer {
       BAB = decode(domain::B, eBA.content(), eB.style());
     }
 
-    auto lxa = loss::l1_loss(AA.image(), xa), lxb = loss::l1_loss(BB.image(), xb);
-    auto lsa = loss::l1_loss(eBA.style(), s_a), lsb = loss::l1_loss(eAB.style(), s_b);
-    auto lca = loss::l1_loss(eAB.content(), eA.content()), lcb = loss::l1_loss(eBA.content(), eB.content());
+    auto lxa = Backend::l1_loss(AA.image(), xa), lxb = Backend::l1_loss(BB.image(), xb);
+    auto lsa = Backend::l1_loss(eBA.style(), s_a), lsb = Backend::l1_loss(eAB.style(), s_b);
+    auto lca = Backend::l1_loss(eAB.content(), eA.content()), lcb = Backend::l1_loss(eBA.content(), eB.content());
     auto cA = D_A.forward(BA.image()), cB = D_B.forward(AB.image());
     auto advA = generator_adv(cA.output), advB = generator_adv(cB.output);
     double g = w.gan * (advA.value + advB.value) + w.recon_x * (lxa.value + lxb.value) +
@@ -286,8 +286,8 @@ class munit_trainer {
     r.cycle = 0;
     loss::loss_value<T> lcyca, lcycb;
     if (cyc) {
-      lcyca = loss::l1_loss(ABA.image(), xa);
-      lcycb = loss::l1_loss(BAB.image(), xb);
+      lcyca = Backend::l1_loss(ABA.image(), xa);
+      lcycb = Backend::l1_loss(BAB.image(), xb);
       g += w.recon_x_cyc * (lcyca.value + lcycb.value);
       r.cycle = 0.5 * (lcyca.value + lcycb.value);
     }

@@ -198,7 +198,7 @@ class stage1_trainer {
     auto c4 = v.part4.forward(c3.output);
     auto cd = v.D.forward(c4.output);
     auto adv = generator_adv(cd.output);
-    auto l1 = loss::l1_loss(c4.output, x);
+    auto l1 = Backend::l1_loss(c4.output, x);
     auto kl = kl_term(z);
     recon = l1.value;
     auto dx = v.D.backward(cd, trainer_detail::scaled(adv.grad, w.gan), {}, true);
@@ -553,8 +553,8 @@ class stage2_trainer {
     auto kl_zB = trainer_detail::slice_batch(kl.grad, p.eA.z.n(), p.eB.z.n());
     auto klA = kl_term(p.eBA.z), klB = kl_term(p.eAB.z);  // z'_A (E_A(x_BA)), z'_B (E_B(x_AB))
 
-    auto l1AA = loss::l1_loss(p.AA.image(), xa), l1BB = loss::l1_loss(p.BB.image(), xb);
-    auto l1ABA = loss::l1_loss(p.ABA.image(), xa), l1BAB = loss::l1_loss(p.BAB.image(), xb);
+    auto l1AA = Backend::l1_loss(p.AA.image(), xa), l1BB = Backend::l1_loss(p.BB.image(), xb);
+    auto l1ABA = Backend::l1_loss(p.ABA.image(), xa), l1BAB = Backend::l1_loss(p.BAB.image(), xb);
 
     double g = 2 * w.kl * kl.value + w.kl_cycle * (klA.value + klB.value) + w.l1 * (l1AA.value + l1BB.value) +
                w.l1_cycle * (l1ABA.value + l1BAB.value);

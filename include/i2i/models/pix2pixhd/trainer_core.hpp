@@ -13,7 +13,7 @@
 //   segments, make_segments(ids), segment_mean(x, s), segment_mean_backward(dy, s)
 //   has_vgg                   whether the VGG term is compiled for B (true on both backends);
 //                             without it --no_vgg_loss is required
-// The losses are B::lsgan_loss / bce_with_logits_loss / l1_loss through loss/backend_terms.hpp, the fake
+// The losses are the library's terms (loss::gan_loss, feature_matching, vgg_perceptual over B's loss ops), the fake
 // pool stays on the host (fake_pool.hpp) and checkpoints go through to_host / assign_from_host, so a
 // checkpoint written on one backend resumes on the other.
 #include <cstdint>
@@ -32,7 +32,9 @@
 #include "i2i/data/transform.hpp"
 #include "i2i/io/checkpoint.hpp"
 #include "i2i/io/optimizer_state.hpp"
-#include "i2i/loss/backend_terms.hpp"
+#include "i2i/loss/types/feature_matching.hpp"
+#include "i2i/loss/types/gan_loss.hpp"
+#include "i2i/loss/types/vgg_perceptual.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/models/pix2pixhd/fake_pool.hpp"
@@ -188,7 +190,7 @@ class trainer {
     auto g_gan = gan(ctx_c, loss::gan_target::real);
     double loss_g = g_gan.value;
     rec.set("G_GAN", g_gan.value);
-    loss::on_backend::injection<backend> into_d = std::move(g_gan.grad);
+    loss::injection<backend> into_d = std::move(g_gan.grad);
     if (!opt_.no_ganFeat_loss) {
       auto fm = fm_(ctx_c, ctx_b);
       rec.set("G_GAN_Feat", fm.value);
@@ -215,7 +217,7 @@ class trainer {
     tensor<float> d_cat;
     {
       d_frozen frozen(D_);
-      d_cat = loss::on_backend::backward(D_, ctx_c, into_d, true);
+      d_cat = loss::backward(D_, ctx_c, into_d, true);
     }
     tensor<float> dfake = backend::split_channels(d_cat, {Cfg::label_channels, 3})[1];
     if (dfake_vgg.defined()) dfake = backend::add(dfake, dfake_vgg);
@@ -230,8 +232,8 @@ class trainer {
     d_adam_->zero_grad();
     d_fake.grad.scale(0.5);
     d_real.grad.scale(0.5);
-    loss::on_backend::backward(D_, ctx_a, d_fake.grad, false);
-    loss::on_backend::backward(D_, ctx_b, d_real.grad, false);
+    loss::backward(D_, ctx_a, d_fake.grad, false);
+    loss::backward(D_, ctx_b, d_real.grad, false);
     d_adam_->step();
 
     ++epoch_iter_;
@@ -400,8 +402,8 @@ class trainer {
   }
 
   template <class Ctx>
-  loss::on_backend::term_result<backend> gan(const Ctx& c, loss::gan_target t) const {
-    return loss::on_backend::gan<backend>(c, t, opt_.no_lsgan);
+  loss::term_result<backend> gan(const Ctx& c, loss::gan_target t) const {
+    return opt_.no_lsgan ? loss::gan_loss<loss::vanilla>{}(c, t) : loss::gan_loss<loss::lsgan>{}(c, t);
   }
 
   optim::adam_options adam_opts() const {
@@ -438,8 +440,8 @@ class trainer {
   D_model D_;
   std::unique_ptr<E_model> E_;
   std::unique_ptr<vgg_model> vgg_;
-  std::optional<loss::on_backend::vgg_l1<vgg_model>> perceptual_;
-  loss::on_backend::feature_matching<backend> fm_{};
+  std::optional<loss::vgg_perceptual<vgg_model>> perceptual_;
+  loss::feature_matching fm_{};
   std::optional<adam> g_adam_, d_adam_;
   fake_pool pool_;
   tensor<float> last_fake_;

@@ -11,7 +11,7 @@
 // update is B::adam_update) and its state file is io/optimizer_state.hpp's on every backend, so a GPU
 // checkpoint resumes on the CPU and back. The step's losses come back to the host as one scalar per
 // loss call (the device losses' reductions); the fake pool is on the host (one (label | fake) download
-// and one upload per step, only when --pool_size > 0). The VGG term (loss::on_backend::vgg_l1 over
+// and one upload per step, only when --pool_size > 0). The VGG term (loss::vgg_perceptual over
 // model<vgg19, cuda_backend>) runs on the device as well.
 #include <string>
 #include <vector>
@@ -28,7 +28,7 @@ struct train_ops<cuda_backend<float, P>> {
   using B = cuda_backend<float, P>;
   using record = step_losses;
   using segments = cuda::segment_index;
-  // The VGG term is compiled for the GPU. (It used to be left out: cicc stalled on vgg_l1's
+  // The VGG term is compiled for the GPU. (It used to be left out: cicc stalled on the VGG term's
   // const-qualified local model<vgg19>::context, a 30-element std::tuple; see docs/cuda.md.)
   static constexpr bool has_vgg = true;
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/loss/cross_entropy.hpp"
+#include "i2i/loss/loss_types.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/model/model.hpp"
 #include "i2i/optim/adam.hpp"
@@ -89,7 +89,7 @@ class trainer {
   step_result step(const tensor<float>& images, const tensor<float>& labels) {
     net_.train();
     auto ctx = net_.forward(images);
-    const auto l = loss::cross_entropy_loss(ctx.output, labels, opt_.loss);
+    const auto l = backend::cross_entropy_loss(ctx.output, labels, opt_.loss);
     step_result r{l.value, batch_pixel_accuracy(argmax_labels(ctx.output), labels, opt_.loss.ignore_index)};
     adam_.zero_grad();
     net_.backward(ctx, l.grad, {}, false);

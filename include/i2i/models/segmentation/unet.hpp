@@ -7,7 +7,7 @@
 //   level<F, d>  = [Conv 3x3, BN, ReLU] x 2 at F ;  concat(skip, up(level<2F, d-1>(maxpool 2x2)))
 //                  ; [Conv 3x3, BN, ReLU] x 2 at F
 //   up           = ConvTranspose 2x2 stride 2 (sizes double exactly), BN, ReLU
-//   net          = level<F, Depth>, Conv 1x1 to Classes logits (no softmax: loss/cross_entropy.hpp)
+//   net          = level<F, Depth>, Conv 1x1 to Classes logits (no softmax: B::cross_entropy_loss)
 //
 // Batch norm rather than instance norm: instance norm would remove each image's mean colour per
 // channel, and absolute colour (blue sky, green vegetation) is exactly what a segmenter should use.

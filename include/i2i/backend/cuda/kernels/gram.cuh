@@ -1,9 +1,12 @@
 #pragma once
-// Gram matrices of feature maps and the Gram style loss on the device, mirroring loss/gram.hpp:
+// Gram matrices of feature maps and the distance between them on the device, cuda_backend's Gram ops; the CPU
+// twins (the reference) are backend/cpu/losses_gram.hpp, the argument checks backend/checks/losses.hpp:
 //
 //   gram_matrix(f, norm = hw)                  -> N x C x C, G = F F^T / norm, F the C x (H*W) map of f[n]
 //   gram_matrix_backward(f, dg, norm = hw)     -> df = (dG + dG^T) F / norm
-//   gram_style_loss(pred, target, distance = mse, norm = hw) -> loss_value (mean over N*C*C, grad for pred)
+//   gram_distance(gp, gt, distance = mse, w = 1) -> loss_value: w * mean over N*C*C, grad for gp (w folded
+//                                                 into the gradient's scale, as on the CPU)
+// (The Gram style loss of two feature maps is loss::gram_style_loss<B>, a composition of these three.)
 //
 // gram_norm::hw divides by H*W (EGSC-IT), gram_norm::chw by C*H*W (Johnson et al.). The products are a
 // plain shared-memory tiled GEMM accumulating in double (the style loss runs on a few VGG layers, not on
@@ -11,7 +14,7 @@
 // without changing these signatures. T = float or double.
 #include <cstdint>
 
-#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/checks/losses.hpp"
 #include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/loss_value.cuh"
@@ -93,25 +96,15 @@ struct style_op {
   }
 };
 
-template <class T>
-void require_features(const char* op, const char* arg, const tensor<T>& f) {
-  checks::require_tensor<on_current_device>(op, arg, f);
-  require<shape_error>(f.rank() == 4, op, ": ", arg, " has shape ", f.shape(), ", expected rank 4 (N x C x H x W)");
-  require<shape_error>(f.numel() > 0, op, ": ", arg, " has shape ", f.shape(), "; it needs at least one element");
-}
-
-inline double divisor(std::int64_t c, std::int64_t hw, loss::gram_norm norm) {
-  return norm == loss::gram_norm::hw ? double(hw) : double(c) * double(hw);
-}
 
 }  // namespace gram_detail
 
 /// N x C x C Gram matrices of f (N x C x H x W).
 template <device_real T>
 tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm = loss::gram_norm::hw) {
-  gram_detail::require_features("gram_matrix", "features", f);
+  i2i::checks::losses::require_features<on_current_device>("gram_matrix", "features", f);
   const std::int64_t n = f.dim(0), c = f.dim(1), hw = f.dim(2) * f.dim(3);
-  const T inv = T(1.0 / gram_detail::divisor(c, hw, norm));
+  const T inv = T(1.0 / loss::gram_divisor(c, hw, norm));
   auto g = launch::empty<T>(shape{n, c, c});
   gram_detail::batched_gemm<T, true>(f.data(), f.data(), g.data(), c, c, hw, double(inv), n);
   return g;
@@ -120,12 +113,9 @@ tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm = loss::gram_norm
 /// dF for the Gram matrices' gradient dg (N x C x C).
 template <device_real T>
 tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gram_norm norm = loss::gram_norm::hw) {
-  gram_detail::require_features("gram_matrix_backward", "features", f);
+  i2i::checks::losses::require_gram_grad<on_current_device>("gram_matrix_backward", f, dg);
   const std::int64_t n = f.dim(0), c = f.dim(1), hw = f.dim(2) * f.dim(3);
-  checks::require_tensor<on_current_device>("gram_matrix_backward", "dg", dg);
-  require<shape_error>(dg.shape() == shape{n, c, c}, "gram_matrix_backward: dg has shape ", dg.shape(), ", expected ",
-                       shape{n, c, c}, " (one C x C matrix per sample of features ", f.shape(), ")");
-  const T inv = T(1.0 / gram_detail::divisor(c, hw, norm));
+  const T inv = T(1.0 / loss::gram_divisor(c, hw, norm));
   auto sym = launch::empty<T>(dg.shape());
   gram_detail::symmetrize_kernel<<<launch::elementwise_blocks(sym.numel()), launch::threads, 0, current_stream()>>>(
       dg.data(), sym.data(), c, inv, sym.numel());
@@ -135,24 +125,21 @@ tensor<T> gram_matrix_backward(const tensor<T>& f, const tensor<T>& dg, loss::gr
   return df;
 }
 
-/// Gram style loss between the features of a prediction and of a target (same shape).
+/// weight * the mean distance between two batches of Gram matrices, and its gradient for gp.
 template <device_real T>
-loss::loss_value<T> gram_style_loss(const tensor<T>& pred, const tensor<T>& target,
-                                    loss::style_distance distance = loss::style_distance::mse,
-                                    loss::gram_norm norm = loss::gram_norm::hw) {
-  gram_detail::require_features("gram_style_loss", "prediction", pred);
-  gram_detail::require_features("gram_style_loss", "target", target);
-  checks::require_same_shape("gram_style_loss", "target", target, "prediction", pred);
-  const auto gp = gram_matrix(pred, norm), gt = gram_matrix(target, norm);
+loss::loss_value<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt,
+                                  loss::style_distance dist = loss::style_distance::mse, double weight = 1) {
+  i2i::checks::losses::require_grams<on_current_device>("gram_distance", gp, gt);
   const double inv_n = 1.0 / double(gp.numel());
-  const bool mse = distance == loss::style_distance::mse;
+  const bool mse = dist == loss::style_distance::mse;
   auto dg = launch::empty<T>(gp.shape());
-  const double value =
-      reduce_detail::sum_to_host(gp.numel(), gram_detail::style_op<T>{gp.data(), gt.data(), dg.data(),
-                                                                      mse ? T(2 * inv_n) : T(inv_n), mse}) *
-      inv_n;
-  loss::require_finite(value, "gram_style_loss");
-  return {value, gram_matrix_backward(pred, dg, norm)};
+  const double v = reduce_detail::sum_to_host(
+                       gp.numel(), gram_detail::style_op<T>{gp.data(), gt.data(), dg.data(),
+                                                            mse ? T(2 * inv_n * weight) : T(inv_n * weight), mse}) *
+                   inv_n;
+  loss::loss_value<T> r{weight * v, std::move(dg)};
+  loss::require_finite(r.value, "gram_distance");
+  return r;
 }
 
 }  // namespace i2i::cuda

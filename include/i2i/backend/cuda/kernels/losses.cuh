@@ -1,5 +1,7 @@
 #pragma once
-// The elementwise losses of include/i2i/loss/*.hpp on the device (same formulas, checks and texts):
+// The elementwise loss kernels on the device, cuda_backend's loss ops; the CPU twins (the reference for
+// formulas and semantics) are in backend/cpu/losses.hpp, and both take their argument checks from
+// backend/checks/losses.hpp:
 //
 //   l1_loss(pred, target)                         mean |pred - target|,   grad sign(d) / numel (sign(0) = 0)
 //   mse_loss(pred, target)                        mean (pred - target)^2, grad 2 d / numel
@@ -11,10 +13,10 @@
 // Each returns loss::loss_value<T>{value, grad}: the value accumulated in double and read back to the
 // host (one synchronisation), the gradient left on the device. One pass computes both: the reduction's
 // functor writes grad[i] while it adds element i. A non-finite value throws the CPU loss's value_error.
-// T = float or double.
+// T = float or double. Softmax cross-entropy is in losses_cross_entropy.cuh, the Gram ops in gram.cuh.
 #include <cstdint>
 
-#include "i2i/backend/checks/tensor_args.hpp"
+#include "i2i/backend/checks/losses.hpp"
 #include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/cuda/kernels/loss_value.cuh"
@@ -25,19 +27,16 @@ namespace i2i::cuda {
 
 namespace loss_detail {
 
-/// A defined, non-empty device tensor.
+/// Where the inputs must live: the current device.
+
 template <class T>
 void require_input(const char* op, const char* arg, const tensor<T>& t) {
-  checks::require_tensor<on_current_device>(op, arg, t);
-  require<shape_error>(t.numel() > 0, op, ": ", arg, " has shape ", t.shape(),
-                       "; the mean over zero elements is undefined");
+  i2i::checks::losses::require_input<on_current_device>(op, arg, t);
 }
 
 template <class T>
 void require_pair(const char* op, const tensor<T>& pred, const tensor<T>& target) {
-  require_input(op, "prediction", pred);
-  require_input(op, "target", target);
-  checks::require_same_shape(op, "target", target, "prediction", pred);
+  i2i::checks::losses::require_pair<on_current_device>(op, pred, target);
 }
 
 template <class T>

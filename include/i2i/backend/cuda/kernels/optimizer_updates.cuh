@@ -6,7 +6,8 @@
 #include <cstdint>
 
 #include "i2i/backend/cuda/kernels/launch.cuh"
-#include "i2i/backend/optimizer_args.hpp"
+#include "i2i/backend/checks/optimizer.hpp"
+#include "i2i/backend/cuda/placement.cuh"
 
 namespace i2i::cuda {
 
@@ -47,7 +48,7 @@ __global__ void sgd_plain_kernel(T* __restrict__ p, const T* __restrict__ g, std
 template <class T>
 void adam_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& exp_avg, const tensor<T>& exp_avg_sq,
                  const adam_update_args& a) {
-  check_adam_update("adam_update", param, grad, exp_avg, exp_avg_sq, device::cuda(current_device()));
+  i2i::checks::check_adam_update<on_current_device>("adam_update", param, grad, exp_avg, exp_avg_sq);
   const std::int64_t n = param.numel();
   if (n == 0) return;
   optimizer_detail::adam_kernel<T><<<launch::elementwise_blocks(n), launch::threads, 0, current_stream()>>>(
@@ -59,7 +60,7 @@ void adam_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>&
 template <class T>
 void sgd_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& momentum_buffer,
                 const sgd_update_args& a) {
-  check_sgd_update("sgd_update", param, grad, momentum_buffer, a, device::cuda(current_device()));
+  i2i::checks::check_sgd_update<on_current_device>("sgd_update", param, grad, momentum_buffer, a);
   const std::int64_t n = param.numel();
   if (n == 0) return;
   if (a.momentum == 0) {
