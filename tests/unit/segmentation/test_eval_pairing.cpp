@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/png.hpp"
 #include "i2i/models/segmentation/evaluate.hpp"
 #include "support/gradcheck.hpp"

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/data/loader.hpp"
 #include "i2i/io/png.hpp"
 #include "i2i/models/segmentation/trainer.hpp"

@@ -1,6 +1,7 @@
 // The segmentation U-Net: output shape and names, and the size check; argmax and batch accuracy.
 #include <boost/test/unit_test.hpp>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/models/segmentation/trainer.hpp"
 #include "i2i/models/segmentation/unet.hpp"
 #include "support/gradcheck.hpp"

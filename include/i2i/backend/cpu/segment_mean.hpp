@@ -21,69 +21,20 @@
 
 #include "i2i/backend/checks/segment_mean.hpp"
 #include "i2i/backend/cpu/argcheck.hpp"
+#include "i2i/backend/host_segment_index.hpp"
 #include "i2i/core/dtype.hpp"
 #include "i2i/core/tensor.hpp"
 
 namespace i2i::cpu {
 
-/// Which segment each pixel belongs to; segments are numbered per sample.
-struct segment_index {
-  std::int64_t n = 0, h = 0, w = 0;
-  std::vector<std::int32_t> slot;   ///< n*h*w entries: the segment of each pixel within its sample
-  std::vector<std::int64_t> first;  ///< n+1 entries: sample s owns counts [first[s], first[s+1])
-  std::vector<std::int64_t> count;  ///< pixels in each segment
-  std::vector<std::int64_t> id;     ///< the id of each segment
+// The id map's segments are a host structure shared with host code outside the backend (pix2pixHD's
+// instance listing, models/pix2pixhd/features.hpp): backend/host_segment_index.hpp.
+using segment_index = host_segment_index;
 
-  std::int64_t segments(std::int64_t sample) const { return first[sample + 1] - first[sample]; }
-};
-
-/// Builds the segment index of an id map (N x 1 x H x W, integral values >= 0).
+/// Builds the segment index of an id map (N x 1 x H x W, integral values >= 0): make_host_segment_index.
 template <cpu_scalar T>
 segment_index make_segment_index(const tensor<T>& ids, const char* op = "make_segment_index") {
-  checks::segment_ids<checks::on_host>(op, ids);
-  segment_index idx;
-  idx.n = ids.dim(0);
-  idx.h = ids.dim(2);
-  idx.w = ids.dim(3);
-  const std::int64_t hw = idx.h * idx.w;
-  idx.slot.resize(std::size_t(idx.n * hw));
-  std::vector<std::vector<std::int64_t>> counts(std::size_t(idx.n)), values(std::size_t(idx.n));
-  parallel_for(idx.n, 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t s = lo; s < hi; ++s) {
-      std::unordered_map<std::int64_t, std::int32_t> seen;
-      auto& cnt = counts[std::size_t(s)];
-      auto& val = values[std::size_t(s)];
-      const T* v = ids.data() + s * hw;
-      std::int32_t* out = idx.slot.data() + s * hw;
-      // Instance maps are mostly runs of one id along a row: remember the last lookup.
-      double last = -1;
-      std::int32_t last_slot = -1;
-      for (std::int64_t p = 0; p < hw; ++p) {
-        const double id = double(v[p]);
-        if (id != last || last_slot < 0) {
-          require<value_error>(std::isfinite(id) && id >= 0 && id == std::floor(id) && id <= 2147483647.0, op,
-                               ": id ", id, " at (n=", s, ", h=", p / idx.w, ", w=", p % idx.w,
-                               ") is not an integer in [0, 2^31 - 1]");
-          auto [it, added] = seen.try_emplace(std::int64_t(id), std::int32_t(cnt.size()));
-          if (added) {
-            cnt.push_back(0);
-            val.push_back(std::int64_t(id));
-          }
-          last = id;
-          last_slot = it->second;
-        }
-        out[p] = last_slot;
-        ++cnt[std::size_t(last_slot)];
-      }
-    }
-  });
-  idx.first.assign(std::size_t(idx.n) + 1, 0);
-  for (std::int64_t s = 0; s < idx.n; ++s) {
-    idx.first[std::size_t(s) + 1] = idx.first[std::size_t(s)] + std::int64_t(counts[std::size_t(s)].size());
-    idx.count.insert(idx.count.end(), counts[std::size_t(s)].begin(), counts[std::size_t(s)].end());
-    idx.id.insert(idx.id.end(), values[std::size_t(s)].begin(), values[std::size_t(s)].end());
-  }
-  return idx;
+  return make_host_segment_index(ids, op);
 }
 
 namespace segment_detail {

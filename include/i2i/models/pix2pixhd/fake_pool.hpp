@@ -1,6 +1,6 @@
 #pragma once
 // pix2pixHD's fake history pool on the host (util/image_pool.py), with save/load for exact resume.
-// Eigen-free: the CPU trainer and the GPU trainer (an nvcc TU) share it; on the GPU the trainer
+// Free of backend headers: the CPU trainer and the GPU trainer (an nvcc TU) share it; on the GPU the trainer
 // downloads the (label | fake) input, queries the pool and uploads the result.
 #include <cstdint>
 #include <cstring>

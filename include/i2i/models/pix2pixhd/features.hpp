@@ -33,10 +33,10 @@
 #include <string>
 #include <vector>
 
-#include "i2i/backend/cpu/segment_mean.hpp"
+#include "i2i/backend/default_backend.hpp"
+#include "i2i/backend/host_segment_index.hpp"
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
-#include "i2i/data/encode.hpp"
 #include "i2i/data/rng.hpp"
 #include "i2i/models/pix2pixhd/kmeans.hpp"
 
@@ -85,7 +85,7 @@ inline std::string id_list(const std::vector<instance_feature>& objs, std::int64
 template <cpu_scalar T>
 std::vector<instance_feature> list_instances(const tensor<T>& inst, std::vector<std::int64_t>* middle_pixel = nullptr) {
   detail::require_ids("list_instances", inst);
-  const cpu::segment_index idx = cpu::make_segment_index(inst, "list_instances");
+  const host_segment_index idx = make_host_segment_index(inst, "list_instances");
   const std::int64_t hw = idx.h * idx.w;
   const std::int64_t block = std::max<std::int64_t>(1, hw / 32);  // encode_features: h * w // block_num
   std::vector<instance_feature> out;
@@ -292,21 +292,24 @@ inline feature_clusters cluster_features(const class_feature_table& t, const kme
 }
 
 /// G's input with features: [one-hot labels | boundary map | features] on the channel axis
-/// (research/pix2pixhd.md §2.1): N x (label_nc + 1 + F) x H x W.
-inline tensor<float> generator_input(const tensor<float>& label, const tensor<float>& inst,
-                                     const tensor<float>& features, std::int64_t label_nc) {
-  const tensor<float> a = data::encode_input(label, inst, label_nc);
-  require<shape_error>(features.defined() && features.rank() == 4 && features.n() == a.n() && features.h() == a.h() &&
-                           features.w() == a.w(),
+/// (research/pix2pixhd.md §2.1): N x (label_nc + 1 + F) x H x W, built with backend B's one_hot,
+/// boundary_map and concat_channels (for label_nc 0 the label map is the RGB input, passed through).
+template <class B = cpu_backend<float>>
+tensor<typename B::scalar> generator_input(const tensor<typename B::scalar>& label,
+                                           const tensor<typename B::scalar>& inst,
+                                           const tensor<typename B::scalar>& features, std::int64_t label_nc) {
+  require<value_error>(label_nc >= 0, "generator_input: label_nc must be >= 0, got ", label_nc);
+  require<shape_error>(label.defined() && label.rank() == 4 && inst.defined() && inst.rank() == 4 && inst.c() == 1 &&
+                           label.n() == inst.n() && label.h() == inst.h() && label.w() == inst.w(),
+                       "generator_input: label ", label.defined() ? label.shape() : shape{}, " and instance map ",
+                       inst.defined() ? inst.shape() : shape{},
+                       " differ in batch or spatial size (the instance map must be N x 1 x H x W like the label)");
+  require<shape_error>(features.defined() && features.rank() == 4 && features.n() == label.n() &&
+                           features.h() == label.h() && features.w() == label.w(),
                        "generator_input: features have shape ", features.defined() ? features.shape() : shape{},
                        " but the label map ", label.shape(), "; expected N x F x H x W with the label's N, H, W");
-  auto y = tensor<float>::empty(shape::nchw(a.n(), a.c() + features.c(), a.h(), a.w()));
-  const std::size_t pa = std::size_t(a.c() * a.h() * a.w()), pf = std::size_t(features.c() * a.h() * a.w());
-  for (std::int64_t n = 0; n < a.n(); ++n) {
-    std::memcpy(y.data() + n * (pa + pf), a.data() + n * pa, pa * sizeof(float));
-    std::memcpy(y.data() + n * (pa + pf) + pa, features.data() + n * pf, pf * sizeof(float));
-  }
-  return y;
+  const auto labels = label_nc == 0 ? label : B::one_hot(label, label_nc);  // value_error naming a bad label
+  return B::concat_channels({labels, B::boundary_map(inst), features});
 }
 
 /// What relabel_instance did.

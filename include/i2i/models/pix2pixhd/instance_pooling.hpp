@@ -2,7 +2,9 @@
 // Encoder E followed by pix2pixHD's instance-wise average pooling (research/pix2pixhd.md §1.4): every
 // pixel of E's output is replaced by the mean of its channel over the pixels of its sample that share
 // its instance id. The pooling needs the instance map as a second input, so it is not a layer of the
-// spec: these two functions wrap a bound encoder model and cpu::segment_mean, forward and backward.
+// spec: these two functions wrap a bound encoder model and its backend's segment mean (B::segment_mean,
+// B::segment_mean_backward), forward and backward, on any backend: the image and the instance map live
+// where the model computes (B::to_backend).
 //
 //   auto fc = pix2pixhd::encode_instance_features(E, image, instances);  // fc.output: N x 3 x H x W
 //   ... G's input = concat(one_hot_labels, edges, fc.output) ...
@@ -10,7 +12,6 @@
 //
 // The ids are float-valued integers, N x 1 x H x W at E's output resolution (pix2pixHD's inst maps);
 // they get no gradient. With --label_feat pass the label map instead.
-#include "i2i/backend/cpu/segment_mean.hpp"
 #include "i2i/core/error.hpp"
 #include "i2i/models/pix2pixhd/instance_map_check.hpp"
 
@@ -21,7 +22,7 @@ template <class Model>
 struct instance_features_context {
   using T = typename Model::T;
   typename Model::context encoder;  ///< E's own forward context (its output is before pooling)
-  cpu::segment_index segments;      ///< the instance map as segments, reused by backward
+  tensor<T> instances;              ///< the instance map, reused by backward
   tensor<T> output;                 ///< the pooled features, piecewise constant per (sample, instance)
 };
 
@@ -33,8 +34,8 @@ instance_features_context<Model> encode_instance_features(const Model& E, const 
   c.encoder = E.forward(image);
   const auto& f = c.encoder.output;
   require_instance_map_matches(instances, f);
-  c.segments = cpu::make_segment_index(instances, "encode_instance_features");
-  c.output = cpu::segment_mean(f, c.segments);
+  c.instances = instances;
+  c.output = Model::backend::segment_mean(f, instances);
   return c;
 }
 
@@ -46,7 +47,7 @@ tensor<typename Model::T> encode_instance_features_backward(Model& E, const inst
                                                             bool need_input_grad = true) {
   require<shape_error>(dy.shape() == c.output.shape(), "encode_instance_features_backward: gradient has shape ",
                        dy.shape(), ", expected ", c.output.shape());
-  return E.backward(c.encoder, cpu::segment_mean_backward(dy, c.segments), {}, need_input_grad);
+  return E.backward(c.encoder, Model::backend::segment_mean_backward(dy, c.instances), {}, need_input_grad);
 }
 
 }  // namespace i2i::pix2pixhd

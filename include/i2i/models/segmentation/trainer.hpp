@@ -1,18 +1,28 @@
 #pragma once
 // Training and running a segmentation network (unet.hpp or any spec mapping images to class logits):
-// Adam on the softmax cross-entropy between its logits and integer label maps.
+// Adam on the softmax cross-entropy between its logits and integer label maps, on any backend.
 //
-//   segmentation::trainer<segmentation::unet<3, 12>> t({.adam = {.lr = 1e-3}});
+//   segmentation::trainer<segmentation::unet<3, 12>> t({.adam = {.lr = 1e-3}});   // cpu_backend<float>
+//   segmentation::trainer<segmentation::unet<3, 12>, cuda_backend<float>> g(o);   // nvcc TU, cuda/backend.cuh
 //   auto r = t.step(batch.image, batch.label);   // r.loss, r.pixel_accuracy on this batch (before the update)
 //   t.net().eval();
 //   tensor<float> ids = segmentation::predict(t.net(), images);   // N x 1 x H x W class ids
 //
+// Batches and predictions are host tensors: step() uploads a batch once (B::to_backend) and reads the
+// logits back for the batch's pixel accuracy; argmax and accuracy are host loops (no backend op: they
+// are reporting, not training). The loss is the backend's cross-entropy, the optimizer optim::adam<B>.
+//
 // Augmentation (flips) belongs to the data loader: data::batch_loader with transform.is_train draws a
 // flip per sample and applies it to image and label alike.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
-#include "i2i/backend/cpu/backend.hpp"
+#include "i2i/backend/default_backend.hpp"
+#include "i2i/core/dtype.hpp"
+#include "i2i/core/error.hpp"
+#include "i2i/core/tensor.hpp"
+#include "i2i/core/threads.hpp"
 #include "i2i/loss/loss_types.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/model/model.hpp"
@@ -40,11 +50,12 @@ tensor<T> argmax_labels(const tensor<T>& logits) {
   return out;
 }
 
-/// Class ids the network predicts for images (N x InputNC x H x W in [-1, 1]); runs in the model's
-/// current mode (call eval() first for batch norm's running statistics).
+/// Class ids the network predicts for host images (N x InputNC x H x W in [-1, 1]), on the host; runs
+/// in the model's current mode (call eval() first for batch norm's running statistics).
 template <class Model>
 tensor<typename Model::T> predict(const Model& net, const tensor<typename Model::T>& images) {
-  return argmax_labels(net(images));
+  using B = typename Model::backend;
+  return argmax_labels(B::to_host(net(B::to_backend(images))));
 }
 
 /// Correct / counted pixels of predicted ids against labels; pixels labelled ignore_index (>= 0) are
@@ -74,10 +85,10 @@ struct step_result {
   double pixel_accuracy = 0;  ///< of this batch's predictions (made before the update), counted pixels only
 };
 
-template <class Spec>
+template <class Spec, class B = cpu_backend<float>>
 class trainer {
  public:
-  using backend = cpu_backend<float>;
+  using backend = B;
   using net_type = model<Spec, backend>;
 
   // Adam holds references to the parameters' storage, so initialising after it is built is fine.
@@ -85,12 +96,13 @@ class trainer {
     initialize(net_, init_policy::pytorch(), opt_.seed);
   }
 
-  /// One Adam step on a batch: images N x InputNC x H x W in [-1, 1], labels N x 1 x H x W class ids.
-  step_result step(const tensor<float>& images, const tensor<float>& labels) {
+  /// One Adam step on a host batch: images N x InputNC x H x W in [-1, 1], labels N x 1 x H x W class ids.
+  step_result step(const tensor<typename backend::scalar>& images, const tensor<typename backend::scalar>& labels) {
     net_.train();
-    auto ctx = net_.forward(images);
-    const auto l = backend::cross_entropy_loss(ctx.output, labels, opt_.loss);
-    step_result r{l.value, batch_pixel_accuracy(argmax_labels(ctx.output), labels, opt_.loss.ignore_index)};
+    auto ctx = net_.forward(backend::to_backend(images));
+    const auto l = backend::cross_entropy_loss(ctx.output, backend::to_backend(labels), opt_.loss);
+    step_result r{l.value,
+                  batch_pixel_accuracy(argmax_labels(backend::to_host(ctx.output)), labels, opt_.loss.ignore_index)};
     adam_.zero_grad();
     net_.backward(ctx, l.grad, {}, false);
     adam_.step();
@@ -100,14 +112,14 @@ class trainer {
 
   net_type& net() { return net_; }
   const net_type& net() const { return net_; }
-  optim::adam<cpu_backend<float>>& optimizer() { return adam_; }
+  optim::adam<backend>& optimizer() { return adam_; }
   std::int64_t steps() const { return steps_; }
   const train_options& options() const { return opt_; }
 
  private:
   train_options opt_;
   net_type net_;
-  optim::adam<cpu_backend<float>> adam_;
+  optim::adam<backend> adam_;
   std::int64_t steps_ = 0;
 };
 
