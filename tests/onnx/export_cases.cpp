@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(convolutions) {
   BOOST_TEST(m.graph().initializer(0).name() == "0.weight");
   BOOST_TEST(m.graph().initializer(1).name() == "0.bias");
   // TF SAME on odd sizes pads one more after than before.
-  m = single<seq<channels<3>, conv<4, 4, 2, tf_same>>>("op_conv_tf_same", shape::nchw(1, 3, 9, 7), 4);
+  m = single<seq<channels<3>, conv<4, 4, 2, tf_same>>>("op_conv_tf_same", shape::nchw(1, 3, 9, 8), 4);
   BOOST_TEST(ints_attribute(first_node(m, "Conv"), "pads") == (std::vector<std::int64_t>{1, 1, 2, 1}),
              boost::test_tools::per_element());
   single<seq<channels<3>, conv<5, 3, 1, 0, false>>>("op_conv_no_bias", shape::nchw(1, 3, 6, 6), 5);
@@ -222,10 +222,11 @@ BOOST_AUTO_TEST_CASE(activations_and_resampling) {
 }
 
 BOOST_AUTO_TEST_CASE(merges) {
-  auto m = single<seq<channels<3>, parallel<concat, conv<2, 1>, conv<4, 3, 1, 1>>>>("op_concat", shape::nchw(1, 3, 5, 5), 23);
+  auto m = single<seq<channels<3>, parallel<concat, named<"a", conv<2, 1>>, named<"b", conv<4, 3, 1, 1>>>>>(
+      "op_concat", shape::nchw(1, 3, 5, 5), 23);
   BOOST_TEST(op_types(m).count("Concat") == 1u);
-  m = single<seq<channels<3>, parallel<sum, conv<2, 1>, conv<2, 3, 1, 1>, conv<2, 1, 1, 0, false>>>>(
-      "op_sum", shape::nchw(1, 3, 5, 5), 24);
+  m = single<seq<channels<3>, parallel<sum, named<"a", conv<2, 1>>, named<"b", conv<2, 3, 1, 1>>,
+                                       named<"c", conv<2, 1, 1, 0, false>>>>>("op_sum", shape::nchw(1, 3, 5, 5), 24);
   BOOST_TEST(op_types(m).count("Add") == 2u);
   single<seq<channels<3>, residual<seq<conv<3, 3, 1, 1>, relu>>>>("op_residual", shape::nchw(1, 3, 5, 5), 25);
 }
