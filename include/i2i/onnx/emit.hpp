@@ -31,7 +31,7 @@ template <class Spec>
 struct no_onnx_exporter {
   static_assert(always_false<Spec>,
                 "i2i::onnx: this spec has no ONNX exporter (see no_onnx_exporter<Spec>); declare "
-                "i2i::i2i_onnx_pb::emit(at<In, B>, const Spec*, graph_builder&, const instance&, const value&) for it");
+                "i2i::onnx::emit(at<In, B>, const Spec*, graph_builder&, const instance&, const value&) for it");
   static constexpr bool ok = false;
 };
 }  // namespace diag
