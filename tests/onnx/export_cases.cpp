@@ -17,8 +17,11 @@
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/npy.hpp"
+#include "i2i/model/checkpoint.hpp"
+#include "i2i/models/egscit/trainer_common.hpp"
 #include "i2i/models/egscit/transfer.hpp"
 #include "i2i/models/pix2pixhd/networks.hpp"
+#include "i2i/models/pix2pixhd/options.hpp"
 #include "i2i/onnx/egscit_translator.hpp"
 #include "i2i/onnx/export.hpp"
 
@@ -39,7 +42,7 @@ fs::path case_dir() {
 struct manifest_case {
   std::string name;
   std::vector<std::pair<std::string, tensor<float>>> inputs, outputs;
-  std::string opencv = "run";  ///< or "skip:<reason>"
+  std::string opencv = "run";  ///< or "cli": the file comes from i2i_export (test onnx_export_cli)
 
   void write() const {
     const fs::path dir = case_dir();
@@ -131,6 +134,13 @@ template <class Spec>
   manifest_case c{name, {{o.input_name, x}}, {{o.output_name, m(x)}}};
   c.write();
   return read_back(name);
+}
+
+/// A case whose .onnx file i2i_export writes (test onnx_export_cli); check_onnx.py skips it when the
+/// file is missing (examples not built).
+void expect_cli_output(const std::string& name, std::vector<std::pair<std::string, tensor<float>>> inputs,
+                       const tensor<float>& output) {
+  manifest_case{name, std::move(inputs), {{"output", output}}, "cli"}.write();
 }
 
 /// A fresh manifest for every run of the executable.
@@ -357,6 +367,60 @@ BOOST_AUTO_TEST_CASE(egscit_translator_with_exemplar) {
   const auto y = net.G_B(egscit::transfer_forward(code, net.F_A(content), net.F_B(exemplar), t).y);
   manifest_case{"egscit_translator", {{"content", content}, {"exemplar", exemplar}, {"noise", noise}}, {{"output", y}}}
       .write();
+}
+
+// ---- checkpoint folders for i2i_export (test onnx_export_cli) ----
+// Written in the trainers' formats (the files and metadata pix2pixhd_train and egscit_train save) from
+// random weights: CI has no time to train. The outputs expected from i2i_export's files are ours.
+
+BOOST_AUTO_TEST_CASE(pix2pixhd_checkpoint_folder) {
+  using Cfg = pix2pixhd::config<pix2pixhd::cpu_preset, false, 12, false>;  // digit scenes, global G
+  const fs::path dir = case_dir() / "checkpoint_pix2pixhd";
+  fs::create_directories(dir);
+  model<Cfg::generator, B> G;
+  model<Cfg::discriminator, B> D;
+  randomise(G, 50);
+  randomise(D, 51);
+  const std::map<std::string, std::string> meta{
+      {"i2i.model", "pix2pixhd"}, {"preset", "cpu"},     {"netG", "global"},   {"label_nc", "11"},
+      {"no_instance", "0"},       {"instance_feat", "0"}, {"label_channels", "12"}, {"epoch", "1"},
+      {"loadSize", "32"},         {"fineSize", "32"},    {"resize_or_crop", "none"}};
+  save_model(G, (dir / "latest_net_G.safetensors").string(), meta);
+  save_model(D, (dir / "latest_net_D.safetensors").string(), meta);
+  std::mt19937_64 rng(52);
+  const auto x = random_tensor(shape::nchw(1, 12, 32, 32), rng);
+  expect_cli_output("cli_pix2pixhd_G", {{"input", x}}, G(x));
+  const auto xd = random_tensor(shape::nchw(1, 15, 32, 32), rng);
+  expect_cli_output("cli_pix2pixhd_D", {{"input", xd}}, D(xd));
+}
+
+BOOST_AUTO_TEST_CASE(egscit_checkpoint_folder) {
+  using Cfg = egscit::config<1, 8, 1>;  // egscit::load's configuration "small"
+  const fs::path dir = case_dir() / "checkpoint_egscit";
+  fs::create_directories(dir);
+  egscit::translator_networks<Cfg, B> net;
+  randomise(net.E_A, 60);
+  randomise(net.E_B, 60);
+  randomise(net.S, 61);
+  randomise(net.G_A, 62);
+  randomise(net.G_B, 63);
+  randomise(net.F_A, 64);
+  randomise(net.F_B, 65);
+  egscit::train_options o;
+  o.config_name = "small";
+  const auto meta = egscit::checkpoint_metadata<Cfg>(o, 6, "stage2");
+  for (const auto& [m, file] : {std::pair{&net.E_A, "E_A"}, std::pair{&net.E_B, "E_B"}})
+    save_model(*m, (dir / (std::string(file) + ".safetensors")).string(), meta);
+  save_model(net.S, (dir / "S.safetensors").string(), meta);
+  save_model(net.G_A, (dir / "G_A.safetensors").string(), meta);
+  save_model(net.G_B, (dir / "G_B.safetensors").string(), meta);
+  save_model(net.F_A, (dir / "F_A.safetensors").string(), meta);
+  save_model(net.F_B, (dir / "F_B.safetensors").string(), meta);
+  std::mt19937_64 rng(66);
+  const auto content = random_tensor(shape::nchw(1, 3, 20, 24), rng), exemplar = random_tensor(shape::nchw(1, 3, 20, 24), rng);
+  // b2a without latent noise (i2i_export --direction b2a --no-noise)
+  const auto y = net.G_A(egscit::transfer_forward(net.S(net.E_B(content)), net.F_B(content), net.F_A(exemplar), o.transfer).y);
+  expect_cli_output("cli_egscit_b2a", {{"content", content}, {"exemplar", exemplar}}, y);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
