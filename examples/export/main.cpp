@@ -55,7 +55,7 @@ size2 parse_size(const std::string& s, const char* what) {
 }
 
 void report(const std::string& path, const onnx::export_summary& s) {
-  std::cout << "Wrote " << path << ": " << s.initializer_elements << " parameters; ops";
+  std::cout << "Wrote " << path << ": " << s.initializer_elements << " initializer values; ops";
   for (const auto& [op, n] : s.op_counts) std::cout << " " << op << " x" << n;
   std::cout << "\n";
 }
