@@ -42,12 +42,14 @@ fs::path case_dir() {
 struct manifest_case {
   std::string name;
   std::vector<std::pair<std::string, tensor<float>>> inputs, outputs;
-  std::string opencv = "run";  ///< or "cli": the file comes from i2i_export (test onnx_export_cli)
+  /// "run": OpenCV and the numpy reference; "cli": the same, on a file that i2i_export writes (test
+  /// onnx_export_cli); "reference": the numpy reference only (OpenCV 4.6 runs this graph wrongly)
+  std::string mode = "run";
 
   void write() const {
     const fs::path dir = case_dir();
     std::ofstream m(dir / "manifest.txt", std::ios::app);
-    m << "case " << name << " " << name << ".onnx " << opencv << "\n";
+    m << "case " << name << " " << name << ".onnx " << mode << "\n";
     for (const auto& [n, t] : inputs) {
       io::write_npy((dir / (name + ".in." + n + ".npy")).string(), t);
       m << "input " << n << " " << name << ".in." << n << ".npy\n";
@@ -124,14 +126,14 @@ std::int64_t int_attribute(const ::i2i_onnx_pb::NodeProto& n, const std::string&
 /// Exports a single-input network, records input and output, and returns the file parsed back.
 template <class Spec>
 ::i2i_onnx_pb::ModelProto single(const std::string& name, const shape& in, std::uint64_t seed,
-                          const onnx::export_options& o = {}) {
+                                 const onnx::export_options& o = {}, const std::string& mode = "run") {
   model<Spec, B> m;
   randomise(m, seed);
   m.eval();
   std::mt19937_64 rng(seed + 1);
   const auto x = random_tensor(in, rng);
   onnx::export_model(m, in, (case_dir() / (name + ".onnx")).string(), o);
-  manifest_case c{name, {{o.input_name, x}}, {{o.output_name, m(x)}}};
+  manifest_case c{name, {{o.input_name, x}}, {{o.output_name, m(x)}}, mode};
   c.write();
   return read_back(name);
 }
@@ -214,6 +216,8 @@ BOOST_AUTO_TEST_CASE(norms) {
   // OpenCV 4.6 applies an affine InstanceNormalization's scale and bias wrongly to samples after the
   // first, so its run uses one sample (docs/onnx.md, "OpenCV 4.6").
   single<seq<channels<4>, instance_norm<true>>>("op_instance_norm_affine", shape::nchw(1, 4, 5, 6), 15);
+  single<seq<channels<4>, instance_norm<true>>>("op_instance_norm_affine_batch2", shape::nchw(2, 4, 5, 6), 15, {},
+                                                "reference");
   m = single<seq<channels<4>, batch_norm<>>>("op_batch_norm", shape::nchw(2, 4, 5, 6), 16);
   std::set<std::string> names;
   for (const auto& t : m.graph().initializer()) names.insert(t.name());
@@ -252,6 +256,18 @@ BOOST_AUTO_TEST_CASE(adain_and_mask_as_standard_ops) {
     g.output("output", onnx::adain_egscit(g, vx, vs, 1e-5));
     g.save((case_dir() / "op_adain_egscit.onnx").string());
     manifest_case{"op_adain_egscit", {{"x", x}, {"style", s}}, {{"output", cpu::adain_egscit_from_exemplar(x, s, 1e-5).adain.y}}}
+        .write();
+  }
+  {
+    // batches: the numpy reference only
+    const auto x2 = random_tensor(shape::nchw(2, 3, 5, 6), rng), s2 = random_tensor(shape::nchw(2, 3, 4, 4), rng, 0.2f, 2);
+    onnx::graph_builder g;
+    auto vx = g.input("x", x2.shape());
+    auto vs = g.input("style", s2.shape());
+    g.output("output", onnx::adain_egscit(g, vx, vs, 1e-5));
+    g.save((case_dir() / "op_adain_egscit_batch2.onnx").string());
+    manifest_case{"op_adain_egscit_batch2", {{"x", x2}, {"style", s2}},
+                  {{"output", cpu::adain_egscit_from_exemplar(x2, s2, 1e-5).adain.y}}, "reference"}
         .write();
   }
   {
@@ -339,8 +355,10 @@ BOOST_AUTO_TEST_CASE(pix2pixhd_encoder) {
   single<pix2pixhd::encoder<3, 3, 4, 2>>("pix2pixhd_encoder", shape::nchw(1, 3, 16, 20), 36);
 }
 
-BOOST_AUTO_TEST_CASE(egscit_translator_with_exemplar) {
-  // The street configuration's shape (two stride-2 convs, TF-SAME deconvs) at CPU-test widths.
+namespace {
+/// EGSC-IT's translator in the street configuration's shape (two stride-2 convs, TF-SAME deconvs) at
+/// CPU-test widths, with exemplar and noise inputs; `batch` samples.
+void translator_case(const std::string& name, std::int64_t batch, const std::string& mode) {
   using Cfg = egscit::config<3, 8, 1>;
   egscit::translator_networks<Cfg, B> net;
   for (const auto* m : {&net.E_A, &net.E_B}) randomise(*m, 40);
@@ -350,23 +368,29 @@ BOOST_AUTO_TEST_CASE(egscit_translator_with_exemplar) {
   randomise(net.F_A, 44);
   randomise(net.F_B, 45);
   std::mt19937_64 rng(46);
-  const auto content = random_tensor(shape::nchw(1, 3, 32, 24), rng);  // one sample: see adain above
-  const auto exemplar = random_tensor(shape::nchw(1, 3, 24, 32), rng);
+  const auto content = random_tensor(shape::nchw(batch, 3, 32, 24), rng);
+  const auto exemplar = random_tensor(shape::nchw(batch, 3, 24, 32), rng);
   egscit::transfer_options t;
   t.eps = 1e-5;
   onnx::translator_export_options o;
   o.latent_noise = true;
   const auto summary = onnx::export_translator(net, onnx::translation::a_to_b, t, content.shape(), exemplar.shape(),
-                                               (case_dir() / "egscit_translator.onnx").string(), o);
+                                               (case_dir() / (name + ".onnx")).string(), o);
   BOOST_TEST(summary.op_counts.at("ReduceMean") == 4);
+  BOOST_TEST(summary.op_counts.at("Slice") == 2);  // the two TF-SAME deconvs
   // our forward: the trainer's encode/decode with the noise given
   auto latent = net.E_A(content);
   const auto noise = random_tensor(latent.shape(), rng);
   for (std::int64_t i = 0; i < latent.numel(); ++i) latent[i] += noise[i];
   const auto code = net.S(latent);
   const auto y = net.G_B(egscit::transfer_forward(code, net.F_A(content), net.F_B(exemplar), t).y);
-  manifest_case{"egscit_translator", {{"content", content}, {"exemplar", exemplar}, {"noise", noise}}, {{"output", y}}}
-      .write();
+  manifest_case{name, {{"content", content}, {"exemplar", exemplar}, {"noise", noise}}, {{"output", y}}, mode}.write();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(egscit_translator_with_exemplar) {
+  translator_case("egscit_translator", 1, "run");  // one sample: OpenCV 4.6 (see adain above)
+  translator_case("egscit_translator_batch2", 2, "reference");
 }
 
 // ---- checkpoint folders for i2i_export (test onnx_export_cli) ----
