@@ -245,39 +245,36 @@ BOOST_AUTO_TEST_CASE(merges) {
   single<seq<channels<3>, residual<seq<conv<3, 3, 1, 1>, relu>>>>("op_residual", shape::nchw(1, 3, 5, 5), 25);
 }
 
+namespace {
+/// A graph built by `emit(g, x, style)` from inputs "x" and "style", recorded with the expected output.
+template <class Emit>
+void style_case(const std::string& name, const tensor<float>& x, const tensor<float>& style, Emit&& emit,
+                const tensor<float>& expected, const std::string& mode = "run") {
+  onnx::graph_builder g;
+  const auto vx = g.input("x", x.shape());
+  const auto vs = g.input("style", style.shape());
+  g.output("output", emit(g, vx, vs));
+  g.save((case_dir() / (name + ".onnx")).string());
+  manifest_case{name, {{"x", x}, {"style", style}}, {{"output", expected}}, mode}.write();
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(adain_and_mask_as_standard_ops) {
   std::mt19937_64 rng(26);
   // One sample: OpenCV 4.6 cannot broadcast an N x C x 1 x 1 operand of Sub when N > 1 (docs/onnx.md).
   const auto x = random_tensor(shape::nchw(1, 3, 5, 6), rng), s = random_tensor(shape::nchw(1, 3, 4, 4), rng, 0.2f, 2);
-  {
-    onnx::graph_builder g;
-    auto vx = g.input("x", x.shape());
-    auto vs = g.input("style", s.shape());
-    g.output("output", onnx::adain_egscit(g, vx, vs, 1e-5));
-    g.save((case_dir() / "op_adain_egscit.onnx").string());
-    manifest_case{"op_adain_egscit", {{"x", x}, {"style", s}}, {{"output", cpu::adain_egscit_from_exemplar(x, s, 1e-5).adain.y}}}
-        .write();
-  }
-  {
-    // batches: the numpy reference only
-    const auto x2 = random_tensor(shape::nchw(2, 3, 5, 6), rng), s2 = random_tensor(shape::nchw(2, 3, 4, 4), rng, 0.2f, 2);
-    onnx::graph_builder g;
-    auto vx = g.input("x", x2.shape());
-    auto vs = g.input("style", s2.shape());
-    g.output("output", onnx::adain_egscit(g, vx, vs, 1e-5));
-    g.save((case_dir() / "op_adain_egscit_batch2.onnx").string());
-    manifest_case{"op_adain_egscit_batch2", {{"x", x2}, {"style", s2}},
-                  {{"output", cpu::adain_egscit_from_exemplar(x2, s2, 1e-5).adain.y}}, "reference"}
-        .write();
-  }
-  {
-    onnx::graph_builder g;
-    auto vx = g.input("x", x.shape());
-    auto vs = g.input("style", s.shape());
-    g.output("output", onnx::adain_from_style(g, vx, vs, 1e-5));
-    g.save((case_dir() / "op_adain.onnx").string());
-    manifest_case{"op_adain", {{"x", x}, {"style", s}}, {{"output", cpu::adain_from_style(x, s).adain.y}}}.write();
-  }
+  const auto egscit_form = [](onnx::graph_builder& g, const onnx::value& a, const onnx::value& b) {
+    return onnx::adain_egscit(g, a, b, 1e-5);
+  };
+  style_case("op_adain_egscit", x, s, egscit_form, cpu::adain_egscit_from_exemplar(x, s, 1e-5).adain.y);
+  style_case(
+      "op_adain", x, s,
+      [](onnx::graph_builder& g, const onnx::value& a, const onnx::value& b) { return onnx::adain_from_style(g, a, b, 1e-5); },
+      cpu::adain_from_style(x, s).adain.y);
+  // batches: the numpy reference only
+  const auto x2 = random_tensor(shape::nchw(2, 3, 5, 6), rng), s2 = random_tensor(shape::nchw(2, 3, 4, 4), rng, 0.2f, 2);
+  style_case("op_adain_egscit_batch2", x2, s2, egscit_form, cpu::adain_egscit_from_exemplar(x2, s2, 1e-5).adain.y,
+             "reference");
   {
     onnx::graph_builder g;
     g.output("output", onnx::feature_mask(g, g.input("x", x.shape())));
