@@ -41,16 +41,16 @@ struct size2 {
 
 size2 parse_size(const std::string& s, const char* what) {
   const auto x = s.find('x');
-  require<value_error>(x != std::string::npos && x > 0 && x + 1 < s.size(), "i2i_export: ", what, " '", s,
+  require<value_error>(x != std::string::npos && x > 0 && x + 1 < s.size(), what, " '", s,
                        "' is not HxW (e.g. 256x512)");
   size2 r;
   try {
     r.h = std::stoll(s.substr(0, x));
     r.w = std::stoll(s.substr(x + 1));
   } catch (const std::exception&) {
-    throw value_error(i2i::detail::concat("i2i_export: ", what, " '", s, "' is not HxW (e.g. 256x512)"));
+    throw value_error(i2i::detail::concat(what, " '", s, "' is not HxW (e.g. 256x512)"));
   }
-  require<value_error>(r.h > 0 && r.w > 0, "i2i_export: ", what, " '", s, "' must be positive");
+  require<value_error>(r.h > 0 && r.w > 0, what, " '", s, "' must be positive");
   return r;
 }
 
@@ -73,7 +73,7 @@ int export_pix2pixhd(const p2phd_cli::args& a, const fs::path& dir, const std::s
   const auto meta = io::read_checkpoint_metadata(g_path);
   auto text = [&](const char* k) {
     auto it = meta.find(k);
-    require<io_error>(it != meta.end(), "i2i_export: '", g_path, "' has no metadata '", k, "'");
+    require<io_error>(it != meta.end(), "'", g_path, "' has no metadata '", k, "'");
     return it->second;
   };
   pix2pixhd::train_options t;
@@ -83,7 +83,7 @@ int export_pix2pixhd(const p2phd_cli::args& a, const fs::path& dir, const std::s
   t.data.no_instance = text("no_instance") == "1";
   t.instance_feat = text("instance_feat") == "1";
   const std::string net = a.str("net", "G"), epoch = a.str("which_epoch", "latest");
-  require<value_error>(net == "G" || net == "D" || net == "E", "i2i_export: --net '", net, "' is not G, D or E");
+  require<value_error>(net == "G" || net == "D" || net == "E", "--net '", net, "' is not G, D or E");
   const std::int64_t fine = std::stoll(text("fineSize"));
   const size2 sz = a.has("size") ? parse_size(a.str("size"), "--size") : size2{fine, fine};
   const std::string out = a.str("onnx");
@@ -92,7 +92,7 @@ int export_pix2pixhd(const p2phd_cli::args& a, const fs::path& dir, const std::s
               << Cfg::label_channels << " label channels" << (Cfg::feat ? " + features" : "") << ": exporting " << net
               << " at " << sz.h << "x" << sz.w << "\n";
     if (net == "G") {
-      require<value_error>(sz.h % Cfg::size_multiple == 0 && sz.w % Cfg::size_multiple == 0, "i2i_export: --size ",
+      require<value_error>(sz.h % Cfg::size_multiple == 0 && sz.w % Cfg::size_multiple == 0, "--size ",
                            sz.h, "x", sz.w, " must be a multiple of ", Cfg::size_multiple, " for this generator");
       model<typename Cfg::generator, B> G;
       load_and_export(G, g_path, shape::nchw(1, Cfg::g_in, sz.h, sz.w), out, o);
@@ -100,7 +100,7 @@ int export_pix2pixhd(const p2phd_cli::args& a, const fs::path& dir, const std::s
       model<typename Cfg::discriminator, B> D;
       load_and_export(D, (dir / (epoch + "_net_D.safetensors")).string(), shape::nchw(1, Cfg::d_in, sz.h, sz.w), out, o);
     } else {
-      require<value_error>(Cfg::feat, "i2i_export: '", dir.string(), "' was trained without --instance_feat: no E");
+      require<value_error>(Cfg::feat, "'", dir.string(), "' was trained without --instance_feat: no E");
       model<typename Cfg::feature_encoder, B> E;
       load_and_export(E, (dir / (epoch + "_net_E.safetensors")).string(), shape::nchw(1, 3, sz.h, sz.w), out, o);
     }
@@ -111,14 +111,14 @@ int export_pix2pixhd(const p2phd_cli::args& a, const fs::path& dir, const std::s
 int export_egscit(const p2phd_cli::args& a, const fs::path& dir, const onnx::export_options& base) {
   auto info = egscit::read_checkpoint_info(dir);
   egscit::train_options o = info.options;
-  require<value_error>(o.kind == egscit::model_kind::egscit || o.kind == egscit::model_kind::unit, "i2i_export: '",
+  require<value_error>(o.kind == egscit::model_kind::egscit || o.kind == egscit::model_kind::unit, "'",
                        dir.string(), "' holds a ", o.kind,
                        " model; the exporter covers the EGSC-IT translator (and UNIT, its ablation)");
   o.perceptual = false;  // inference needs no perceptual network (as egscit::load_translator_as)
   o.vgg.allow_substitute = true;
   o.config_name = info.config;
   const std::string direction = a.str("direction", "a2b");
-  require<value_error>(direction == "a2b" || direction == "b2a", "i2i_export: --direction '", direction,
+  require<value_error>(direction == "a2b" || direction == "b2a", "--direction '", direction,
                        "' is not a2b or b2a");
   onnx::translator_export_options t;
   static_cast<onnx::export_options&>(t) = base;
@@ -152,11 +152,11 @@ int main(int argc, char** argv) try {
   onnx::export_options o;
   o.dynamic_batch = o.dynamic_size = a.flag("dynamic");
   const fs::path dir = a.str("model");
-  require<io_error>(fs::is_directory(dir), "i2i_export: '", dir.string(), "' is not a folder");
+  require<io_error>(fs::is_directory(dir), "'", dir.string(), "' is not a folder");
   const fs::path g = dir / (a.str("which_epoch", "latest") + "_net_G.safetensors");
   if (fs::exists(g)) return export_pix2pixhd(a, dir, g.string(), o);
   if (fs::exists(dir / "E_A.safetensors")) return export_egscit(a, dir, o);
-  throw io_error(i2i::detail::concat("i2i_export: '", dir.string(), "' holds neither a pix2pixHD checkpoint (",
+  throw io_error(i2i::detail::concat("'", dir.string(), "' holds neither a pix2pixHD checkpoint (",
                                      g.filename().string(), ") nor an EGSC-IT one (E_A.safetensors)"));
 } catch (const std::exception& e) {
   std::cerr << "i2i_export: " << e.what() << "\n";
