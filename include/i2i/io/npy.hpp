@@ -27,6 +27,7 @@
 #include "i2i/core/tensor.hpp"
 #include "i2i/io/atomic_file.hpp"
 #include "i2i/io/half.hpp"
+#include "i2i/io/limits.hpp"
 
 namespace i2i::io {
 
@@ -285,6 +286,7 @@ inline npy_header parse_npy_prefix(const unsigned char* p, std::size_t have, std
                 "np.save(path, np.ascontiguousarray(a))");
   if (h.dims.size() > std::size_t(shape::max_rank))
     return fail(i2i::detail::concat("has rank ", h.dims.size(), "; i2i tensors have rank <= ", shape::max_rank));
+  checked_numel(what, h.dims);  // before the byte count: (2^62, 2, 0) holds 0 bytes but no i2i::shape
   std::uint64_t bytes = h.dtype.size;
   bool overflow = false;
   for (auto d : h.dims) {
@@ -315,6 +317,7 @@ inline shape to_shape(const std::vector<std::uint64_t>& dims) {
 template <cpu_scalar T>
 tensor<T> parse_npy(const unsigned char* bytes, std::size_t size, const std::string& what) {
   const npy_header h = detail::parse_npy_prefix(bytes, size, size, what);
+  detail::check_array_bytes(what, h.numel(), sizeof(T));
   auto t = tensor<T>::empty(detail::to_shape(h.dims));
   detail::convert_npy(h.dtype, bytes + h.data_offset, std::size_t(h.numel()), t.data());
   return t;
@@ -345,6 +348,7 @@ tensor<T> read_npy(const std::string& path) {
     }
   }
   const npy_header h = detail::parse_npy_prefix(head.data(), head.size(), size, what);
+  detail::check_array_bytes(what, h.numel(), sizeof(T));  // a u1 file read as double is 8 times its size
   auto t = tensor<T>::empty(detail::to_shape(h.dims));
   // Stream the elements through a bounded buffer.
   require<io_error>(::fseeko(f.get(), off_t(h.data_offset), SEEK_SET) == 0, what, ": cannot seek to the data");

@@ -35,6 +35,7 @@
 #include "i2i/io/atomic_file.hpp"
 #include "i2i/io/half.hpp"
 #include "i2i/io/json.hpp"
+#include "i2i/io/limits.hpp"
 
 namespace i2i::io {
 
@@ -176,6 +177,8 @@ class safetensors_reader {
     if (e.dims.size() > std::size_t(shape::max_rank))
       fail(i2i::detail::concat("tensor '", e.name, "' has rank ", e.dims.size(), " (", e.shape_string(),
                                "); i2i tensors have rank <= ", shape::max_rank));
+    detail::check_array_bytes(i2i::detail::concat("safetensors '", path_, "': tensor '", e.name, "'"), e.numel(),
+                              sizeof(T));  // F16 read as double is 4 times the bytes in the file
     shape s;
     for (std::size_t i = 0; i < e.dims.size(); ++i) s = append_dim(s, std::int64_t(e.dims[i]));
     auto t = tensor<T>::empty(s);
@@ -295,6 +298,7 @@ class safetensors_reader {
       if (x > (std::uint64_t(1) << 62)) bad(i2i::detail::concat("shape entry ", x, " is implausibly large"));
       e.dims.push_back(x);
     }
+    detail::checked_numel(i2i::detail::concat("safetensors '", path_, "': tensor '", key, "'"), e.dims);
     if (!off || !off->is_array() || off->items.size() != 2) bad("\"data_offsets\" must be an array [begin, end]");
     if (!off->items[0].as_u64(e.begin) || !off->items[1].as_u64(e.end)) bad("\"data_offsets\" are not non-negative integers");
     if (e.begin > e.end) bad(i2i::detail::concat("data_offsets [", e.begin, ", ", e.end, "] end before they begin"));
