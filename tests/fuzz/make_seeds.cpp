@@ -127,12 +127,12 @@ int main(int argc, char** argv) {
   write(regression / "idx" / "bomb_16GiB", i2i::test::idx_bomb({16, 1024, 1024, 1024}));
   write(regression / "idx" / "bomb_1TiB", i2i::test::idx_bomb({1024, 1024, 1024, 1024}));
   write(regression / "npy" / "shape_overflow.npy",
-        i2i::test::npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 2, 0), }"));
+        i2i::test::npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (4611686018427387904, 2, 0), }"));
   write(regression / "safetensors" / "shape_overflow.safetensors",
-        i2i::test::safetensors_with_header(R"({"w":{"dtype":"F32","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})"));
+        i2i::test::safetensors_with_header(R"({"w":{"dtype":"U8","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})"));
   write(regression / "checkpoint" / "shape_overflow.safetensors",
         i2i::test::safetensors_with_header(
-            R"({"model.1.bias":{"dtype":"F32","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})"));
+            R"({"model.1.bias":{"dtype":"U8","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})"));
 
   // The numpy-written fixtures.
   const fs::path fixtures = root / ".." / "unit" / "checkpoint" / "fixtures";

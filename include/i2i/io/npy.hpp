@@ -220,6 +220,7 @@ U load_scalar(const unsigned char* p, bool swap) {
 /// Converts n elements of `t` at `src` to T.
 template <class T>
 void convert_npy(const npy_dtype& t, const unsigned char* src, std::size_t n, T* dst) {
+  if (n == 0) return;  // an empty tensor's data() is null, and memcpy(nullptr, ..., 0) is undefined
   if (t.kind == 'f' && t.size == sizeof(T) && !t.swap) {
     std::memcpy(dst, src, n * sizeof(T));
     return;
@@ -286,7 +287,6 @@ inline npy_header parse_npy_prefix(const unsigned char* p, std::size_t have, std
                 "np.save(path, np.ascontiguousarray(a))");
   if (h.dims.size() > std::size_t(shape::max_rank))
     return fail(i2i::detail::concat("has rank ", h.dims.size(), "; i2i tensors have rank <= ", shape::max_rank));
-  checked_numel(what, h.dims);  // before the byte count: (2^62, 2, 0) holds 0 bytes but no i2i::shape
   std::uint64_t bytes = h.dtype.size;
   bool overflow = false;
   for (auto d : h.dims) {
@@ -298,6 +298,7 @@ inline npy_header parse_npy_prefix(const unsigned char* p, std::size_t have, std
     return fail(i2i::detail::concat("dtype '", h.descr, "' and shape ", dims_text(h.dims), " need ",
                                     overflow ? std::string("more than 2^64") : std::to_string(bytes), " bytes of data but ",
                                     data, " follow the header", bytes > data ? " (truncated)" : ""));
+  checked_numel(what, h.dims);  // (2^62, 2, 0) of '|u1' needs 0 bytes, but no i2i::shape holds it
   return h;
 }
 

@@ -164,10 +164,10 @@ BOOST_AUTO_TEST_CASE(npy_and_safetensors_with_huge_shapes_are_rejected) {
   const std::string overflow = tmp / "overflow.npy", tera = tmp / "tera.npy", st_overflow = tmp / "overflow.safetensors",
                     st_tera = tmp / "tera.safetensors";
   i2i::test::write_bytes(overflow,
-                         i2i::test::npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 2, 0), }"));
+                         i2i::test::npy_with_header("{'descr': '|u1', 'fortran_order': False, 'shape': (4611686018427387904, 2, 0), }"));
   i2i::test::write_bytes(tera, i2i::test::npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }", 64));
   i2i::test::write_bytes(st_overflow, i2i::test::safetensors_with_header(
-                                          R"({"w":{"dtype":"F32","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})"));
+                                          R"({"w":{"dtype":"U8","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})"));
   i2i::test::write_bytes(st_tera, i2i::test::safetensors_with_header(
                                       R"({"w":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,4398046511104]}})", 64));
   with_capped_memory(cap, [&] {
