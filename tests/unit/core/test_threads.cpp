@@ -16,6 +16,20 @@ using namespace i2i;
 
 namespace {
 
+// Under ASan or TSan a thread start costs about a millisecond and the sanitizers see the race directly,
+// so a tenth of the rounds keeps the sanitizer runs short.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int rounds_scale = 10;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr int rounds_scale = 10;
+#else
+constexpr int rounds_scale = 1;
+#endif
+#else
+constexpr int rounds_scale = 1;
+#endif
+
 /// Restores the pool's size when a test ends, whatever happens inside it.
 struct saved_threads {
   int n = num_threads();
@@ -43,7 +57,7 @@ BOOST_AUTO_TEST_SUITE(threads)
 
 BOOST_AUTO_TEST_CASE(resizing_between_runs_20000_rounds) {
   saved_threads keep;
-  for (int round = 0; round < 20000; ++round) {
+  for (int round = 0; round < 20000 / rounds_scale; ++round) {
     set_num_threads(1 + round % 4);
     checked_rounds(1 + round % 37);
   }
@@ -51,7 +65,7 @@ BOOST_AUTO_TEST_CASE(resizing_between_runs_20000_rounds) {
 
 BOOST_AUTO_TEST_CASE(errors_propagate_after_resizes) {
   saved_threads keep;
-  for (int round = 0; round < 2000; ++round) {
+  for (int round = 0; round < 2000 / rounds_scale; ++round) {
     set_num_threads(2 + round % 3);
     BOOST_CHECK_THROW(parallel_tasks(16, [](std::int64_t i) {
                         if (i == 5) throw std::runtime_error("task 5");
@@ -75,7 +89,7 @@ BOOST_AUTO_TEST_CASE(callers_on_several_threads_while_another_resizes) {
         if (sum.load() != n * (n + 1) / 2) failures.fetch_add(1);
       }
     });
-  for (int round = 0; round < 3000; ++round) set_num_threads(1 + round % 4);
+  for (int round = 0; round < 3000 / rounds_scale; ++round) set_num_threads(1 + round % 4);
   stop = true;
   for (auto& t : callers) t.join();
   BOOST_TEST(failures.load() == 0);
