@@ -11,24 +11,14 @@
 
 #include "i2i/core/threads.hpp"
 #include "support/gradcheck.hpp"
+#include "support/sanitizer.hpp"
 
 using namespace i2i;
 
 namespace {
 
-// Under ASan or TSan a thread start costs about a millisecond and the sanitizers see the race directly,
-// so a tenth of the rounds keeps the sanitizer runs short.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int rounds_scale = 10;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr int rounds_scale = 10;
-#else
-constexpr int rounds_scale = 1;
-#endif
-#else
-constexpr int rounds_scale = 1;
-#endif
+// The sanitizers see the old race on every run at a tenth of the rounds, and start threads slowly.
+constexpr int rounds_scale = i2i::test::under_sanitizer ? 10 : 1;
 
 /// Restores the pool's size when a test ends, whatever happens inside it.
 struct saved_threads {

@@ -25,20 +25,9 @@
 #include "scratch_dir.hpp"
 #include "support/crafted_files.hpp"
 #include "support/gradcheck.hpp"
+#include "support/sanitizer.hpp"
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;  // the sanitizers reserve terabytes of address space: no cap possible
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
 
 int failures = 0;  // counted here too: a forked child reports them through its exit status
 
@@ -70,7 +59,7 @@ void expect_rejected(const std::function<void()>& read, const std::string& path,
 /// Runs `body` in a child whose address space may grow by at most `headroom` bytes over its current
 /// size; the child's Boost checks are lost, so it reports failure through its exit status.
 void with_capped_memory(std::uint64_t headroom, const std::function<void()>& body) {
-  if (sanitized) {
+  if (i2i::test::under_sanitizer) {  // the sanitizers reserve terabytes of address space: no cap possible
     body();
     return;
   }
