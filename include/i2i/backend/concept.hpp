@@ -20,6 +20,7 @@
 
 #include "i2i/backend/adain_types.hpp"
 #include "i2i/backend/op_args.hpp"
+#include "i2i/backend/optimizer_args.hpp"
 #include "i2i/core/device.hpp"
 #include "i2i/core/padding.hpp"
 #include "i2i/core/shape.hpp"
@@ -160,24 +161,34 @@ concept backend_reduction_ops = requires(const typename B::tensor_type& x) {
   { B::template cast<float>(x) } -> std::same_as<tensor<float>>;
 };
 
-/// Loss kernels: the mean value and d value / d prediction. New loss kernels add their line here.
+/// Loss kernels: the mean value (a host double) and d value / d prediction on the backend. A new loss
+/// kernel adds its line here; its term type goes to loss/types/ (docs/decisions.md, "Losses").
 template <class B>
-concept backend_loss_ops = requires(const typename B::tensor_type& x, loss::gan_target t) {
+concept backend_loss_ops = requires(const typename B::tensor_type& x, loss::gan_target t,
+                                    const loss::cross_entropy_options& ce, loss::style_distance d) {
   { B::lsgan_loss(x, t) } -> std::same_as<loss::loss_value<typename B::scalar>>;
   { B::bce_with_logits_loss(x, t) } -> std::same_as<loss::loss_value<typename B::scalar>>;
+  { B::bce_with_logits_loss(x, x) } -> std::same_as<loss::loss_value<typename B::scalar>>;
   { B::l1_loss(x, x) } -> std::same_as<loss::loss_value<typename B::scalar>>;
+  { B::mse_loss(x, x) } -> std::same_as<loss::loss_value<typename B::scalar>>;
+  { B::kl_loss(x) } -> std::same_as<loss::loss_value<typename B::scalar>>;
+  { B::cross_entropy_loss(x, x, ce) } -> std::same_as<loss::loss_value<typename B::scalar>>;
+  { B::gram_distance(x, x, d, 1.0) } -> std::same_as<loss::loss_value<typename B::scalar>>;
 };
 
-/// Optimizer element updates (Adam, SGD). No backend has one as an op yet (cuda::adam is a class over
-/// device parameters, optim::adam a host loop), so this family lists nothing and `backend` does not
-/// include it: the change that adds the update ops lists them here and adds `&& backend_optimizer_ops<B>`
-/// to `backend`.
+/// Optimizer element updates: one parameter tensor in place, with the per-step scalars that optim/
+/// computes once per step and group (backend/optimizer_args.hpp).
 template <class B>
-concept backend_optimizer_ops = true;
+concept backend_optimizer_ops = requires(const typename B::tensor_type& t, const adam_update_args& a,
+                                         const sgd_update_args& s) {
+  B::adam_update(t, t, t, t, a);
+  B::sgd_update(t, t, t, s);
+};
 
 template <class B>
 concept backend = backend_memory_ops<B> && backend_conv_ops<B> && backend_norm_ops<B> && backend_pad_ops<B> &&
                   backend_pool_ops<B> && backend_pointwise_ops<B> && backend_structure_ops<B> &&
-                  backend_adain_ops<B> && backend_map_ops<B> && backend_reduction_ops<B> && backend_loss_ops<B>;
+                  backend_adain_ops<B> && backend_map_ops<B> && backend_reduction_ops<B> && backend_loss_ops<B> &&
+                  backend_optimizer_ops<B>;
 
 }  // namespace i2i

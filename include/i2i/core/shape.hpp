@@ -17,8 +17,11 @@ class shape {
   constexpr shape() = default;
   shape(std::initializer_list<std::int64_t> dims) {
     require<shape_error>(dims.size() <= max_rank, "shape: rank ", dims.size(), " exceeds ", max_rank);
+    std::int64_t nonzero = 1;  // numel() multiplies in order: every partial product must fit
     for (auto d : dims) {
       require<shape_error>(d >= 0, "shape: negative dimension ", d);
+      require<shape_error>(d == 0 || !__builtin_mul_overflow(nonzero, d, &nonzero), "shape: dimension ", d,
+                           " makes the element count overflow 64 bits");
       dims_[rank_++] = d;
     }
   }

@@ -8,6 +8,11 @@
 // set_num_threads(n) fixes the number of threads (caller included). The default is the environment
 // variable I2I_NUM_THREADS when set, otherwise std::thread::hardware_concurrency().
 // A parallel_for called from inside a parallel_for runs serially on the calling thread.
+//
+// Any sequence of set_num_threads and parallel calls, from any threads, is safe: both take the pool's
+// call lock, so a resize waits for the running region and a region waits for the resize. A worker is
+// born knowing the generation current at its start, so it only ever wakes for a region published
+// after it exists (and counted in that region's active_ total).
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -31,13 +36,16 @@ class thread_pool {
     return p;
   }
 
-  int size() const { return size_; }
+  int size() const { return size_.load(std::memory_order_relaxed); }
 
   void resize(int n) {
     require<value_error>(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
+    // The region running this task holds call_mutex_: locking it again would deadlock.
+    require<value_error>(!inside_pool(), "set_num_threads(", n,
+                         ") called from inside a parallel task; call it between parallel regions");
     std::lock_guard call(call_mutex_);
     stop_workers();
-    size_ = n;
+    size_.store(n, std::memory_order_relaxed);
     start_workers();
   }
 
@@ -45,7 +53,7 @@ class thread_pool {
   /// The first exception thrown by a task is rethrown on the calling thread.
   void run(std::int64_t n_tasks, const std::function<void(std::int64_t)>& task) {
     if (n_tasks <= 0) return;
-    if (n_tasks == 1 || size_ == 1 || inside_pool()) {
+    if (n_tasks == 1 || size() == 1 || inside_pool()) {
       for (std::int64_t i = 0; i < n_tasks; ++i) task(i);
       return;
     }
@@ -73,7 +81,7 @@ class thread_pool {
   thread_pool() {
     int n = int(std::thread::hardware_concurrency());
     if (const char* env = std::getenv("I2I_NUM_THREADS")) n = std::atoi(env);
-    size_ = std::max(1, n);
+    size_.store(std::max(1, n), std::memory_order_relaxed);
     start_workers();
   }
 
@@ -99,8 +107,8 @@ class thread_pool {
     inside_pool() = was_inside;
   }
 
-  void worker_loop() {
-    std::uint64_t seen = 0;
+  /// `seen` is the generation current when the worker was started: the regions before it are not its own.
+  void worker_loop(std::uint64_t seen) {
     for (;;) {
       const std::function<void(std::int64_t)>* task;
       {
@@ -116,9 +124,15 @@ class thread_pool {
     }
   }
 
+  /// Called with call_mutex_ held (or from the constructor), so no region runs meanwhile.
   void start_workers() {
-    stopping_ = false;
-    for (int i = 1; i < size_; ++i) workers_.emplace_back([this] { worker_loop(); });
+    std::uint64_t current;
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = false;
+      current = generation_;
+    }
+    for (int i = 1; i < size(); ++i) workers_.emplace_back([this, current] { worker_loop(current); });
   }
   void stop_workers() {
     {
@@ -141,7 +155,7 @@ class thread_pool {
   int active_ = 0;
   std::uint64_t generation_ = 0;
   bool stopping_ = false;
-  int size_ = 1;
+  std::atomic<int> size_{1};  // read without the lock by the serial fast path of run()
 };
 
 }  // namespace detail

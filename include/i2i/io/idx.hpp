@@ -5,6 +5,10 @@
 //
 // zlib's gzread passes non-gzip files through unchanged, so one reader takes both Debian's
 // *.gz files and npm's uncompressed MNIST. Link i2i::io (zlib).
+//
+// Before any allocation the header's size is checked (io/limits.hpp) against max_array_bytes and the
+// file: an uncompressed file must hold exactly the promised bytes, a gzip file at most 1032 times its
+// size; the data buffer then grows with the bytes actually inflated.
 #include <zlib.h>
 
 #include <algorithm>
@@ -19,6 +23,7 @@
 
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/io/limits.hpp"
 
 namespace i2i::io {
 
@@ -102,7 +107,7 @@ inline idx_data read_idx(const std::string& path, std::span<const std::uint32_t>
                     " dimensions; expected 1 to 4");
 
   idx_data r;
-  std::size_t total = 1;
+  std::uint64_t total = 1;
   for (unsigned i = 0; i < ndims; ++i) {
     unsigned char d[4];
     const std::size_t n = detail::gz_read_all(file.f, d, 4, path);
@@ -110,7 +115,7 @@ inline idx_data read_idx(const std::string& path, std::span<const std::uint32_t>
     const std::uint32_t v = std::uint32_t(d[0]) << 24 | std::uint32_t(d[1]) << 16 | std::uint32_t(d[2]) << 8 | d[3];
     require<io_error>(v > 0, "read_idx: '", path, "': dimension ", i, " is 0");
     // 2^40 bytes is far beyond any real IDX file; a larger product means a corrupt header.
-    require<io_error>(total <= (std::size_t(1) << 40) / v, "read_idx: '", path,
+    require<io_error>(total <= (std::uint64_t(1) << 40) / v, "read_idx: '", path,
                       "': header declares an absurd size (corrupt header?)");
     total *= v;
     r.dims.push_back(v);
@@ -134,8 +139,26 @@ inline idx_data read_idx(const std::string& path, std::span<const std::uint32_t>
     }
   }
 
-  r.data.resize(total);
-  const std::size_t n = detail::gz_read_all(file.f, r.data.data(), total, path);
+  const std::string what = "read_idx: '" + path + "'";
+  detail::check_array_bytes(what, total, 1);
+  const std::uint64_t header_bytes = 4 + 4 * std::uint64_t(ndims);
+  if (const std::uint64_t file_bytes = detail::file_size_at(path)) {
+    if (gzdirect(file.f))
+      require<io_error>(total <= file_bytes - header_bytes, what, " is truncated: header promises ", total,
+                        " bytes of data, found ", file_bytes - header_bytes);
+    else
+      detail::check_deflate_bound(what, total, file_bytes);
+  }
+  // In pieces, so that memory follows the bytes really there, not the header's promise.
+  constexpr std::size_t piece = std::size_t(64) << 20;
+  std::size_t n = 0;
+  while (n < total) {
+    const std::size_t want = std::size_t(std::min<std::uint64_t>(piece, total - n));
+    r.data.resize(n + want);
+    const std::size_t got = detail::gz_read_all(file.f, r.data.data() + n, want, path);
+    n += got;
+    if (got < want) break;
+  }
   require<io_error>(n == total, "read_idx: '", path, "' is truncated: header promises ", total, " bytes of data, found ", n);
   unsigned char extra;
   require<io_error>(detail::gz_read_all(file.f, &extra, 1, path) == 0, "read_idx: '", path,

@@ -5,16 +5,23 @@
 // libjpeg stops on errors by calling error_exit, which we turn into a longjmp; as in png.hpp, every
 // setjmp sits in a small function with trivially destructible locals. libjpeg only *warns* about a
 // truncated file (and pads it with grey); we treat any decoder warning as an error, because a silently
-// padded training image is worse than a clear message.
+// padded training image is worse than a clear message, and stop at the first one: a truncated file
+// claiming a huge image fails at its first missing row instead of being decoded as grey to the end.
+//
+// Against decompression bombs (io/limits.hpp): the size is checked against max_image_pixels after the
+// header and before jpeg_start_decompress (which allocates libjpeg's buffers, for a progressive file
+// the coefficients of the whole image), and the pixel buffer grows with the rows actually decoded.
 #include <cstdio>  // jpeglib.h needs FILE and size_t first
 #include <jpeglib.h>
 
 #include <cerrno>
 #include <csetjmp>
 #include <cstring>
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "i2i/io/limits.hpp"
 #include "i2i/io/pixels.hpp"
 
 namespace i2i::io {
@@ -34,9 +41,13 @@ struct jpeg_errors {
   std::longjmp(e->jump, 1);
 }
 
+/// A decoder's warning (level < 0) is fatal: see the header comment. Trace messages (level >= 0) and
+/// the encoder's warnings are ignored.
 inline void jpeg_on_message(j_common_ptr c, int level) {
   auto* e = reinterpret_cast<jpeg_errors*>(c->err);
-  if (level < 0 && e->warnings++ == 0) (*c->err->format_message)(c, e->text);  // keep the first warning
+  if (level >= 0 || e->warnings++ > 0) return;
+  (*c->err->format_message)(c, e->text);
+  if (c->is_decompressor) std::longjmp(e->jump, 1);
 }
 
 inline void jpeg_install_errors(jpeg_errors& e) {
@@ -56,7 +67,8 @@ struct jpeg_reader {
   }
 };
 
-inline bool jpeg_begin_read(jpeg_reader* r, int want_channels) {
+/// Reads the header (image_width/height); nothing proportional to the image is allocated yet.
+inline bool jpeg_read_size(jpeg_reader* r, int want_channels) {
   if (setjmp(r->err.jump)) return false;
   jpeg_create_decompress(&r->cinfo);
   r->created = true;
@@ -64,16 +76,25 @@ inline bool jpeg_begin_read(jpeg_reader* r, int want_channels) {
   jpeg_read_header(&r->cinfo, TRUE);
   const bool grey_file = r->cinfo.jpeg_color_space == JCS_GRAYSCALE;
   r->cinfo.out_color_space = (want_channels == 1 || (want_channels == 0 && grey_file)) ? JCS_GRAYSCALE : JCS_RGB;
+  return true;
+}
+
+inline bool jpeg_begin_read(jpeg_reader* r) {
+  if (setjmp(r->err.jump)) return false;
   jpeg_start_decompress(&r->cinfo);
   return true;
 }
 
-inline bool jpeg_finish_read(jpeg_reader* r, unsigned char* pixels, std::size_t row_bytes) {
+/// Decodes the next scanline into `row`; false on an error or a warning (r->err.text says which).
+inline bool jpeg_read_row(jpeg_reader* r, unsigned char* row) {
   if (setjmp(r->err.jump)) return false;
-  while (r->cinfo.output_scanline < r->cinfo.output_height) {
-    JSAMPROW row = pixels + std::size_t(r->cinfo.output_scanline) * row_bytes;
-    jpeg_read_scanlines(&r->cinfo, &row, 1);
-  }
+  JSAMPROW p = row;
+  jpeg_read_scanlines(&r->cinfo, &p, 1);
+  return true;
+}
+
+inline bool jpeg_finish_read(jpeg_reader* r) {
+  if (setjmp(r->err.jump)) return false;
   jpeg_finish_decompress(&r->cinfo);
   return true;
 }
@@ -127,17 +148,29 @@ inline image read_jpeg(const std::string& path, int channels = 0) {
   std::rewind(r.file);
   r.cinfo.err = &r.err.mgr;
   detail::jpeg_install_errors(r.err);
-  require<io_error>(detail::jpeg_begin_read(&r, channels), "read_jpeg: '", path, "': corrupt or unsupported JPEG header (libjpeg: ",
+  require<io_error>(detail::jpeg_read_size(&r, channels), "read_jpeg: '", path,
+                    "': corrupt or unsupported JPEG header (libjpeg: ", r.err.text, ")");
+  detail::check_image_pixels("read_jpeg", path, r.cinfo.image_width, r.cinfo.image_height);
+  require<io_error>(detail::jpeg_begin_read(&r), "read_jpeg: '", path, "': corrupt or unsupported JPEG header (libjpeg: ",
                     r.err.text, ")");
   const int w = int(r.cinfo.output_width), h = int(r.cinfo.output_height), c = r.cinfo.output_components;
   require<io_error>(c == 1 || c == 3, "read_jpeg: '", path, "': unsupported ", c, "-component JPEG");
-  require<io_error>(std::uint64_t(w) * std::uint64_t(h) <= (std::uint64_t(1) << 30), "read_jpeg: '", path, "': ", w,
-                    "x", h, " is too large");
-  image img(w, h, c);
-  require<io_error>(detail::jpeg_finish_read(&r, img.pixels.data(), std::size_t(w) * c), "read_jpeg: '", path,
-                    "': corrupt JPEG data (libjpeg: ", r.err.text, ")");
-  require<io_error>(r.err.warnings == 0, "read_jpeg: '", path, "': corrupt or truncated JPEG (libjpeg: ", r.err.text,
-                    ")");
+  image img;
+  img.width = w;
+  img.height = h;
+  img.channels = c;
+  // Grows with the decoded rows (doubling), starting from what a JPEG of this file size plausibly holds
+  // (64:1 is beyond any photograph's ratio), so a small file claiming a large image allocates little.
+  const std::size_t row_bytes = std::size_t(w) * c, total = row_bytes * std::size_t(h);
+  const std::uint64_t file_bytes = detail::file_size_of(::fileno(r.file));
+  img.pixels.resize(file_bytes ? std::size_t(std::min<std::uint64_t>(total, 64 * file_bytes + row_bytes)) : total);
+  for (std::size_t y = 0; y < std::size_t(h); ++y) {
+    if ((y + 1) * row_bytes > img.pixels.size()) img.pixels.resize(std::min(total, 2 * img.pixels.size() + row_bytes));
+    require<io_error>(detail::jpeg_read_row(&r, img.pixels.data() + y * row_bytes), "read_jpeg: '", path,
+                      "': corrupt or truncated JPEG at row ", y, " of ", h, " (libjpeg: ", r.err.text, ")");
+  }
+  require<io_error>(detail::jpeg_finish_read(&r), "read_jpeg: '", path, "': corrupt or truncated JPEG (libjpeg: ",
+                    r.err.text, ")");
   return img;
 }
 

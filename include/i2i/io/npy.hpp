@@ -27,6 +27,7 @@
 #include "i2i/core/tensor.hpp"
 #include "i2i/io/atomic_file.hpp"
 #include "i2i/io/half.hpp"
+#include "i2i/io/limits.hpp"
 
 namespace i2i::io {
 
@@ -219,6 +220,7 @@ U load_scalar(const unsigned char* p, bool swap) {
 /// Converts n elements of `t` at `src` to T.
 template <class T>
 void convert_npy(const npy_dtype& t, const unsigned char* src, std::size_t n, T* dst) {
+  if (n == 0) return;  // an empty tensor's data() is null, and memcpy(nullptr, ..., 0) is undefined
   if (t.kind == 'f' && t.size == sizeof(T) && !t.swap) {
     std::memcpy(dst, src, n * sizeof(T));
     return;
@@ -296,6 +298,7 @@ inline npy_header parse_npy_prefix(const unsigned char* p, std::size_t have, std
     return fail(i2i::detail::concat("dtype '", h.descr, "' and shape ", dims_text(h.dims), " need ",
                                     overflow ? std::string("more than 2^64") : std::to_string(bytes), " bytes of data but ",
                                     data, " follow the header", bytes > data ? " (truncated)" : ""));
+  checked_numel(what, h.dims);  // (2^62, 2, 0) of '|u1' needs 0 bytes, but no i2i::shape holds it
   return h;
 }
 
@@ -315,6 +318,7 @@ inline shape to_shape(const std::vector<std::uint64_t>& dims) {
 template <cpu_scalar T>
 tensor<T> parse_npy(const unsigned char* bytes, std::size_t size, const std::string& what) {
   const npy_header h = detail::parse_npy_prefix(bytes, size, size, what);
+  detail::check_array_bytes(what, h.numel(), sizeof(T));
   auto t = tensor<T>::empty(detail::to_shape(h.dims));
   detail::convert_npy(h.dtype, bytes + h.data_offset, std::size_t(h.numel()), t.data());
   return t;
@@ -345,6 +349,7 @@ tensor<T> read_npy(const std::string& path) {
     }
   }
   const npy_header h = detail::parse_npy_prefix(head.data(), head.size(), size, what);
+  detail::check_array_bytes(what, h.numel(), sizeof(T));  // a u1 file read as double is 8 times its size
   auto t = tensor<T>::empty(detail::to_shape(h.dims));
   // Stream the elements through a bounded buffer.
   require<io_error>(::fseeko(f.get(), off_t(h.data_offset), SEEK_SET) == 0, what, ": cannot seek to the data");

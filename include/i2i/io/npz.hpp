@@ -20,6 +20,7 @@
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
 #include "i2i/io/checkpoint.hpp"
+#include "i2i/io/limits.hpp"
 #include "i2i/io/npy.hpp"
 
 namespace i2i::io {
@@ -177,6 +178,9 @@ class npz_reader {
     if (data_at > size_ || m.compressed > size_ - data_at)
       fail(i2i::detail::concat("member '", m.name, "': its ", m.compressed, " bytes run past the end of the file"));
     if (m.size > std::uint64_t(std::numeric_limits<std::size_t>::max() / 2)) fail("member '" + m.name + "' is too large");
+    if (m.size > max_array_bytes())
+      fail(i2i::detail::concat("member '", m.name, "' inflates to ", m.size, " bytes, above the limit of ",
+                               max_array_bytes(), " bytes (set_max_array_bytes or I2I_MAX_ARRAY_BYTES raise it)"));
     std::vector<unsigned char> raw(std::size_t(m.compressed));
     read_at(data_at, raw.data(), raw.size(), "member data");
     std::vector<unsigned char> out;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/io/limits.hpp"
 #include "i2i/io/pixels.hpp"
 
 namespace i2i::io {
@@ -64,19 +65,28 @@ struct png_handle {
 struct png_layout {
   png_uint_32 width = 0, height = 0;
   int channels = 0, bit_depth = 0;
-  bool colour = false;  ///< the file stores colour (RGB or palette) samples
+  int file_bits_per_pixel = 0;  ///< as stored, before any transform
+  bool colour = false;          ///< the file stores colour (RGB or palette) samples
 };
 
-/// Reads the header and sets up the transforms: palette -> RGB, low-bit grey -> 8 bits, alpha dropped,
-/// 16 bits scaled to 8 unless `keep16`, grey <-> RGB to reach `want_channels` (0 keeps the file's).
-inline bool png_begin_read(png_structp png, png_infop info, std::FILE* f, int want_channels, bool keep16,
-                           png_layout* out) {
+/// Reads the header (no pixel memory is allocated yet, so the caller can check the promised size).
+inline bool png_read_header(png_structp png, png_infop info, std::FILE* f, png_layout* out) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_init_io(png, f);
   png_set_sig_bytes(png, 8);
   png_read_info(png, info);
+  out->width = png_get_image_width(png, info);
+  out->height = png_get_image_height(png, info);
+  out->file_bits_per_pixel = png_get_bit_depth(png, info) * png_get_channels(png, info);
+  out->colour = (png_get_color_type(png, info) & PNG_COLOR_MASK_COLOR) != 0;
+  return true;
+}
+
+/// Sets up the transforms: palette -> RGB, low-bit grey -> 8 bits, alpha dropped, 16 bits scaled to 8
+/// unless `keep16`, grey <-> RGB to reach `want_channels` (0 keeps the file's).
+inline bool png_begin_read(png_structp png, png_infop info, int want_channels, bool keep16, png_layout* out) {
+  if (setjmp(png_jmpbuf(png))) return false;
   const int depth = png_get_bit_depth(png, info), type = png_get_color_type(png, info);
-  out->colour = (type & PNG_COLOR_MASK_COLOR) != 0;
   if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   // Expanding a palette or grey file also turns a tRNS chunk into alpha; drop it like a real alpha channel.
@@ -129,12 +139,18 @@ basic_image<T> read_png_as(const std::string& path, const char* fn, int want_cha
   require<io_error>(got == 8 && png_sig_cmp(sig, 0, 8) == 0, fn, ": '", path, "' is not a PNG file",
                     got < 8 ? " (shorter than the 8-byte signature)" : " (bad signature)");
   png_layout lay;
-  require<io_error>(png_begin_read(h.png, h.info, h.file, want_channels, keep16, &lay), fn, ": '", path,
+  require<io_error>(png_read_header(h.png, h.info, h.file, &lay), fn, ": '", path, "': corrupt PNG header (libpng: ",
+                    h.message.text, ")");
+  // Before any pixel memory: the limit, then what the file's deflate stream could possibly inflate to.
+  check_image_pixels(fn, path, lay.width, lay.height);
+  if (const std::uint64_t file_bytes = file_size_of(::fileno(h.file)))
+    check_deflate_bound(i2i::detail::concat(fn, ": '", path, "' (", lay.width, "x", lay.height, ", ",
+                                            lay.file_bits_per_pixel, " bits per pixel)"),
+                        std::uint64_t(lay.width) * lay.height * std::uint64_t(lay.file_bits_per_pixel) / 8, file_bytes);
+  require<io_error>(png_begin_read(h.png, h.info, want_channels, keep16, &lay), fn, ": '", path,
                     "': corrupt PNG header (libpng: ", h.message.text, ")");
   require<io_error>(lay.channels == 1 || lay.channels == 3, fn, ": '", path, "': unexpected ", lay.channels,
                     " channels after conversion");
-  require<io_error>(std::uint64_t(lay.width) * lay.height <= (std::uint64_t(1) << 30), fn, ": '", path, "': ",
-                    lay.width, "x", lay.height, " is too large");
   basic_image<T> img(int(lay.width), int(lay.height), lay.channels);
   // An 8-bit file read into 16-bit samples is decoded into a byte buffer and widened without scaling.
   const bool widen = sizeof(T) == 2 && lay.bit_depth == 8;

@@ -35,6 +35,7 @@
 #include "i2i/io/atomic_file.hpp"
 #include "i2i/io/half.hpp"
 #include "i2i/io/json.hpp"
+#include "i2i/io/limits.hpp"
 
 namespace i2i::io {
 
@@ -176,6 +177,8 @@ class safetensors_reader {
     if (e.dims.size() > std::size_t(shape::max_rank))
       fail(i2i::detail::concat("tensor '", e.name, "' has rank ", e.dims.size(), " (", e.shape_string(),
                                "); i2i tensors have rank <= ", shape::max_rank));
+    detail::check_array_bytes(i2i::detail::concat("safetensors '", path_, "': tensor '", e.name, "'"), e.numel(),
+                              sizeof(T));  // F16 read as double is 4 times the bytes in the file
     shape s;
     for (std::size_t i = 0; i < e.dims.size(); ++i) s = append_dim(s, std::int64_t(e.dims[i]));
     auto t = tensor<T>::empty(s);
@@ -312,6 +315,9 @@ class safetensors_reader {
       bad(i2i::detail::concat("dtype ", name(e.dtype), " and shape ", e.shape_string(), " need ",
                               overflow ? std::string("more than 2^64") : std::to_string(bytes), " bytes but data_offsets [",
                               e.begin, ", ", e.end, "] hold ", e.end - e.begin));
+    // A zero dimension makes the byte count 0 whatever the others are: (2^62, 2, 0) of U8 passes the
+    // check above but no i2i::shape holds it.
+    detail::checked_numel(i2i::detail::concat("safetensors '", path_, "': tensor '", key, "'"), e.dims);
     return e;
   }
 

@@ -5,22 +5,13 @@
 // optim::adam<float>) does not, and the error names this concept.
 #include <concepts>
 
-#include "i2i/backend/optimizer_args.hpp"
-#include "i2i/core/shape.hpp"
-#include "i2i/core/tensor.hpp"
+#include "i2i/backend/concept.hpp"
 
 namespace i2i::optim {
 
+/// The backend's placement and memory ops (backend/concept.hpp) and its optimizer updates: the
+/// families an optimizer calls, so that it also works on a backend written only for training state.
 template <class B>
-concept update_backend =
-    requires { typename B::scalar; } &&
-    requires(const tensor<typename B::scalar>& t, const shape& s, const adam_update_args& a, const sgd_update_args& sa) {
-      { B::zeros(s) } -> std::same_as<tensor<typename B::scalar>>;
-      B::fill_zero(t);
-      B::adam_update(t, t, t, t, a);
-      B::sgd_update(t, t, t, sa);
-      { B::to_host(t) } -> std::same_as<tensor<typename B::scalar>>;
-      B::assign_from_host(t, t);
-    };
+concept update_backend = backend_memory_ops<B> && backend_optimizer_ops<B>;
 
 }  // namespace i2i::optim
