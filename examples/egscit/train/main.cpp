@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/data/mnist_single.hpp"
 #include "i2i/models/egscit/cyclegan.hpp"
 #include "i2i/models/egscit/load.hpp"
