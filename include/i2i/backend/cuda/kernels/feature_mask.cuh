@@ -13,15 +13,18 @@
 namespace i2i::cuda {
 
 namespace feature_mask_detail {
+__device__ __forceinline__ float exp_of(float x) { return expf(x); }
+__device__ __forceinline__ double exp_of(double x) { return exp(x); }
+
 template <class T>
 __global__ void forward_kernel(const T* f, T* m, std::int64_t n) {
-  I2I_GRID_STRIDE(i, n) m[i] = T(0.5f + 0.5f / (1.0f + expf(-float(f[i]))));
+  I2I_GRID_STRIDE(i, n) m[i] = T(0.5) + T(0.5) / (T(1) + exp_of(-f[i]));
 }
 template <class T>
 __global__ void backward_kernel(const T* dm, const T* m, T* df, std::int64_t n) {
   I2I_GRID_STRIDE(i, n) {
-    const float s = 2.0f * float(m[i]) - 1.0f;
-    df[i] = T(float(dm[i]) * 0.5f * s * (1.0f - s));
+    const T s = T(2) * m[i] - T(1);
+    df[i] = dm[i] * T(0.5) * s * (T(1) - s);
   }
 }
 }  // namespace feature_mask_detail
