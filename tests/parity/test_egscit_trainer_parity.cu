@@ -25,6 +25,8 @@
 namespace {
 
 using namespace i2i::parity::egscit_parity;
+using i2i::parity::all_finite;
+using i2i::parity::named_host;
 using B = i2i::cuda_backend<float, i2i::cuda::fp32_strict>;
 namespace fs = std::filesystem;
 

@@ -8,7 +8,7 @@
 //   generator_adv(D(fake))       LSGAN G_adv = mean((D(fake) - 1)^2), real target 1 (smoothing off)
 //   discriminator_adv(...)       LSGAN D_adv = 0.5 [mean((D(real) - 1)^2) + mean(D(fake)^2)]
 //   normalisation                B::spatial_l2_normalise: f / sqrt(max(sum_hw f^2, 1e-12)) per sample and
-//                                channel (backend/cpu/l2_normalise.hpp and its CUDA twin)
+//                                channel (a backend op: l2_normalise.hpp of each backend)
 //   perceptual_content           sum_l w_l L1(phi_l(pred), phi_l(target)) on normalised features,
 //                                w_l = l / L (VGG: 0.2, 0.4, 0.6, 0.8, 1.0)
 //   perceptual_style             sum_l w_l L1(Gram(phi_l(pred)), Gram(phi_l(target))) on normalised
