@@ -138,7 +138,7 @@ int main(int argc, char** argv) try {
   }
   std::cout << "model " << kind;
   if (kind == model_kind::egscit) std::cout << " stage " << a.get("--stage") << ", ablation " << ablation_name(o);
-  std::cout << ", config " << cfg << (device >= 0 ? ", CUDA device " + std::to_string(device) : ", CPU") << ", "
+  std::cout << ", config " << cfg << (device >= 0 ? ", CUDA device " + std::to_string(device) : "") << ", "
             << src_a.size << " A / " << src_b.size << " B images, batch " << o.batch
             << ", lr " << o.lr << ", T " << o.iterations << ", " << o.g_updates << " G : 1 D\n";
   return with_named_config(cfg, [&]<class Cfg, class Dis>() {
