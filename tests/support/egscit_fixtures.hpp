@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/pixels.hpp"
 #include "i2i/models/egscit/trainer_common.hpp"
 #include "support/gradcheck.hpp"

@@ -1,6 +1,6 @@
 // Trains EGSC-IT stage 1 (feature-mask pretraining) or stage 2 (the full model), or one of the baselines
-// the authors ran in the same backbone (UNIT, CycleGAN, MUNIT; egscit.md §6.5), on the CPU
-// (docs/egscit.md, research/egscit.md §6):
+// the authors ran in the same backbone (UNIT, CycleGAN, MUNIT; egscit.md §6.5), on the CPU or, with
+// --gpu / --gpu_ids N, on a CUDA device (docs/egscit.md, research/egscit.md §6):
 //
 //   egscit_train --stage 1 --data data/egscit/mnist_BW --out runs/mnist/stage1
 //   egscit_train --stage 2 --data data/egscit/mnist_BW --stage1 runs/mnist/stage1 --out runs/mnist/stage2
@@ -13,9 +13,13 @@
 // --iterations T (poly schedule length, default 60000), --run N (stop after iteration N, resumable), --batch,
 // --lr, --g-updates, --style, --content, --eps, --seed, --ablation none|no_mask|no_adain|no_perceptual
 // (EGSC-IT), --no-noise-test, --no-augment, --vgg FILE, --vgg-input caffe|imagenet, --resume,
-// --save-every N, --log-every N. --data DIR reads DIR/trainA and DIR/trainB (egscit_prepare_data's layout).
+// --save-every N, --log-every N, --gpu, --gpu_ids N, --help. --data DIR reads DIR/trainA and DIR/trainB (egscit_prepare_data's layout).
 // The model kind, ablation and configuration go into the checkpoint metadata, so egscit_translate and
-// egscit_evaluate rebuild the model without flags.
+// egscit_evaluate rebuild the model without flags; checkpoints are the same files on both backends, so a
+// run started on one continues (--resume) on the other.
+//
+// This file is the host TU (Eigen: the CPU backend, the MNIST reader). The training body is run.hpp; the
+// GPU runs are run_gpu.cuh, explicitly instantiated per configuration in nvcc TUs (instantiate_gpu.cu.in).
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -25,17 +29,18 @@
 #include <memory>
 #include <string>
 
+#include "device_flags.hpp"
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/data/mnist_single.hpp"
-#include "i2i/models/egscit/cyclegan.hpp"
 #include "i2i/models/egscit/load.hpp"
-#include "i2i/models/egscit/munit.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "run.hpp"
+#ifdef I2I_EXAMPLES_WITH_GPU
+#include "run_gpu_decl.hpp"
+#endif
 
 namespace {
 
-namespace fs = std::filesystem;
-using namespace i2i;
-using namespace i2i::egscit;
+using namespace egscit_train;
 
 void usage() {
   std::cerr << "usage: egscit_train [--model egscit|unit|cyclegan|munit] [--stage 1|2]\n"
@@ -44,17 +49,12 @@ void usage() {
                "                    [--batch B] [--lr LR] [--g-updates K] [--style W] [--content W] [--eps E]\n"
                "                    [--seed S] [--ablation none|no_mask|no_adain|no_perceptual] [--no-noise-test]\n"
                "                    [--no-augment] [--vgg FILE] [--vgg-input caffe|imagenet] [--resume]\n"
-               "                    [--save-every N] [--log-every N]\n";
+               "                    [--save-every N] [--log-every N] [--gpu | --gpu_ids N] [--help]\n"
+            << examples::gpu_help;
 }
 
-struct args {
-  std::map<std::string, std::string> kv;
-  bool has(const std::string& k) const { return kv.count(k) != 0; }
-  std::string get(const std::string& k, const std::string& d = "") const { return has(k) ? kv.at(k) : d; }
-};
-
 args parse(int argc, char** argv) {
-  static const char* flags[] = {"--mnist-single", "--no-noise-test", "--no-augment", "--resume"};
+  static const char* flags[] = {"--mnist-single", "--no-noise-test", "--no-augment", "--resume", "--gpu", "--help"};
   args a;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
@@ -71,67 +71,6 @@ args parse(int argc, char** argv) {
   return a;
 }
 
-template <class Trainer>
-void run(Trainer& t, const args& a, const image_source& src_a, const image_source& src_b, const fs::path& out,
-         std::int64_t until, std::int64_t save_every) {
-  const auto t0 = std::chrono::steady_clock::now();
-  while (t.iteration() < until) {
-    const auto next = save_every > 0 ? std::min(until, (t.iteration() / save_every + 1) * save_every) : until;
-    t.train(src_a, src_b, next);
-    t.save(out);
-    std::cout << "iteration " << t.iteration() << " saved to " << out.string() << " ("
-              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s)\n";
-  }
-  (void)a;
-}
-
-template <class Cfg, class Dis>
-int train(const args& a, const train_options& o, const image_source& src_a, const image_source& src_b) {
-  const fs::path out = a.get("--out");
-  const int stage = std::stoi(a.get("--stage", "2"));
-  const std::int64_t until = std::min<std::int64_t>(o.iterations, std::stoll(a.get("--run", std::to_string(o.iterations))));
-  const std::int64_t save_every = std::stoll(a.get("--save-every", "4000"));
-  auto log = [](const std::string& s) { std::cout << s << std::endl; };
-  if (o.kind == model_kind::cyclegan) {
-    auto t = std::make_unique<cyclegan_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
-    if (a.has("--resume")) t->load(out, true);
-    run(*t, a, src_a, src_b, out, until, save_every);
-    std::cout << "cyclegan done: " << out.string() << " (egscit_evaluate --model " << out.string() << ")\n";
-    return 0;
-  }
-  if (o.kind == model_kind::munit) {
-    auto t = std::make_unique<munit_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
-    if (a.has("--resume")) t->load(out, true);
-    run(*t, a, src_a, src_b, out, until, save_every);
-    std::cout << "munit done: " << out.string() << " (egscit_evaluate --model " << out.string() << ")\n";
-    return 0;
-  }
-  if (o.kind == model_kind::unit) {  // stage 2 without F: no stage 1 to run or load
-    auto t = std::make_unique<stage2_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
-    if (a.has("--resume")) t->load(out, true);
-    run(*t, a, src_a, src_b, out, until, save_every);
-    std::cout << "unit done: " << out.string() << " (egscit_evaluate --model " << out.string() << ")\n";
-    return 0;
-  }
-  if (stage == 1) {
-    auto t = std::make_unique<stage1_trainer<Cfg, cpu_backend<float>, Dis>>(stage1_from(o), log);
-    if (a.has("--resume")) t->resume(out);
-    run(*t, a, src_a, src_b, out, until, save_every);
-    std::cout << "stage 1 done: F_A / F_B in " << out.string() << " (pass --stage1 " << out.string()
-              << " to stage 2)\n";
-    return 0;
-  }
-  require<value_error>(a.has("--stage1") || a.has("--resume"),
-                       "egscit_train: stage 2 needs --stage1 DIR (the stage-1 output with F_A/F_B.safetensors)");
-  auto t = std::make_unique<stage2_trainer<Cfg, cpu_backend<float>, Dis>>(o, log);
-  if (a.has("--resume")) t->load(out, true);
-  else t->load_feature_masks(a.get("--stage1"));
-  run(*t, a, src_a, src_b, out, until, save_every);
-  std::cout << "stage 2 done: the translator is in " << out.string() << " (egscit_translate --model "
-            << out.string() << ")\n";
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -140,6 +79,12 @@ int main(int argc, char** argv) try {
     return 2;
   }
   const auto a = parse(argc, argv);
+  if (a.has("--help")) {
+    usage();
+    return 0;
+  }
+  const int device = examples::gpu_device(a.has("--gpu"), a.has("--gpu_ids"), std::stoll(a.get("--gpu_ids", "-1")));
+  if (device >= 0) examples::require_cuda_build("egscit_train");
   const model_kind kind = model_kind_from_string(a.get("--model", "egscit"));
   if (kind == model_kind::egscit)
     require<value_error>(a.has("--stage") && (a.get("--stage") == "1" || a.get("--stage") == "2"),
@@ -193,9 +138,15 @@ int main(int argc, char** argv) try {
   }
   std::cout << "model " << kind;
   if (kind == model_kind::egscit) std::cout << " stage " << a.get("--stage") << ", ablation " << ablation_name(o);
-  std::cout << ", config " << cfg << ", " << src_a.size << " A / " << src_b.size << " B images, batch " << o.batch
+  std::cout << ", config " << cfg << (device >= 0 ? ", CUDA device " + std::to_string(device) : "") << ", "
+            << src_a.size << " A / " << src_b.size << " B images, batch " << o.batch
             << ", lr " << o.lr << ", T " << o.iterations << ", " << o.g_updates << " G : 1 D\n";
-  return with_named_config(cfg, [&]<class Cfg, class Dis>() { return train<Cfg, Dis>(a, o, src_a, src_b); });
+  return with_named_config(cfg, [&]<class Cfg, class Dis>() {
+#ifdef I2I_EXAMPLES_WITH_GPU
+    if (device >= 0) return train_gpu<Cfg, Dis>(a, o, src_a, src_b, device);
+#endif
+    return train<cpu_backend<float>, Cfg, Dis>(a, o, src_a, src_b);
+  });
 } catch (const std::exception& e) {
   std::cerr << e.what() << "\n";
   return 1;

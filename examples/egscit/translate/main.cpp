@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/png.hpp"
 #include "i2i/models/egscit/grid.hpp"
 #include "i2i/models/egscit/load.hpp"

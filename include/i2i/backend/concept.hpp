@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "i2i/backend/adain_types.hpp"
+#include "i2i/backend/l2_normalise_types.hpp"
 #include "i2i/backend/op_args.hpp"
 #include "i2i/backend/optimizer_args.hpp"
 #include "i2i/core/device.hpp"
@@ -110,6 +111,7 @@ concept backend_pointwise_ops = requires(const typename B::tensor_type& x, const
   { B::mul(x, x) } -> std::same_as<typename B::tensor_type>;
   { B::mul_backward(x, x, x) } -> std::same_as<typename B::binary_grads>;
   B::add_into(x, x);
+  B::add_scaled_into(x, x, s);
   { B::scale(x, s) } -> std::same_as<typename B::tensor_type>;
 };
 
@@ -141,9 +143,15 @@ concept backend_adain_ops = requires(const typename B::tensor_type& x, const ada
       -> std::same_as<adain_egscit_exemplar_grads<typename B::scalar>>;
 };
 
-/// Ops on label and instance maps (pix2pixHD's input encoding and feature encoder) and Gram matrices.
+/// Ops on label and instance maps (pix2pixHD's input encoding and feature encoder), EGSC-IT's feature
+/// mask and spatial L2 normalisation of feature maps, and Gram matrices.
 template <class B>
-concept backend_map_ops = requires(const typename B::tensor_type& x, std::int64_t n, loss::gram_norm g) {
+concept backend_map_ops = requires(const typename B::tensor_type& x, std::int64_t n, loss::gram_norm g,
+                                   const l2_normalise_result<typename B::scalar>& l2) {
+  { B::feature_mask(x) } -> std::same_as<typename B::tensor_type>;
+  { B::feature_mask_backward(x, x) } -> std::same_as<typename B::tensor_type>;
+  { B::spatial_l2_normalise(x) } -> std::same_as<l2_normalise_result<typename B::scalar>>;
+  { B::spatial_l2_normalise_backward(l2, x) } -> std::same_as<typename B::tensor_type>;
   { B::segment_mean(x, x) } -> std::same_as<typename B::tensor_type>;
   { B::segment_mean_backward(x, x) } -> std::same_as<typename B::tensor_type>;
   { B::one_hot(x, n) } -> std::same_as<typename B::tensor_type>;

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/data/mnist_single.hpp"
 #include "i2i/models/egscit/evaluate.hpp"
 #include "i2i/models/egscit/trainer.hpp"

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/models/egscit/cyclegan.hpp"
 #include "i2i/models/egscit/trainer.hpp"
 #include "support/egscit_fixtures.hpp"

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/png.hpp"
 #include "i2i/models/egscit/evaluate.hpp"
 #include "i2i/models/egscit/load.hpp"

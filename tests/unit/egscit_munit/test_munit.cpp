@@ -14,6 +14,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/models/egscit/load.hpp"
 #include "i2i/models/egscit/munit.hpp"
 #include "support/egscit_fixtures.hpp"

@@ -12,7 +12,9 @@
 #include "i2i/backend/cpu/concat.hpp"
 #include "i2i/backend/cpu/conv2d.hpp"
 #include "i2i/backend/cpu/conv_transpose2d.hpp"
+#include "i2i/backend/cpu/feature_mask.hpp"
 #include "i2i/backend/cpu/instance_norm.hpp"
+#include "i2i/backend/cpu/l2_normalise.hpp"
 #include "i2i/backend/cpu/label_maps.hpp"
 #include "i2i/backend/cpu/linear.hpp"
 #include "i2i/backend/cpu/optimizer_updates.hpp"
@@ -124,6 +126,7 @@ struct cpu_backend {
     return cpu::mul_backward(a, b, dy);
   }
   static void add_into(const tensor<T>& dst, const tensor<T>& src) { cpu::add_into(dst, src); }
+  static void add_scaled_into(const tensor<T>& dst, const tensor<T>& src, T s) { cpu::add_scaled_into(dst, src, s); }
   static tensor<T> concat_channels(const std::vector<tensor<T>>& parts) { return cpu::concat_channels(parts); }
   static std::vector<tensor<T>> split_channels(const tensor<T>& x, const std::vector<std::int64_t>& sizes) {
     return cpu::split_channels(x, sizes);
@@ -181,10 +184,19 @@ struct cpu_backend {
     return cpu::adain_egscit_from_exemplar_backward(x, f_e, saved, dy);
   }
 
-  // Instance-wise mean, pix2pixHD's input encodings, Gram matrices.
+  // Instance-wise mean, EGSC-IT's feature mask and feature normalisation, pix2pixHD's input encodings, Gram
+  // matrices.
   static tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) { return cpu::segment_mean(x, ids); }
   static tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
     return cpu::segment_mean_backward(dy, ids);
+  }
+  static tensor<T> feature_mask(const tensor<T>& f) { return cpu::feature_mask(f); }
+  static tensor<T> feature_mask_backward(const tensor<T>& dm, const tensor<T>& m) {
+    return cpu::feature_mask_backward(dm, m);
+  }
+  static l2_normalise_result<T> spatial_l2_normalise(const tensor<T>& f) { return cpu::spatial_l2_normalise(f); }
+  static tensor<T> spatial_l2_normalise_backward(const l2_normalise_result<T>& saved, const tensor<T>& dy) {
+    return cpu::spatial_l2_normalise_backward(saved, dy);
   }
   static tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) { return cpu::one_hot(labels, label_nc); }
   static tensor<T> boundary_map(const tensor<T>& inst) { return cpu::boundary_map(inst); }

@@ -88,6 +88,14 @@ void add_into(const tensor<T>& dst, const tensor<T>& src) {
   });
 }
 
+/// dst += src * s in place (a weighted loss gradient added to an accumulated one), in one pass over the
+/// whole tensor.
+template <cpu_scalar T>
+void add_scaled_into(const tensor<T>& dst, const tensor<T>& src, T s) {
+  checks::add_into<checks::on_host>(dst, src);
+  flat(dst) += cflat(src) * s;
+}
+
 /// y[n, c, ...] = x[n, c, ...] + bias[c]; x is N x C or N x C x H x W, bias has shape C.
 template <cpu_scalar T>
 tensor<T> add_channel_bias(const tensor<T>& x, const tensor<T>& bias) {

@@ -29,8 +29,10 @@
 #include "i2i/backend/cuda/kernels/batch_norm.cuh"
 #include "i2i/backend/cuda/kernels/cast.cuh"
 #include "i2i/backend/cuda/kernels/concat.cuh"
+#include "i2i/backend/cuda/kernels/feature_mask.cuh"
 #include "i2i/backend/cuda/kernels/gram.cuh"
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
+#include "i2i/backend/cuda/kernels/l2_normalise.cuh"
 #include "i2i/backend/cuda/kernels/label_maps.cuh"
 #include "i2i/backend/cuda/kernels/losses.cuh"
 #include "i2i/backend/cuda/kernels/losses_cross_entropy.cuh"
@@ -183,6 +185,7 @@ struct cuda_backend {
     return cuda::mul_backward(a, b, dy);
   }
   static void add_into(const tensor<T>& dst, const tensor<T>& src) { cuda::add_into(dst, src); }
+  static void add_scaled_into(const tensor<T>& dst, const tensor<T>& src, T s) { cuda::add_scaled_into(dst, src, s); }
   static tensor<T> concat_channels(const std::vector<tensor<T>>& parts) { return cuda::concat_channels(parts); }
   static std::vector<tensor<T>> split_channels(const tensor<T>& x, const std::vector<std::int64_t>& sizes) {
     return cuda::split_channels(x, sizes);
@@ -280,6 +283,14 @@ struct cuda_backend {
   static tensor<T> segment_mean(const tensor<T>& x, const tensor<T>& ids) { return cuda::segment_mean(x, ids); }
   static tensor<T> segment_mean_backward(const tensor<T>& dy, const tensor<T>& ids) {
     return cuda::segment_mean_backward(dy, ids);
+  }
+  static tensor<T> feature_mask(const tensor<T>& f) { return cuda::feature_mask(f); }
+  static tensor<T> feature_mask_backward(const tensor<T>& dm, const tensor<T>& m) {
+    return cuda::feature_mask_backward(dm, m);
+  }
+  static l2_normalise_result<T> spatial_l2_normalise(const tensor<T>& f) { return cuda::spatial_l2_normalise(f); }
+  static tensor<T> spatial_l2_normalise_backward(const l2_normalise_result<T>& saved, const tensor<T>& dy) {
+    return cuda::spatial_l2_normalise_backward(saved, dy);
   }
   static tensor<T> one_hot(const tensor<T>& labels, std::int64_t label_nc) { return cuda::one_hot(labels, label_nc); }
   static tensor<T> boundary_map(const tensor<T>& inst) { return cuda::boundary_map(inst); }

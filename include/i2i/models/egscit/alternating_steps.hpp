@@ -1,14 +1,16 @@
 #pragma once
-// alternating_steps<T>: the iteration every EGSC-IT-family trainer runs (stage 1, stage 2 / UNIT,
+// alternating_steps<B>: the iteration every EGSC-IT-family trainer runs (stage 1, stage 2 / UNIT,
 // CycleGAN, MUNIT), so that the schedule, the batches and the optimizer state are written once:
 //
 //   - the reference's poly learning rate lr0 (1 - t/T)^power, set on both optimizers at iteration t;
 //   - one D step, then g_updates G steps, EACH on a fresh batch pair (the reference's queue dequeues one
 //     per sess.run): draw numbers first_draw(t, 1 + g_updates, j, batch), the step's random generator
 //     seeded by (seed, tag, t, j) — the tag keeps each trainer's draws what they were;
-//   - Adam for G and Adam for D, saved as <prefix>_adam_G / <prefix>_adam_D with the iteration.
+//   - Adam for G and Adam for D (optim::adam<B>), saved as <prefix>_adam_G / <prefix>_adam_D with the
+//     iteration (the same file on every backend, so a run continues on the other one);
+//   - the batches drawn and augmented on the host, then uploaded (draw_batch<B>).
 //
-//   alternating_steps<T> loop(opt, g_params, d_params, 0xb22, "egscit stage 2");
+//   alternating_steps<B> loop(opt, g_params, d_params, 0xb22, "egscit stage 2");
 //   auto r = loop.step(a, b, zero_all, [&](xa, xb, rng) { return d_loss; }, [&](xa, xb, rng, r) { ... });
 //
 // The trainer keeps its networks and its D and G steps; the loop owns what is shared.
@@ -27,9 +29,10 @@
 
 namespace i2i::egscit::trainer_detail {
 
-template <class T>
+template <class B>
 class alternating_steps {
  public:
+  using T = typename B::scalar;
   alternating_steps(const train_options& o, std::vector<optim::param_ref<T>> g_params,
                     std::vector<optim::param_ref<T>> d_params, std::uint64_t tag, const char* who)
       : opt_(o),
@@ -55,8 +58,8 @@ class alternating_steps {
     for (int j = 0; j < per; ++j) {
       const std::uint64_t draw = first_draw(t_, per, j, opt_.batch);
       std::mt19937_64 rng(seed_of(opt_.seed, tag_, std::uint64_t(t_), std::uint64_t(j)));
-      auto xa = draw_batch<T>(a, sa_, draw, opt_.batch, opt_.augment, rng, who_);
-      auto xb = draw_batch<T>(b, sb_, draw, opt_.batch, opt_.augment, rng, who_);
+      auto xa = draw_batch<B>(a, sa_, draw, opt_.batch, opt_.augment, rng, who_);
+      auto xb = draw_batch<B>(b, sb_, draw, opt_.batch, opt_.augment, rng, who_);
       zero();
       if (j == 0) {
         r.d = d_step(xa, xb, rng);
@@ -94,7 +97,7 @@ class alternating_steps {
   const char* who_;
 
  public:
-  optim::adam<cpu_backend<T>> g, d;  ///< G's and D's optimizers
+  optim::adam<B> g, d;  ///< G's and D's optimizers
 
  private:
   optim::poly_decay schedule_;

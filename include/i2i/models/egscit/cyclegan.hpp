@@ -67,8 +67,8 @@ class cyclegan_trainer {
 
   std::int64_t iteration() const { return loop_.iteration(); }
   const train_options& options() const { return opt_; }
-  optim::adam<cpu_backend<T>>& generator_optimizer() { return loop_.g; }
-  optim::adam<cpu_backend<T>>& discriminator_optimizer() { return loop_.d; }
+  optim::adam<Backend>& generator_optimizer() { return loop_.g; }
+  optim::adam<Backend>& discriminator_optimizer() { return loop_.d; }
 
   /// content (of domain `from`) into the other domain; the exemplar only has to have content's batch
   /// size (the interface is stage2_trainer's), it does not influence the output.
@@ -145,9 +145,9 @@ class cyclegan_trainer {
     double total = 0;
     for (auto [D, real, fake] : {std::tuple{&D_A, &xa, &x_BA}, std::tuple{&D_B, &xb, &x_AB}}) {
       auto cr = D->forward(*real), cf = D->forward(*fake);
-      auto l = discriminator_adv(cr.output, cf.output);
-      D->backward(cr, trainer_detail::scaled(l.grad_real, w), {}, false);
-      D->backward(cf, trainer_detail::scaled(l.grad_fake, w), {}, false);
+      auto l = discriminator_adv<Backend>(cr.output, cf.output);
+      D->backward(cr, trainer_detail::scaled<Backend>(l.grad_real, w), {}, false);
+      D->backward(cf, trainer_detail::scaled<Backend>(l.grad_fake, w), {}, false);
       total += w * l.value;
     }
     return total;
@@ -161,15 +161,15 @@ class cyclegan_trainer {
     auto cABA = G_BA.forward(cAB.output), cBAB = G_AB.forward(cBA.output);
     auto l1A = Backend::l1_loss(cABA.output, xa), l1B = Backend::l1_loss(cBAB.output, xb);
     auto dB = D_B.forward(cAB.output), dA = D_A.forward(cBA.output);
-    auto advB = generator_adv(dB.output), advA = generator_adv(dA.output);
+    auto advB = generator_adv<Backend>(dB.output), advA = generator_adv<Backend>(dA.output);
     const double g = w.gan * (advA.value + advB.value) + w.l1_cycle * (l1A.value + l1B.value);
     loss::require_finite(g, "egscit cyclegan generator loss");
 
     // d/dx_AB: through D_B and through the cycle's G_BA; likewise d/dx_BA.
-    auto d_AB = D_B.backward(dB, scaled(advB.grad, w.gan), {}, true);
-    add_scaled(d_AB, G_BA.backward(cABA, scaled(l1A.grad, w.l1_cycle), {}, true), 1.0);
-    auto d_BA = D_A.backward(dA, scaled(advA.grad, w.gan), {}, true);
-    add_scaled(d_BA, G_AB.backward(cBAB, scaled(l1B.grad, w.l1_cycle), {}, true), 1.0);
+    auto d_AB = D_B.backward(dB, scaled<Backend>(advB.grad, w.gan), {}, true);
+    add_scaled<Backend>(d_AB, G_BA.backward(cABA, scaled<Backend>(l1A.grad, w.l1_cycle), {}, true), 1.0);
+    auto d_BA = D_A.backward(dA, scaled<Backend>(advA.grad, w.gan), {}, true);
+    add_scaled<Backend>(d_BA, G_AB.backward(cBAB, scaled<Backend>(l1B.grad, w.l1_cycle), {}, true), 1.0);
     G_AB.backward(cAB, d_AB, {}, false);
     G_BA.backward(cBA, d_BA, {}, false);
 
@@ -179,7 +179,7 @@ class cyclegan_trainer {
 
   train_options opt_;
   std::function<void(const std::string&)> log_;
-  trainer_detail::alternating_steps<T> loop_;
+  trainer_detail::alternating_steps<Backend> loop_;
 };
 
 }  // namespace i2i::egscit

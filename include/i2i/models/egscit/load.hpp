@@ -107,7 +107,7 @@ struct loaded_translator {
 
 /// The model of `info` built as configuration <Cfg, Dis> and loaded for inference (no D, no Adam, no
 /// perceptual network).
-template <class Cfg, class Dis>
+template <class Cfg, class Dis, class B = cpu_backend<float>>
 loaded_translator load_translator_as(const checkpoint_info& info) {
   train_options o = info.options;
   o.perceptual = false;  // inference needs no perceptual network (and must not look for VGG)
@@ -117,26 +117,26 @@ loaded_translator load_translator_as(const checkpoint_info& info) {
   switch (o.kind) {
     case model_kind::egscit:
     case model_kind::unit: {
-      auto t = std::make_shared<stage2_trainer<Cfg, cpu_backend<float>, Dis>>(o, quiet);
+      auto t = std::make_shared<stage2_trainer<Cfg, B, Dis>>(o, quiet);
       t->load(info.dir, false);
       r.translate = [t](const tensor<float>& c, domain from, const tensor<float>& e, std::uint64_t seed) {
-        return t->translate(c, from, e, seed);
+        return B::to_host(t->translate(B::to_backend(c), from, B::to_backend(e), seed));
       };
       return r;
     }
     case model_kind::cyclegan: {
-      auto t = std::make_shared<cyclegan_trainer<Cfg, cpu_backend<float>, Dis>>(o, quiet);
+      auto t = std::make_shared<cyclegan_trainer<Cfg, B, Dis>>(o, quiet);
       t->load(info.dir, false);
       r.translate = [t](const tensor<float>& c, domain from, const tensor<float>& e, std::uint64_t seed) {
-        return t->translate(c, from, e, seed);
+        return B::to_host(t->translate(B::to_backend(c), from, B::to_backend(e), seed));
       };
       return r;
     }
     case model_kind::munit: {
-      auto t = std::make_shared<munit_trainer<Cfg, cpu_backend<float>, Dis>>(o, quiet);
+      auto t = std::make_shared<munit_trainer<Cfg, B, Dis>>(o, quiet);
       t->load(info.dir, false);
       r.translate = [t](const tensor<float>& c, domain from, const tensor<float>& e, std::uint64_t seed) {
-        return t->translate(c, from, e, seed);
+        return B::to_host(t->translate(B::to_backend(c), from, B::to_backend(e), seed));
       };
       return r;
     }
@@ -145,8 +145,10 @@ loaded_translator load_translator_as(const checkpoint_info& info) {
                                         " model, which this build cannot load"));
 }
 
-/// Reads `dir`'s metadata, applies the overrides, and loads the model.
-inline loaded_translator load_translator(const std::filesystem::path& dir, const load_overrides& over = {}) {
+/// Reads `dir`'s metadata, applies the overrides, and loads the model on backend B (its translate
+/// function takes and returns host tensors).
+template <class B = cpu_backend<float>>
+loaded_translator load_translator(const std::filesystem::path& dir, const load_overrides& over = {}) {
   auto info = read_checkpoint_info(dir);
   if (over.config) info.config = *over.config;
   if (over.ablation) {
@@ -159,7 +161,7 @@ inline loaded_translator load_translator(const std::filesystem::path& dir, const
   if (over.eps) info.options.transfer.eps = *over.eps;
   if (over.noise_test) info.options.noise_test = *over.noise_test;
   info.options.config_name = info.config;
-  return with_named_config(info.config, [&]<class Cfg, class Dis>() { return load_translator_as<Cfg, Dis>(info); });
+  return with_named_config(info.config, [&]<class Cfg, class Dis>() { return load_translator_as<Cfg, Dis, B>(info); });
 }
 
 }  // namespace i2i::egscit

@@ -94,8 +94,8 @@ class munit_trainer {
   std::int64_t iteration() const { return loop_.iteration(); }
   const train_options& options() const { return opt_; }
   const munit_weights& weights() const { return w_; }
-  optim::adam<cpu_backend<T>>& generator_optimizer() { return loop_.g; }
-  optim::adam<cpu_backend<T>>& discriminator_optimizer() { return loop_.d; }
+  optim::adam<Backend>& generator_optimizer() { return loop_.g; }
+  optim::adam<Backend>& discriminator_optimizer() { return loop_.d; }
   generator_type& gen(domain d) { return d == domain::A ? gen_A : gen_B; }
   const generator_type& gen(domain d) const { return d == domain::A ? gen_A : gen_B; }
 
@@ -106,12 +106,12 @@ class munit_trainer {
     return {g.enc_content.forward(x), g.enc_style.forward(x)};
   }
   decoded decode(domain d, const tensor<T>& content, const tensor<T>& style) const { return gen(d).decode(content, style); }
-  /// N style codes ~ N(0, I), N x StyleDim x 1 x 1 (MUNIT's prior).
+  /// N style codes ~ N(0, I), N x StyleDim x 1 x 1 (MUNIT's prior), in the backend's memory.
   static tensor<T> random_style(std::int64_t n, std::mt19937_64& rng) {
     auto s = tensor<T>::empty(shape::nchw(n, StyleDim, 1, 1));
     std::normal_distribution<double> nd(0, 1);
     for (std::int64_t i = 0; i < s.numel(); ++i) s[i] = T(nd(rng));
-    return s;
+    return Backend::to_backend(s);  // drawn on the host: the same codes on every backend
   }
 
   /// Translates `content` (of domain `from`) into the other domain in the style of `exemplar` (an image
@@ -233,8 +233,8 @@ class munit_trainer {
       auto cr = D->forward(*real), cf = D->forward(*fake);
       auto lr = Backend::lsgan_loss(cr.output, loss::gan_target::real);
       auto lf = Backend::lsgan_loss(cf.output, loss::gan_target::fake);
-      D->backward(cr, trainer_detail::scaled(lr.grad, w), {}, false);
-      D->backward(cf, trainer_detail::scaled(lf.grad, w), {}, false);
+      D->backward(cr, trainer_detail::scaled<Backend>(lr.grad, w), {}, false);
+      D->backward(cf, trainer_detail::scaled<Backend>(lf.grad, w), {}, false);
       total += w * (lr.value + lf.value);
     }
     loss::require_finite(total, "munit discriminator loss");
@@ -250,7 +250,7 @@ class munit_trainer {
     if (ds.defined()) {
       auto d2 = g.enc_style.backward(e.s, ds, {}, need_dx);
       if (need_dx) {
-        if (dx.defined()) trainer_detail::add_scaled(dx, d2, 1.0);
+        if (dx.defined()) trainer_detail::add_scaled<Backend>(dx, d2, 1.0);
         else dx = d2;
       }
     }
@@ -280,7 +280,7 @@ class munit_trainer {
     auto lsa = Backend::l1_loss(eBA.style(), s_a), lsb = Backend::l1_loss(eAB.style(), s_b);
     auto lca = Backend::l1_loss(eAB.content(), eA.content()), lcb = Backend::l1_loss(eBA.content(), eB.content());
     auto cA = D_A.forward(BA.image()), cB = D_B.forward(AB.image());
-    auto advA = generator_adv(cA.output), advB = generator_adv(cB.output);
+    auto advA = generator_adv<Backend>(cA.output), advB = generator_adv<Backend>(cB.output);
     double g = w.gan * (advA.value + advB.value) + w.recon_x * (lxa.value + lxb.value) +
                w.recon_s * (lsa.value + lsb.value) + w.recon_c * (lca.value + lcb.value);
     r.cycle = 0;
@@ -294,34 +294,34 @@ class munit_trainer {
     loss::require_finite(g, "munit generator loss");
 
     // Gradients for the codes of the originals, gathered before their encoders run backward.
-    tensor<T> dcA = scaled(lca.grad, -w.recon_c), dcB = scaled(lcb.grad, -w.recon_c);  // the undetached targets
+    tensor<T> dcA = scaled<Backend>(lca.grad, -w.recon_c), dcB = scaled<Backend>(lcb.grad, -w.recon_c);  // the undetached targets
     tensor<T> dsA, dsB;  // s'_A, s'_B
-    tensor<T> dcA_rec = scaled(lca.grad, w.recon_c), dcB_rec = scaled(lcb.grad, w.recon_c);
+    tensor<T> dcA_rec = scaled<Backend>(lca.grad, w.recon_c), dcB_rec = scaled<Backend>(lcb.grad, w.recon_c);
     if (cyc) {
-      auto [dc1, ds1] = gen_A.decode_backward(ABA, scaled(lcyca.grad, w.recon_x_cyc));
-      add_scaled(dcA_rec, dc1, 1.0);
+      auto [dc1, ds1] = gen_A.decode_backward(ABA, scaled<Backend>(lcyca.grad, w.recon_x_cyc));
+      add_scaled<Backend>(dcA_rec, dc1, 1.0);
       dsA = ds1;
-      auto [dc2, ds2] = gen_B.decode_backward(BAB, scaled(lcycb.grad, w.recon_x_cyc));
-      add_scaled(dcB_rec, dc2, 1.0);
+      auto [dc2, ds2] = gen_B.decode_backward(BAB, scaled<Backend>(lcycb.grad, w.recon_x_cyc));
+      add_scaled<Backend>(dcB_rec, dc2, 1.0);
       dsB = ds2;
     }
     // Through the encoders of the translations to x_AB and x_BA, plus the GAN terms.
-    auto d_AB = encode_backward(domain::B, eAB, dcA_rec, scaled(lsb.grad, w.recon_s), true);
-    auto d_BA = encode_backward(domain::A, eBA, dcB_rec, scaled(lsa.grad, w.recon_s), true);
-    add_scaled(d_AB, D_B.backward(cB, scaled(advB.grad, w.gan), {}, true), 1.0);
-    add_scaled(d_BA, D_A.backward(cA, scaled(advA.grad, w.gan), {}, true), 1.0);
+    auto d_AB = encode_backward(domain::B, eAB, dcA_rec, scaled<Backend>(lsb.grad, w.recon_s), true);
+    auto d_BA = encode_backward(domain::A, eBA, dcB_rec, scaled<Backend>(lsa.grad, w.recon_s), true);
+    add_scaled<Backend>(d_AB, D_B.backward(cB, scaled<Backend>(advB.grad, w.gan), {}, true), 1.0);
+    add_scaled<Backend>(d_BA, D_A.backward(cA, scaled<Backend>(advA.grad, w.gan), {}, true), 1.0);
     // The translations (their style codes are samples: no gradient needed) and the self-reconstructions.
-    add_scaled(dcA, gen_B.decode_backward(AB, d_AB).first, 1.0);
-    add_scaled(dcB, gen_A.decode_backward(BA, d_BA).first, 1.0);
+    add_scaled<Backend>(dcA, gen_B.decode_backward(AB, d_AB).first, 1.0);
+    add_scaled<Backend>(dcB, gen_A.decode_backward(BA, d_BA).first, 1.0);
     {
-      auto [dc, ds] = gen_A.decode_backward(AA, scaled(lxa.grad, w.recon_x));
-      add_scaled(dcA, dc, 1.0);
-      add_scaled(dsA, ds, 1.0);
+      auto [dc, ds] = gen_A.decode_backward(AA, scaled<Backend>(lxa.grad, w.recon_x));
+      add_scaled<Backend>(dcA, dc, 1.0);
+      add_scaled<Backend>(dsA, ds, 1.0);
     }
     {
-      auto [dc, ds] = gen_B.decode_backward(BB, scaled(lxb.grad, w.recon_x));
-      add_scaled(dcB, dc, 1.0);
-      add_scaled(dsB, ds, 1.0);
+      auto [dc, ds] = gen_B.decode_backward(BB, scaled<Backend>(lxb.grad, w.recon_x));
+      add_scaled<Backend>(dcB, dc, 1.0);
+      add_scaled<Backend>(dsB, ds, 1.0);
     }
     encode_backward(domain::A, eA, dcA, dsA, false);
     encode_backward(domain::B, eB, dcB, dsB, false);
@@ -335,7 +335,7 @@ class munit_trainer {
   train_options opt_;
   munit_weights w_;
   std::function<void(const std::string&)> log_;
-  trainer_detail::alternating_steps<T> loop_;
+  trainer_detail::alternating_steps<Backend> loop_;
 };
 
 }  // namespace i2i::egscit

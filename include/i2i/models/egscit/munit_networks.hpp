@@ -15,7 +15,7 @@
 //                            then the backbone's up path (N1-1 deconvs) and the 1x1 + tanh output
 //
 // The AdaIN parameters are an input of the decoder, not weights, so the decoder is not one spec: each
-// residual-block convolution is a model and the canonical AdaIN (cpu::adain, with its gradient for the
+// residual-block convolution is a model and the canonical AdaIN (B::adain, with its gradient for the
 // predicted parameters) runs between them, as EGSC-IT's transfer block runs between its models. The MLP
 // output is split as MUNIT's assign_adain_params does: for AdaIN layer l = 0, 1, ... (two per block, in
 // order), channels [2Cl, 2Cl + C) are the mean (bias) and [2Cl + C, 2C(l+1)) the std (weight), used as
@@ -33,14 +33,14 @@
 #include <utility>
 #include <vector>
 
-#include "i2i/backend/cpu/adain.hpp"
+#include "i2i/backend/adain_types.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/models/egscit/networks.hpp"
 
 namespace i2i::egscit {
 
-/// N x C x H x W -> N x C x 1 x 1, the spatial mean (MUNIT's AdaptiveAvgPool2d(1)). H and W are runtime
-/// values, so avg_pool<K, S> cannot express it. Host tensors (the MUNIT baseline trains on the CPU).
+/// N x C x H x W -> N x C x 1 x 1, the spatial mean (MUNIT's AdaptiveAvgPool2d(1)): B::global_avg_pool2d.
+/// H and W are runtime values, so avg_pool<K, S> cannot express it.
 struct global_avg_pool {
   static constexpr int in_channels = any_channels;
   static constexpr int out_channels(int in) { return in; }
@@ -55,25 +55,13 @@ struct global_avg_pool {
     explicit instance(const build_context<T>& bc) : path(bc.path) {}
     tensor<T> forward(const tensor<T>& x, context& c, run_state<T>&) const {
       spec_detail::check_input(path, "global_avg_pool", x, In);
-      cpu::argcheck::require_host(spec_detail::where(path, "global_avg_pool").c_str(), "x", x);
+      require<shape_error>(x.h() * x.w() > 0, spec_detail::where(path, "global_avg_pool"), ": input ", x.shape(),
+                           " has no pixels");
       c.x_shape = x.shape();
-      const std::int64_t planes = x.n() * x.c(), m = x.h() * x.w();
-      require<shape_error>(m > 0, spec_detail::where(path, "global_avg_pool"), ": input ", x.shape(), " has no pixels");
-      auto y = tensor<T>::empty(shape::nchw(x.n(), x.c(), 1, 1));
-      const T* px = x.data();
-      for (std::int64_t p = 0; p < planes; ++p) {
-        double s = 0;
-        for (std::int64_t i = 0; i < m; ++i) s += double(px[p * m + i]);
-        y[p] = T(s / double(m));
-      }
-      return y;
+      return B::global_avg_pool2d(x);
     }
     tensor<T> backward(const context& c, const tensor<T>& dy, run_state<T>&, bool) {
-      auto dx = tensor<T>::empty(c.x_shape);
-      const std::int64_t planes = c.x_shape[0] * c.x_shape[1], m = c.x_shape[2] * c.x_shape[3];
-      T* pd = dx.data();
-      for (std::int64_t p = 0; p < planes; ++p) std::fill(pd + p * m, pd + (p + 1) * m, T(double(dy[p]) / double(m)));
-      return dx;
+      return B::global_avg_pool2d_backward(dy, c.x_shape);
     }
     shape trace(const shape& in, double&) const { return shape::nchw(in[0], in[1], 1, 1); }
   };
@@ -119,20 +107,21 @@ struct munit_arch {
 
 namespace munit_detail {
 
-/// Columns [from, from + c) of an N x P (x 1 x 1) tensor as N x c.
-template <class T>
-tensor<T> columns(const tensor<T>& p, std::int64_t from, std::int64_t c) {
+/// The N x P (x 1 x 1) AdaIN parameters as consecutive N x c column blocks (on any backend).
+template <class B>
+std::vector<tensor<typename B::scalar>> column_blocks(const tensor<typename B::scalar>& p, std::int64_t c) {
   const std::int64_t n = p.dim(0), width = p.numel() / std::max<std::int64_t>(n, 1);
-  auto r = tensor<T>::empty({n, c});
-  for (std::int64_t i = 0; i < n; ++i) std::copy(p.data() + i * width + from, p.data() + i * width + from + c, r.data() + i * c);
-  return r;
+  auto parts = B::split_channels(p.reshaped(shape::nchw(n, width, 1, 1)),
+                                 std::vector<std::int64_t>(std::size_t(width / c), c));
+  for (auto& t : parts) t = t.reshaped(shape{n, c});
+  return parts;
 }
-/// Adds an N x c tensor into columns [from, from + c) of `acc`.
-template <class T>
-void add_columns(tensor<T>& acc, std::int64_t from, const tensor<T>& g) {
-  const std::int64_t n = acc.dim(0), width = acc.numel() / std::max<std::int64_t>(n, 1), c = g.dim(1);
-  for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t j = 0; j < c; ++j) acc.data()[i * width + from + j] += g.data()[i * c + j];
+/// The inverse of column_blocks: N x c blocks side by side as N x P x 1 x 1.
+template <class B>
+tensor<typename B::scalar> join_columns(const std::vector<tensor<typename B::scalar>>& blocks) {
+  std::vector<tensor<typename B::scalar>> parts;
+  for (const auto& t : blocks) parts.push_back(t.reshaped(shape::nchw(t.dim(0), t.dim(1), 1, 1)));
+  return B::concat_channels(parts);
 }
 
 template <class T>
@@ -155,7 +144,7 @@ class munit_decoder {
   struct block_context {
     typename conv_a_model::context a;
     typename conv_b_model::context b;
-    cpu::adain_result<T> n1, n2;  // the two AdaINs
+    adain_result<T> n1, n2;  // the two AdaINs
     tensor<T> mean1, std1, mean2, std2;
     tensor<T> r;                  // ReLU(AdaIN 1), what the activation's backward needs
   };
@@ -189,18 +178,19 @@ class munit_decoder {
     context ctx;
     ctx.n_params = Arch::n_adain_params;
     tensor<T> x = c;
+    const auto cols = munit_detail::column_blocks<Backend>(params, C);  // mean, std of layer 0, 1, ...
     for (int k = 0; k < Arch::n_res; ++k) {
       block_context b;
-      const std::int64_t l1 = 2 * k, l2 = 2 * k + 1;
-      b.mean1 = munit_detail::columns(params, 2 * C * l1, C);
-      b.std1 = munit_detail::columns(params, 2 * C * l1 + C, C);
-      b.mean2 = munit_detail::columns(params, 2 * C * l2, C);
-      b.std2 = munit_detail::columns(params, 2 * C * l2 + C, C);
+      const std::size_t l1 = 2 * std::size_t(k), l2 = l1 + 1;
+      b.mean1 = cols[2 * l1];
+      b.std1 = cols[2 * l1 + 1];
+      b.mean2 = cols[2 * l2];
+      b.std2 = cols[2 * l2 + 1];
       b.a = a_[std::size_t(k)]->forward(x);
-      b.n1 = cpu::adain(b.a.output, b.mean1, b.std1, {adain_eps, false});
+      b.n1 = Backend::adain(b.a.output, b.mean1, b.std1, {adain_eps, false});
       b.r = Backend::activate(b.n1.y, Backend::activation::relu());
       b.b = b_[std::size_t(k)]->forward(b.r);
-      b.n2 = cpu::adain(b.b.output, b.mean2, b.std2, {adain_eps, false});
+      b.n2 = Backend::adain(b.b.output, b.mean2, b.std2, {adain_eps, false});
       x = Backend::add(x, b.n2.y);
       ctx.blocks.push_back(std::move(b));
     }
@@ -211,25 +201,27 @@ class munit_decoder {
 
   /// Adds the parameter gradients; returns the gradients for the content code and the AdaIN parameters.
   grads backward(const context& ctx, const tensor<T>& dy) {
-    const std::int64_t C = Arch::latent;
     grads g;
     auto dx = up_.backward(ctx.up, dy, {}, true);
     const std::int64_t n = dx.n();
-    g.dparams = tensor<T>::zeros({n, ctx.n_params, 1, 1});
+    std::vector<tensor<T>> dcols(std::size_t(2 * Arch::n_adain));  // d mean, d std of layer 0, 1, ...
     for (int k = Arch::n_res - 1; k >= 0; --k) {
       const auto& b = ctx.blocks[std::size_t(k)];
-      const std::int64_t l1 = 2 * k, l2 = 2 * k + 1;
+      const std::size_t l1 = 2 * std::size_t(k), l2 = l1 + 1;
       // dx flows both through the skip (unchanged) and through the residual branch.
-      auto n2 = cpu::adain_backward(b.b.output, b.mean2, b.std2, b.n2, dx);
-      munit_detail::add_columns(g.dparams, 2 * C * l2, n2.dstyle_mean);
-      munit_detail::add_columns(g.dparams, 2 * C * l2 + C, n2.dstyle_std);
+      auto n2 = Backend::adain_backward(b.b.output, b.mean2, b.std2, b.n2, dx);
+      dcols[2 * l2] = n2.dstyle_mean;
+      dcols[2 * l2 + 1] = n2.dstyle_std;
       auto dr = b_[std::size_t(k)]->backward(b.b, n2.dx, {}, true);
       auto dn1 = Backend::activation_backward(dr, b.r, Backend::activation::relu());
-      auto n1 = cpu::adain_backward(b.a.output, b.mean1, b.std1, b.n1, dn1);
-      munit_detail::add_columns(g.dparams, 2 * C * l1, n1.dstyle_mean);
-      munit_detail::add_columns(g.dparams, 2 * C * l1 + C, n1.dstyle_std);
+      auto n1 = Backend::adain_backward(b.a.output, b.mean1, b.std1, b.n1, dn1);
+      dcols[2 * l1] = n1.dstyle_mean;
+      dcols[2 * l1 + 1] = n1.dstyle_std;
       dx = Backend::add(dx, a_[std::size_t(k)]->backward(b.a, n1.dx, {}, true));
     }
+    // Added into zeros, as the parameters' gradient always was accumulated (0 + g keeps -0 out).
+    g.dparams = Backend::zeros(shape::nchw(n, ctx.n_params, 1, 1));
+    Backend::add_into(g.dparams, munit_detail::join_columns<Backend>(dcols));
     g.dx = dx;
     return g;
   }

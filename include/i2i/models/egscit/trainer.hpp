@@ -103,7 +103,7 @@ class stage1_trainer {
   tensor<T> reconstruct(domain d, const tensor<T>& x) {
     std::mt19937_64 rng(trainer_detail::seed_of(opt_.seed, 0xe7a1, std::uint64_t(x.n())));
     auto& v = net(d);
-    auto z = trainer_detail::add_noise(v.part2(v.part1(x)), opt_.noise_test, rng);
+    auto z = trainer_detail::add_noise<Backend>(v.part2(v.part1(x)), opt_.noise_test, rng);
     return v.part4(v.part3(z));
   }
 
@@ -181,30 +181,30 @@ class stage1_trainer {
     }
   }
   double d_step(vaegan& v, const tensor<T>& x, std::mt19937_64& rng) {
-    auto z = trainer_detail::add_noise(v.part2(v.part1(x)), opt_.noise_train, rng);
+    auto z = trainer_detail::add_noise<Backend>(v.part2(v.part1(x)), opt_.noise_train, rng);
     auto fake = v.part4(v.part3(z));
     auto cr = v.D.forward(x), cf = v.D.forward(fake);
-    auto l = discriminator_adv(cr.output, cf.output);
-    v.D.backward(cr, trainer_detail::scaled(l.grad_real, opt_.weights.gan), {}, false);
-    v.D.backward(cf, trainer_detail::scaled(l.grad_fake, opt_.weights.gan), {}, false);
+    auto l = discriminator_adv<Backend>(cr.output, cf.output);
+    v.D.backward(cr, trainer_detail::scaled<Backend>(l.grad_real, opt_.weights.gan), {}, false);
+    v.D.backward(cf, trainer_detail::scaled<Backend>(l.grad_fake, opt_.weights.gan), {}, false);
     return opt_.weights.gan * l.value;
   }
   double g_step(vaegan& v, const tensor<T>& x, std::mt19937_64& rng, double& recon) {
     const auto& w = opt_.weights;
     auto c1 = v.part1.forward(x);
     auto c2 = v.part2.forward(c1.output);
-    auto z = trainer_detail::add_noise(c2.output, opt_.noise_train, rng);
+    auto z = trainer_detail::add_noise<Backend>(c2.output, opt_.noise_train, rng);
     auto c3 = v.part3.forward(z);
     auto c4 = v.part4.forward(c3.output);
     auto cd = v.D.forward(c4.output);
-    auto adv = generator_adv(cd.output);
+    auto adv = generator_adv<Backend>(cd.output);
     auto l1 = Backend::l1_loss(c4.output, x);
-    auto kl = kl_term(z);
+    auto kl = kl_term<Backend>(z);
     recon = l1.value;
-    auto dx = v.D.backward(cd, trainer_detail::scaled(adv.grad, w.gan), {}, true);
-    trainer_detail::add_scaled(dx, l1.grad, w.l1);
+    auto dx = v.D.backward(cd, trainer_detail::scaled<Backend>(adv.grad, w.gan), {}, true);
+    trainer_detail::add_scaled<Backend>(dx, l1.grad, w.l1);
     auto dz = v.part3.backward(c3, v.part4.backward(c4, dx));
-    trainer_detail::add_scaled(dz, kl.grad, w.kl);
+    trainer_detail::add_scaled<Backend>(dz, kl.grad, w.kl);
     v.part1.backward(c1, v.part2.backward(c2, dz), {}, false);
     return w.gan * adv.value + w.l1 * l1.value + w.kl * kl.value;
   }
@@ -212,7 +212,7 @@ class stage1_trainer {
   train_options opt_;
   std::function<void(const std::string&)> log_;
   vaegan A_, B_;
-  trainer_detail::alternating_steps<T> loop_;
+  trainer_detail::alternating_steps<Backend> loop_;
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -279,8 +279,8 @@ class stage2_trainer {
   perceptual_source perceptual_features() const { return source_; }
   const std::string& perceptual_note() const { return note_; }
   bool uses_perceptual() const { return perceptual_on(); }
-  optim::adam<cpu_backend<T>>& generator_optimizer() { return loop_.g; }
-  optim::adam<cpu_backend<T>>& discriminator_optimizer() { return loop_.d; }
+  optim::adam<Backend>& generator_optimizer() { return loop_.g; }
+  optim::adam<Backend>& discriminator_optimizer() { return loop_.d; }
 
   /// Loads F_A and F_B from stage 1's save_feature_masks (strict); they stay frozen.
   void load_feature_masks(const std::filesystem::path& dir) {
@@ -295,7 +295,7 @@ class stage2_trainer {
   encoded encode(domain d, const tensor<T>& x, bool noise, std::mt19937_64& rng) const {
     encoded r;
     r.e = (d == domain::A ? net.E_A : net.E_B).forward(x);
-    r.z = trainer_detail::add_noise(r.e.output, noise, rng);
+    r.z = trainer_detail::add_noise<Backend>(r.e.output, noise, rng);
     r.s = net.S.forward(r.z);
     return r;
   }
@@ -303,7 +303,7 @@ class stage2_trainer {
     decoded r;
     r.f_s = f_s;
     r.f_e = f_e;
-    r.tr = transfer_forward(code, f_s, f_e, opt_.transfer);
+    r.tr = transfer_forward<Backend>(code, f_s, f_e, opt_.transfer);
     r.g = (d == domain::A ? net.G_A : net.G_B).forward(r.tr.y);
     return r;
   }
@@ -518,9 +518,9 @@ class stage2_trainer {
     double total = 0;
     for (auto [D, real, fake] : {std::tuple{&D_A, &xa, &p.BA.image()}, std::tuple{&D_B, &xb, &p.AB.image()}}) {
       auto cr = D->forward(*real), cf = D->forward(*fake);
-      auto l = discriminator_adv(cr.output, cf.output);
-      D->backward(cr, trainer_detail::scaled(l.grad_real, w), {}, false);
-      D->backward(cf, trainer_detail::scaled(l.grad_fake, w), {}, false);
+      auto l = discriminator_adv<Backend>(cr.output, cf.output);
+      D->backward(cr, trainer_detail::scaled<Backend>(l.grad_real, w), {}, false);
+      D->backward(cf, trainer_detail::scaled<Backend>(l.grad_fake, w), {}, false);
       total += w * l.value;
     }
     return total;
@@ -529,12 +529,12 @@ class stage2_trainer {
   tensor<T> decode_backward(domain d, const decoded& dc, const tensor<T>& code, const tensor<T>& dy) {
     auto& G = d == domain::A ? net.G_A : net.G_B;
     auto dt = G.backward(dc.g, dy, {}, true);
-    return transfer_backward(code, dc.f_s, dc.f_e, dc.tr, dt).dx;
+    return transfer_backward<Backend>(code, dc.f_s, dc.f_e, dc.tr, dt).dx;
   }
   /// dc -> through S, plus the KL gradient on z, -> through E (input gradient when asked).
   tensor<T> encode_backward(domain d, const encoded& e, const tensor<T>& dc, const tensor<T>& dz_extra, bool need_dx) {
     auto dz = net.S.backward(e.s, dc, {}, true);
-    if (dz_extra.defined()) trainer_detail::add_scaled(dz, dz_extra, 1.0);
+    if (dz_extra.defined()) trainer_detail::add_scaled<Backend>(dz, dz_extra, 1.0);
     return (d == domain::A ? net.E_A : net.E_B).backward(e.e, dz, {}, need_dx);
   }
 
@@ -547,11 +547,11 @@ class stage2_trainer {
     const auto& x_BA = p.BA.image();
 
     // KL on the joint latent [z_A; z_B], counted in the A and the B term; cycle KLs.
-    const auto zj = trainer_detail::cat_batch(p.eA.z, p.eB.z);
-    auto kl = kl_term(zj);
-    auto kl_zA = trainer_detail::slice_batch(kl.grad, 0, p.eA.z.n());
-    auto kl_zB = trainer_detail::slice_batch(kl.grad, p.eA.z.n(), p.eB.z.n());
-    auto klA = kl_term(p.eBA.z), klB = kl_term(p.eAB.z);  // z'_A (E_A(x_BA)), z'_B (E_B(x_AB))
+    const auto zj = trainer_detail::cat_batch<Backend>(p.eA.z, p.eB.z);
+    auto kl = kl_term<Backend>(zj);
+    auto kl_zA = trainer_detail::slice_batch<Backend>(kl.grad, 0, p.eA.z.n());
+    auto kl_zB = trainer_detail::slice_batch<Backend>(kl.grad, p.eA.z.n(), p.eB.z.n());
+    auto klA = kl_term<Backend>(p.eBA.z), klB = kl_term<Backend>(p.eAB.z);  // z'_A (E_A(x_BA)), z'_B (E_B(x_AB))
 
     auto l1AA = Backend::l1_loss(p.AA.image(), xa), l1BB = Backend::l1_loss(p.BB.image(), xb);
     auto l1ABA = Backend::l1_loss(p.ABA.image(), xa), l1BAB = Backend::l1_loss(p.BAB.image(), xb);
@@ -560,17 +560,17 @@ class stage2_trainer {
                w.l1_cycle * (l1ABA.value + l1BAB.value);
 
     // Cycles first: they give gradients for x_AB and x_BA.
-    auto dABA_code = decode_backward(domain::A, p.ABA, p.eAB.code(), scaled(l1ABA.grad, w.l1_cycle));
-    tensor<T> d_AB = encode_backward(domain::B, p.eAB, dABA_code, scaled(klB.grad, w.kl_cycle), true);
-    auto dBAB_code = decode_backward(domain::B, p.BAB, p.eBA.code(), scaled(l1BAB.grad, w.l1_cycle));
-    tensor<T> d_BA = encode_backward(domain::A, p.eBA, dBAB_code, scaled(klA.grad, w.kl_cycle), true);
+    auto dABA_code = decode_backward(domain::A, p.ABA, p.eAB.code(), scaled<Backend>(l1ABA.grad, w.l1_cycle));
+    tensor<T> d_AB = encode_backward(domain::B, p.eAB, dABA_code, scaled<Backend>(klB.grad, w.kl_cycle), true);
+    auto dBAB_code = decode_backward(domain::B, p.BAB, p.eBA.code(), scaled<Backend>(l1BAB.grad, w.l1_cycle));
+    tensor<T> d_BA = encode_backward(domain::A, p.eBA, dBAB_code, scaled<Backend>(klA.grad, w.kl_cycle), true);
 
     // GAN terms through the (not updated here) discriminators.
     auto cA = D_A.forward(x_BA), cB = D_B.forward(x_AB);
-    auto advA = generator_adv(cA.output), advB = generator_adv(cB.output);
+    auto advA = generator_adv<Backend>(cA.output), advB = generator_adv<Backend>(cB.output);
     g += w.gan * (advA.value + advB.value);
-    add_scaled(d_BA, D_A.backward(cA, scaled(advA.grad, w.gan), {}, true), 1.0);
-    add_scaled(d_AB, D_B.backward(cB, scaled(advB.grad, w.gan), {}, true), 1.0);
+    add_scaled<Backend>(d_BA, D_A.backward(cA, scaled<Backend>(advA.grad, w.gan), {}, true), 1.0);
+    add_scaled<Backend>(d_AB, D_B.backward(cB, scaled<Backend>(advB.grad, w.gan), {}, true), 1.0);
 
     // Perceptual content and style on normalised features.
     r.content = r.style = 0;
@@ -580,16 +580,16 @@ class stage2_trainer {
         auto fp = phi(dom, *pred);
         const auto fc = phi(dom, *content_target).maps;
         const auto fs = phi(dom, *style_target).maps;
-        auto c = perceptual_content(fp.maps, fc, content_weights());
-        auto s = perceptual_style(fp.maps, fs, style_weights());
+        auto c = perceptual_content<Backend>(fp.maps, fc, content_weights());
+        auto s = perceptual_style<Backend>(fp.maps, fs, style_weights());
         r.content += c.value;
         r.style += s.value;
         std::vector<tensor<T>> gl(fp.maps.size());
         for (std::size_t l = 0; l < gl.size(); ++l) {
-          gl[l] = scaled(c.grads[l], w.content);
-          add_scaled(gl[l], s.grads[l], w.style);
+          gl[l] = scaled<Backend>(c.grads[l], w.content);
+          add_scaled<Backend>(gl[l], s.grads[l], w.style);
         }
-        add_scaled(*dpred, phi_backward(dom, fp, gl), 1.0);
+        add_scaled<Backend>(*dpred, phi_backward(dom, fp, gl), 1.0);
       }
       g += w.content * r.content + w.style * r.style;
     }
@@ -598,10 +598,10 @@ class stage2_trainer {
     // Translations and self-reconstructions, then the shared S and the encoders.
     auto dcA = decode_backward(domain::B, p.AB, p.eA.code(), d_AB);
     auto dcB = decode_backward(domain::A, p.BA, p.eB.code(), d_BA);
-    add_scaled(dcA, decode_backward(domain::A, p.AA, p.eA.code(), scaled(l1AA.grad, w.l1)), 1.0);
-    add_scaled(dcB, decode_backward(domain::B, p.BB, p.eB.code(), scaled(l1BB.grad, w.l1)), 1.0);
-    encode_backward(domain::A, p.eA, dcA, scaled(kl_zA, 2 * w.kl), false);
-    encode_backward(domain::B, p.eB, dcB, scaled(kl_zB, 2 * w.kl), false);
+    add_scaled<Backend>(dcA, decode_backward(domain::A, p.AA, p.eA.code(), scaled<Backend>(l1AA.grad, w.l1)), 1.0);
+    add_scaled<Backend>(dcB, decode_backward(domain::B, p.BB, p.eB.code(), scaled<Backend>(l1BB.grad, w.l1)), 1.0);
+    encode_backward(domain::A, p.eA, dcA, scaled<Backend>(kl_zA, 2 * w.kl), false);
+    encode_backward(domain::B, p.eB, dcB, scaled<Backend>(kl_zB, 2 * w.kl), false);
 
     r.g = g;
     r.recon = 0.5 * (l1AA.value + l1BB.value);
@@ -610,7 +610,7 @@ class stage2_trainer {
 
   train_options opt_;
   std::function<void(const std::string&)> log_;
-  trainer_detail::alternating_steps<T> loop_;
+  trainer_detail::alternating_steps<Backend> loop_;
   std::unique_ptr<vgg_model> vgg_;
   models::vgg_input::channel_map vgg_map_ = models::vgg_input::caffe_bgr();
   perceptual_source source_ = perceptual_source::feature_mask_nets;

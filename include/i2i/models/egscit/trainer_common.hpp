@@ -5,7 +5,11 @@
 //
 //   image_source / folder_source   one domain's images by index
 //   trainer_detail                 seeding, the per-domain epoch sampler, augmentation (§6.2), batch
-//                                  helpers, save/load of one model file, the log sink
+//                                  helpers over any backend B, save/load of one model file, the log sink
+//
+// Every random draw (batch order, augmentation, the latent noise) happens on the host with the same
+// generators on every backend, so the CPU stream is the same whatever B is; what it produces is
+// uploaded once with B::to_backend.
 //   step_losses                    what a step reports
 //   checkpoint_metadata            model kind, ablation, configuration and inference switches, written
 //                                  into every file a trainer saves; apply_checkpoint_metadata reads them
@@ -23,7 +27,6 @@
 #include <string>
 #include <vector>
 
-#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/data/aligned_dataset.hpp"
 #include "i2i/io/checkpoint.hpp"
 #include "i2i/io/image.hpp"
@@ -31,6 +34,13 @@
 #include "i2i/io/safetensors.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/models/egscit/options.hpp"
+
+namespace i2i {
+// The trainers' default backend, declared only: models/ never includes a backend (the programs and tests
+// include the one they use).
+template <cpu_scalar T>
+struct cpu_backend;
+}  // namespace i2i
 
 namespace i2i::egscit {
 
@@ -143,42 +153,51 @@ tensor<T> to_batch(const image_source& src, const std::vector<std::size_t>& idx)
   else return t.template cast<T>();
 }
 
-template <class T>
-tensor<T> cat_batch(const tensor<T>& a, const tensor<T>& b) {
+/// a and b stacked along the batch axis. NCHW tensors are contiguous per sample, so this is a
+/// concatenation of the two buffers: done as a channel concatenation of 1 x numel x 1 x 1 views.
+template <class B>
+tensor<typename B::scalar> cat_batch(const tensor<typename B::scalar>& a, const tensor<typename B::scalar>& b) {
   require<shape_error>(a.c() == b.c() && a.h() == b.h() && a.w() == b.w(), "egscit cat_batch: ", a.shape(), " and ",
                        b.shape(), " differ beyond the batch");
-  auto r = tensor<T>::empty({a.n() + b.n(), a.c(), a.h(), a.w()});
-  std::copy(a.data(), a.data() + a.numel(), r.data());
-  std::copy(b.data(), b.data() + b.numel(), r.data() + a.numel());
-  return r;
+  const auto flat_view = [](const auto& t) { return t.reshaped(shape::nchw(1, t.numel(), 1, 1)); };
+  return B::concat_channels({flat_view(a), flat_view(b)}).reshaped(shape::nchw(a.n() + b.n(), a.c(), a.h(), a.w()));
 }
-template <class T>
-tensor<T> slice_batch(const tensor<T>& t, std::int64_t from, std::int64_t count) {
-  auto r = tensor<T>::empty({count, t.c(), t.h(), t.w()});
+/// Samples [from, from + count) of t (a copy).
+template <class B>
+tensor<typename B::scalar> slice_batch(const tensor<typename B::scalar>& t, std::int64_t from, std::int64_t count) {
+  require<shape_error>(from >= 0 && count > 0 && from + count <= t.n(), "egscit slice_batch: samples [", from, ", ",
+                       from + count, ") of ", t.shape());
   const std::int64_t per = t.c() * t.h() * t.w();
-  std::copy(t.data() + from * per, t.data() + (from + count) * per, r.data());
-  return r;
+  std::vector<std::int64_t> sizes;
+  if (from > 0) sizes.push_back(from * per);
+  sizes.push_back(count * per);
+  if (from + count < t.n()) sizes.push_back((t.n() - from - count) * per);
+  auto parts = B::split_channels(t.reshaped(shape::nchw(1, t.numel(), 1, 1)), sizes);
+  return parts[from > 0 ? 1 : 0].reshaped(shape::nchw(count, t.c(), t.h(), t.w()));
 }
-template <class T>
-void add_scaled(tensor<T>& acc, const tensor<T>& g, double w) {
+/// acc += g * w, with acc starting at zero when undefined.
+template <class B>
+void add_scaled(tensor<typename B::scalar>& acc, const tensor<typename B::scalar>& g, double w) {
+  using T = typename B::scalar;
   if (!acc.defined()) {
-    acc = tensor<T>::zeros(g.shape());
+    acc = B::zeros(g.shape());
   }
-  cpu::flat(acc) += cpu::cflat(g) * T(w);
+  B::add_scaled_into(acc, g, T(w));
 }
-template <class T>
-tensor<T> scaled(const tensor<T>& g, double w) {
-  auto r = tensor<T>::empty(g.shape());
-  cpu::flat(r) = cpu::cflat(g) * T(w);
-  return r;
+template <class B>
+tensor<typename B::scalar> scaled(const tensor<typename B::scalar>& g, double w) {
+  using T = typename B::scalar;
+  return B::scale(g, T(w));
 }
-template <class T>
-tensor<T> add_noise(const tensor<T>& mu, bool on, std::mt19937_64& rng) {
-  auto z = mu.clone();
-  if (!on) return z;
+/// mu + e with e ~ N(0, 1) drawn on the host from `rng` (a copy of mu when off).
+template <class B>
+tensor<typename B::scalar> add_noise(const tensor<typename B::scalar>& mu, bool on, std::mt19937_64& rng) {
+  using T = typename B::scalar;
+  if (!on) return B::scale(mu, T(1));  // a copy (x * 1 == x exactly): callers may accumulate into it
   std::normal_distribution<double> nd(0, 1);
-  for (std::int64_t i = 0; i < z.numel(); ++i) z[i] += T(nd(rng));
-  return z;
+  auto e = tensor<T>::empty(mu.shape());
+  for (std::int64_t i = 0; i < e.numel(); ++i) e[i] = T(nd(rng));
+  return B::add(mu, B::to_backend(e));
 }
 
 /// Saves `m` as <dir>/<file>.safetensors.
@@ -198,14 +217,14 @@ inline void say(const std::function<void(const std::string&)>& log, const std::s
 }
 
 /// The batch of one domain for a step: `batch` images from the sampler starting at draw number `draw`,
-/// augmented when `augment`. `who` names the trainer in errors.
-template <class T>
-tensor<T> draw_batch(const image_source& s, sampler& smp, std::uint64_t draw, int batch, bool augment_on,
-                     std::mt19937_64& rng, const char* who) {
+/// augmented when `augment` (on the host), then in B's memory. `who` names the trainer in errors.
+template <class B>
+tensor<typename B::scalar> draw_batch(const image_source& s, sampler& smp, std::uint64_t draw, int batch,
+                                      bool augment_on, std::mt19937_64& rng, const char* who) {
   require<value_error>(s.size > 0 && bool(s.at), who, ": an image source is empty");
-  auto x = to_batch<T>(s, smp.draw(s.size, draw, batch));
+  auto x = to_batch<typename B::scalar>(s, smp.draw(s.size, draw, batch));
   if (augment_on) augment(x, rng);
-  return x;
+  return B::to_backend(x);
 }
 /// The parameters of several models in one list, in argument order (what one optimizer of a
 /// two-domain trainer holds: G_A and G_B, or D_A and D_B).

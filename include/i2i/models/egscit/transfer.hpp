@@ -8,7 +8,8 @@
 //                                                       f_e = F_{dom(e)}(exemplar), per sample and channel
 //
 // The AdaIN form is the reference's (scale by the exemplar's mean, shift by its variance, divide by the
-// variance, eps = 0): cpu::adain_egscit_from_exemplar. The reference's code comment says the mask lies in
+// variance, eps = 0): B::adain_egscit_from_exemplar. Every step is a backend op (B::feature_mask, B::mul,
+// B::adain_egscit_from_exemplar and their backwards), so the block runs on any backend B. The reference's code comment says the mask lies in
 // [0.75, 1]; the arithmetic gives (0.5, 1), which is what runs.
 //
 // Routing (which image's F features feed the mask and the statistics) is in transfer_routes below; the
@@ -27,8 +28,7 @@
 #include <ostream>
 #include <string_view>
 
-#include "i2i/backend/cpu/adain.hpp"
-#include "i2i/backend/cpu/eigen_map.hpp"
+#include "i2i/backend/adain_types.hpp"
 #include "i2i/models/egscit/options.hpp"
 
 namespace i2i::egscit {
@@ -63,22 +63,13 @@ inline const transfer_route& route_of(std::string_view output) {
                                         "' (x_AA, x_BA, x_AB, x_BB, x_ABA, x_BAB)"));
 }
 
-/// m = 0.5 + 0.5 sigmoid(f).
-template <cpu_scalar T>
-tensor<T> feature_mask(const tensor<T>& f) {
-  cpu::argcheck::require_host("egscit::feature_mask", "features", f);
-  auto m = tensor<T>::empty(f.shape());
-  cpu::flat(m) = T(0.5) + T(0.5) / (T(1) + (-cpu::cflat(f)).exp());
-  return m;
-}
-
 /// What transfer_backward needs (keep it until backward is done).
 template <class T>
 struct transfer_result {
   tensor<T> y;       ///< the transferred content code, N x C x H x W
   tensor<T> mask;    ///< m (undefined when the mask is off)
   tensor<T> masked;  ///< x' = x * m (x itself when the mask is off)
-  cpu::adain_egscit_exemplar_result<T> adain;  ///< saved statistics (empty when AdaIN is off)
+  adain_egscit_exemplar_result<T> adain;  ///< saved statistics (empty when AdaIN is off)
   transfer_options options;
 };
 
@@ -90,7 +81,7 @@ struct transfer_grads {
 };
 
 /// x: content code; f_s: F features of the source (mask); f_e: F features of the exemplar (statistics).
-template <cpu_scalar T>
+template <class B, class T = typename B::scalar>
 transfer_result<T> transfer_forward(const tensor<T>& x, const tensor<T>& f_s, const tensor<T>& f_e,
                                     const transfer_options& opt = {}) {
   const char* op = "egscit::transfer";
@@ -101,9 +92,8 @@ transfer_result<T> transfer_forward(const tensor<T>& x, const tensor<T>& f_s, co
     require<shape_error>(f_s.defined() && f_s.shape() == x.shape(), op, ": source features have shape ",
                          f_s.defined() ? f_s.shape() : shape{}, ", expected the content code's shape ", x.shape(),
                          " (the mask multiplies the code element-wise; resizing it is not supported)");
-    r.mask = feature_mask(f_s);
-    r.masked = tensor<T>::empty(x.shape());
-    cpu::flat(r.masked) = cpu::cflat(x) * cpu::cflat(r.mask);
+    r.mask = B::feature_mask(f_s);
+    r.masked = B::mul(x, r.mask);
   } else {
     r.masked = x;
   }
@@ -111,7 +101,7 @@ transfer_result<T> transfer_forward(const tensor<T>& x, const tensor<T>& f_s, co
     require<shape_error>(f_e.defined() && f_e.rank() == 4 && f_e.n() == x.n() && f_e.c() == x.c(), op,
                          ": exemplar features have shape ", f_e.defined() ? f_e.shape() : shape{}, ", expected ",
                          x.n(), " samples and ", x.c(), " channels like the content code ", x.shape());
-    r.adain = cpu::adain_egscit_from_exemplar(r.masked, f_e, opt.eps);
+    r.adain = B::adain_egscit_from_exemplar(r.masked, f_e, opt.eps);
     r.y = r.adain.adain.y;
   } else {
     r.y = r.masked;
@@ -119,7 +109,7 @@ transfer_result<T> transfer_forward(const tensor<T>& x, const tensor<T>& f_s, co
   return r;
 }
 
-template <cpu_scalar T>
+template <class B, class T = typename B::scalar>
 transfer_grads<T> transfer_backward(const tensor<T>& x, const tensor<T>& f_s, const tensor<T>& f_e,
                                     const transfer_result<T>& saved, const tensor<T>& dy,
                                     bool need_feature_grads = false) {
@@ -129,26 +119,20 @@ transfer_grads<T> transfer_backward(const tensor<T>& x, const tensor<T>& f_s, co
   tensor<T> dmasked = dy;
   if (saved.options.use_adain) {
     if (need_feature_grads) {
-      auto a = cpu::adain_egscit_from_exemplar_backward(saved.masked, f_e, saved.adain, dy);
+      auto a = B::adain_egscit_from_exemplar_backward(saved.masked, f_e, saved.adain, dy);
       dmasked = a.dx;
       g.dexemplar_features = a.dexemplar;
     } else {
-      dmasked = cpu::adain_egscit_backward(saved.masked, saved.adain.exemplar.mean, saved.adain.exemplar.var,
-                                           saved.adain.adain, dy)
+      dmasked = B::adain_egscit_backward(saved.masked, saved.adain.exemplar.mean, saved.adain.exemplar.var,
+                                         saved.adain.adain, dy)
                     .dx;
     }
   }
   if (saved.options.use_mask) {
-    g.dx = tensor<T>::empty(x.shape());
-    cpu::flat(g.dx) = cpu::cflat(dmasked) * cpu::cflat(saved.mask);
-    if (need_feature_grads) {
-      // dm/df = 0.5 s (1 - s) with s = sigmoid(f) = 2 m - 1.
-      g.dsource_features = tensor<T>::empty(f_s.shape());
-      const auto s = (T(2) * cpu::cflat(saved.mask) - T(1)).eval();
-      cpu::flat(g.dsource_features) = cpu::cflat(dmasked) * cpu::cflat(x) * T(0.5) * s * (T(1) - s);
-    }
+    g.dx = B::mul(dmasked, saved.mask);
+    if (need_feature_grads) g.dsource_features = B::feature_mask_backward(B::mul(dmasked, x), saved.mask);
   } else {
-    g.dx = dmasked.clone();
+    g.dx = B::scale(dmasked, T(1));  // a copy (x * 1 == x exactly): callers accumulate into dx
   }
   return g;
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Element-wise arithmetic on the device, mirroring cpu/pointwise.hpp:
 //
-//   add(a, b) / sub(a, b) / mul(a, b) / mul_backward(a, b, dy) -> {da, db} / scale(x, s) / add_into(dst, src)
+//   add(a, b) / sub(a, b) / mul(a, b) / mul_backward(a, b, dy) -> {da, db} / scale(x, s) / add_into(dst, src) / add_scaled_into(dst, src, s)
 //   add_channel_bias(x, bias) / add_channel_bias_backward(dy, dbias)   (x: N x C or N x C x H x W)
 //
 // Backward rules without a function: add -> (dy, dy); sub -> (dy, scale(dy, -1)); scale(x, s) -> scale(dy, s).
@@ -52,6 +52,11 @@ __global__ void mul_backward_kernel(const T* a, const T* b, const T* dy, T* da, 
 template <class T>
 __global__ void scale_kernel(const T* x, T* y, std::int64_t n, compute_t<T> s) {
   I2I_GRID_STRIDE(i, n) y[i] = from_compute<T>(s * to_compute(x[i]));
+}
+
+template <class T>
+__global__ void add_scaled_kernel(T* dst, const T* src, std::int64_t n, compute_t<T> s) {
+  I2I_GRID_STRIDE(i, n) dst[i] = from_compute<T>(to_compute(dst[i]) + to_compute(src[i]) * s);
 }
 
 template <class T, class P>
@@ -151,6 +156,16 @@ void add_into(const tensor<T>& dst, const tensor<T>& src) {
   pointwise_detail::binary_kernel<<<launch::elementwise_blocks(dst.numel()), launch::threads, 0, current_stream()>>>(
       dst.data(), src.data(), dst.data(), dst.numel(), pointwise_detail::add_op{});
   I2I_CUDA_CHECK_LAUNCH("add_into_kernel");
+}
+
+/// dst += src * s in place (a weighted loss gradient added to an accumulated one).
+template <device_scalar T>
+void add_scaled_into(const tensor<T>& dst, const tensor<T>& src, compute_t<T> s) {
+  checks::add_into<on_current_device>(dst, src);
+  if (dst.numel() == 0) return;
+  pointwise_detail::add_scaled_kernel<<<launch::elementwise_blocks(dst.numel()), launch::threads, 0,
+                                        current_stream()>>>(dst.data(), src.data(), dst.numel(), s);
+  I2I_CUDA_CHECK_LAUNCH("add_scaled_kernel");
 }
 
 /// y[n, c, ...] = x[n, c, ...] + bias[c]; x is N x C or N x C x H x W, bias has shape C.
