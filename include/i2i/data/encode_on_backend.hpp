@@ -2,7 +2,7 @@
 // pix2pixHD's network input on any backend (models/pix2pixHD_model.py encode_input; research/pix2pixhd.md
 // §2.1): [one-hot label map (label_nc channels) | instance boundary map (1 channel)] on the channel axis,
 // with B::one_hot, B::boundary_map and B::concat_channels. With label_nc = 0 the label tensor is already
-// the RGB input and passes through. Eigen-free, so the trainer instantiated for cuda_backend encodes on
+// the RGB input and passes through. Backend-free (no backend header), so the trainer instantiated for cuda_backend encodes on
 // the device; data/encode.hpp is this function on the CPU (the data loader's host encoding), so the
 // argument checks below are the only ones.
 //

@@ -121,8 +121,7 @@ class gan_step {
   gan_step(G& g, D& d, Gan gan, gan_step_options o, Extra... extra)
       : g_(g), d_(d), gan_(std::move(gan)), opt_(std::move(o)), extras_(std::move(extra)...),
         g_adam_(g.parameters(), opt_.g_adam), d_adam_(d.parameters(), opt_.d_adam), pool_(opt_.pool_size, opt_.pool_seed) {
-    const std::int64_t cond_channels = opt_.condition_channels < 0 ? G::in_channels : opt_.condition_channels;
-    const std::int64_t d_in_conditional = cond_channels + G::out_channels;
+    const std::int64_t d_in_conditional = condition_channels() + G::out_channels;
     require<shape_error>(opt_.conditional ? D::in_channels == d_in_conditional : D::in_channels == G::out_channels,
                          "gan_step: D takes ", D::in_channels, " channels but sees ",
                          opt_.conditional ? "condition | image = " : "the image = ",
@@ -147,15 +146,20 @@ class gan_step {
   /// E's features).
   step_record step(const tensor<T>& input, const tensor<T>& real, const tensor<T>& condition,
                    const input_gradient_hook& into_input = {}) {
-    require<shape_error>(!opt_.conditional || (condition.rank() == 4 && condition.c() == opt_.condition_channels &&
+    require<shape_error>(!opt_.conditional || (condition.rank() == 4 && condition.c() == condition_channels() &&
                                                 condition.n() == real.n() && condition.h() == real.h() &&
                                                 condition.w() == real.w()),
                          "gan_step: D's condition has shape ", condition.shape(), ", expected N x ",
-                         opt_.condition_channels, " x H x W like real ", real.shape());
+                         condition_channels(), " x H x W like real ", real.shape());
     return run(input, real, condition, into_input);
   }
 
  private:
+  /// The channels of D's condition: condition_channels, or G's input's when it is -1.
+  std::int64_t condition_channels() const {
+    return opt_.condition_channels < 0 ? std::int64_t(G::in_channels) : opt_.condition_channels;
+  }
+
   step_record run(const tensor<T>& input, const tensor<T>& real, const tensor<T>& cond,
                   const input_gradient_hook& into_input) {
     require<shape_error>(input.rank() == 4 && real.rank() == 4 && input.n() == real.n() && input.h() == real.h() &&

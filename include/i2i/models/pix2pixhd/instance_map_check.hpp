@@ -1,7 +1,7 @@
 #pragma once
 // The shape check of pix2pixHD's instance-wise pooling: the instance map must be N x 1 x H x W of the
-// encoder's output. Eigen-free, so that the CPU pooling (instance_pooling.hpp) and the backend-generic
-// trainer (trainer_core.hpp, compiled by nvcc too) refuse a wrong map with the same words.
+// encoder's output. Backend-free, so that the CPU pooling (instance_pooling.hpp) and the backend-generic
+// trainer (trainer.hpp, compiled by nvcc too) refuse a wrong map with the same words.
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
 

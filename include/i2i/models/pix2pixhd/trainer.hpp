@@ -1,8 +1,9 @@
 #pragma once
 // pix2pixHD's training loop (research/pix2pixhd.md §2), for one compiled configuration (options.hpp), as
-// one template over any backend. This header is Eigen-free and includes no backend: a host TU includes
-// backend/cpu/backend.hpp and instantiates trainer<Cfg> (cpu_backend<float>), an nvcc TU includes
-// backend/cuda/backend.cuh and instantiates trainer<Cfg, cuda_backend<float, P>>.
+// one template over any backend. This header includes no backend (so neither the CPU's linear-algebra
+// library nor CUDA): a host TU includes the CPU backend's header and instantiates trainer<Cfg>
+// (cpu_backend<float>), an nvcc TU includes the CUDA backend's and instantiates
+// trainer<Cfg, cuda_backend<float, P>>.
 //
 //   pix2pixhd::train_options o;  o.data.dataroot = "data/pix2pixhd/digits";  o.data.label_nc = 11; ...
 //   pix2pixhd::trainer<pix2pixhd::config<pix2pixhd::cpu_preset, false, 12, false>> t(o);
@@ -82,7 +83,7 @@ struct cpu_backend;
 
 namespace i2i::pix2pixhd {
 
-/// The losses of one step (train/step_record.hpp, Eigen-free): what the trainer returns on every backend.
+/// The losses of one step (train/step_record.hpp): what the trainer returns on every backend.
 using step_losses = train::step_record;
 
 template <class Cfg, class Backend = cpu_backend<float>>
