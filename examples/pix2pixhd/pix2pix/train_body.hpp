@@ -39,7 +39,7 @@ struct options {
   bool no_flip = false, continue_train = false;
 };
 
-data::dataset_options data_options(const options& o, int num_downs, bool train) {
+inline data::dataset_options data_options(const options& o, int num_downs, bool train) {
   data::dataset_options d;
   d.dataroot = o.dataroot;
   d.phase = o.phase;
