@@ -151,82 +151,16 @@ void bench_convs(std::vector<row>& rows, double peak, int reps) {
   }
 }
 
-// ---- Device losses for the step: one fused kernel per loss writes the weighted gradient and adds the
-// weighted value (block-reduced, one atomic per block) into a device slot read once per report.
-template <int = 0>
-__global__ void loss_kernel(const float* __restrict__ a, const float* __restrict__ b, float target, bool l1,
-                            float* __restrict__ grad, long long n, float w, double* __restrict__ slot) {
-  __shared__ double part[32];
-  double acc = 0;
-  const float inv_n = 1.0f / float(n);
-  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
-    const float d = a[i] - (b ? b[i] : target);
-    if (l1) {
-      grad[i] = w * inv_n * float((d > 0) - (d < 0));
-      acc += fabs(double(d));
-    } else {
-      grad[i] = w * 2.0f * inv_n * d;
-      acc += double(d) * d;
-    }
-  }
-  for (int o = 16; o > 0; o /= 2) acc += __shfl_down_sync(0xffffffffu, acc, o);
-  if ((threadIdx.x & 31) == 0) part[threadIdx.x / 32] = acc;
-  __syncthreads();
-  if (threadIdx.x < 32) {
-    acc = threadIdx.x < blockDim.x / 32 ? part[threadIdx.x] : 0.0;
-    for (int o = 16; o > 0; o /= 2) acc += __shfl_down_sync(0xffffffffu, acc, o);
-    if (threadIdx.x == 0) atomicAdd(slot, acc * double(w) / double(n));
-  }
-}
-
-struct gpu_hooks {
-  tensor<double> slots = cuda::device_zeros<double>(shape{8}, cuda::current_device());
-  std::map<std::string, int> index;
-
-  double* slot(const char* key) {
-    auto it = index.find(key);
-    if (it == index.end()) it = index.emplace(key, int(index.size())).first;
-    require<value_error>(it->second < 8, "gpu_bench: too many loss terms");
-    return slots.data() + it->second;
-  }
-  tensor<float> run(const tensor<float>& a, const float* b, float target, bool l1, double w, const char* key) {
-    auto g = cuda::device_empty<float>(a.shape(), cuda::current_device());
-    const long long n = a.numel();
-    constexpr unsigned block = 256;
-    loss_kernel<0><<<std::min(cuda::grid_for(n, block), 1024u), block, 0, cuda::current_stream()>>>(
-        a.data(), b, target, l1, g.data(), n, float(w), slot(key));
-    I2I_CUDA_CHECK_LAUNCH("loss_kernel");
-    return g;
-  }
-  tensor<float> lsgan(const tensor<float>& p, bool real, double w, const char* key) {
-    return run(p, nullptr, real ? 1.0f : 0.0f, false, w, key);
-  }
-  tensor<float> l1(const tensor<float>& a, const tensor<float>& b, double w, const char* key) {
-    return run(a, b.data(), 0.0f, true, w, key);
-  }
-  std::map<std::string, double> read_and_reset() {
-    auto h = cuda::to_host(slots);
-    std::map<std::string, double> r;
-    for (const auto& [k, i] : index) r[k] = h[i];
-    I2I_CUDA_CHECK(cudaMemsetAsync(slots.data(), 0, 8 * sizeof(double), cuda::current_stream()));
-    return r;
-  }
-  template <class M>
-  static void zero_grad(M& m) {
-    m.zero_grad();
-  }
-};
-
 template <class P>
 void bench_step(std::vector<row>& rows, std::int64_t h, std::int64_t w, double peak, int reps) {
   using B = cuda_backend<float, P>;
   cuda::release_cached();
   cuda::reset_peak_memory();
-  bench::p2p_trainer<B, gpu_hooks> t(1);
+  bench::p2p_trainer<B> t(1);
   const auto x = random_device(shape::nchw(1, 36, h, w), 7), real = random_device(shape::nchw(1, 3, h, w), 8, 0.9f);
   const double flop = bench::step_flops(t.G, t.D, x.shape());
-  const double ms = time_ms([&] { t.step(x, real); }, 3, reps);
-  const auto losses = t.hooks.read_and_reset();
+  train::step_record last;
+  const double ms = time_ms([&] { last = t.step(x, real); }, 3, reps);
   const auto st = cuda::memory_stats();
   row r{"step", "pix2pixHD " + std::to_string(h) + "x" + std::to_string(w), P::name, "train step", ms};
   r.tflops = flop / (ms * 1e-3) * 1e-12;
@@ -236,7 +170,7 @@ void bench_step(std::vector<row>& rows, std::int64_t h, std::int64_t w, double p
   std::printf("%-30s %-11s %9.2f ms %8.1f TFLOP/s %6.1f %%peak  peak memory %8.0f MiB (reserved %8.0f MiB)  "
               "[%.1f GFLOP/step; losses:", r.name.c_str(), P::name, r.ms, r.tflops, r.pct, r.peak_mib,
               r.reserved_mib, flop * 1e-9);
-  for (const auto& [k, v] : losses) std::printf(" %s %.4f", k.c_str(), v / double(reps + 3));
+  for (const char* k : {"G_GAN", "G_GAN_Feat", "D_real", "D_fake"}) std::printf(" %s %.4f", k, last[k]);
   std::printf("]\n");
   rows.push_back(r);
 }

@@ -1,8 +1,10 @@
 #pragma once
-// The pix2pixHD training step the GPU benchmark times, written once over the backend B and a Hooks
-// type (losses, zero_grad), with optim::adam<B>, compiled for cuda_backend in gpu_bench.cu and for cpu_backend in
+// The pix2pixHD training step the GPU benchmark times: the library's train::gan_step over backend B
+// (the step pix2pixHD's trainer runs), compiled for cuda_backend in gpu_bench.cu and for cpu_backend in
 // cpu_step.cpp. Eigen-free (i2i.hpp + the generator spec); benchmarks/peers/pix2pixhd_step.py is the
-// same networks and step in PyTorch.
+// same networks and step in PyTorch. One difference from the peer: gan_step returns each loss's value
+// on the host (one small device-to-host read per loss call, as the trainer), the peer leaves them on
+// the device.
 //
 // Networks (pix2pixHD's Cityscapes configuration without VGG): GlobalGenerator(36 -> 3, ngf 64,
 // 4 downsamplings, 9 residual blocks); 2-scale NLayerDiscriminator (39 inputs = label|image, ndf 64,
@@ -10,7 +12,7 @@
 // Step, as pix2pixHD's (and train::gan_step's) order with no image pool:
 //   fake = G(x);  A = D(x | fake);  B = D(x | real)
 //   loss_G = sum_s LSGAN(A_s, 1) + sum_{s,j} 10/2 * 4/4 * L1(A_s^j, B_s^j)
-//     backward through D (frozen: no D weight gradients, as gan_step) into G; Adam on G
+//     backward through D (frozen: no D weight gradients) into G; Adam on G
 //   loss_D = 0.5 (sum_s LSGAN(A_s, 0) + LSGAN(B_s, 1)); backward into D; Adam on D
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "i2i/i2i.hpp"
 #include "i2i/models/pix2pixhd/global_generator.hpp"
 #include "i2i/optim/adam.hpp"
+#include "i2i/train/gan_step.hpp"
 
 namespace i2i::bench {
 
@@ -41,56 +44,36 @@ double step_flops(const G& g, const D& d, const shape& in) {
   return 3.0 * g.flops(in) + 5.0 * d.flops(shape::nchw(in[0], 39, out[2], out[3]));
 }
 
-template <class B, class Hooks>
+/// The models and the library's step (train::gan_step, no pool, LSGAN + feature matching, Adam 2e-4
+/// (0.5, 0.999)): the benchmark times exactly what pix2pixHD's trainer runs per iteration.
+template <class B>
 struct p2p_trainer {
   using T = float;
-  model<p2p_generator, B> G{"G"};
-  model<p2p_discriminator, B> D{"D"};
-  Hooks hooks;
-  optim::adam<B> opt_g;
-  optim::adam<B> opt_d;
+  using G_model = model<p2p_generator, B>;
+  using D_model = model<p2p_discriminator, B>;
+  G_model G{"G"};
+  D_model D{"D"};
+  train::gan_step<G_model, D_model> gan;
 
-  explicit p2p_trainer(std::uint64_t seed)
-      : G("G"), D("D"), opt_g((init(seed), G.parameters())), opt_d(D.parameters()) {}
+  explicit p2p_trainer(std::uint64_t seed) : G("G"), D("D"), gan((init(seed), G), D, options()) {}
+
+  static train::gan_step_options options() {
+    train::gan_step_options o;
+    o.pool_size = 0;
+    o.feature_matching = true;
+    o.fm.lambda_feat = lambda_feat;  // num_D 2 and n_layers 3 from D's taps: fm_tap_weight per tap
+    o.d_loss_factor = 0.5;
+    return o;
+  }
 
   int init(std::uint64_t seed) {
     initialize(G, init_policy::pix2pixhd(), seed);
     initialize(D, init_policy::pix2pixhd(), seed + 1);
-    hooks.zero_grad(G);
-    hooks.zero_grad(D);
     return 0;
   }
 
-  static bool is_out(const std::string& k) { return k.size() > 4 && k.compare(k.size() - 4, 4, ".out") == 0; }
-  static bool is_last(const std::string& k) { return k.size() > 7 && k.compare(k.size() - 7, 7, ".layer4") == 0; }
-
-  void step(const tensor<T>& x, const tensor<T>& real) {
-    auto gctx = G.forward(x);
-    auto actx = D.forward(B::concat_channels({x, gctx.output}));
-    auto bctx = D.forward(B::concat_channels({x, real}));
-
-    tap_list<T> g_taps;
-    for (const auto& [k, a] : actx.taps.items()) {
-      if (is_out(k)) g_taps.put(k, hooks.lsgan(a, true, 1.0, "G_GAN"));
-      else if (!is_last(k)) g_taps.put(k, hooks.l1(a, bctx.tap(k), fm_tap_weight, "G_GAN_Feat"));
-    }
-    hooks.zero_grad(G);
-    D.freeze("");
-    auto d_in = D.backward(actx, tensor<T>{}, g_taps, true);
-    D.unfreeze("");
-    G.backward(gctx, B::split_channels(d_in, {36, 3})[1], {}, false);
-    opt_g.step();
-
-    hooks.zero_grad(D);
-    tap_list<T> fake_taps, real_taps;
-    for (const auto& [k, a] : actx.taps.items())
-      if (is_out(k)) fake_taps.put(k, hooks.lsgan(a, false, 0.5, "D_fake"));
-    for (const auto& [k, b] : bctx.taps.items())
-      if (is_out(k)) real_taps.put(k, hooks.lsgan(b, true, 0.5, "D_real"));
-    D.backward(actx, tensor<T>{}, fake_taps, false);
-    D.backward(bctx, tensor<T>{}, real_taps, false);
-    opt_d.step();
-  }
+  /// One iteration; the record's values (G_GAN, G_GAN_Feat, D_real, D_fake, G, D) are on the host.
+  train::step_record step(const tensor<T>& x, const tensor<T>& real) { return gan.step(x, real); }
 };
 
 }  // namespace i2i::bench

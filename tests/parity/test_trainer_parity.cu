@@ -1,4 +1,4 @@
-// pix2pixhd::trainer on the GPU (trainer_cuda.cuh) against the same trainer on the CPU:
+// pix2pixhd::trainer and pix2pix on the GPU (cuda_backend) against the same code on the CPU:
 //   (a) the device losses of cuda_backend (B::lsgan_loss, B::bce_with_logits_loss, B::l1_loss) against
 //       the host losses, value and gradient, relative 1e-5;
 //   (b) 3 iterations of trainer<Cfg, cuda_backend<float, fp32_strict>> vs trainer<Cfg, cpu_backend<float>>
@@ -7,7 +7,9 @@
 //       the same with the VGG term on (random VGG19 weights from a temporary safetensors file): G_VGG
 //       and every other loss within 1e-3, weights within the Adam bound;
 //   (c) save on the GPU after 2 steps, resume in a fresh GPU trainer, one more step == the uninterrupted
-//       third step; and the GPU checkpoint resumes on the CPU (same files, same format).
+//       third step; and the GPU checkpoint resumes on the CPU (same files, same format);
+//   (d) 3 iterations of pix2pix (pix2pix::make_step: train::gan_step, vanilla GAN + L1) on both backends:
+//       losses within 1e-3 relative, G's and D's weights within the Adam bound.
 // Why weights are compared as they are: each Adam step moves a weight by about +-lr whatever |g| is, so a
 // gradient whose sign is rounding noise (conv biases before instance norm) moves it in opposite directions
 // on the two backends (test_step_parity.cu). Weights must agree within 2 lr per step everywhere and
@@ -19,7 +21,9 @@
 #include <filesystem>
 #include <string>
 
-#include "i2i/models/pix2pixhd/trainer_cuda.cuh"
+#include "i2i/backend/cuda/backend.cuh"
+#include "i2i/backend/cuda/kernels/segment_mean.cuh"  // B::segment_mean for --instance_feat (see backend.cuh)
+#include "i2i/models/pix2pixhd/trainer.hpp"
 #include "parity_device.cuh"
 #include "trainer_parity.hpp"
 
@@ -76,7 +80,8 @@ void check_weights(const char* which, const std::vector<named_host>& g, const st
   BOOST_TEST(fraction <= max_fraction, which << ": " << differ << " of " << total << " weights differ by > lr/4");
 }
 
-/// A GPU run against the CPU run of the same steps: losses, the last fake, and G's, D's and E's weights.
+/// A GPU run against the CPU run of the same steps: losses, the last fake, and G's, D's and E's weights
+/// (E's lists are empty for pix2pix).
 void check_runs_match(const std::string& tag, const trainer_run& g, const trainer_run& c, int steps) {
   check_losses(g, c, 1e-3);
   I2I_PARITY_CHECK("last fake" + tag, g.last_fake, c.last_fake, 1e-2);
@@ -156,6 +161,13 @@ BOOST_AUTO_TEST_CASE(save_on_the_gpu_resume_and_step_equals_the_uninterrupted_ru
   const trainer_run on_cpu = cpu_trainer_run(t2.str(), 1, 2, true, -1);
   check_losses(on_cpu, tail, 1e-3);
   check_weights("G (resumed on the CPU)", on_cpu.g, whole.g, 1, 0.05);
+}
+
+BOOST_AUTO_TEST_CASE(three_pix2pix_iterations_match_the_cpu) {
+  const int steps = 3;
+  const trainer_run c = cpu_pix2pix_run(steps);
+  const trainer_run g = run_pix2pix<B>(steps);
+  check_runs_match(" (pix2pix)", g, c, steps);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,8 @@
 #pragma once
-// pix2pixhd::trainer on two backends, written once over B and compiled twice: with cpu_backend<float>
-// in trainer_reference.cpp (after trainer.hpp) and with cuda_backend<float, cuda::fp32_strict> in
-// test_trainer_parity.cu (after trainer_cuda.cuh). Eigen-free: trainer_core.hpp and host helpers only.
+// pix2pixhd::trainer and pix2pix's step on two backends, written once over B and compiled twice: with
+// cpu_backend<float> in trainer_reference.cpp (after backend/cpu/backend.hpp) and with
+// cuda_backend<float, cuda::fp32_strict> in test_trainer_parity.cu (after backend/cuda/backend.cuh).
+// Eigen-free: the trainers' headers and host helpers only.
 //
 // Configuration: the tiny preset at 32 x 64, label_nc 3 with instance maps, --instance_feat (E and the
 // instance-wise pooling), --pool_size 2 (the host pool in the loop), LSGAN + feature matching; no VGG
@@ -14,7 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "i2i/models/pix2pixhd/trainer_core.hpp"
+#include "i2i/data/encode_on_backend.hpp"
+#include "i2i/models/pix2pix/networks.hpp"
+#include "i2i/models/pix2pixhd/trainer.hpp"
 #include "parity_host.hpp"
 
 namespace i2i::parity {
@@ -106,7 +109,32 @@ trainer_run run_trainer(const std::string& checkpoints, int steps, int first_bat
   return r;
 }
 
-/// The CPU side (trainer_reference.cpp).
+/// pix2pix (models/pix2pix/networks.hpp: train::gan_step with vanilla GAN + 100 L1) at 32 x 64 on the same
+/// batches (label_nc 3 one-hot, no instance map): a small U-Net (5 levels, ngf 8) and PatchGAN (ndf 8,
+/// 2 layers), `steps` iterations from seeds 21 / 22.
+using pix2pix_cfg = pix2pix::config<3, 5, 8, 8, 2>;
+
+template <class B>
+trainer_run run_pix2pix(int steps) {
+  model<typename pix2pix_cfg::generator, B> G;
+  model<typename pix2pix_cfg::discriminator, B> D;
+  initialize(G, init_policy::pix2pixhd(), 21);
+  initialize(D, init_policy::pix2pixhd(), 22);
+  auto step = pix2pix::make_step(G, D, loss::gan_loss<loss::vanilla>{}, 100.0, {.lr = trainer_lr, .beta1 = 0.5});
+  trainer_run r;
+  for (int s = 0; s < steps; ++s) {
+    const auto b = trainer_batch(s);
+    const auto labels = data::encode_input_on<B>(B::to_backend(b.label), tensor<float>{}, pix2pix_cfg::label_nc, true);
+    r.losses.push_back(step.step(labels, B::to_backend(b.image)).items());
+  }
+  r.g = host_weights(G);
+  r.d = host_weights(D);
+  r.last_fake = B::to_host(step.last_fake()).clone();
+  return r;
+}
+
+/// The CPU sides (trainer_reference.cpp).
+trainer_run cpu_pix2pix_run(int steps);
 trainer_run cpu_trainer_run(const std::string& checkpoints, int steps, int first_batch, bool resume, int save_after,
                             const std::string& vgg_weights = {});
 

@@ -1,8 +1,10 @@
-// The CPU side of the trainer parity test (test_trainer_parity.cu): pix2pixhd::trainer on cpu_backend.
+// The CPU side of the trainer parity tests (test_trainer_parity.cu): pix2pixhd::trainer and pix2pix's step
+// on cpu_backend.
 #include <cmath>
 #include <random>
 
 #include "i2i/backend/cpu/losses.hpp"
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/models/pix2pixhd/trainer.hpp"
 #include "trainer_parity.hpp"
 
@@ -12,6 +14,8 @@ trainer_run cpu_trainer_run(const std::string& checkpoints, int steps, int first
                             const std::string& vgg_weights) {
   return run_trainer<cpu_backend<float>>(checkpoints, steps, first_batch, resume, save_after, vgg_weights);
 }
+
+trainer_run cpu_pix2pix_run(int steps) { return run_pix2pix<cpu_backend<float>>(steps); }
 
 void write_vgg_weights(const std::string& path) {
   model<models::vgg19, cpu_backend<float>> vgg;

@@ -2,6 +2,7 @@
 // pix2pixhd_train's body for one compiled configuration. Each (preset, label channels) pair is
 // explicitly instantiated in its own generated translation unit (see CMakeLists.txt), so the
 // configurations compile in parallel and main.cpp instantiates none of them.
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/models/pix2pixhd/trainer.hpp"
 #include "run_body.hpp"
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "i2i/data/loader.hpp"
-#include "i2i/models/pix2pixhd/trainer_core.hpp"
+#include "i2i/models/pix2pixhd/trainer.hpp"
 
 namespace p2phd_train {
 

@@ -4,7 +4,9 @@
 #include <iostream>
 
 #include "i2i/backend/cuda/stream.cuh"
-#include "i2i/models/pix2pixhd/trainer_cuda.cuh"
+#include "i2i/backend/cuda/backend.cuh"
+#include "i2i/backend/cuda/kernels/segment_mean.cuh"  // B::segment_mean for --instance_feat (see backend.cuh)
+#include "i2i/models/pix2pixhd/trainer.hpp"
 #include "run_body.hpp"
 #include "run_gpu_decl.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
-// step_record: the losses of one training step, by name, in the order they were computed. free of any backend header,
-// so that the CPU trainers (train::gan_step) and the GPU pix2pixHD trainer (nvcc TUs) report the same type.
+// step_record: the losses of one training step, by name, in the order they were computed, on the host:
+// every trainer (train::gan_step and the trainers over it) reports this type on every backend.
 //
 //   train::step_record rec;  rec.set("G_GAN", 0.7);  rec["G_GAN"];  std::cout << rec;   // "G_GAN 0.7"
 #include <ostream>

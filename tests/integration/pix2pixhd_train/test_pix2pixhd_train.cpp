@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "i2i/data/digit_scenes.hpp"
+#include "i2i/data/encode.hpp"
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/models/pix2pixhd/trainer.hpp"
 #include "support/gradcheck.hpp"
 

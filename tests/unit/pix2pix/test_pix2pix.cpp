@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/backend/cpu/label_maps.hpp"
 #include "i2i/models/pix2pix/networks.hpp"
 #include "support/gradcheck.hpp"

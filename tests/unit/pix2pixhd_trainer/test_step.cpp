@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "i2i/backend/cpu/backend.hpp"
 #include "i2i/models/pix2pixhd/trainer.hpp"
 #include "support/gradcheck.hpp"
 #include "tiny_data.hpp"

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -117,6 +118,28 @@ BOOST_AUTO_TEST_CASE(shape_errors) {
   expect_error<shape_error>([&] { pool.query(other); }, {"image_pool", "1x3x3x3", "1x2x3x3"});
   expect_error<shape_error>([&] { pool.query(tensor<float>::zeros(shape{2, 18})); }, {"image_pool", "2x18"});
   expect_error<value_error>([] { image_pool<double> p(-1); }, {"image_pool", "-1"});
+}
+
+// The pool is saved with a checkpoint (pix2pixHD's <prefix>_pool.safetensors): a pool loaded from the file
+// makes exactly the draws the saved one goes on to make, whatever seed the fresh pool started from.
+BOOST_AUTO_TEST_CASE(saved_pool_restores_the_same_draws) {
+  const auto path = (std::filesystem::temp_directory_path() / "i2i_test_image_pool.safetensors").string();
+  image_pool<float> saved(3, 11);
+  for (int i = 0; i < 6; ++i) saved.query(batch_of({10 * i, 10 * i + 1}));  // full, some swaps done
+  saved.save(path);
+  image_pool<float> restored(3, 999);
+  restored.load(path);
+  BOOST_TEST(restored.size() == saved.size());
+  for (int i = 0; i < 20; ++i) {
+    const auto b = batch_of({100 + 2 * i, 101 + 2 * i});
+    const auto a = saved.query(b), r = restored.query(b);
+    BOOST_TEST(id_of(a, 0) == id_of(r, 0));
+    BOOST_TEST(id_of(a, 1) == id_of(r, 1));
+  }
+  // A file of another capacity, or not a pool, is refused.
+  image_pool<float> other(4, 0);
+  expect_error<value_error>([&] { other.load(path); }, {"image_pool", "size 3", "--pool_size 4"});
+  std::filesystem::remove(path);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

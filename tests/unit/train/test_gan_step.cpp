@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "gradcheck/losses_typed/test_nets.hpp"
 #include "i2i/backend/cpu/backend.hpp"
@@ -175,6 +176,40 @@ BOOST_AUTO_TEST_CASE(unconditional_d_and_custom_term) {
   const auto rec = step.step(x, real);
   BOOST_TEST(calls == 1);
   BOOST_TEST(rec["G_mse"] == expect);
+}
+
+BOOST_AUTO_TEST_CASE(caller_condition_input_gradient_hook_and_optional_term) {
+  // pix2pixHD with --instance_feat: D's condition is part of G's input (here its first channel), the
+  // input gradient goes to a hook, and an optional term is off while empty.
+  G_t G;
+  model<two_scale_d, B, 4> D;  // condition (1 channel) | image (3)
+  initialize(G, init_policy::pytorch(), 11);
+  initialize(D, init_policy::pytorch(), 12);
+  auto x = test::random_tensor<double>({1, 2, 8, 8});
+  auto real = test::random_tensor<double>({1, 3, 8, 8});
+  const auto cond = cpu::split_channels(x, {1, 1})[0];
+  auto gan_real = [&](const tensor<double>& img) {
+    auto c = D.forward(cpu::concat_channels({cond, img}));
+    return cpu::lsgan_loss(c.tap("scale0.out"), loss::gan_target::real).value +
+           cpu::lsgan_loss(c.tap("scale1.out"), loss::gan_target::real).value;
+  };
+  const double d_real = gan_real(real), g_gan = gan_real(G(x));
+  train::gan_step step(G, D, {.condition_channels = 1, .feature_matching = false},
+                       std::optional<loss::l1_term>{});
+  test::expect_error<value_error>([&] { step.step(x, real); }, {"gan_step", "condition_channels"});
+  int calls = 0;
+  shape seen;
+  const auto rec = step.step(x, real, cond, [&](const tensor<double>& dx) {
+    ++calls;
+    seen = dx.shape();
+  });
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(seen == x.shape());
+  BOOST_TEST(rec["D_real"] == d_real, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(rec["G_GAN"] == g_gan, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(!rec.contains("G_l1"));
+  std::get<0>(step.extras()).emplace(loss::l1_term{.weight = 2, .name = "l1"});
+  BOOST_TEST(step.step(x, real, cond).contains("G_l1"));
 }
 
 BOOST_AUTO_TEST_CASE(image_pool_feeds_pass_a_only) {

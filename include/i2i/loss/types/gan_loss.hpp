@@ -81,4 +81,16 @@ struct gan_loss {
   }
 };
 
+/// The GAN mode as a runtime flag (pix2pixHD's --no_lsgan): gan_loss<lsgan> or gan_loss<vanilla>, the
+/// same two types, picked per call.
+struct gan_loss_of_mode {
+  bool vanilla_mode = false;  ///< false: lsgan
+  double weight = 1;
+
+  template <forward_context Ctx>
+  term_result<backend_of<Ctx>> operator()(const Ctx& ctx, gan_target target) const {
+    return vanilla_mode ? gan_loss<vanilla>{weight}(ctx, target) : gan_loss<lsgan>{weight}(ctx, target);
+  }
+};
+
 }  // namespace i2i::loss

@@ -9,8 +9,7 @@
 // The objective is Isola et al.'s: GAN + lambda_L1 * L1 (100), Adam 2e-4 (0.5, 0.999), D's loss halved.
 // gan_step runs pix2pixHD's order (both D passes before either update, G then D); pix2pix's code updates
 // D first and then G's loss with the updated D. No history pool (pix2pix's pool_size is 0), no feature
-// matching.
-#include "i2i/backend/cpu/backend.hpp"
+// matching. Backend-neutral: G and D may be models on any backend (the caller includes its backend).
 #include "i2i/loss/types/gan_loss.hpp"
 #include "i2i/loss/types/l1_term.hpp"
 #include "i2i/models/pix2pix/patch_discriminator.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // The shape check of pix2pixHD's instance-wise pooling: the instance map must be N x 1 x H x W of the
 // encoder's output. Free of backend headers, so that the pooling (instance_pooling.hpp) and the
-// backend-generic trainer (trainer_core.hpp, compiled by nvcc too) refuse a wrong map with the same words.
+// backend-generic trainer (trainer.hpp, compiled by nvcc too) refuse a wrong map with the same words.
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
 

@@ -1,0 +1,21 @@
+#pragma once
+// pix2pix_train --gpu's body (nvcc TUs only): the CPU program's loop (train_body.hpp) over
+// cuda_backend<float>. Batches are loaded and decoded on the host, uploaded once per step.
+#include <iostream>
+
+#include "i2i/backend/cuda/backend.cuh"
+#include "i2i/backend/cuda/stream.cuh"
+#include "train_body.hpp"
+#include "train_gpu_decl.hpp"
+
+namespace p2p_train {
+
+template <class Cfg>
+void train_gpu(const options& o, int device) {
+  i2i::cuda::set_device(device);  // device_error "no CUDA device visible (...)" without one
+  i2i::cuda::set_cudnn_benchmark(true);
+  std::cout << "Training on CUDA device " << device << "\n";
+  train<Cfg, i2i::cuda_backend<float>>(o);
+}
+
+}  // namespace p2p_train
