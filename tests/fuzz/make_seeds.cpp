@@ -134,6 +134,10 @@ int main(int argc, char** argv) {
         i2i::test::safetensors_with_header(
             R"({"model.1.bias":{"dtype":"U8","shape":[4611686018427387904,2,0],"data_offsets":[0,0]}})"));
 
+  // regression/npz (shape_overflow.npz: a stored member with the npy shape overflow above;
+  // inflate_bomb_3GiB.npz: a deflated member whose zip headers claim 3 GiB) were written with
+  // Python's zipfile, since the library has no npz writer.
+
   // The numpy-written fixtures.
   const fs::path fixtures = root / ".." / "unit" / "checkpoint" / "fixtures";
   for (const auto& e : fs::directory_iterator(fixtures)) {
