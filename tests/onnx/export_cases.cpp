@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(adain_and_mask_as_standard_ops) {
     onnx::graph_builder g;
     g.output("output", onnx::feature_mask(g, g.input("x", x.shape())));
     g.save((case_dir() / "op_feature_mask.onnx").string());
-    manifest_case{"op_feature_mask", {{"x", x}}, {{"output", egscit::feature_mask(x)}}}.write();
+    manifest_case{"op_feature_mask", {{"x", x}}, {{"output", cpu::feature_mask(x)}}}.write();
   }
 }
 
@@ -380,7 +380,7 @@ void translator_case(const std::string& name, std::int64_t batch, const std::str
   const auto noise = random_tensor(latent.shape(), rng);
   for (std::int64_t i = 0; i < latent.numel(); ++i) latent[i] += noise[i];
   const auto code = net.S(latent);
-  const auto y = net.G_B(egscit::transfer_forward(code, net.F_A(content), net.F_B(exemplar), t).y);
+  const auto y = net.G_B(egscit::transfer_forward<cpu_backend<float>>(code, net.F_A(content), net.F_B(exemplar), t).y);
   manifest_case{name, {{"content", content}, {"exemplar", exemplar}, {"noise", noise}}, {{"output", y}}, mode}.write();
 }
 }  // namespace
@@ -440,7 +440,7 @@ BOOST_AUTO_TEST_CASE(egscit_checkpoint_folder) {
   std::mt19937_64 rng(66);
   const auto content = random_tensor(shape::nchw(1, 3, 20, 24), rng), exemplar = random_tensor(shape::nchw(1, 3, 20, 24), rng);
   // b2a without latent noise (i2i_export --direction b2a --no-noise)
-  const auto y = net.G_A(egscit::transfer_forward(net.S(net.E_B(content)), net.F_B(content), net.F_A(exemplar), o.transfer).y);
+  const auto y = net.G_A(egscit::transfer_forward<cpu_backend<float>>(net.S(net.E_B(content)), net.F_B(content), net.F_A(exemplar), o.transfer).y);
   expect_cli_output("cli_egscit_b2a", {{"content", content}, {"exemplar", exemplar}}, y);
 }
 
