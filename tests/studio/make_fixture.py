@@ -2,7 +2,9 @@
 """Tiny data for the studio's browser test (tests/studio/run_browser_test.sh), in pure Python (no numpy or
 OpenCV needed) within a second:
 
-  OUT/p2p:    pix2pixHD layout, label_nc 12 with the photo scenes' classes.txt, 64x128 (HxW): sky (1) over
+  make_fixture.py OUT [W H]   (default 128 64)
+
+  OUT/p2p:    pix2pixHD layout, label_nc 12 with the photo scenes' classes.txt, W x H: sky (1) over
               ground (3), two or three things (mammal 4, vehicle 11) as filled ellipses; instance ids
               class*1000+k for things (16-bit PNG), the class for stuff; images coloured per class + noise.
   OUT/egscit: trainA/trainB (egscit_train's layout) and test/testA, test/testB (the studio's picker) of 32x32 RGB stripes in two palettes, for egscit_train.
@@ -27,15 +29,15 @@ def write_png(path, w, h, rows, colour_type, depth):
                 chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def scene(rng, h=64, w=128):
-    horizon = rng.randint(24, 39)
+def scene(rng, h, w):
+    horizon = rng.randint(h * 3 // 8, h * 5 // 8 - 1)
     label = [[1 if y < horizon else 3 for x in range(w)] for y in range(h)]
     inst = [row[:] for row in label]
     counts = {}
     for _ in range(rng.randint(2, 3)):
         cls = rng.choice([4, 11])
         counts[cls] = counts.get(cls, 0) + 1
-        cx, cy, ax, ay = rng.randint(16, w - 17), rng.randint(horizon - 6, h - 13), rng.randint(10, 17), rng.randint(7, 11)
+        cx, cy, ax, ay = rng.randint(16, w - 17), rng.randint(horizon - 6, h - 13), rng.randint(w // 12, w // 7), rng.randint(h // 9, h // 6)
         for y in range(h):
             for x in range(w):
                 if ((x - cx) / ax) ** 2 + ((y - cy) / ay) ** 2 <= 1:
@@ -45,14 +47,14 @@ def scene(rng, h=64, w=128):
     return label, inst, img
 
 
-def main(out):
+def main(out, w=128, h=64):
     rng = random.Random(0)
     p2p = os.path.join(out, "p2p")
     for phase, n in (("train", 6), ("test", 3)):
         for kind in ("label", "inst", "img"):
             os.makedirs(os.path.join(p2p, f"{phase}_{kind}"), exist_ok=True)
         for i in range(n):
-            label, inst, img = scene(rng)
+            label, inst, img = scene(rng, h, w)
             h, w, stem = len(label), len(label[0]), f"{phase}_{i:03d}.png"
             write_png(os.path.join(p2p, f"{phase}_label", stem), w, h, [bytes(r) for r in label], 0, 8)
             write_png(os.path.join(p2p, f"{phase}_inst", stem), w, h, [struct.pack(f">{w}H", *r) for r in inst], 0, 16)
@@ -70,4 +72,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], *[int(a) for a in sys.argv[2:4]])
