@@ -393,11 +393,10 @@ void serve(server_state& S, const std::string& host, int port) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      usage();
-      return 0;
-    }
+  if (pix2pixhd_cli::help_requested(argc, argv)) {
+    usage();
+    return 0;
+  }
   pix2pixhd_cli::args a(program, argc, argv, {});
   const std::string dir = a.text("checkpoints_dir", "./checkpoints"), name = a.required("name"),
                     epoch = a.text("which_epoch", "latest");
@@ -481,8 +480,5 @@ int main(int argc, char** argv) try {
   serve(S, host, port);
   return 0;
 } catch (const std::exception& e) {
-  const std::string msg = e.what();
-  const std::string own = std::string(program) + ": ";
-  std::cerr << own << "error: " << (msg.rfind(own, 0) == 0 ? msg.substr(own.size()) : msg) << "\n";
-  return 1;
+  return pix2pixhd_cli::report_error(program, e);
 }
