@@ -112,7 +112,7 @@ try {
   const dObj = meanDiff(img1, img2, inObj), dFar2 = meanDiff(img1, img2, far);
   console.log(`     style: mean |diff| ${dObj.mean.toFixed(2)} on the object, ${dFar2.mean.toFixed(2)} (max ${dFar2.max}) ` +
               `on ${dFar2.n} pixels more than ${margin} px from it`);
-  check(dObj.mean > 1, "the selected object changed");
+  check(dObj.mean >= 0.5 && dObj.max >= 3, "the selected object changed");  // unchanged: exactly 0
   // Not bit-identical: G's instance norms and its receptive field (3 downsamplings, 6 blocks: wider than this
   // 64x128 map) reach every pixel, so far pixels move by a few levels (pix2pixHD behaves the same), never like the object.
   check(dFar2.n === 0 || dFar2.mean < 0.5 * dObj.mean, "pixels far from the object changed far less than the object");

@@ -6,7 +6,8 @@ OpenCV needed) within a second:
 
   OUT/p2p:    pix2pixHD layout, label_nc 12 with the photo scenes' classes.txt, W x H: sky (1) over
               ground (3), two or three things (mammal 4, vehicle 11) as filled ellipses; instance ids
-              class*1000+k for things (16-bit PNG), the class for stuff; images coloured per class + noise.
+              class*1000+k for things (16-bit PNG), the class for stuff; images coloured per class
+              (each thing in its own shade: a style for the features to learn) + noise.
   OUT/egscit: trainA/trainB (egscit_train's layout) and test/testA, test/testB (the studio's picker) of 32x32 RGB stripes in two palettes, for egscit_train.
 PNGs are written with zlib (8-bit grey, 16-bit grey, 8-bit RGB).
 """
@@ -33,17 +34,19 @@ def scene(rng, h, w):
     horizon = rng.randint(h * 3 // 8, h * 5 // 8 - 1)
     label = [[1 if y < horizon else 3 for x in range(w)] for y in range(h)]
     inst = [row[:] for row in label]
-    counts = {}
+    counts, colour = {}, {}
     for _ in range(rng.randint(2, 3)):
         cls = rng.choice([4, 11])
         counts[cls] = counts.get(cls, 0) + 1
+        # Each object's own colour: the "style" that the encoder's features and the clusters can capture.
+        colour[cls * 1000 + counts[cls]] = tuple(max(0, min(255, c + rng.randint(-70, 70))) for c in COLOURS[cls])
         cx, cy, ax, ay = rng.randint(16, w - 17), rng.randint(horizon - 6, h - 13), rng.randint(w // 12, w // 7), rng.randint(h // 9, h // 6)
         for y in range(h):
             for x in range(w):
                 if ((x - cx) / ax) ** 2 + ((y - cy) / ay) ** 2 <= 1:
                     label[y][x], inst[y][x] = cls, cls * 1000 + counts[cls]
-    img = [[tuple(max(0, min(255, int(c + rng.gauss(0, 12)))) for c in COLOURS[label[y][x]]) for x in range(w)]
-           for y in range(h)]
+    img = [[tuple(max(0, min(255, int(c + rng.gauss(0, 12)))) for c in colour.get(inst[y][x], COLOURS[label[y][x]]))
+            for x in range(w)] for y in range(h)]
     return label, inst, img
 
 
