@@ -5,7 +5,7 @@
 //
 // Checks: a stroke changes the rendering near the stroke; a style change from the object's cluster
 // thumbnails changes the object and leaves far pixels (nearly) alone; undo gives the previous image
-// byte for byte; two tabs do not share state; the EGSC-IT tab translates; bad requests get 4xx and the
+// byte for byte; two tabs do not share state; the menu opens another test map; the EGSC-IT tab translates; bad requests get 4xx and the
 // server keeps serving; saving writes into the output folder only. Prints the p95 re-render latency
 // over 20 edits (browser round trip and server render time).
 import { createRequire } from "module";
@@ -193,7 +193,13 @@ try {
   check(!fs.existsSync(path.join(outDir, "..", "..", "escape_label.png")) && !fs.existsSync("/tmp/escape_label.png"),
         "nothing was written outside the output folder");
 
-  // 7. Re-render latency over 20 edits: the browser's round trip (request, render, JSON, display) and G's time.
+  // 7. Another test map from the menu.
+  await page.selectOption("#sample", "1");
+  await page.waitForFunction(n => window.studio.state.name === n && !window.studio.busy, info.samples[1]);
+  const st3 = await S();
+  check(st3.undo === 0 && st3.image !== st2.image, `the menu opens test map ${info.samples[1]} with a fresh history`);
+
+  // 8. Re-render latency over 20 edits: the browser's round trip (request, render, JSON, display) and G's time.
   const lat = await page.evaluate(async () => {
     const s = window.studio, rt = [], srv = [];
     for (let i = 0; i < 20; i++) {
@@ -212,7 +218,7 @@ try {
   await page.reload();
   await page.waitForFunction(() => window.studio && window.studio.ready);
 
-  // 8. EGSC-IT tab: source + exemplars -> translations.
+  // 9. EGSC-IT tab: source + exemplars -> translations.
   if (info.egscit.available) {
     await page.click("#tab-eg");
     await page.click("#eg-ex-pick canvas[data-i='5']");  // a second exemplar: a row of two
