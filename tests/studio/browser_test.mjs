@@ -227,6 +227,13 @@ try {
     const dims = await page.evaluate(() => [...document.querySelectorAll("#eg-main canvas, #eg-row canvas")].map(c => [c.width, c.height]));
     check(dims.length === 3 && dims.every(([w, h]) => w === info.egscit.w && h === info.egscit.h),
           `the EGSC-IT tab shows a translation and a row of 2 (${dims.length} canvases)`);
+    // An uploaded exemplar (decoded and resized by the page, sent as raw RGB) joins the row.
+    await page.setInputFiles("#eg-upload-ex", path.join(outDir, "..", "data", "egscit", "test", "testB", "000.png"));
+    await page.waitForFunction(() => window.studio.eg.ex.length === 3);  // the upload's decode is asynchronous
+    await page.click("#eg-go");
+    await page.waitForFunction(() => window.studio.egscitDone >= 2, null, { timeout: 60000 });
+    const n = await page.evaluate(() => document.querySelectorAll("#eg-row canvas").length);
+    check(n === 3, `an uploaded exemplar adds a translation to the row (${n})`);
     await page.screenshot({ path: path.join(shotDir, "studio_egscit.png") });
   } else {
     check(false, "the server was started with an EGSC-IT model");

@@ -190,3 +190,17 @@ BOOST_AUTO_TEST_CASE(sessions_are_separate_and_bounded) {
   BOOST_TEST(t.size() == studio::limits::max_sessions);
   BOOST_TEST(status_of([&] { t.get(a); }) == 404);  // the least recently used went first
 }
+
+BOOST_FIXTURE_TEST_CASE(fill_makes_a_new_object_and_styles_of_removed_objects_are_forgotten, fixture) {
+  doc.set_style(4001, 2);
+  BOOST_TEST(doc.current().style.count(4001) == 1u);
+  BOOST_TEST(doc.fill({11, 3}, 3, false) == 3);  // the object becomes ground
+  BOOST_TEST(doc.current().style.count(4001) == 0u);
+  const auto id = doc.fill({11, 3}, 4, true);    // the whole ground region becomes a new mammal
+  BOOST_TEST(id == 4001);                        // the free index again, with its seeded style, not cluster 2
+  BOOST_TEST(doc.label_at({15, 7}) == 4);
+  BOOST_TEST(doc.current().style.count(4001) == 0u);
+  doc.undo();
+  doc.undo();
+  BOOST_TEST(doc.object(4001).cluster == 2);     // undo brings the chosen style back with the object
+}
