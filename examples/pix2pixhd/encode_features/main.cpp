@@ -126,11 +126,10 @@ int run(const run_options& o) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      usage();
-      return 0;
-    }
+  if (pix2pixhd_cli::help_requested(argc, argv)) {
+    usage();
+    return 0;
+  }
   pix2pixhd_cli::args a(program, argc, argv, {});
   const std::string dir = a.text("checkpoints_dir", "./checkpoints"), name = a.required("name"),
                     epoch = a.text("which_epoch", "latest");
@@ -174,8 +173,5 @@ int main(int argc, char** argv) try {
     throw value_error(i2i::detail::concat(program, ": unknown preset '", cfg.preset, "' (tiny, cpu or full)"));
   return status;
 } catch (const std::exception& e) {
-  const std::string msg = e.what();
-  const std::string own = std::string(program) + ": ";
-  std::cerr << own << "error: " << (msg.rfind(own, 0) == 0 ? msg.substr(own.size()) : msg) << "\n";
-  return 1;
+  return pix2pixhd_cli::report_error(program, e);
 }
