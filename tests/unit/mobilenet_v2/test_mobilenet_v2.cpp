@@ -209,4 +209,17 @@ BOOST_AUTO_TEST_CASE(taps_match_tensorflow_js, *boost::unit_test::precondition(w
   }
 }
 
+BOOST_AUTO_TEST_CASE(perceptual_loss_with_the_real_weights, *boost::unit_test::precondition(weights_present())) {
+  const auto fake = fixture_images(2, 48, 40), real = test::random_tensor<float>(fake.shape());
+  // snippet-begin: mobilenet-v2-perceptual
+  model<models::mobilenet_v2, cpu_backend<float>> net;
+  models::load_mobilenet_v2(net, weights_path().string());  // frozen after loading
+  loss::vgg_perceptual perceptual(net, 10, loss::mobilenet_v2_taps(1. / 8, 1. / 4, 1. / 2, 1.));
+  auto r = perceptual(fake, real);  // r.value; r.grad = d value / d fake
+  // snippet-end
+  BOOST_TEST(r.value > 0);
+  BOOST_TEST(r.grad.shape() == fake.shape());
+  BOOST_TEST(perceptual(real, real).value == 0.0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
