@@ -29,7 +29,6 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <type_traits>
 
 #include "i2i/i2i.hpp"
 #include "i2i/model/checkpoint.hpp"
@@ -41,11 +40,11 @@ namespace mobilenet_v2_detail {
 using bn = frozen_batch_norm<1e-3>;
 using bn_relu6 = frozen_batch_norm<1e-3, relu6>;
 
-/// The expand layers of block N: 1x1 conv to Expand channels, BN + ReLU6 (tapped as Tap when given).
-template <int N, int Expand, fixed_string Tap>
+/// The expand layers of block N: 1x1 conv to Expand channels, BN + ReLU6 (Keras's block_N_expand_relu
+/// is this chain's output, so a tap over it records that layer).
+template <int N, int Expand>
 using expand = chain<named<"block_", conv<Expand, 1, 1, 0, false>, N, "_expand">,
-                     std::conditional_t<Tap.empty(), named<"block_", bn_relu6, N, "_expand_BN">,
-                                        tap<Tap, named<"block_", bn_relu6, N, "_expand_BN">>>>;
+                     named<"block_", bn_relu6, N, "_expand_BN">>;
 
 /// Depthwise 3x3 (stride 1: padding 1, Keras "same"; stride 2: Keras's explicit bottom/right padding)
 /// and BN + ReLU6, then the 1x1 projection to Out channels and its BN.
@@ -55,26 +54,25 @@ using depthwise_project =
           named<"block_", bn_relu6, N, "_depthwise_BN">, named<"block_", conv<Out, 1, 1, 0, false>, N, "_project">,
           named<"block_", bn, N, "_project_BN">>;
 
-/// An inverted residual block without a sum (the channel count or the size changes).
-template <int N, int Expand, int Stride, int Out, fixed_string Tap = "">
-using block = chain<expand<N, Expand, Tap>, depthwise_project<N, Stride, Out>>;
-
 /// An inverted residual block with Keras's block_N_add (stride 1, Out = In).
 template <int N, int Expand, int Out>
-using residual_block = residual<block<N, Expand, 1, Out>>;
+using residual_block = residual<chain<expand<N, Expand>, depthwise_project<N, 1, Out>>>;
 
+// The tap names are spelt here, not passed through the aliases: nvcc 13 cannot forward a fixed_string
+// template argument through an alias template (compose/named.hpp).
 using trunk = chain<
     channels<3>,
     named<"Conv1", conv<32, 3, 2, pad_bottom_right, false>>, named<"bn_Conv1", bn_relu6>,
     // block 0 (Keras "expanded_conv"): no expansion
     named<"expanded_conv_depthwise", depthwise_conv<3, 1, 1, false>>, named<"expanded_conv_depthwise_BN", bn_relu6>,
     named<"expanded_conv_project", conv<16, 1, 1, 0, false>>, named<"expanded_conv_project_BN", bn>,
-    block<1, 96, 2, 24, "block_1_expand_relu">, residual_block<2, 144, 24>,
-    block<3, 144, 2, 32, "block_3_expand_relu">, residual_block<4, 192, 32>, residual_block<5, 192, 32>,
-    block<6, 192, 2, 64, "block_6_expand_relu">, residual_block<7, 384, 64>, residual_block<8, 384, 64>,
-    residual_block<9, 384, 64>,
+    tap<"block_1_expand_relu", expand<1, 96>>, depthwise_project<1, 2, 24>, residual_block<2, 144, 24>,
+    tap<"block_3_expand_relu", expand<3, 144>>, depthwise_project<3, 2, 32>, residual_block<4, 192, 32>,
+    residual_block<5, 192, 32>,
+    tap<"block_6_expand_relu", expand<6, 192>>, depthwise_project<6, 2, 64>, residual_block<7, 384, 64>,
+    residual_block<8, 384, 64>, residual_block<9, 384, 64>,
     // block 10 up to its projection conv (the tap and the output)
-    expand<10, 384, "">, named<"block_10_depthwise", depthwise_conv<3, 1, 1, false>>,
+    expand<10, 384>, named<"block_10_depthwise", depthwise_conv<3, 1, 1, false>>,
     named<"block_10_depthwise_BN", bn_relu6>, tap<"block_10_project", named<"block_10_project", conv<96, 1, 1, 0, false>>>>;
 
 }  // namespace mobilenet_v2_detail

@@ -98,37 +98,25 @@ struct frozen_batch_norm {
   static constexpr int in_channels = any_channels;
   static constexpr int out_channels(int in) { return in; }
 
+  /// batch_norm's parameters, buffers, context and backward; only the forward differs.
   template <int In, class B>
-  struct instance : spec_detail::shape_preserving {
-    using T = typename B::scalar;
-    struct context {
-      tensor<T> x;
-      typename B::batch_norm_result fwd;
-    };
-    std::string path;
-    std::shared_ptr<parameter<T>> w, b, running_mean, running_var;
+  struct instance : batch_norm<0.1, Eps>::template instance<In, B> {
+    using base = typename batch_norm<0.1, Eps>::template instance<In, B>;
+    using typename base::T;
+    using typename base::context;
+    using base::base;
 
-    explicit instance(const build_context<T>& bc) : path(bc.path) {
-      w = bc.add("weight", shape{In}, param_role::norm_weight, In, In);
-      b = bc.add("bias", shape{In}, param_role::norm_bias, In, In);
-      running_mean = bc.add("running_mean", shape{In}, param_role::buffer, In, In);
-      running_var = bc.add("running_var", shape{In}, param_role::buffer, In, In);
-      w->value.fill(T(1));
-      running_var->value.fill(T(1));
-    }
     static typename B::activation act() {
       if constexpr (std::is_void_v<Act>) return typename B::activation{};
       else return Act::template act<B>();
     }
     tensor<T> forward(const tensor<T>& x, context& c, run_state<T>&) const {
-      spec_detail::check_input(path, "frozen_batch_norm", x, In);
+      spec_detail::check_input(this->path, "frozen_batch_norm", x, In);
       c.x = x;
-      c.fwd = B::batch_norm_eval(x, w->value, b->value, running_mean->value, running_var->value, Eps, act());
+      c.training = false;
+      c.fwd = B::batch_norm_eval(x, this->w->value, this->b->value, this->running_mean->value,
+                                 this->running_var->value, Eps, act());
       return c.fwd.y;
-    }
-    tensor<T> backward(const context& c, const tensor<T>& dy, run_state<T>&, bool) {
-      return B::batch_norm_backward(dy, c.x, c.fwd, w->value, w->frozen ? tensor<T>{} : w->grad,
-                                    b->frozen ? tensor<T>{} : b->grad);
     }
   };
 };

@@ -36,6 +36,17 @@ struct geometry {
     last = hi < 0 ? 0 : std::min(ow, hi / sw + 1);
     if (last < first) last = first;
   }
+
+  /// f(r, in0) for every output row r whose input row r * sh - pt + i lies inside [0, h); in0 is the
+  /// input index (in the plane) that output column 0 of that row reads for kernel tap (i, j), and may
+  /// be negative: only columns [first, last) of columns(j) are read.
+  template <class F>
+  void for_each_row(std::int64_t i, std::int64_t j, F&& f) const {
+    for (std::int64_t r = 0; r < oh; ++r) {
+      const std::int64_t ih = r * sh - pt + i;
+      if (ih >= 0 && ih < h) f(r, ih * w - pl + j);
+    }
+  }
 };
 
 /// Planes per task: enough work per task to hide the pool's overhead.
@@ -61,13 +72,10 @@ void forward(const tensor<T>& x, const tensor<T>& w, const T* bias, const conv2d
             const T wv = wp[i * g.kw + j];
             std::int64_t c0, c1;
             g.columns(j, c0, c1);
-            for (std::int64_t r = 0; r < g.oh; ++r) {
-              const std::int64_t ih = r * g.sh - g.pt + i;
-              if (ih < 0 || ih >= g.h) continue;
-              const std::int64_t in0 = ih * g.w - g.pl + j;  // input index of output column 0 (may be < 0)
+            g.for_each_row(i, j, [&](std::int64_t r, std::int64_t in0) {
               T* yr = yp + r * g.ow;
               for (std::int64_t c = c0; c < c1; ++c) yr[c] += wv * xp[in0 + c * g.sw];
-            }
+            });
           }
       }
     }
@@ -93,13 +101,10 @@ void backward_input(const tensor<T>& dy, const tensor<T>& w, const conv2d_args& 
             const T wv = wp[i * g.kw + j];
             std::int64_t c0, c1;
             g.columns(j, c0, c1);
-            for (std::int64_t r = 0; r < g.oh; ++r) {
-              const std::int64_t ih = r * g.sh - g.pt + i;
-              if (ih < 0 || ih >= g.h) continue;
-              const std::int64_t in0 = ih * g.w - g.pl + j;
+            g.for_each_row(i, j, [&](std::int64_t r, std::int64_t in0) {
               const T* dyr = dyp + r * g.ow;
               for (std::int64_t c = c0; c < c1; ++c) dxp[in0 + c * g.sw] += wv * dyr[c];
-            }
+            });
           }
       }
     }
@@ -123,13 +128,10 @@ void backward_weight(const tensor<T>& x, const tensor<T>& dy, const conv2d_args&
           for (std::int64_t b = 0; b < g.n; ++b) {
             const T* xp = x.data() + (b * g.cin + c_in) * plane;
             const T* dyp = dy.data() + (b * g.cout + o) * out_plane;
-            for (std::int64_t r = 0; r < g.oh; ++r) {
-              const std::int64_t ih = r * g.sh - g.pt + i;
-              if (ih < 0 || ih >= g.h) continue;
-              const std::int64_t in0 = ih * g.w - g.pl + j;
+            g.for_each_row(i, j, [&](std::int64_t r, std::int64_t in0) {
               const T* dyr = dyp + r * g.ow;
               for (std::int64_t c = c0; c < c1; ++c) acc += dyr[c] * xp[in0 + c * g.sw];
-            }
+            });
           }
           dwp[i * g.kw + j] += acc;
         }
