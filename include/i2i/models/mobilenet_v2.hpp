@@ -17,7 +17,8 @@
 //   bottom/right), BN + ReLU6, project 1x1, BN; a residual sum where Keras has one (2, 4, 5, 7, 8, 9).
 // Batch norms are frozen_batch_norm<1e-3, ...> (evaluation mode, Keras's epsilon) with the ReLU6 fused.
 // Input: RGB in [-1, 1] (Keras's MobileNetV2 preprocessing), the range of the generators' output, at
-// any size (the four taps are at 1/2, 1/4, 1/8 and 1/16 of it, rounded as Keras's padding does).
+// any size of at least 16 x 16 (the four taps are at 1/2, 1/4, 1/8 and 1/16 of it, rounded down as
+// Keras's padding does).
 //
 // Taps (Keras layer names):
 //   block_1_expand_relu   96 channels, 1/2     block_3_expand_relu   144 channels, 1/4
