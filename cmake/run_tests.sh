@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command of the README, and what CI runs (.ci/run): from a fresh Debian 12 machine, install
-# what is needed, fetch MNIST, configure (CUDA code is compiled when nvcc and cuDNN are present),
+# what is needed, fetch MNIST and the MobileNetV2 weights, configure (CUDA code is compiled when nvcc and cuDNN are present),
 # build everything, and run every test. GPU tests report "skipped" when no device is visible.
 #
 #   cmake/run_tests.sh
@@ -22,6 +22,11 @@ bash "$root/cmake/install_deps.sh"
 step "MNIST (cmake/fetch_mnist.sh)"
 if ! bash "$root/cmake/fetch_mnist.sh" "$root/data/mnist"; then
   echo "run_tests.sh: WARNING: MNIST could not be fetched; the tests that need it will say they skip" >&2
+fi
+
+step "MobileNetV2 weights (cmake/fetch_mobilenet_v2.sh)"
+if ! bash "$root/cmake/fetch_mobilenet_v2.sh" "$root/data/mobilenet_v2"; then
+  echo "run_tests.sh: WARNING: the MobileNetV2 weights could not be fetched; the tests that need them will say they skip" >&2
 fi
 
 step "configure ($build)"

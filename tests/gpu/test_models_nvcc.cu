@@ -5,6 +5,7 @@
 
 #include "i2i/i2i.hpp"
 #include "i2i/models/egscit/networks.hpp"
+#include "i2i/models/mobilenet_v2.hpp"
 #include "i2i/models/pix2pixhd/networks.hpp"
 #include "i2i/models/vgg19.hpp"
 
@@ -14,6 +15,7 @@ static_assert(p2p::global_generator<36>::out_channels(36) == 3);
 static_assert(p2p::local_enhancer<36>::out_channels(36) == 3);
 static_assert(p2p::multiscale_discriminator<39>::out_channels(39) == 1);
 static_assert(p2p::encoder<>::out_channels(3) == 3);
+static_assert(i2i::models::mobilenet_v2::out_channels(3) == 96);
 
 BOOST_AUTO_TEST_SUITE(models_under_nvcc)
 

@@ -12,8 +12,9 @@
 
 namespace i2i::parity {
 
-shape cpu_conv2d_output_shape(const shape& xs, const shape& ws, std::int64_t stride, const padding2d& pad) {
-  return checks::conv2d_output_shape("conv2d", xs, ws, cpu::conv2d_args{stride, stride, pad});
+shape cpu_conv2d_output_shape(const shape& xs, const shape& ws, std::int64_t stride, const padding2d& pad,
+                              std::int64_t groups) {
+  return checks::conv2d_output_shape("conv2d", xs, ws, cpu::conv2d_args{stride, stride, pad, groups});
 }
 shape cpu_conv_transpose2d_output_shape(const shape& xs, const shape& ws, std::int64_t stride, const padding2d& crop) {
   return checks::conv_transpose2d_output_shape("conv_transpose2d", xs, ws,
@@ -22,8 +23,8 @@ shape cpu_conv_transpose2d_output_shape(const shape& xs, const shape& ws, std::i
 
 pass_results cpu_conv2d_passes(const tensor<float>& x, const tensor<float>& w, const tensor<float>& b,
                                const tensor<float>& dy, const tensor<float>& dw0, const tensor<float>& db0,
-                               std::int64_t stride, const padding2d& pad) {
-  const cpu::conv2d_args a{stride, stride, pad};
+                               std::int64_t stride, const padding2d& pad, std::int64_t groups) {
+  const cpu::conv2d_args a{stride, stride, pad, groups};
   pass_results r;
   r.y = cpu::conv2d(x, w, &b, a);
   r.dx = cpu::conv2d_backward_input(dy, w, x.shape(), a);

@@ -51,7 +51,7 @@ struct pass_results {
 
 pass_results cpu_conv2d_passes(const tensor<float>& x, const tensor<float>& w, const tensor<float>& b,
                                const tensor<float>& dy, const tensor<float>& dw0, const tensor<float>& db0,
-                               std::int64_t stride, const padding2d& pad);
+                               std::int64_t stride, const padding2d& pad, std::int64_t groups = 1);
 pass_results cpu_conv_transpose2d_passes(const tensor<float>& x, const tensor<float>& w, const tensor<float>& b,
                                          const tensor<float>& dy, const tensor<float>& dw0, const tensor<float>& db0,
                                          std::int64_t stride, const padding2d& crop);
@@ -59,7 +59,8 @@ pass_results cpu_linear_passes(const tensor<float>& x, const tensor<float>& w, c
                                const tensor<float>& dy, const tensor<float>& dw0, const tensor<float>& db0);
 
 /// Output shapes the CPU computes (so the GPU side draws dy of the right shape).
-shape cpu_conv2d_output_shape(const shape& xs, const shape& ws, std::int64_t stride, const padding2d& pad);
+shape cpu_conv2d_output_shape(const shape& xs, const shape& ws, std::int64_t stride, const padding2d& pad,
+                              std::int64_t groups = 1);
 shape cpu_conv_transpose2d_output_shape(const shape& xs, const shape& ws, std::int64_t stride, const padding2d& crop);
 
 /// Host losses (loss/*.hpp, Eigen) for the whole-step test: value and d value / d pred.

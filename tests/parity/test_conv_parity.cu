@@ -1,6 +1,6 @@
 // cuDNN convolutions against the CPU ops: forward, data gradient, weight and bias gradients (added onto
 // non-zero initial values), for every precision policy; symmetric and asymmetric padding, strides 1/2,
-// kernels 1/3/4/7, transposed convs with PyTorch and TF-SAME crops (both cuDNN paths: crop as padding,
+// kernels 1/3/4/7, grouped and depthwise convs (MobileNetV2's, with Keras's bottom/right padding), transposed convs with PyTorch and TF-SAME crops (both cuDNN paths: crop as padding,
 // and full output + window). Skipped without a device.
 #include <boost/test/unit_test.hpp>
 
@@ -20,6 +20,7 @@ struct conv_case {
   const char* name;
   std::int64_t n, cin, h, w, cout, k, stride;
   padding2d pad;  // conv: padding; transposed: crop
+  std::int64_t groups = 1;  // conv only
 };
 
 const conv_case conv_cases[] = {
@@ -31,6 +32,11 @@ const conv_case conv_cases[] = {
     {"3x3 s2 TF-SAME even (0,1)", 2, 4, 16, 12, 6, 3, 2, {0, 1, 0, 1}},
     {"7x7 s1 p3 (pix2pixHD first/last)", 1, 3, 20, 18, 8, 7, 1, {3, 3, 3, 3}},
     {"3x3 s1 asymmetric (2,0,1,3)", 1, 3, 9, 9, 4, 3, 1, {2, 0, 1, 3}},
+    {"depthwise 3x3 s1 p1", 2, 16, 13, 10, 16, 3, 1, {1, 1, 1, 1}, 16},
+    {"depthwise 3x3 s2 (0,1,0,1) (MobileNetV2, Keras padding)", 2, 24, 16, 12, 24, 3, 2, {0, 1, 0, 1}, 24},
+    {"depthwise multiplier 2, 3x3 s1 p1", 1, 8, 9, 9, 16, 3, 1, {1, 1, 1, 1}, 8},
+    {"4 groups 3x3 s1 p1", 2, 8, 11, 9, 12, 3, 1, {1, 1, 1, 1}, 4},
+    {"2 groups 1x1", 2, 6, 7, 5, 4, 1, 1, {0, 0, 0, 0}, 2},
 };
 
 const conv_case transpose_cases[] = {
@@ -49,13 +55,13 @@ void check_conv(const conv_case& c) {
   constexpr bool strict = !P::allow_tf32;
   const double tol = tolerance<P>();
   BOOST_TEST_CONTEXT(c.name << " [" << P::name << "]") {
-    const shape xs{c.n, c.cin, c.h, c.w}, ws{c.cout, c.cin, c.k, c.k};
-    const shape ys = cpu_conv2d_output_shape(xs, ws, c.stride, c.pad);
+    const shape xs{c.n, c.cin, c.h, c.w}, ws{c.cout, c.cin / c.groups, c.k, c.k};
+    const shape ys = cpu_conv2d_output_shape(xs, ws, c.stride, c.pad, c.groups);
     const auto x = random_host(xs, 1), w = random_host(ws, 2, -0.3f, 0.3f), b = random_host({c.cout}, 3);
     const auto dy = random_host(ys, 4), dw0 = random_host(ws, 5), db0 = random_host({c.cout}, 6);
-    const auto ref = cpu_conv2d_passes(x, w, b, dy, dw0, db0, c.stride, c.pad);
+    const auto ref = cpu_conv2d_passes(x, w, b, dy, dw0, db0, c.stride, c.pad, c.groups);
 
-    const cuda::conv2d_args a{c.stride, c.stride, c.pad};
+    const cuda::conv2d_args a{c.stride, c.stride, c.pad, c.groups};
     const auto xd = dev(x), wd = dev(w), bd = dev(b), dyd = dev(dy);
     auto dwd = dev(dw0), dbd = dev(db0);
     const auto y = host(cuda::conv2d<H, strict>(xd, wd, &bd, a));

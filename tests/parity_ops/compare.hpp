@@ -41,9 +41,9 @@ constexpr double tol() {
 
 inline cpu::activation cpu_act(act_arg a) { return {cpu::activation_kind(a.kind), a.slope}; }
 
-inline const act_arg all_acts[] = {{0, 0}, {1, 0}, {2, 0.2}, {3, 0}, {4, 0}};
+inline const act_arg all_acts[] = {{0, 0}, {1, 0}, {2, 0.2}, {3, 0}, {4, 0}, {5, 0}};
 inline const char* act_name(act_arg a) {
-  static const char* names[] = {"identity", "relu", "leaky_relu", "tanh", "sigmoid"};
+  static const char* names[] = {"identity", "relu", "leaky_relu", "tanh", "sigmoid", "relu6"};
   return names[a.kind];
 }
 

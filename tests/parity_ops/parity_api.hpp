@@ -22,7 +22,7 @@ std::string device_missing();
 
 /// An activation by kind (the order of cpu::activation_kind and cuda::activation_kind) and slope.
 struct act_arg {
-  int kind = 0;  ///< 0 identity, 1 relu, 2 leaky_relu, 3 tanh, 4 sigmoid
+  int kind = 0;  ///< 0 identity, 1 relu, 2 leaky_relu, 3 tanh, 4 sigmoid, 5 relu6
   double slope = 0;
 };
 

@@ -23,13 +23,15 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(activations_forward_and_backward, T, real_types) {
   for (const shape s : {shape::nchw(2, 3, 7, 5), shape::nchw(1, 1, 1, 1), shape{3, 11}}) {
     for (const act_arg a : all_acts) {
       const std::string what = std::string(act_name(a)) + " " + s.str();
-      auto x = random<T>(s, -2, 2);
+      const bool relu6 = a.kind == 5;
+      auto x = random<T>(s, -2, relu6 ? 8 : 2);  // relu6: both sides of 6 too
       x[0] = T(0);  // the kink: relu passes 0 / leaky passes slope in backward
       if (x.numel() > 2) x[1] = std::numeric_limits<T>::quiet_NaN();
+      if (x.numel() > 3) x[2] = T(6);  // relu6's upper kink
       const auto y = cpu::activate(x, cpu_act(a));
       const auto gy = gpu::activate(x, a);
-      // relu, leaky_relu and identity are one comparison or one product: bit-identical.
-      if (a.kind <= 2)
+      // relu, leaky_relu, relu6 and identity are comparisons or one product: bit-identical.
+      if (a.kind <= 2 || relu6)
         expect_equal(what + " forward", gy, y);
       else
         expect_close(what + " forward", gy, y, tol<T>());

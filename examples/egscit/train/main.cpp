@@ -12,7 +12,8 @@
 // --stage or --stage1), --config mnist|street|small|medium (n_1 = 1 / 3 / two CPU-sized networks, load.hpp),
 // --iterations T (poly schedule length, default 60000), --run N (stop after iteration N, resumable), --batch,
 // --lr, --g-updates, --style, --content, --eps, --seed, --ablation none|no_mask|no_adain|no_perceptual
-// (EGSC-IT), --no-noise-test, --no-augment, --vgg FILE, --vgg-input caffe|imagenet, --resume,
+// (EGSC-IT), --no-noise-test, --no-augment, --vgg FILE, --vgg-input caffe|imagenet, --perceptual
+// vgg19|mobilenet_v2 with --mobilenet-v2 FILE (cmake/fetch_mobilenet_v2.sh's; not VGG19), --resume,
 // --save-every N, --log-every N, --gpu, --gpu_ids N, --help. --data DIR reads DIR/trainA and DIR/trainB (egscit_prepare_data's layout).
 // The model kind, ablation and configuration go into the checkpoint metadata, so egscit_translate and
 // egscit_evaluate rebuild the model without flags; checkpoints are the same files on both backends, so a
@@ -48,7 +49,8 @@ void usage() {
                "                    [--stage1 DIR] [--config mnist|street|small|medium] [--iterations T] [--run N]\n"
                "                    [--batch B] [--lr LR] [--g-updates K] [--style W] [--content W] [--eps E]\n"
                "                    [--seed S] [--ablation none|no_mask|no_adain|no_perceptual] [--no-noise-test]\n"
-               "                    [--no-augment] [--vgg FILE] [--vgg-input caffe|imagenet] [--resume]\n"
+               "                    [--no-augment] [--vgg FILE] [--vgg-input caffe|imagenet]\n"
+               "                    [--perceptual vgg19|mobilenet_v2] [--mobilenet-v2 FILE] [--resume]\n"
                "                    [--save-every N] [--log-every N] [--gpu | --gpu_ids N] [--help]\n"
             << examples::gpu_help;
 }
@@ -112,6 +114,11 @@ int main(int argc, char** argv) try {
   o.vgg.vgg_weights = a.get("--vgg");
   o.vgg.normalisation = a.get("--vgg-input", "caffe") == "imagenet" ? vgg_normalisation::imagenet
                                                                     : vgg_normalisation::caffe_bgr;
+  const std::string perceptual = a.get("--perceptual", "vgg19");
+  require<value_error>(perceptual == "vgg19" || perceptual == "mobilenet_v2", "egscit_train: --perceptual '",
+                       perceptual, "' is not vgg19 or mobilenet_v2");
+  o.vgg.network = perceptual == "mobilenet_v2" ? perceptual_source::mobilenet_v2 : perceptual_source::vgg19;
+  o.vgg.mobilenet_v2_weights = a.get("--mobilenet-v2");
   const std::string abl = a.get("--ablation", "none");
   const std::map<std::string, ablation> abls{{"none", ablation::none},
                                              {"no_mask", ablation::no_feature_mask},

@@ -46,6 +46,8 @@ const std::string usage =
     "              --ndf --n_layers_D --num_D\n"
     "  losses:     --lambda_feat 10 --no_ganFeat_loss --no_vgg_loss --vgg_weights FILE (torchvision vgg19\n"
     "              features as safetensors; needed unless --no_vgg_loss) --no_lsgan --pool_size N (0)\n"
+    "              --perceptual vgg19|mobilenet_v2 (vgg19) --mobilenet_v2_weights FILE (for mobilenet_v2:\n"
+    "              cmake/fetch_mobilenet_v2.sh's file; an 8-bit ImageNet MobileNetV2, not VGG19)\n"
     "  schedule:   --lr 2e-4 --beta1 0.5 --niter 100 --niter_decay 100 --niter_fix_global N (0)\n"
     "  checkpoints: --continue_train --load_pretrain DIR --save_latest_freq N (1000 iterations)\n"
     "              --save_epoch_freq N (10) --print_freq N (100) --max_iterations N (stop early, resumable)\n";
@@ -60,7 +62,7 @@ int main(int argc, char** argv) try {
                     {"dataroot", "name", "checkpoints_dir", "preset", "seed", "threads", "label_nc", "loadSize",
                      "fineSize", "resize_or_crop", "batchSize", "max_dataset_size", "phase", "netG", "ngf",
                      "n_downsample_global", "n_blocks_global", "n_local_enhancers", "n_blocks_local", "ndf",
-                     "n_layers_D", "num_D", "lambda_feat", "vgg_weights", "pool_size", "lr", "beta1", "niter",
+                     "n_layers_D", "num_D", "lambda_feat", "vgg_weights", "perceptual", "mobilenet_v2_weights", "pool_size", "lr", "beta1", "niter",
                      "niter_decay", "niter_fix_global", "load_pretrain", "save_latest_freq", "save_epoch_freq",
                      "print_freq", "max_iterations", "gpu_ids"});
   if (a.help || !a.has("dataroot")) {
@@ -99,6 +101,8 @@ int main(int argc, char** argv) try {
   o.no_ganFeat_loss = a.flag("no_ganFeat_loss");
   o.no_vgg_loss = a.flag("no_vgg_loss");
   o.vgg_weights = a.str("vgg_weights");
+  o.perceptual = a.str("perceptual", o.perceptual);
+  o.mobilenet_v2_weights = a.str("mobilenet_v2_weights");
   o.no_lsgan = a.flag("no_lsgan");
   o.pool_size = int(a.integer("pool_size", 0));
   o.lr = a.number("lr", 2e-4);

@@ -52,11 +52,13 @@ concept backend_memory_ops = parameter_backend<B> && requires(const shape& s) {
   { B::zeros(s) } -> std::same_as<typename B::tensor_type>;
 };
 
-/// Convolutions and transposed convolutions: forward, input gradient, parameter gradients.
+/// Convolutions and transposed convolutions: forward, input gradient, parameter gradients. Grouped and
+/// depthwise convolutions are conv2d with conv_args::groups > 1 (weight Cout x Cin/groups x KH x KW).
 template <class B>
 concept backend_conv_ops = requires(const typename B::tensor_type& x, const typename B::tensor_type* bias,
                                     typename B::tensor_type& dw, typename B::tensor_type* db, const shape& xs,
                                     const typename B::conv_args& ca, const typename B::conv_transpose_args& ta) {
+  { ca.groups } -> std::convertible_to<std::int64_t>;
   { B::conv2d(x, x, bias, ca) } -> std::same_as<typename B::tensor_type>;
   { B::conv2d_backward_input(x, x, xs, ca) } -> std::same_as<typename B::tensor_type>;
   B::conv2d_backward_params(x, x, dw, db, ca);
@@ -100,7 +102,7 @@ concept backend_pool_ops = requires(const typename B::tensor_type& x, const shap
   { B::upsample_nearest2d_backward(x, xs) } -> std::same_as<typename B::tensor_type>;
 };
 
-/// Activations (relu, leaky relu, tanh, sigmoid: B::activation) and elementwise arithmetic.
+/// Activations (relu, leaky relu, tanh, sigmoid, relu6: B::activation) and elementwise arithmetic.
 template <class B>
 concept backend_pointwise_ops = requires(const typename B::tensor_type& x, const typename B::activation& act,
                                          typename B::scalar s) {

@@ -11,7 +11,9 @@
 
 namespace i2i {
 
-enum class activation_kind : std::uint8_t { identity, relu, leaky_relu, tanh, sigmoid };
+// relu6 (min(max(x, 0), 6): MobileNetV2, Keras ReLU(max_value=6)) comes last so that the numbering of
+// the older kinds stays as it was.
+enum class activation_kind : std::uint8_t { identity, relu, leaky_relu, tanh, sigmoid, relu6 };
 
 /// A pointwise activation chosen at run time; also what a norm op fuses after itself.
 struct activation {
@@ -23,6 +25,7 @@ struct activation {
   static constexpr activation leaky_relu(double slope = 0.2) { return {activation_kind::leaky_relu, slope}; }
   static constexpr activation tanh() { return {activation_kind::tanh, 0}; }
   static constexpr activation sigmoid() { return {activation_kind::sigmoid, 0}; }
+  static constexpr activation relu6() { return {activation_kind::relu6, 0}; }
   friend constexpr bool operator==(const activation&, const activation&) = default;
   friend std::ostream& operator<<(std::ostream& os, const activation& a) {
     switch (a.kind) {
@@ -31,6 +34,7 @@ struct activation {
       case activation_kind::leaky_relu: return os << "leaky_relu(" << a.slope << ")";
       case activation_kind::tanh: return os << "tanh";
       case activation_kind::sigmoid: return os << "sigmoid";
+      case activation_kind::relu6: return os << "relu6";
     }
     return os << "?";
   }
@@ -42,10 +46,13 @@ inline void check_activation(const char* op, const activation& a) {
                        " is negative; backward from the output needs slope >= 0");
 }
 
-/// Convolution geometry: strides and zero padding, which may be asymmetric (TF SAME).
+/// Convolution geometry: strides, zero padding (which may be asymmetric: TF SAME, Keras's ZeroPadding2D)
+/// and groups (PyTorch's Conv2d(groups=g): input and output channels split into g groups, group k's
+/// outputs see only group k's inputs; the weight is Cout x Cin/g x KH x KW; g = Cin is a depthwise conv).
 struct conv2d_args {
   std::int64_t stride_h = 1, stride_w = 1;
   padding2d pad{};
+  std::int64_t groups = 1;
 
   /// Stride s and the same zero padding p on every side (PyTorch Conv2d(stride=s, padding=p)).
   static conv2d_args make(std::int64_t stride, std::int64_t padding) {

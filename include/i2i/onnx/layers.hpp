@@ -2,8 +2,8 @@
 // The ONNX exporters of the layer specs (include/i2i/spec/): each emits the standard ops that compute
 // what the spec's forward computes at inference time (batch_norm with its running statistics).
 //
-//   conv<Out, K, S, P>            Conv (TF-SAME: explicit asymmetric pads, or auto_pad SAME_UPPER when
-//                                 the size is dynamic)
+//   conv<Out, K, S, P, Bias, G>   Conv (TF-SAME: explicit asymmetric pads, or auto_pad SAME_UPPER when
+//                                 the size is dynamic; pad_bottom_right: pads 0 before, 1 after; group G)
 //   conv_transpose<Out, K, S, P, OP>  ConvTranspose with pads and output_padding; TF-SAME (which crops
 //                                 the full output asymmetrically) as ConvTranspose + Slice
 //   reflect_pad<P>, zero_pad<P>   Pad (mode reflect / constant)
@@ -47,24 +47,29 @@ std::string param(graph_builder& g, const std::shared_ptr<parameter<T>>& p) {
 }
 }  // namespace layer_detail
 
-template <int In, class B, int Out, int K, int S, int P, bool Bias>
-value emit(at<In, B>, const conv<Out, K, S, P, Bias>*, graph_builder& g,
-           const typename conv<Out, K, S, P, Bias>::template instance<In, B>& inst, const value& x) {
+template <int In, class B, int Out, int K, int S, int P, bool Bias, int G>
+value emit(at<In, B>, const conv<Out, K, S, P, Bias, G>*, graph_builder& g,
+           const typename conv<Out, K, S, P, Bias, G>::template instance<In, B>& inst, const value& x) {
   std::vector<std::string> ins{x.name, layer_detail::param<B>(g, inst.w)};
   if constexpr (Bias) ins.push_back(layer_detail::param<B>(g, inst.b));
   const shape out = layer_detail::traced(inst, x.dims);
   const std::string where = layer_name(inst.path, "conv");
   const std::vector<std::int64_t> kernel{K, K}, strides{S, S};
-  if constexpr (P == tf_same) {
-    if (g.options().dynamic_size)
+  // The attributes in the order they always had; a grouped conv adds "group" last.
+  const auto conv_node = [&](attribute pads) {
+    if constexpr (G != 1)
       return g.node("Conv", ins, out, where,
-                    {attr("kernel_shape", kernel), attr("strides", strides), attr("auto_pad", "SAME_UPPER")});
-    return g.node("Conv", ins, out, where,
-                  {attr("kernel_shape", kernel), attr("strides", strides),
-                   attr("pads", layer_detail::onnx_pads(layer_detail::same_tf(K, S, x.dims)))});
+                    {attr("kernel_shape", kernel), attr("strides", strides), std::move(pads), attr("group", G)});
+    else
+      return g.node("Conv", ins, out, where, {attr("kernel_shape", kernel), attr("strides", strides), std::move(pads)});
+  };
+  if constexpr (P == tf_same) {
+    if (g.options().dynamic_size) return conv_node(attr("auto_pad", "SAME_UPPER"));
+    return conv_node(attr("pads", layer_detail::onnx_pads(layer_detail::same_tf(K, S, x.dims))));
+  } else if constexpr (P == pad_bottom_right) {
+    return conv_node(attr("pads", layer_detail::onnx_pads(padding2d{0, 1, 0, 1})));
   } else {
-    return g.node("Conv", ins, out, where,
-                  {attr("kernel_shape", kernel), attr("strides", strides), attr("pads", std::vector<std::int64_t>(4, P))});
+    return conv_node(attr("pads", std::vector<std::int64_t>(4, P)));
   }
 }
 

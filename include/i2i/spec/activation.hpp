@@ -1,5 +1,6 @@
 #pragma once
-// Activation specs: relu, leaky_relu<Slope>, tanh_, sigmoid. Each keeps only its output for backward.
+// Activation specs: relu, leaky_relu<Slope>, tanh_, sigmoid, relu6. Each keeps only its output for backward.
+// An activation spec also names what a norm spec fuses after itself (frozen_batch_norm<Eps, relu6>).
 #include "i2i/spec/layer_base.hpp"
 
 namespace i2i {
@@ -50,6 +51,12 @@ struct tanh_ : spec_detail::activation_spec<tanh_> {
 struct sigmoid : spec_detail::activation_spec<sigmoid> {
   template <class B>
   static auto act() { return B::activation::sigmoid(); }
+};
+
+/// min(max(x, 0), 6): MobileNetV2's activation (Keras ReLU(max_value=6), PyTorch ReLU6).
+struct relu6 : spec_detail::activation_spec<relu6> {
+  template <class B>
+  static auto act() { return B::activation::relu6(); }
 };
 
 }  // namespace i2i

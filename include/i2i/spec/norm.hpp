@@ -4,7 +4,12 @@
 //   instance_norm<Affine = false, Eps = 1e-5>   per sample and channel, at train and test time
 //                                               (pix2pixHD's InstanceNorm2d(affine=False) has no parameters)
 //   batch_norm<Momentum = 0.1, Eps = 1e-5>      affine; running statistics as buffers, PyTorch semantics
+//   frozen_batch_norm<Eps = 1e-5, Act = void>   batch norm in evaluation mode always (the running statistics,
+//                                               never updated, whatever run_state::training says), with an
+//                                               activation spec fused after it (void: none); for pretrained
+//                                               feature networks (torchvision's FrozenBatchNorm2d)
 #include <memory>
+#include <type_traits>
 
 #include "i2i/spec/layer_base.hpp"
 
@@ -84,6 +89,34 @@ struct batch_norm {
     tensor<T> backward(const context& c, const tensor<T>& dy, run_state<T>&, bool) {
       return B::batch_norm_backward(dy, c.x, c.fwd, w->value, w->frozen ? tensor<T>{} : w->grad,
                                     b->frozen ? tensor<T>{} : b->grad);
+    }
+  };
+};
+
+template <double Eps = 1e-5, class Act = void>
+struct frozen_batch_norm {
+  static constexpr int in_channels = any_channels;
+  static constexpr int out_channels(int in) { return in; }
+
+  /// batch_norm's parameters, buffers, context and backward; only the forward differs.
+  template <int In, class B>
+  struct instance : batch_norm<0.1, Eps>::template instance<In, B> {
+    using base = typename batch_norm<0.1, Eps>::template instance<In, B>;
+    using typename base::T;
+    using typename base::context;
+    using base::base;
+
+    static typename B::activation act() {
+      if constexpr (std::is_void_v<Act>) return typename B::activation{};
+      else return Act::template act<B>();
+    }
+    tensor<T> forward(const tensor<T>& x, context& c, run_state<T>&) const {
+      spec_detail::check_input(this->path, "frozen_batch_norm", x, In);
+      c.x = x;
+      c.training = false;
+      c.fwd = B::batch_norm_eval(x, this->w->value, this->b->value, this->running_mean->value,
+                                 this->running_var->value, Eps, act());
+      return c.fwd.y;
     }
   };
 };

@@ -1,4 +1,5 @@
-// Finite-difference gradient checks (float64) of conv2d and conv_transpose2d for x, w and b.
+// Finite-difference gradient checks (float64) of conv2d (ungrouped, grouped and depthwise) and
+// conv_transpose2d for x, w and b.
 #include <boost/test/unit_test.hpp>
 
 #include "i2i/backend/cpu/conv2d.hpp"
@@ -48,6 +49,22 @@ BOOST_AUTO_TEST_CASE(conv2d_gradients) {
   check_conv2d("conv2d 4x4 s2 TF SAME", {1, 2, 7, 6}, {3, 2, 4, 4}, cpu::conv2d_args::same_tf(4, 2, 7, 6));
   check_conv2d("conv2d 7x7 p3", {1, 2, 8, 8}, {3, 2, 7, 7}, cpu::conv2d_args::make(1, 3));
   check_conv2d("conv2d 1x1", {3, 4, 3, 3}, {2, 4, 1, 1}, cpu::conv2d_args{});
+}
+
+BOOST_AUTO_TEST_CASE(grouped_and_depthwise_conv2d_gradients) {
+  using A = cpu::conv2d_args;
+  auto grouped = [](A a, std::int64_t g) {
+    a.groups = g;
+    return a;
+  };
+  check_conv2d("grouped 2 3x3 s1 p1", {2, 4, 6, 5}, {6, 2, 3, 3}, grouped(A::make(1, 1), 2));
+  check_conv2d("grouped 3 1x1", {2, 6, 4, 3}, {9, 2, 1, 1}, grouped(A{}, 3));
+  check_conv2d("depthwise 3x3 s1 p1", {2, 5, 7, 6}, {5, 1, 3, 3}, grouped(A::make(1, 1), 5));
+  check_conv2d("depthwise 3x3 s2 pad (0,1,0,1) (Keras ZeroPadding2D + valid)", {2, 4, 8, 7}, {4, 1, 3, 3},
+               grouped(A{2, 2, {0, 1, 0, 1}}, 4));
+  check_conv2d("depthwise 3x3 s2 odd TF SAME", {1, 3, 7, 9}, {3, 1, 3, 3}, grouped(A::same_tf(3, 2, 7, 9), 3));
+  check_conv2d("depthwise multiplier 2, 5x5 s1 p2", {1, 3, 6, 6}, {6, 1, 5, 5}, grouped(A::make(1, 2), 3));
+  check_conv2d("grouped 2 4x4 s2 asymmetric (2,0,1,3)", {1, 4, 9, 8}, {4, 2, 4, 4}, grouped(A{2, 2, {2, 0, 1, 3}}, 2));
 }
 
 BOOST_AUTO_TEST_CASE(conv_transpose2d_gradients) {

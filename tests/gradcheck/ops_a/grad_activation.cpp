@@ -23,6 +23,17 @@ BOOST_AUTO_TEST_CASE(every_activation_from_its_output) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(relu6_from_its_output) {
+  // Inputs on both sides of both kinks (0 and 6), kept clear of them.
+  const shape s{2, 3, 6, 7};
+  const auto a = cpu::activation::relu6();
+  auto x = test::random_tensor_away_from(s, {0.0, 6.0}, 0.05, -2, 8);
+  auto r = test::random_tensor<double>(s);
+  auto y = cpu::activate(x, a);
+  test::expect_gradient("relu6 dx", x, [&] { return test::dot(r, cpu::activate(x, a)); },
+                        cpu::activation_backward(r, y, a));
+}
+
 BOOST_AUTO_TEST_CASE(named_functions) {
   const shape s{3, 2, 4, 5};
   auto x = test::random_tensor_away_from(s, {0.0}, 0.05, -3, 3);

@@ -127,6 +127,40 @@ BOOST_AUTO_TEST_CASE(no_vgg_file_is_said_and_substituted) {
   BOOST_TEST(r.style > 0);
 }
 
+BOOST_AUTO_TEST_CASE(mobilenet_v2_drives_the_perceptual_terms) {
+  // --perceptual mobilenet_v2: the four MobileNetV2 taps (random weights in the file here), no
+  // substitute when the file is missing, and the choice in the stage-2 checkpoint's metadata.
+  const auto dir = temp_dir("mobilenet_v2");
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "mobilenet_v2.safetensors").string();
+  {
+    model<models::mobilenet_v2, cpu_backend<float>> net("");
+    initialize(net, init_policy::pytorch(), 4);
+    save_model(net, path);
+  }
+  auto o = tiny_options();
+  o.vgg.network = perceptual_source::mobilenet_v2;
+  o.vgg.mobilenet_v2_weights = (dir / "absent.safetensors").string();
+  test::expect_error<io_error>([&] { s2_t missing(o, [](const std::string&) {}); }, {"absent.safetensors"});
+  o.vgg.mobilenet_v2_weights = path;
+  std::string said;
+  s2_t t(o, [&](const std::string& s) { said += s; });
+  BOOST_TEST(t.perceptual_features() == perceptual_source::mobilenet_v2);
+  BOOST_TEST(said.find("MobileNetV2") != std::string::npos, said);
+  BOOST_TEST(said.find("not VGG19") != std::string::npos, said);
+  t.allow_untrained_feature_masks();
+  std::mt19937_64 rng(3);
+  // 16 x 16: MobileNetV2's four stride-2 layers need at least 16 pixels.
+  const auto r = t.generator_gradients(batch_of(random_images(4, 1, 16), 0, 2), batch_of(random_images(4, 2, 16), 0, 2), rng);
+  BOOST_TEST(r.content > 0);
+  BOOST_TEST(r.style > 0);
+  BOOST_TEST(std::isfinite(r.g));
+  t.save(dir / "run");
+  const auto meta = io::read_checkpoint_metadata((dir / "run" / "E_A.safetensors").string());
+  BOOST_TEST(meta.at("egscit.perceptual") == "mobilenet_v2");
+  std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(vgg_file_drives_the_perceptual_terms) {
   const auto dir = temp_dir("vgg");
   std::filesystem::create_directories(dir);

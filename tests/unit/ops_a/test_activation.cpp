@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "i2i/backend/cpu/activation.hpp"
 #include "support/gradcheck.hpp"
@@ -67,6 +68,25 @@ BOOST_AUTO_TEST_CASE(backward_values) {
     BOOST_TEST(std::abs(dt[i] - dy[i] * (1 - th * th)) < 1e-14);
     BOOST_TEST(std::abs(ds[i] - dy[i] * sg * (1 - sg)) < 1e-14);
   }
+}
+
+BOOST_AUTO_TEST_CASE(relu6_values_kinks_and_nan) {
+  // Forward clamps to [0, 6]; backward passes dy only where 0 < y < 6 (0 at both kinks, as PyTorch's
+  // ReLU6 and TensorFlow's Relu6Grad); NaN passes through.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto x = tensor<double>::from({1, 1, 1, 7}, {-1.0, 0.0, 0.5, 5.5, 6.0, 7.5, nan});
+  auto dy = tensor<double>::from({1, 1, 1, 7}, {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0});
+  const auto a = cpu::activation::relu6();
+  auto y = cpu::activate(x, a);
+  auto dx = cpu::activation_backward(dy, y, a);
+  const double y_expected[] = {0, 0, 0.5, 5.5, 6, 6};
+  const double dx_expected[] = {0, 0, 3, 4, 0, 0, 0};
+  for (int i = 0; i < 6; ++i) BOOST_TEST(y[i] == y_expected[i]);
+  BOOST_TEST(std::isnan(y[6]));
+  for (int i = 0; i < 7; ++i) BOOST_TEST(dx[i] == dx_expected[i]);
+  std::ostringstream os;
+  os << a;
+  BOOST_TEST(os.str() == "relu6");
 }
 
 BOOST_AUTO_TEST_CASE(inplace_variants_write_shared_storage) {

@@ -110,6 +110,32 @@ BOOST_AUTO_TEST_CASE(vgg_loss_from_a_weights_file_and_a_missing_file_is_named) {
   BOOST_TEST(rec["G"] == rec["G_GAN"] + rec["G_GAN_Feat"] + rec["G_VGG"], boost::test_tools::tolerance(1e-12));
 }
 
+BOOST_AUTO_TEST_CASE(perceptual_mobilenet_v2_replaces_vgg19_and_is_recorded) {
+  p2p_test::temp_dir tmp("p2phd_mnv2");
+  p2p_test::write_tiny_set(tmp.str() + "/data", 1, 32, 16);
+  {
+    model<models::mobilenet_v2, cpu_backend<float>> net;  // random weights: the wiring, not the values
+    initialize(net, init_policy::pix2pixhd(), 3);
+    save_model(net, tmp.str() + "/mobilenet_v2.safetensors");
+  }
+  auto o = p2p_test::tiny_options(tmp.str() + "/data", tmp.str() + "/ck");
+  o.no_vgg_loss = false;
+  o.perceptual = "mobilenet_v2";
+  test::expect_error<value_error>([&] { p::trainer<tiny_global> t(o); }, {"--mobilenet_v2_weights", "fetch_mobilenet_v2.sh"});
+  o.perceptual = "alexnet";
+  test::expect_error<value_error>([&] { p::trainer<tiny_global> t(o); }, {"--perceptual", "alexnet"});
+  o.perceptual = "mobilenet_v2";
+  o.mobilenet_v2_weights = tmp.str() + "/mobilenet_v2.safetensors";
+  p::trainer<tiny_global> t(o);
+  BOOST_TEST(t.metadata().at("perceptual") == "mobilenet_v2");
+  data::aligned_dataset ds(t.options().data);
+  data::batch_loader loader(ds, {.batch_size = 1, .seed = 1});
+  const auto rec = t.step(loader.load(1, 0));
+  BOOST_TEST(!rec.contains("G_VGG"));
+  BOOST_TEST(rec["G_MobileNetV2"] > 0);
+  BOOST_TEST(rec["G"] == rec["G_GAN"] + rec["G_GAN_Feat"] + rec["G_MobileNetV2"], boost::test_tools::tolerance(1e-12));
+}
+
 BOOST_AUTO_TEST_CASE(options_that_the_preset_was_not_compiled_with_are_rejected) {
   p2p_test::temp_dir tmp("p2phd_opts");
   p2p_test::write_tiny_set(tmp.str() + "/data", 1, 32, 16);

@@ -22,6 +22,7 @@ inline void conv_args(const char* op, const conv2d_args& a) {
                        a.stride_w);
   require<value_error>(a.pad.top >= 0 && a.pad.bottom >= 0 && a.pad.left >= 0 && a.pad.right >= 0, op,
                        ": padding must be >= 0, got ", a.pad);
+  require<value_error>(a.groups >= 1, op, ": groups must be >= 1, got ", a.groups);
 }
 
 inline void conv_args(const char* op, const conv_transpose2d_args& a) {
@@ -29,13 +30,20 @@ inline void conv_args(const char* op, const conv_transpose2d_args& a) {
                        a.stride_w);
 }
 
-/// Validates input xs against weight ws (Cout x Cin x KH x KW) and returns the output shape.
+/// Validates input xs against weight ws (Cout x Cin/groups x KH x KW) and returns the output shape.
 inline shape conv2d_output_shape(const char* op, const shape& xs, const shape& ws, const conv2d_args& a) {
   conv_args(op, a);
   require<shape_error>(xs.rank() == 4, op, ": input has shape ", xs, ", expected rank 4 (NCHW)");
   require<shape_error>(ws.rank() == 4, op, ": weight has shape ", ws, ", expected rank 4 (Cout x Cin x KH x KW)");
-  require<shape_error>(ws[1] == xs[1], op, ": weight ", ws, " expects ", ws[1], " input channels, but input ", xs,
-                       " has ", xs[1]);
+  if (a.groups == 1) {
+    require<shape_error>(ws[1] == xs[1], op, ": weight ", ws, " expects ", ws[1], " input channels, but input ", xs,
+                         " has ", xs[1]);
+  } else {
+    require<shape_error>(ws[1] * a.groups == xs[1], op, ": weight ", ws, " with ", a.groups, " groups expects ",
+                         ws[1] * a.groups, " input channels (", ws[1], " per group), but input ", xs, " has ", xs[1]);
+    require<shape_error>(ws[0] % a.groups == 0, op, ": weight ", ws, " has ", ws[0],
+                         " output channels, not divisible into ", a.groups, " groups");
+  }
   require<shape_error>(ws[0] >= 1 && ws[2] >= 1 && ws[3] >= 1, op, ": weight ", ws, " has an empty dimension");
   const std::int64_t oh = conv_out(xs[2], ws[2], a.stride_h, a.pad.top, a.pad.bottom);
   const std::int64_t ow = conv_out(xs[3], ws[3], a.stride_w, a.pad.left, a.pad.right);

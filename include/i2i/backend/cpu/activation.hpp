@@ -1,6 +1,6 @@
 #pragma once
 // Pointwise activations: ReLU (generators), LeakyReLU 0.2 (discriminators, EGSC-IT's convs), Tanh
-// (generator outputs), Sigmoid (EGSC-IT's feature mask).
+// (generator outputs), Sigmoid (EGSC-IT's feature mask), ReLU6 (MobileNetV2).
 //
 //   relu(x) / relu_inplace(x) / relu_backward(dy, y)
 //   leaky_relu(x, slope) / leaky_relu_inplace(x, slope) / leaky_relu_backward(dy, y, slope)
@@ -11,7 +11,8 @@
 // Every backward takes the OUTPUT y (the input x gives the same result for relu and leaky_relu, since
 // they preserve sign), so an in-place forward that overwrote x loses nothing. That is why leaky_relu
 // requires slope >= 0: with a negative slope the sign of y no longer tells which side of 0 x was.
-// Backward at exactly 0 follows PyTorch: relu passes 0, leaky_relu passes `slope`.
+// Backward at exactly 0 follows PyTorch: relu passes 0, leaky_relu passes `slope`; relu6 passes the
+// gradient only where 0 < y < 6 (PyTorch's hardtanh and TensorFlow's Relu6Grad: 0 at both kinks).
 // NaN inputs propagate to the output (so a diverging loss stays visible).
 //
 // Note: `tanh` and `sigmoid` here take tensors; code inside namespace i2i::cpu that means the scalar
@@ -57,6 +58,7 @@ void activate_range(const T* x, T* y, std::int64_t n, const activation& a) {
     // exp(-x) overflows to inf for very negative x, and 1/(1+inf) = 0 is the right limit; this keeps
     // full relative accuracy for small outputs, unlike 0.5*tanh(x/2)+0.5.
     case activation_kind::sigmoid: out = (T(1) + (-in).exp()).inverse(); break;
+    case activation_kind::relu6: out = (in <= T(0)).select(T(0), (in >= T(6)).select(T(6), in)); break;
   }
 }
 
@@ -93,6 +95,7 @@ void activation_backward_range(const T* dy, const T* y, T* dx, std::int64_t n, c
     case activation_kind::leaky_relu: d = (out > T(0)).select(g, T(a.slope) * g); break;
     case activation_kind::tanh: d = g * (T(1) - out.square()); break;
     case activation_kind::sigmoid: d = g * out * (T(1) - out); break;
+    case activation_kind::relu6: d = (out > T(0) && out < T(6)).select(g, T(0)); break;
   }
 }
 

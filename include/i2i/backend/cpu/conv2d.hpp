@@ -3,7 +3,8 @@
 // gradients, with zero padding that may be asymmetric (TF SAME).
 //
 // Layouts: x is N x Cin x H x W, w is Cout x Cin x KH x KW (PyTorch), bias is Cout.
-// All three ops are implicit GEMMs on our own packed micro-kernels (gemm_conv.hpp):
+// Ungrouped (conv2d_args::groups == 1), all three ops are implicit GEMMs on our own packed micro-kernels
+// (gemm_conv.hpp):
 //   forward  Y = W * patches(x)                                 M = Cout, K = Cin*KH*KW, N = OH*OW
 //   dgrad    dX = transposed conv of dY with W (phases, see gemm_conv.hpp)
 //   wgrad    dW += dY * patches(x)^T                             M = Cout, N = Cin*KH*KW, K = OH*OW
@@ -17,6 +18,9 @@
 //   auto dx = cpu::conv2d_backward_input(dy, pw, x.shape(), args);
 //   cpu::conv2d_backward_params(x, dy, dw, &db, args);   // wgrad needs no weight
 //
+// Grouped and depthwise convolutions (groups > 1, weight Cout x Cin/groups x KH x KW) run direct loops
+// (grouped_conv2d.hpp) through the unpacked overloads; a packed weight is always ungrouped.
+//
 // pw.repack(w) refreshes it in place (same shapes; reuses the buffers through the host allocator).
 // A packed weight is tied to the kernel set that was active when it was packed (see set_gemm_isa).
 #include <cstdint>
@@ -25,6 +29,7 @@
 
 #include "i2i/backend/checks/conv.hpp"
 #include "i2i/backend/cpu/gemm_conv.hpp"
+#include "i2i/backend/cpu/grouped_conv2d.hpp"
 #include "i2i/core/padding.hpp"
 #include "i2i/core/tensor.hpp"
 #include "i2i/backend/op_args.hpp"
@@ -75,6 +80,8 @@ class packed_conv_weight {
     require<shape_error>(w.rank() == 4, "packed_conv_weight: weight has shape ", w.shape(),
                          ", expected rank 4 (Cout x Cin x KH x KW)");
     checks::conv_args("packed_conv_weight", a);
+    require<value_error>(a.groups == 1, "packed_conv_weight: grouped convolutions (groups ", a.groups,
+                         ") are not packed; call conv2d with the weight tensor");
     args_ = a;
     shape_ = w.shape();
     const std::int64_t cout = w.dim(0), cin = w.dim(1), kh = w.dim(2), kw = w.dim(3);
@@ -107,6 +114,8 @@ void check_packed(const char* op, const Packed& pw, const Args& a) {
   require<value_error>(pw.args().stride_h == a.stride_h && pw.args().stride_w == a.stride_w, op,
                        ": weight was packed for stride ", pw.args().stride_h, "x", pw.args().stride_w,
                        ", called with stride ", a.stride_h, "x", a.stride_w);
+  if constexpr (requires { a.groups; })
+    require<value_error>(a.groups == 1, op, ": a packed weight is ungrouped, called with groups ", a.groups);
 }
 }  // namespace conv_detail
 
@@ -126,6 +135,11 @@ template <cpu_scalar T>
 tensor<T> conv2d(const tensor<T>& x, const tensor<T>& w, const std::type_identity_t<tensor<T>>* bias, const conv2d_args& a) {
   checks::require_tensor<checks::on_host>("conv2d", "weight", w);
   const shape ys = checks::conv_forward<checks::on_host>("conv2d", x, w.shape(), bias, a);
+  if (a.groups != 1) {
+    auto y = tensor<T>::empty(ys);
+    grouped_conv_detail::forward(x, w, bias ? bias->data() : nullptr, a, y);
+    return y;
+  }
   const std::int64_t cout = w.dim(0), cin = w.dim(1), kh = w.dim(2), kw = w.dim(3);
   std::vector<std::int64_t> toff(std::size_t(kh * kw));
   for (std::size_t t = 0; t < toff.size(); ++t) toff[t] = std::int64_t(t);
@@ -151,6 +165,11 @@ template <cpu_scalar T>
 tensor<T> conv2d_backward_input(const tensor<T>& dy, const tensor<T>& w, const shape& x_shape, const conv2d_args& a) {
   checks::require_tensor<checks::on_host>("conv2d_backward_input", "weight", w);
   checks::conv_backward_input<checks::on_host>("conv2d_backward_input", dy, w.shape(), x_shape, a);
+  if (a.groups != 1) {
+    auto dx = tensor<T>::empty(x_shape);
+    grouped_conv_detail::backward_input(dy, w, a, dx);
+    return dx;
+  }
   const std::int64_t cout = w.dim(0), cin = w.dim(1), kh = w.dim(2), kw = w.dim(3);
   const auto pw = pack_phases(w.data(), cout, cin, kh, kw, cin * kh * kw, kh * kw, a.stride_h, a.stride_w,
                               active_kernels<T>());
@@ -166,6 +185,7 @@ void conv2d_backward_params(const tensor<T>& x, const tensor<T>& dy, tensor<T>& 
   checks::conv_backward_params<checks::on_host>("conv2d_backward_params", x, dy, dw, db, a);
   const std::int64_t kh = dw.dim(2), kw = dw.dim(3);
   if (db) conv_detail::add_bias_grad(dy, *db);
+  if (a.groups != 1) return grouped_conv_detail::backward_weight(x, dy, a, dw);
   direct_wgrad(x, dy, kh, kw, a.stride_h, a.stride_w, a.pad.top, a.pad.left, dw.data(), active_kernels<T>());
 }
 

@@ -11,6 +11,9 @@
 //   conv_transpose2d (x: Cin)   forward = bwd_data(w, x)   dgrad = fwd(dy, w)         wgrad = bwd_filter(dy, x)
 //                               (the problem's "input" is the transposed conv's output, k = Cin)
 //
+// Groups (conv2d only): cudnnSetConvolutionGroupCount on the convolution descriptor, the filter
+// descriptor k x c/groups x r x s (PyTorch's grouped weight layout); groups == 1 sets nothing.
+//
 // Padding: cuDNN pads symmetrically. Asymmetric zero padding (TF SAME) pads the input explicitly with a
 // small window-copy kernel and runs the problem unpadded; its data gradient is cropped back by the same
 // kernel. A transposed conv's crop {top, bottom} maps onto cuDNN's padding when top >= 0 and
@@ -100,10 +103,11 @@ struct filter_desc {
 };
 struct convolution_desc {
   cudnnConvolutionDescriptor_t d = nullptr;
-  convolution_desc(int ph, int pw, int sh, int sw) {
+  convolution_desc(int ph, int pw, int sh, int sw, int groups) {
     I2I_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&d));
     // Compute type float for every data type: fp32 accumulation for bf16/fp16 too.
     I2I_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(d, ph, pw, sh, sw, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    if (groups != 1) I2I_CUDNN_CHECK(cudnnSetConvolutionGroupCount(d, groups));
   }
   ~convolution_desc() { (void)cudnnDestroyConvolutionDescriptor(d); }
   convolution_desc(const convolution_desc&) = delete;
@@ -128,11 +132,12 @@ struct problem {
   int k = 0, r = 0, s = 0;         // filter k x c x r x s
   int pad_h = 0, pad_w = 0, stride_h = 1, stride_w = 1;
   int oh = 0, ow = 0;              // output of the forward conv
+  int groups = 1;                  // the filter is k x c/groups x r x s
   cudnnDataType_t dtype = CUDNN_DATA_FLOAT;
   bool strict = false;             // FMA math only (no TF32)
 
   std::array<int, 16> key(pass p, int device) const {
-    return {int(p), device, n, c, h, w, k, r, s, pad_h, pad_w, stride_h, stride_w, int(dtype), int(strict), 0};
+    return {int(p), device, n, c, h, w, k, r, s, pad_h, pad_w, stride_h, stride_w, int(dtype), int(strict), groups};
   }
 };
 
@@ -171,8 +176,8 @@ struct descs {
   filter_desc w;
   convolution_desc conv;
   explicit descs(const problem& p)
-      : x(p.dtype, p.n, p.c, p.h, p.w), y(p.dtype, p.n, p.k, p.oh, p.ow), w(p.dtype, p.k, p.c, p.r, p.s),
-        conv(p.pad_h, p.pad_w, p.stride_h, p.stride_w) {}
+      : x(p.dtype, p.n, p.c, p.h, p.w), y(p.dtype, p.n, p.k, p.oh, p.ow), w(p.dtype, p.k, p.c / p.groups, p.r, p.s),
+        conv(p.pad_h, p.pad_w, p.stride_h, p.stride_w, p.groups) {}
 };
 
 struct perf_entry {
@@ -271,7 +276,7 @@ inline std::size_t out_bytes(pass ps, const problem& p) {
   const std::size_t e = p.dtype == CUDNN_DATA_FLOAT ? 4 : p.dtype == CUDNN_DATA_DOUBLE ? 8 : 2;
   if (ps == pass::fwd) return e * std::size_t(p.n) * p.k * p.oh * p.ow;
   if (ps == pass::dgrad) return e * std::size_t(p.n) * p.c * p.h * p.w;
-  return e * std::size_t(p.k) * p.c * p.r * p.s;
+  return e * std::size_t(p.k) * (p.c / p.groups) * p.r * p.s;
 }
 
 /// Runs one pass of problem `p`: out = pass(a, b) + beta * out.
@@ -344,8 +349,8 @@ inline void run(pass ps, const problem& p, const void* a, const void* b, void* o
   }
   throw device_error(i2i::detail::concat(
       "cuDNN convolution ", pass_name(ps), ": no algorithm ran for input ", p.n, "x", p.c, "x", p.h, "x", p.w,
-      ", filter ", p.k, "x", p.c, "x", p.r, "x", p.s, ", padding ", p.pad_h, "x", p.pad_w, ", stride ", p.stride_h,
-      "x", p.stride_w, ", data type ", int(p.dtype), p.strict ? " (strict fp32)" : "", "; tried:",
+      ", filter ", p.k, "x", p.c / p.groups, "x", p.r, "x", p.s, ", groups ", p.groups, ", padding ", p.pad_h, "x",
+      p.pad_w, ", stride ", p.stride_h, "x", p.stride_w, ", data type ", int(p.dtype), p.strict ? " (strict fp32)" : "", "; tried:",
       tried.empty() ? std::string(" none") : tried));
 }
 
@@ -475,6 +480,7 @@ conv_plan plan_conv(const shape& xs, const shape& ws, const conv2d_args& a, bool
   p.stride_h = to_int("conv2d", a.stride_h, "stride");
   p.stride_w = to_int("conv2d", a.stride_w, "stride");
   p.oh = int(ys[2]), p.ow = int(ys[3]);
+  p.groups = to_int("conv2d", a.groups, "groups");
   p.dtype = cudnn_type<H>();
   p.strict = strict;
   require<device_error>(out_size(p.h, p.pad_h, p.r, p.stride_h) == p.oh && out_size(p.w, p.pad_w, p.s, p.stride_w) == p.ow,

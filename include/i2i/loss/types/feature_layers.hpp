@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the perceptual terms (vgg_perceptual, gram_style): a feature network's named taps with
-// per-layer weights, and the checks both terms make on them.
+// per-layer weights (VGG19's and MobileNetV2's lists), and the checks both terms make on them.
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +18,12 @@ struct feature_layer {
 /// relu1_1..relu5_1 of VGG19 with weights w (in that order).
 inline std::vector<feature_layer> vgg19_relu_x_1(double w1, double w2, double w3, double w4, double w5) {
   return {{"relu1_1", w1}, {"relu2_1", w2}, {"relu3_1", w3}, {"relu4_1", w4}, {"relu5_1", w5}};
+}
+
+/// The four taps of models::mobilenet_v2 (block_1_expand_relu, block_3_expand_relu, block_6_expand_relu,
+/// block_10_project) with weights w (in that order).
+inline std::vector<feature_layer> mobilenet_v2_taps(double w1, double w2, double w3, double w4) {
+  return {{"block_1_expand_relu", w1}, {"block_3_expand_relu", w2}, {"block_6_expand_relu", w3}, {"block_10_project", w4}};
 }
 
 namespace term_detail {

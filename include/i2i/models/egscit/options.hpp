@@ -45,11 +45,20 @@ struct loss_weights {
 enum class perceptual_source {
   vgg19,               ///< VGG19 relu{1..5}_1 (faithful); needs perceptual_options::vgg_weights
   feature_mask_nets,   ///< substitute: the frozen stage-1 F of the output's domain (its last block)
+  mobilenet_v2,        ///< the installable 8-bit ImageNet MobileNetV2 (docs/mobilenet_v2.md; NOT VGG19):
+                       ///< its four taps; needs perceptual_options::mobilenet_v2_weights
 };
 
-inline std::ostream& operator<<(std::ostream& os, perceptual_source s) {
-  return os << (s == perceptual_source::vgg19 ? "vgg19" : "feature_mask_nets");
+inline const char* to_string(perceptual_source s) {
+  switch (s) {
+    case perceptual_source::vgg19: return "vgg19";
+    case perceptual_source::feature_mask_nets: return "feature_mask_nets";
+    case perceptual_source::mobilenet_v2: return "mobilenet_v2";
+  }
+  return "?";
 }
+
+inline std::ostream& operator<<(std::ostream& os, perceptual_source s) { return os << to_string(s); }
 
 /// How images in [-1, 1] are mapped for the VGG weights in the file.
 enum class vgg_normalisation {
@@ -65,6 +74,10 @@ struct perceptual_options {
   vgg_normalisation normalisation = vgg_normalisation::caffe_bgr;
   /// When false and there is no VGG file, the trainer refuses to start instead of substituting.
   bool allow_substitute = true;
+  /// --perceptual vgg19|mobilenet_v2: vgg19 (the paper's, with the substitute above when there is no
+  /// file) or mobilenet_v2, which needs mobilenet_v2_weights and is never substituted.
+  perceptual_source network = perceptual_source::vgg19;
+  std::string mobilenet_v2_weights;  ///< cmake/fetch_mobilenet_v2.sh's mobilenet_v2.safetensors
 };
 
 /// Which model a run trains: EGSC-IT or a baseline of §6.5, all in the same backbone.

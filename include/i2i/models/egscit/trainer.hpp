@@ -38,7 +38,11 @@
 // are computed on F_B's features (last residual block) and those involving x_BA on F_A's, one layer with
 // weight 1. F_X was trained to reconstruct domain X, so its features carry that domain's colours — what
 // the Gram style term needs. The loss is never dropped silently; only opt.perceptual = false (the
-// "w/o perceptual loss" ablation) or zero weights turn it off.
+// "w/o perceptual loss" ablation) or zero weights turn it off. With perceptual_options::network =
+// mobilenet_v2 (--perceptual mobilenet_v2) the terms use the installable ImageNet MobileNetV2's four
+// taps (models/mobilenet_v2.hpp; not VGG19), images fed in their [-1, 1] range, content weights l/4;
+// the weights file must exist (no substitute). Stage-2 checkpoints record the choice
+// (egscit.perceptual: vgg19, feature_mask_nets, mobilenet_v2 or off).
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -58,6 +62,7 @@
 #include "i2i/models/egscit/options.hpp"
 #include "i2i/models/egscit/transfer.hpp"
 #include "i2i/models/egscit/translator.hpp"
+#include "i2i/models/mobilenet_v2.hpp"
 #include "i2i/models/vgg19.hpp"
 
 namespace i2i::egscit {
@@ -224,6 +229,7 @@ class stage2_trainer {
   using T = typename Backend::scalar;
   using nets = translator_networks<Cfg, Backend>;
   using vgg_model = model<models::vgg19_tf_same, Backend>;
+  using mobilenet_v2_model = model<models::mobilenet_v2, Backend>;
 
   /// The encoder side of one pass: mu = E(x), z = mu + noise, c = S(z).
   struct encoded {
@@ -390,7 +396,8 @@ class stage2_trainer {
 
   void save(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
-    const auto meta = checkpoint_metadata<Cfg>(opt_, iteration(), "2");
+    auto meta = checkpoint_metadata<Cfg>(opt_, iteration(), "2");
+    meta["egscit.perceptual"] = perceptual_on() ? to_string(source_) : "off";
     trainer_detail::save_in(net.E_A, dir, "E_A", meta);
     trainer_detail::save_in(net.E_B, dir, "E_B", meta);
     trainer_detail::save_in(net.S, dir, "S", meta);
@@ -448,6 +455,21 @@ class stage2_trainer {
       note_ = "perceptual losses off (ablation w/o perceptual loss, or zero weights)";
       return;
     }
+    if (opt_.vgg.network == perceptual_source::mobilenet_v2) {
+      const auto& file = opt_.vgg.mobilenet_v2_weights;
+      require<value_error>(!file.empty(), "egscit stage 2: --perceptual mobilenet_v2 needs a weights file "
+                           "(cmake/fetch_mobilenet_v2.sh makes it)");
+      mobilenet_v2_ = std::make_unique<mobilenet_v2_model>("");
+      models::load_mobilenet_v2(*mobilenet_v2_, file);  // throws naming what is wrong; freezes
+      mobilenet_v2_->eval();
+      source_ = perceptual_source::mobilenet_v2;
+      note_ = "perceptual losses on MobileNetV2 (an 8-bit ImageNet MobileNetV2, not VGG19) block_1_expand_relu, "
+              "block_3_expand_relu, block_6_expand_relu, block_10_project from '" + file + "'";
+      trainer_detail::say(log_, note_);
+      return;
+    }
+    require<value_error>(opt_.vgg.network == perceptual_source::vgg19, "egscit stage 2: perceptual network ",
+                         opt_.vgg.network, " cannot be chosen (vgg19 or mobilenet_v2)");
     const auto& path = opt_.vgg.vgg_weights;
     if (!path.empty() && std::filesystem::exists(path)) {
       vgg_ = std::make_unique<vgg_model>("");
@@ -485,6 +507,10 @@ class stage2_trainer {
       auto c = std::make_shared<typename vgg_model::context>(vgg_->forward(vgg_map_.apply(x)));
       for (auto k : models::vgg19_tf_same::taps) f.maps.push_back(c->tap(std::string(k)));
       f.ctx = c;
+    } else if (source_ == perceptual_source::mobilenet_v2) {
+      auto c = std::make_shared<typename mobilenet_v2_model::context>(mobilenet_v2_->forward(x));
+      for (auto k : models::mobilenet_v2::taps) f.maps.push_back(c->tap(std::string(k)));
+      f.ctx = c;
     } else {
       const auto& F = d == domain::A ? net.F_A : net.F_B;
       auto c = std::make_shared<typename model<feature_mask_net<Cfg>, Backend>::context>(F.forward(x));
@@ -500,14 +526,22 @@ class stage2_trainer {
       for (std::size_t l = 0; l < g.size(); ++l) tg.put(std::string(models::vgg19_tf_same::taps[l]), g[l]);
       return vgg_map_.backward(vgg_->backward(c, tensor<T>(), tg, true));
     }
+    if (source_ == perceptual_source::mobilenet_v2) {
+      const auto& c = *std::static_pointer_cast<typename mobilenet_v2_model::context>(f.ctx);
+      tap_list<T> tg;
+      for (std::size_t l = 0; l < g.size(); ++l) tg.put(std::string(models::mobilenet_v2::taps[l]), g[l]);
+      return mobilenet_v2_->backward(c, tensor<T>(), tg, true);
+    }
     auto& F = d == domain::A ? net.F_A : net.F_B;  // frozen: only the input gradient is computed
     const auto& c = *std::static_pointer_cast<typename model<feature_mask_net<Cfg>, Backend>::context>(f.ctx);
     return F.backward(c, g[0], {}, true);
   }
   std::vector<double> content_weights() const {
+    if (source_ == perceptual_source::mobilenet_v2) return content_layer_weights(models::mobilenet_v2::taps.size());
     return source_ == perceptual_source::vgg19 ? content_layer_weights(5) : std::vector<double>{1.0};
   }
   std::vector<double> style_weights() const {
+    if (source_ == perceptual_source::mobilenet_v2) return std::vector<double>(models::mobilenet_v2::taps.size(), 1.0);
     return std::vector<double>(source_ == perceptual_source::vgg19 ? 5 : 1, 1.0);
   }
 
@@ -612,6 +646,7 @@ class stage2_trainer {
   std::function<void(const std::string&)> log_;
   trainer_detail::alternating_steps<Backend> loop_;
   std::unique_ptr<vgg_model> vgg_;
+  std::unique_ptr<mobilenet_v2_model> mobilenet_v2_;
   models::vgg_input::channel_map vgg_map_ = models::vgg_input::caffe_bgr();
   perceptual_source source_ = perceptual_source::feature_mask_nets;
   std::string note_;

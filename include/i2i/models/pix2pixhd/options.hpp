@@ -116,7 +116,12 @@ struct train_options {
   double lambda_feat = 10;
   bool no_ganFeat_loss = false;
   bool no_vgg_loss = false;
+  /// --perceptual vgg19|mobilenet_v2: the feature network of the VGG loss. vgg19 is the paper's (needs
+  /// --vgg_weights); mobilenet_v2 is the installable 8-bit ImageNet MobileNetV2 of docs/mobilenet_v2.md
+  /// (NOT VGG19; needs --mobilenet_v2_weights), on its four taps with weights 1/8, 1/4, 1/2, 1.
+  std::string perceptual = "vgg19";
   std::string vgg_weights;  ///< torchvision vgg19 "features.*" weights as safetensors (models/vgg19.hpp)
+  std::string mobilenet_v2_weights;  ///< cmake/fetch_mobilenet_v2.sh's mobilenet_v2.safetensors
   bool no_lsgan = false;
   int pool_size = 0;
 
@@ -188,9 +193,16 @@ void resolve_options(train_options& o) {
                        "pix2pixhd: --niter_fix_global only applies to --netG local");
   require<value_error>(o.batch_size >= 1, "pix2pixhd: batchSize must be >= 1, got ", o.batch_size);
   require<value_error>(o.pool_size >= 0, "pix2pixhd: negative pool_size ", o.pool_size);
-  require<value_error>(o.no_vgg_loss || !o.vgg_weights.empty(),
+  require<value_error>(o.perceptual == "vgg19" || o.perceptual == "mobilenet_v2", "pix2pixhd: --perceptual '",
+                       o.perceptual, "' is not vgg19 or mobilenet_v2");
+  require<value_error>(o.no_vgg_loss || o.perceptual != "vgg19" || !o.vgg_weights.empty(),
                        "pix2pixhd: the VGG loss (on by default, as in the reference) needs --vgg_weights FILE "
-                       "(torchvision vgg19 features as safetensors); pass --no_vgg_loss to train without it");
+                       "(torchvision vgg19 features as safetensors); pass --perceptual mobilenet_v2 with "
+                       "--mobilenet_v2_weights FILE for the installable substitute, or --no_vgg_loss to train "
+                       "without it");
+  require<value_error>(o.no_vgg_loss || o.perceptual != "mobilenet_v2" || !o.mobilenet_v2_weights.empty(),
+                       "pix2pixhd: --perceptual mobilenet_v2 needs --mobilenet_v2_weights FILE (made by "
+                       "cmake/fetch_mobilenet_v2.sh)");
 }
 
 /// Compile-time list of label-channel counts.

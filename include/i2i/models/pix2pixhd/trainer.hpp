@@ -35,7 +35,8 @@
 //
 // Checkpoint layout, in <checkpoints_dir>/<name>/ (prefix "latest" or the epoch number):
 //   <prefix>_net_G.safetensors     G (state_dict keys as the reference); metadata: preset, netG,
-//                                  label_nc, no_instance, instance_feat, label_channels, epoch,
+//                                  label_nc, no_instance, instance_feat, label_channels, perceptual
+//                                  (vgg19, mobilenet_v2 or none), epoch,
 //                                  epoch_iter, total_iterations, seed, batch_size, lr, loadSize,
 //                                  fineSize, resize_or_crop (pix2pixhd_test rebuilds G from these)
 //   <prefix>_net_D.safetensors     the multiscale D
@@ -68,6 +69,7 @@
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/models/pix2pixhd/instance_map_check.hpp"
+#include "i2i/models/mobilenet_v2.hpp"
 #include "i2i/models/pix2pixhd/options.hpp"
 #include "i2i/models/vgg19.hpp"
 #include "i2i/optim/adam.hpp"
@@ -96,9 +98,12 @@ class trainer {
   using D_model = model<typename Cfg::discriminator, backend>;
   using E_model = model<typename Cfg::feature_encoder, backend>;
   using vgg_model = model<models::vgg19, backend>;
-  /// The GAN step: --no_lsgan picks the mode at run time, the VGG term is off with --no_vgg_loss.
+  using mobilenet_v2_model = model<models::mobilenet_v2, backend>;
+  /// The GAN step: --no_lsgan picks the mode at run time; the VGG-form term is on VGG19 or (with
+  /// --perceptual mobilenet_v2) on MobileNetV2, at most one of the two, none with --no_vgg_loss.
   using step_type = train::gan_step<G_model, D_model, loss::gan_loss_of_mode,
-                                    std::optional<loss::vgg_perceptual<vgg_model>>>;
+                                    std::optional<loss::vgg_perceptual<vgg_model>>,
+                                    std::optional<loss::vgg_perceptual<mobilenet_v2_model>>>;
   static constexpr int K = Cfg::n_local_enhancers;
 
   explicit trainer(train_options o)
@@ -110,10 +115,18 @@ class trainer {
       initialize(*E_, init_policy::pix2pixhd(), opt_.seed * 3 + 3);
     }
     std::optional<loss::vgg_perceptual<vgg_model>> perceptual;
-    if (!opt_.no_vgg_loss) {
+    std::optional<loss::vgg_perceptual<mobilenet_v2_model>> perceptual_mobilenet_v2;
+    if (!opt_.no_vgg_loss && opt_.perceptual == "vgg19") {
       vgg_ = std::make_unique<vgg_model>();
       load_model(*vgg_, opt_.vgg_weights);
       perceptual.emplace(*vgg_, opt_.lambda_feat, loss::vgg_perceptual<vgg_model>::pix2pixhd_layers(), "VGG");
+    } else if (!opt_.no_vgg_loss) {
+      // pix2pixHD's form (weighted L1 of the taps, lambda_feat) with weights doubling towards the deepest
+      // tap as pix2pixHD's do; the record names the network: G_MobileNetV2.
+      mobilenet_v2_ = std::make_unique<mobilenet_v2_model>();
+      models::load_mobilenet_v2(*mobilenet_v2_, opt_.mobilenet_v2_weights);
+      perceptual_mobilenet_v2.emplace(*mobilenet_v2_, opt_.lambda_feat, loss::mobilenet_v2_taps(1. / 8, 1. / 4, 1. / 2, 1.),
+                                      "MobileNetV2");
     }
     train::gan_step_options so;
     so.g_adam = adam_opts();
@@ -127,7 +140,8 @@ class trainer {
     so.fm.n_layers = Cfg::preset::n_layers_D;  // taps per scale = n_layers + 1 post-activation maps
     so.fm.num_d = Cfg::num_D;
     so.d_loss_factor = 0.5;
-    step_.emplace(G_, D_, loss::gan_loss_of_mode{.vanilla_mode = opt_.no_lsgan}, std::move(so), std::move(perceptual));
+    step_.emplace(G_, D_, loss::gan_loss_of_mode{.vanilla_mode = opt_.no_lsgan}, std::move(so), std::move(perceptual),
+                  std::move(perceptual_mobilenet_v2));
     build_g_optimizer();
     apply_lr();
   }
@@ -263,6 +277,7 @@ class trainer {
             {"no_instance", opt_.data.no_instance ? "1" : "0"},
             {"instance_feat", opt_.instance_feat ? "1" : "0"},
             {"label_channels", std::to_string(Cfg::label_channels)},
+            {"perceptual", opt_.no_vgg_loss ? std::string("none") : opt_.perceptual},
             {"epoch", std::to_string(epoch_)},
             {"epoch_iter", std::to_string(epoch_iter_)},
             {"total_iterations", std::to_string(total_)},
@@ -304,6 +319,7 @@ class trainer {
     same("netG", opt_.netG);
     same("label_channels", std::to_string(Cfg::label_channels));
     same("instance_feat", opt_.instance_feat ? "1" : "0");
+    if (meta.count("perceptual")) same("perceptual", opt_.no_vgg_loss ? std::string("none") : opt_.perceptual);
     same("seed", std::to_string(opt_.seed));
     same("batch_size", std::to_string(opt_.batch_size));
     epoch_ = io::metadata_number<std::int64_t>(meta, "epoch", g_path);
@@ -394,6 +410,7 @@ class trainer {
   D_model D_;
   std::unique_ptr<E_model> E_;
   std::unique_ptr<vgg_model> vgg_;
+  std::unique_ptr<mobilenet_v2_model> mobilenet_v2_;
   std::optional<step_type> step_;  ///< built once the models are (it holds references to them)
   std::int64_t epoch_ = 1, epoch_iter_ = 0, total_ = 0;
 };

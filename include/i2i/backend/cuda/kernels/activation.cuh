@@ -8,8 +8,8 @@
 //   activate(x, act) / activate_inplace(x, act) / activation_backward(dy, y, act)   (runtime choice)
 //
 // Backward takes the OUTPUT y; leaky_relu needs slope >= 0 for that. Backward at exactly 0 follows
-// PyTorch (relu passes 0, leaky_relu passes slope); NaN propagates. For every storage type
-// (device_scalar): 16-bit values are computed in float.
+// PyTorch (relu passes 0, leaky_relu passes slope, relu6 passes only where 0 < y < 6); NaN propagates.
+// For every storage type (device_scalar): 16-bit values are computed in float.
 //
 // `cuda::activation` has the same members, factories and printing as cpu::activation (which cannot be
 // included here: its header brings Eigen); a backend converts between the two by kind and slope.
@@ -39,6 +39,7 @@ __device__ __forceinline__ C act_forward(C z, activation_kind kind, C slope) {
     case activation_kind::tanh: return dmath::tanh(z);
     // exp(-z) overflows to inf for very negative z and 1/(1+inf) = 0 is the right limit.
     case activation_kind::sigmoid: return C(1) / (C(1) + dmath::exp(-z));
+    case activation_kind::relu6: return z <= C(0) ? C(0) : (z >= C(6) ? C(6) : z);
     default: return z;
   }
 }
@@ -52,6 +53,7 @@ __device__ __forceinline__ C act_backward(C g, C y, activation_kind kind, C slop
     // y*y rounded on its own as on the CPU: an fma would round 1 - y^2 differently near saturation.
     case activation_kind::tanh: return g * (C(1) - dmath::mul_rn(y, y));
     case activation_kind::sigmoid: return dmath::mul_rn(g, y) * (C(1) - y);
+    case activation_kind::relu6: return (y > C(0) && y < C(6)) ? g : C(0);
     default: return g;
   }
 }
