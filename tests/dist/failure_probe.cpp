@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     if (comm->is_root()) std::cout << dist::describe(*comm) << std::endl;
     for (int step = 0; step < 1000; ++step) {
       if (comm->rank() == 1 && step == 3) {
-        std::cerr << "failure_probe: rank 1 fails now (" << mode << ")" << std::endl;
+        std::cerr << "failure_probe: this rank fails now (" << mode << ")" << std::endl;
         if (mode == "exit") std::_Exit(3);
         if (mode == "kill") std::raise(SIGKILL);
         if (mode == "throw") throw value_error("a NaN loss at step 3");
