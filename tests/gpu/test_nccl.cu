@@ -9,6 +9,7 @@
 #include "device_precondition.hpp"
 #include "i2i/backend/cuda/memory.cuh"
 #include "i2i/dist/data_parallel.hpp"
+#include "i2i/dist/device_world.cuh"
 #include "i2i/dist/nccl_communicator.cuh"
 
 using namespace i2i;
@@ -24,7 +25,7 @@ tensor<float> ramp(std::int64_t n, float salt) {
 BOOST_AUTO_TEST_SUITE(nccl_world_of_one, *boost::unit_test::precondition(i2i::test::cuda_device_present()))
 
 BOOST_AUTO_TEST_CASE(collectives_of_one_rank_keep_the_values) {
-  auto comm = dist::nccl_world(std::make_shared<dist::single_process>(), 0);
+  auto comm = std::make_shared<dist::nccl_communicator>(std::make_shared<dist::single_process>(), 0);
   BOOST_TEST(comm->world_size() == 1);
   BOOST_TEST(comm->name() == "nccl");
   const auto host = ramp(100003, 1.0f);
@@ -41,7 +42,7 @@ BOOST_AUTO_TEST_CASE(collectives_of_one_rank_keep_the_values) {
 }
 
 BOOST_AUTO_TEST_CASE(data_parallel_reduces_device_gradients_in_buckets) {
-  auto comm = dist::nccl_world(std::make_shared<dist::single_process>(), 0);
+  auto comm = std::make_shared<dist::nccl_communicator>(std::make_shared<dist::single_process>(), 0);
   std::vector<optim::param_ref<float>> ps;
   for (int k = 0; k < 4; ++k) ps.push_back({"p", cuda::to_device(ramp(1000, 0.0f)), cuda::to_device(ramp(1000, float(k)))});
   dist::data_parallel dp(comm, {.bucket_bytes = 4000});
@@ -52,6 +53,12 @@ BOOST_AUTO_TEST_CASE(data_parallel_reduces_device_gradients_in_buckets) {
   comm->all_reduce(std::vector<tensor<float>>{ps[0].grad, ps[1].grad}, dist::reduce_op::average);
   const auto g1 = cuda::to_host(ps[1].grad);
   BOOST_TEST(g1.data()[10] == 1.0f + 5.0f);
+}
+
+BOOST_AUTO_TEST_CASE(alone_the_device_world_is_the_single_process_one) {
+  auto host = std::make_shared<dist::single_process>();
+  BOOST_TEST(dist::device_world(host, 0).get() == host.get());  // no NCCL communicator made
+  BOOST_TEST(dist::rank_device(2, *host) == 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

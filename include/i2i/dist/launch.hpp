@@ -40,9 +40,8 @@ inline constexpr bool built_with_mpi =
     false;
 #endif
 
-/// The job's host communicator (see the header comment). Call it once per program: MPI is initialised
-/// on the first call and finalised at exit.
-inline std::shared_ptr<communicator> world() {
+namespace launch_detail {
+inline std::shared_ptr<communicator> make_world() {
   const int launched = launched_world_size();
   if (launched == 0) return std::make_shared<single_process>();
 #ifdef I2I_WITH_MPI
@@ -53,6 +52,14 @@ inline std::shared_ptr<communicator> world() {
                       "installing libopenmpi-dev); every rank would train alone");
   return std::make_shared<single_process>();
 #endif
+}
+}  // namespace launch_detail
+
+/// The job's host communicator (see the header comment). The first call makes it (and initialises MPI,
+/// finalised at exit); later calls, from any translation unit, return the same one.
+inline std::shared_ptr<communicator> world() {
+  static const std::shared_ptr<communicator> job = launch_detail::make_world();
+  return job;
 }
 
 /// "world size 2 (mpi): rank 0, local rank 0": the set-up line a program prints once (on rank 0).

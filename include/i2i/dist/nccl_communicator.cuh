@@ -4,8 +4,8 @@
 // through the host communicator (MPI under mpirun), and each rank calls ncclCommInitRank on the GPU of
 // its local rank. Host-side calls (barrier, loss averaging) go through the host communicator.
 //
-//   auto host = i2i::dist::world();                       // MPI under mpirun, else one process
-//   auto comm = i2i::dist::nccl_world(host, device);      // device: the GPU of this rank
+//   auto comm = std::make_shared<i2i::dist::nccl_communicator>(i2i::dist::world(), device);
+// (programs use dist::device_world, dist/device_world.cuh, which needs no NCCL when they run alone).
 //
 // Streams: each collective waits for the current (compute) stream through an event, runs on the
 // communicator's own stream (ncclGroupStart/End around its buffers: one fused launch per bucket,
@@ -205,10 +205,5 @@ class nccl_communicator : public communicator {
   cudaEvent_t inputs_ready_ = nullptr, done_ = nullptr;
   std::int64_t completed_ = 0;
 };
-
-/// The job's device communicator: NCCL on `device` over the host communicator `host` (dist::world()).
-inline std::shared_ptr<communicator> nccl_world(std::shared_ptr<communicator> host, int device) {
-  return std::make_shared<nccl_communicator>(std::move(host), device);
-}
 
 }  // namespace i2i::dist
