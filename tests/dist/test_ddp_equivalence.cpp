@@ -11,69 +11,18 @@
 #include <string>
 
 #include "../unit/pix2pixhd_trainer/tiny_data.hpp"
+#include "ddp_compare.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/dist/data_parallel.hpp"
 #include "i2i/dist/launch.hpp"
 #include "i2i/models/pix2pixhd/trainer.hpp"
 
 using namespace i2i;
+using ddp_test::job;
+using ddp_test::require_same;
 namespace p = i2i::pix2pixhd;
 
 namespace {
-
-std::shared_ptr<dist::communicator> job() {
-  static auto c = dist::world();
-  return c;
-}
-
-/// Compares a data-parallel model with the single-process one, parameter by parameter:
-///  - every parameter's weights within 1e-5 of its largest reference weight, element-wise, and its last
-///    gradient (the averaged one) within 1e-5 of its largest reference gradient;
-///  - except the parameters whose true gradient is exactly zero: a convolution's bias right before
-///    instance norm (the norm subtracts it again). Their computed gradient is rounding noise (below 1e-5
-///    of the model's largest gradient) whose sign depends on the summation order, and Adam turns noise of
-///    any size into a step of about lr; they drift apart by ~lr per step in PyTorch's DDP as here, so
-///    they are only listed.
-template <class Model>
-void require_same_model(const char* what, int rank, const Model& a, const Model& b) {
-  const auto& pa = a.all_parameters();
-  const auto& pb = b.all_parameters();
-  double model_gmax = 0;
-  for (const auto& p : pb)
-    if (p->grad.defined())
-      for (float g : p->grad.values()) model_gmax = std::max(model_gmax, double(std::abs(g)));
-  double worst_w = 0, worst_g = 0;
-  std::int64_t noise_elements = 0;
-  std::string noise;
-  for (std::size_t k = 0; k < pa.size(); ++k) {
-    double wmax = 0, gmax = 0, dw = 0, dg = 0;
-    const bool has_grad = pb[k]->grad.defined();
-    for (std::int64_t i = 0; has_grad && i < pb[k]->value.numel(); ++i) gmax = std::max(gmax, std::abs(double(pb[k]->grad.data()[i])));
-    for (std::int64_t i = 0; i < pb[k]->value.numel(); ++i) {
-      wmax = std::max(wmax, std::abs(double(pb[k]->value.data()[i])));
-      if (has_grad) dg = std::max(dg, std::abs(double(pa[k]->grad.data()[i]) - double(pb[k]->grad.data()[i])));
-      // An element whose gradient is within rounding of zero takes Adam's ~lr step in a random direction.
-      if (has_grad && std::abs(double(pb[k]->grad.data()[i])) < 1e-4 * gmax) {
-        ++noise_elements;
-        continue;
-      }
-      dw = std::max(dw, std::abs(double(pa[k]->value.data()[i]) - double(pb[k]->value.data()[i])));
-    }
-    if (pb[k]->grad.defined() && gmax < 1e-5 * model_gmax) {
-      noise += " " + pb[k]->name;
-      continue;
-    }
-    BOOST_TEST_CONTEXT(what << " " << pb[k]->name) {
-      BOOST_TEST(dw <= 1e-5 * std::max(wmax, 1e-6));
-      BOOST_TEST(dg <= 1e-5 * std::max(gmax, 1e-12));
-    }
-    worst_w = std::max(worst_w, dw / std::max(wmax, 1e-6));
-    if (gmax > 0) worst_g = std::max(worst_g, dg / gmax);
-  }
-  BOOST_TEST_MESSAGE("rank " << rank << ": " << what << ": largest relative difference of weights " << worst_w
-                             << ", of gradients " << worst_g << "; " << noise_elements
-                             << " elements with a near-zero gradient; zero-gradient (noise) parameters:" << noise);
-}
 
 template <class Cfg>
 void check_equivalence() {
@@ -106,9 +55,8 @@ void check_equivalence() {
       }
     }
   }
-  require_same_model("G", rank, dp_trainer.G(), reference.G());
-  require_same_model("D", rank, dp_trainer.D(), reference.D());
-  if constexpr (Cfg::feat) require_same_model("E", rank, *dp_trainer.E(), *reference.E());
+  require_same(Cfg::feat ? "G + E" : "G", rank, dp_trainer.g_optimizer().params(), reference.g_optimizer().params());
+  require_same("D", rank, dp_trainer.d_optimizer().params(), reference.d_optimizer().params());
 }
 
 }  // namespace

@@ -143,14 +143,11 @@ int train_main(int argc, char** argv, const std::shared_ptr<i2i::dist::communica
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Under mpirun each process is one rank of a data-parallel job (docs/distributed.md); alone, one process.
-  std::shared_ptr<i2i::dist::communicator> job;
   try {
-    job = i2i::dist::world();
-    return train_main(argc, argv, job);
+    // Under mpirun each process is one rank of a data-parallel job (docs/distributed.md); alone, one process.
+    return train_main(argc, argv, i2i::dist::world());
   } catch (const std::exception& e) {
-    // With other ranks, end the whole job naming this rank: they would wait for it in a collective.
-    if (job && job->world_size() > 1) i2i::dist::fail(*job, std::string("pix2pixhd_train: ") + e.what());
+    i2i::dist::abort_job_if_distributed(std::string("pix2pixhd_train: ") + e.what());
     std::cerr << "pix2pixhd_train: " << e.what() << "\n";
     return 1;
   }

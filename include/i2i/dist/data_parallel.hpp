@@ -84,6 +84,15 @@ class data_parallel {
     in_buckets(values, [&](const auto& part) { comm_->broadcast(part, 0); });
   }
 
+  /// The values of an optimizer's parameters (its trainable weights) take rank 0's.
+  template <class T>
+  void broadcast_values(const std::vector<optim::param_ref<T>>& params) {
+    if (!active()) return;
+    std::vector<tensor<T>> values;
+    for (const auto& p : params) values.push_back(p.value);
+    in_buckets(values, [&](const auto& part) { comm_->broadcast(part, 0); });
+  }
+
   /// The optimizer's state (Adam's moments, SGD's momentum buffers) and its step count take rank 0's.
   template <class Optimizer>
   void broadcast_optimizer(Optimizer& o) {

@@ -5,7 +5,7 @@
 //
 //   auto comm = i2i::dist::world();
 //   if (comm->is_root()) std::cout << i2i::dist::describe(*comm) << "\n";   // printed once
-//   try { ... } catch (const std::exception& e) { i2i::dist::fail(*comm, e.what()); }
+//   catch (const std::exception& e) { i2i::dist::abort_job_if_distributed(e.what()); std::cerr << ...; }
 //
 // Without the i2i::mpi target (I2I_WITH_MPI undefined) world() is always single_process, and a launch
 // by mpirun with more than one rank is an error rather than N independent copies of one run.
@@ -73,6 +73,19 @@ inline std::string describe(const communicator& c) {
 [[noreturn]] inline void fail(communicator& c, const std::string& why, int code = 1) {
   if (c.world_size() > 1) c.abort(why, code);
   throw dist_error(why);
+}
+
+/// For a program's last catch: with other ranks, ends the whole job naming this rank (they would wait
+/// for it in a collective until the watchdog fires); alone (no launcher), returns at once.
+inline void abort_job_if_distributed(const std::string& why) {
+  if (launched_world_size() <= 1) return;
+  std::shared_ptr<communicator> job;
+  try {
+    job = world();
+  } catch (...) {
+    return;  // MPI could not even start: the launcher sees this rank's non-zero exit
+  }
+  if (job->world_size() > 1) job->abort(why);
 }
 
 }  // namespace i2i::dist
