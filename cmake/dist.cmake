@@ -1,14 +1,7 @@
 # I2I_WITH_MPI (AUTO/ON/OFF, like I2I_WITH_CUDA): i2i::mpi when MPI's C bindings are found by CMake's
 # FindMPI. I2I_MPIEXEC and I2I_MPIEXEC_FLAGS are what the tests launch with: as root, Open MPI refuses
 # to run without --allow-run-as-root, and CI's 2 cores need --oversubscribe for 2 ranks.
-string(TOUPPER "${I2I_WITH_MPI}" _i2i_mpi_mode)
-if(NOT _i2i_mpi_mode STREQUAL "AUTO")
-  if(_i2i_mpi_mode)
-    set(_i2i_mpi_mode ON)
-  else()
-    set(_i2i_mpi_mode OFF)
-  endif()
-endif()
+i2i_three_way("${I2I_WITH_MPI}" _i2i_mpi_mode)
 set(I2I_MPI_ENABLED OFF)
 if(_i2i_mpi_mode STREQUAL "OFF")
   message(STATUS "i2i: MPI OFF (I2I_WITH_MPI=OFF): dist::world() is always one process")
@@ -67,3 +60,14 @@ if(I2I_CUDA_ENABLED)
     message(STATUS "i2i: NCCL OFF: nccl.h / libnccl not found (set NCCL_ROOT); GPU training is single-process")
   endif()
 endif()
+
+# A training program that runs under mpirun: MPI for the ranks when built with it and, for a program
+# with GPU translation units (WITH_GPU), NCCL for the device gradients.
+function(i2i_link_data_parallel target with_gpu)
+  if(TARGET i2i::mpi)
+    target_link_libraries(${target} PRIVATE i2i::mpi)
+  endif()
+  if(with_gpu AND TARGET i2i::nccl)
+    target_link_libraries(${target} PRIVATE i2i::nccl)
+  endif()
+endfunction()

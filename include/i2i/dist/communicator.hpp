@@ -16,6 +16,7 @@
 // the same calls with the same shapes in the same order (as with MPI and NCCL themselves).
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +35,17 @@ class dist_error : public error {
 };
 
 enum class reduce_op { sum, average };
+
+/// The watchdog's deadline for one collective, in seconds: I2I_DIST_TIMEOUT, default 300. Past it, a
+/// rank that still waits for the others ends the job (a peer has stalled or died).
+inline double collective_timeout_seconds() {
+  if (const char* s = std::getenv("I2I_DIST_TIMEOUT")) {
+    char* end = nullptr;
+    const double v = std::strtod(s, &end);
+    if (end != s && v > 0) return v;
+  }
+  return 300.0;
+}
 
 /// One contiguous buffer of a collective: `count` elements at `data` (host or device memory).
 struct buffer {

@@ -50,15 +50,6 @@ inline std::string error_text(int code) {
   return std::string(text, std::size_t(len));
 }
 
-/// Seconds a collective may wait for the other ranks: I2I_DIST_TIMEOUT, default 300.
-inline double timeout_seconds() {
-  if (const char* s = std::getenv("I2I_DIST_TIMEOUT")) {
-    char* end = nullptr;
-    const double v = std::strtod(s, &end);
-    if (end != s && v > 0) return v;
-  }
-  return 300.0;
-}
 
 /// MPI_Init on first use and MPI_Finalize at exit, once per process (MPI allows one init per process).
 class session {
@@ -93,7 +84,7 @@ class session {
 class mpi_communicator : public communicator {
  public:
   /// Initialises MPI if needed and duplicates MPI_COMM_WORLD (with MPI_ERRORS_RETURN).
-  mpi_communicator() : timeout_(mpi_detail::timeout_seconds()) {
+  mpi_communicator() : timeout_(collective_timeout_seconds()) {
     mpi_detail::session::get();
     check(MPI_Comm_dup(MPI_COMM_WORLD, &comm_), "MPI_Comm_dup");
     check(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");

@@ -46,23 +46,13 @@ inline ncclDataType_t datatype_of(dtype t) {
   return ncclFloat32;
 }
 
-/// Seconds a collective may take: I2I_DIST_TIMEOUT, default 300 (as the MPI communicator).
-inline double timeout_seconds() {
-  if (const char* s = std::getenv("I2I_DIST_TIMEOUT")) {
-    char* end = nullptr;
-    const double v = std::strtod(s, &end);
-    if (end != s && v > 0) return v;
-  }
-  return 300.0;
-}
-
 }  // namespace nccl_detail
 
 class nccl_communicator : public communicator {
  public:
   /// Joins the job of `host` on CUDA device `device` (every rank calls it; rank 0 makes the id).
   nccl_communicator(std::shared_ptr<communicator> host, int device)
-      : host_(std::move(host)), device_(device), timeout_(nccl_detail::timeout_seconds()) {
+      : host_(std::move(host)), device_(device), timeout_(collective_timeout_seconds()) {
     require<value_error>(host_ != nullptr, "dist::nccl: no host communicator to exchange the NCCL id through");
     cuda::set_device(device_);
     I2I_CUDA_CHECK(cudaSetDevice(device_));
