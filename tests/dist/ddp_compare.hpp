@@ -30,8 +30,11 @@ inline std::shared_ptr<dist::communicator> job() {
 ///    Adam turns noise of any size into a step of about lr, so they drift apart by ~lr per step (in
 ///    PyTorch's DDP as here). Whole tensors of such noise (below 1e-5 of the largest gradient of all)
 ///    are listed; single elements counted.
+/// compare_gradients false: the gradients left in the tensors are not the ones the last update used
+/// (EGSC-IT's G steps backpropagate through D after D's update, into gradients nobody reads), so they
+/// neither are compared nor say which elements are noise: every weight is compared.
 inline void require_same(const std::string& what, int rank, const std::vector<optim::param_ref<float>>& pa,
-                         const std::vector<optim::param_ref<float>>& pb) {
+                         const std::vector<optim::param_ref<float>>& pb, bool compare_gradients = true) {
   BOOST_REQUIRE_EQUAL(pa.size(), pb.size());
   double all_gmax = 0;
   for (const auto& p : pb)
@@ -44,14 +47,14 @@ inline void require_same(const std::string& what, int rank, const std::vector<op
     const std::int64_t n = pb[k].value.numel();
     double wmax = 0, gmax = 0, dw = 0, dg = 0;
     for (std::int64_t i = 0; i < n; ++i) gmax = std::max(gmax, std::abs(double(gb[i])));
-    if (gmax < 1e-5 * all_gmax) {
+    if (compare_gradients && gmax < 1e-5 * all_gmax) {
       noise += " " + pb[k].name;
       continue;
     }
     for (std::int64_t i = 0; i < n; ++i) {
       wmax = std::max(wmax, std::abs(double(vb[i])));
       dg = std::max(dg, std::abs(double(ga[i]) - double(gb[i])));
-      if (std::abs(double(gb[i])) < 1e-4 * gmax) {
+      if (compare_gradients && std::abs(double(gb[i])) < 1e-4 * gmax) {
         ++noise_elements;
         continue;
       }
@@ -59,10 +62,10 @@ inline void require_same(const std::string& what, int rank, const std::vector<op
     }
     BOOST_TEST_CONTEXT(what << " " << pb[k].name) {
       BOOST_TEST(dw <= 1e-5 * std::max(wmax, 1e-6));
-      BOOST_TEST(dg <= 1e-5 * gmax);
+      if (compare_gradients) BOOST_TEST(dg <= 1e-5 * gmax);
     }
     worst_w = std::max(worst_w, dw / std::max(wmax, 1e-6));
-    worst_g = std::max(worst_g, dg / gmax);
+    if (compare_gradients) worst_g = std::max(worst_g, dg / gmax);
   }
   BOOST_TEST_MESSAGE("rank " << rank << ": " << what << ": largest relative difference of weights " << worst_w
                              << ", of averaged gradients " << worst_g << "; " << noise_elements

@@ -2,11 +2,14 @@
 // config<1, 4, 1>, 16 x 16 RGB): three iterations (each 1 D + 2 G steps) with batch 1 per rank give the
 // same losses (rank-averaged) and weights as one process with batch 2. The draws are deterministic
 // (noise and augmentation off: with them each rank draws its own stream, which one process cannot
-// reproduce), the feature-mask networks F are random but the same on every rank (seeded), and rank 1
-// starts from other weights so that the start-up broadcast is tested too.
+// reproduce), the feature-mask networks F are random but the same on every rank (seeded, and loaded
+// from stage 1's files in a real run), and rank 1's trainable weights are disturbed before the start-up
+// broadcast, which must replace them by rank 0's. (The seed itself must be the same on every rank: it
+// seeds the per-epoch permutation that the ranks share.)
 #include <boost/test/unit_test.hpp>
 
 #include <random>
+#include <string>
 
 #include "ddp_compare.hpp"
 #include "i2i/backend/cpu/backend.hpp"
@@ -52,22 +55,14 @@ BOOST_AUTO_TEST_CASE(stage2_two_ranks_of_batch_1_equal_one_process_of_batch_2) {
   const int rank = c->rank(), world = c->world_size();
   const auto quiet = [](const std::string&) {};
   const auto a = images(8, 11), b = images(8, 23);
-  stage2 dp_trainer(options(1, 5 + 17 * std::uint64_t(rank)), quiet);
+  stage2 dp_trainer(options(1, 5), quiet);
   dp_trainer.allow_untrained_feature_masks();
   stage2 reference(options(world, 5), quiet);
   reference.allow_untrained_feature_masks();
-  // F is frozen and not broadcast (it comes from the stage-1 files, the same on every rank): seed it alike.
-  if (rank != 0) {
-    stage2 same_f(options(1, 5), quiet);
-    auto copy = [](const auto& from, const auto& to) {
-      for (std::size_t k = 0; k < from.all_parameters().size(); ++k) {
-        const auto& v = from.all_parameters()[k]->value;
-        std::copy_n(v.data(), v.numel(), to.all_parameters()[k]->value.data());
-      }
-    };
-    copy(same_f.net.F_A, dp_trainer.net.F_A);
-    copy(same_f.net.F_B, dp_trainer.net.F_B);
-  }
+  if (rank != 0)
+    for (const auto* o : {&dp_trainer.generator_optimizer(), &dp_trainer.discriminator_optimizer()})
+      for (const auto& p : o->params())
+        for (float& v : p.value.values()) v = 1.5f * v + 0.01f;
   dp_trainer.set_data_parallel(std::make_shared<dist::data_parallel>(c));
   for (int it = 0; it < 3; ++it) {
     const auto r = dp_trainer.step(a, b);
@@ -83,7 +78,7 @@ BOOST_AUTO_TEST_CASE(stage2_two_ranks_of_batch_1_equal_one_process_of_batch_2) {
   ddp_test::require_same("stage 2 G", rank, dp_trainer.generator_optimizer().params(),
                          reference.generator_optimizer().params());
   ddp_test::require_same("stage 2 D", rank, dp_trainer.discriminator_optimizer().params(),
-                         reference.discriminator_optimizer().params());
+                         reference.discriminator_optimizer().params(), /*compare_gradients=*/false);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
