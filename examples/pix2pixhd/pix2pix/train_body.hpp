@@ -17,6 +17,7 @@
 #include "i2i/core/threads.hpp"
 #include "i2i/data/encode_on_backend.hpp"
 #include "i2i/data/loader.hpp"
+#include "i2i/dist/data_parallel.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/init.hpp"
@@ -54,9 +55,13 @@ inline data::dataset_options data_options(const options& o, int num_downs, bool 
 }
 
 template <class Cfg, class Mode, class B>
-void train_with(const options& o, const fs::path& dir) {
+void train_with(const options& o, const fs::path& dir, const std::shared_ptr<dist::communicator>& job) {
+  const bool root = job->is_root();  // with several ranks (docs/distributed.md) rank 0 prints, logs, saves
+  std::ostream quiet(nullptr);
+  std::ostream& out = root ? std::cout : quiet;
   data::aligned_dataset ds(data_options(o, Cfg::num_downs, true));
-  data::batch_loader loader(ds, {.batch_size = o.batch, .seed = o.seed});
+  data::batch_loader loader(ds, {.batch_size = o.batch, .seed = o.seed, .world_size = job->world_size(),
+                                 .rank = job->rank()});
   model<typename Cfg::generator, B> G;
   model<typename Cfg::discriminator, B> D;
   initialize(G, init_policy::pix2pixhd(), o.seed * 2 + 1);  // N(0, 0.02) weights, as pix2pix's init_type normal
@@ -71,18 +76,26 @@ void train_with(const options& o, const fs::path& dir) {
     io::load_adam_state(step.discriminator_optimizer(), path("optim_D"));
     total = io::metadata_number<std::int64_t>(io::read_checkpoint_metadata(path("net_G")), "total_iterations",
                                               path("net_G"));
-    std::cout << "continuing '" << o.name << "' from iteration " << total << "\n";
+    out << "continuing '" << o.name << "' from iteration " << total << "\n";
   }
+  // Data-parallel: rank 0's weights and Adam states, then gradients averaged before each update.
+  dist::data_parallel dp(job);
+  dp.broadcast_parameters(G);
+  dp.broadcast_parameters(D);
+  dp.broadcast_optimizer(step.generator_optimizer());
+  dp.broadcast_optimizer(step.discriminator_optimizer());
+  if (dp.active()) step.set_gradient_hook([&dp](const auto& params) { dp.reduce_gradients(params); });
   const optim::constant_then_linear_decay schedule(o.lr, o.niter, o.niter_decay);
   const std::int64_t per_epoch = std::int64_t(loader.batches_per_epoch());
   const std::int64_t last = o.max_iterations >= 0 ? std::min(o.max_iterations, schedule.total_epochs() * per_epoch)
                                                   : schedule.total_epochs() * per_epoch;
-  std::cout << "pix2pix: G U-Net (" << Cfg::num_downs << " levels, ngf " << Cfg::ngf << ", " << G.parameter_count()
+  out << "pix2pix: G U-Net (" << Cfg::num_downs << " levels, ngf " << Cfg::ngf << ", " << G.parameter_count()
             << " parameters), D PatchGAN (ndf " << Cfg::ndf << ", n_layers " << Cfg::n_layers << ", "
             << D.parameter_count() << " parameters), " << o.gan_mode << " GAN + " << o.lambda_l1 << " L1; "
             << ds.size() << " pairs, batch " << o.batch << ", " << per_epoch << " iterations per epoch, "
             << num_threads() << " threads\n";
   auto save = [&](std::int64_t it) {
+    if (!root) return;
     std::map<std::string, std::string> meta{
         {"i2i.model", "pix2pix"},          {"label_nc", std::to_string(Cfg::label_nc)},
         {"num_downs", std::to_string(Cfg::num_downs)}, {"ngf", std::to_string(Cfg::ngf)},
@@ -94,7 +107,8 @@ void train_with(const options& o, const fs::path& dir) {
     io::save_adam_state(step.generator_optimizer(), path("optim_G"));
     io::save_adam_state(step.discriminator_optimizer(), path("optim_D"));
   };
-  std::ofstream log((dir / "loss_log.txt").string(), std::ios::app);
+  std::ofstream log;
+  if (root) log.open((dir / "loss_log.txt").string(), std::ios::app);
   auto t0 = std::chrono::steady_clock::now();
   int since = 0;
   for (std::int64_t it = total; it < last; ++it) {
@@ -105,17 +119,18 @@ void train_with(const options& o, const fs::path& dir) {
     }
     const auto b = loader.load(std::uint64_t(epoch - 1), std::size_t(it % per_epoch));
     // One upload per tensor; the encoding runs on B (data::encode_input on the CPU).
-    const auto rec = step.step(
+    const auto rec_here = step.step(
         data::encode_input_on<B>(B::to_backend(b.label), tensor<float>{}, Cfg::label_nc, /*no_instance=*/true),
         B::to_backend(b.image));
     ++since;
     if ((it + 1) % o.print_freq == 0 || it + 1 == last) {
+      const auto rec = dp.average(rec_here);  // every rank takes part; alone: rec_here itself
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / since;
       std::ostringstream line;
-      line << "(epoch: " << epoch << ", iters: " << (it % per_epoch + 1) * o.batch << ", time: " << s
+      line << "(epoch: " << epoch << ", iters: " << (it % per_epoch + 1) * o.batch * job->world_size() << ", time: " << s
            << " s/iter, lr " << step.generator_optimizer().lr() << ") G_GAN " << rec["G_GAN"] << " G_L1 "
            << rec["G_l1"] << " D_real " << rec["D_real"] << " D_fake " << rec["D_fake"];
-      std::cout << line.str() << std::endl;
+      out << line.str() << std::endl;
       log << line.str() << "\n" << std::flush;
       t0 = std::chrono::steady_clock::now();
       since = 0;
@@ -123,16 +138,17 @@ void train_with(const options& o, const fs::path& dir) {
     if ((it + 1) % o.save_latest_freq == 0) save(it + 1);
   }
   save(last);
-  std::cout << "saved '" << path("net_G") << "' after " << last << " iterations\n";
+  out << "saved '" << path("net_G") << "' after " << last << " iterations\n";
 }
 
-/// Trains configuration Cfg on backend B (the models on B's current device).
+/// Trains configuration Cfg on backend B (the models on B's current device) as one rank of `job`
+/// (a communicator for B's tensors: dist::world() on the CPU, dist::device_world on a GPU).
 template <class Cfg, class B>
-void train(const options& o) {
+void train(const options& o, const std::shared_ptr<dist::communicator>& job) {
   const fs::path dir = fs::path(o.checkpoints_dir) / o.name;
   fs::create_directories(dir);
-  if (o.gan_mode == "vanilla") train_with<Cfg, loss::vanilla, B>(o, dir);
-  else train_with<Cfg, loss::lsgan, B>(o, dir);
+  if (o.gan_mode == "vanilla") train_with<Cfg, loss::vanilla, B>(o, dir, job);
+  else train_with<Cfg, loss::lsgan, B>(o, dir, job);
 }
 
 }  // namespace p2p_train

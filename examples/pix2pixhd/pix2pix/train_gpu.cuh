@@ -5,6 +5,8 @@
 
 #include "i2i/backend/cuda/backend.cuh"
 #include "i2i/backend/cuda/stream.cuh"
+#include "i2i/dist/device_world.cuh"
+#include "i2i/dist/launch.hpp"
 #include "train_body.hpp"
 #include "train_gpu_decl.hpp"
 
@@ -12,10 +14,13 @@ namespace p2p_train {
 
 template <class Cfg>
 void train_gpu(const options& o, int device) {
+  const auto host = i2i::dist::world();
+  device = i2i::dist::rank_device(device, *host);  // one GPU per local rank under mpirun
   i2i::cuda::set_device(device);  // device_error "no CUDA device visible (...)" without one
   i2i::cuda::set_cudnn_benchmark(true);
-  std::cout << "Training on CUDA device " << device << "\n";
-  train<Cfg, i2i::cuda_backend<float>>(o);
+  std::cout << "Training on CUDA device " << device
+            << (host->world_size() > 1 ? " (rank " + std::to_string(host->rank()) + ")" : std::string()) << "\n";
+  train<Cfg, i2i::cuda_backend<float>>(o, i2i::dist::device_world(host, device));
 }
 
 }  // namespace p2p_train

@@ -18,6 +18,7 @@
 #include "../cli.hpp"
 #include "device_flags.hpp"
 #include "i2i/core/threads.hpp"
+#include "i2i/dist/launch.hpp"
 #include "run.hpp"
 #include "run_gpu_decl.hpp"
 
@@ -54,7 +55,10 @@ const std::string usage =
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+namespace {
+
+/// The program for one rank of `job` (the whole program when it runs alone).
+int train_main(int argc, char** argv, const std::shared_ptr<i2i::dist::communicator>& job) {
   using namespace i2i;
   p2phd_cli::args a(argc, argv,
                     {"no_instance", "instance_feat", "no_ganFeat_loss", "no_vgg_loss", "no_lsgan", "no_flip",
@@ -118,9 +122,11 @@ int main(int argc, char** argv) try {
   o.max_iterations = a.integer("max_iterations", -1);
   require<value_error>(o.print_freq >= 1, "--print_freq must be >= 1");
 
+  if (job->world_size() > 1 && job->is_root())
+    std::cout << dist::describe(*job) << " (rank 0 prints, logs and saves)" << std::endl;
   // opt.txt, as the reference writes it: every option of this run.
-  std::filesystem::create_directories(std::filesystem::path(o.checkpoints_dir) / o.name);
-  {
+  if (job->is_root()) {
+    std::filesystem::create_directories(std::filesystem::path(o.checkpoints_dir) / o.name);
     std::ofstream f((std::filesystem::path(o.checkpoints_dir) / o.name / "opt.txt").string());
     f << "------------ Options -------------\n";
     for (int i = 1; i < argc; ++i) f << argv[i] << (i + 1 < argc && argv[i + 1][0] != '-' ? " " : "\n");
@@ -130,13 +136,23 @@ int main(int argc, char** argv) try {
   if (gpu >= 0) {
     examples::require_cuda_build("pix2pixhd_train");
 #ifdef I2I_EXAMPLES_WITH_GPU
-    p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training_gpu<Cfg>(o, gpu); });
+    p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training_gpu<Cfg>(o, gpu, job); });
 #endif
   } else {
-    p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training<Cfg>(o); });
+    p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training<Cfg>(o, job); });
   }
   return 0;
-} catch (const std::exception& e) {
-  std::cerr << "pix2pixhd_train: " << e.what() << "\n";
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    // Under mpirun each process is one rank of a data-parallel job (docs/distributed.md); alone, one process.
+    return train_main(argc, argv, i2i::dist::world());
+  } catch (const std::exception& e) {
+    i2i::dist::abort_job_if_distributed(std::string("pix2pixhd_train: ") + e.what());
+    std::cerr << "pix2pixhd_train: " << e.what() << "\n";
+    return 1;
+  }
 }

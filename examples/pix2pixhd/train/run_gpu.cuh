@@ -6,6 +6,7 @@
 #include "i2i/backend/cuda/stream.cuh"
 #include "i2i/backend/cuda/backend.cuh"
 #include "i2i/backend/cuda/kernels/segment_mean.cuh"  // B::segment_mean for --instance_feat (see backend.cuh)
+#include "i2i/dist/device_world.cuh"
 #include "i2i/models/pix2pixhd/trainer.hpp"
 #include "run_body.hpp"
 #include "run_gpu_decl.hpp"
@@ -13,12 +14,15 @@
 namespace p2phd_train {
 
 template <class Cfg>
-void run_training_gpu(i2i::pix2pixhd::train_options o, int device) {
+void run_training_gpu(i2i::pix2pixhd::train_options o, int device, std::shared_ptr<i2i::dist::communicator> job) {
+  device = i2i::dist::rank_device(device, *job);  // one GPU per local rank
   i2i::cuda::set_device(device);  // device_error "no CUDA device visible (...)" without one
   i2i::cuda::set_cudnn_benchmark(true);  // pix2pixHD sets torch.backends.cudnn.benchmark
-  std::cout << "Training on CUDA device " << device << "\n";
+  std::cout << "Training on CUDA device " << device
+            << (job->world_size() > 1 ? " (rank " + std::to_string(job->rank()) + ")" : std::string()) << std::endl;
+  auto device_job = i2i::dist::device_world(job, device);  // alone: no NCCL, the single-GPU path
   i2i::pix2pixhd::trainer<Cfg, i2i::cuda_backend<float>> t(o);
-  run_loop(t);
+  run_loop(t, std::move(device_job));
 }
 
 }  // namespace p2phd_train

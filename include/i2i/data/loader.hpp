@@ -17,6 +17,7 @@
 
 #include "i2i/core/threads.hpp"
 #include "i2i/data/aligned_dataset.hpp"
+#include "i2i/data/distributed_sampler.hpp"
 
 namespace i2i::data {
 
@@ -27,6 +28,10 @@ struct loader_options {
   bool drop_last = true;    ///< pix2pixHD's dataset length is floor(n / batchSize) * batchSize
   bool random_params = true;  ///< draw crop/flip per sample; false applies transform_params{} (test time)
   bool parallel = true;     ///< load the samples of a batch on i2i's thread pool
+  /// Data-parallel training: this rank takes its shard of every epoch's order (data::shard: the same
+  /// shuffle on every rank, padded, rank-strided). 1 / 0 is the whole data set.
+  int world_size = 1;
+  int rank = 0;
 };
 
 /// N samples stacked on the batch axis.
@@ -65,18 +70,27 @@ class batch_loader {
  public:
   batch_loader(const aligned_dataset& ds, loader_options opt) : ds_(&ds), opt_(opt) {
     require<value_error>(opt_.batch_size >= 1, "batch_loader: batch_size must be >= 1, got ", opt_.batch_size);
-    require<value_error>(!opt_.drop_last || ds.size() >= std::size_t(opt_.batch_size), "batch_loader: the dataset has ",
-                         ds.size(), " samples, fewer than one batch of ", opt_.batch_size, " (drop_last is on)");
+    require<value_error>(opt_.world_size >= 1 && opt_.rank >= 0 && opt_.rank < opt_.world_size,
+                         "batch_loader: rank ", opt_.rank, " of a world of size ", opt_.world_size);
+    require<value_error>(!opt_.drop_last || samples_per_epoch() >= std::size_t(opt_.batch_size),
+                         "batch_loader: the dataset has ", ds.size(), " samples",
+                         opt_.world_size > 1 ? i2i::detail::concat(" (", samples_per_epoch(), " per rank of ", opt_.world_size, ")")
+                                             : std::string(),
+                         ", fewer than one batch of ", opt_.batch_size, " (drop_last is on)");
   }
 
   const loader_options& options() const { return opt_; }
 
+  /// Samples this rank visits per epoch: the data set, or its shard (data::shard_size).
+  std::size_t samples_per_epoch() const { return data::shard_size(ds_->size(), opt_.world_size); }
+
   std::size_t batches_per_epoch() const {
-    const std::size_t n = ds_->size(), b = std::size_t(opt_.batch_size);
+    const std::size_t n = samples_per_epoch(), b = std::size_t(opt_.batch_size);
     return opt_.drop_last ? n / b : (n + b - 1) / b;
   }
 
-  /// The order in which epoch `epoch` visits the dataset (identity without shuffle).
+  /// The order in which epoch `epoch` visits the dataset (identity without shuffle); with several
+  /// ranks, this rank's shard of it.
   std::vector<std::size_t> epoch_order(std::uint64_t epoch) const {
     std::vector<std::size_t> order(ds_->size());
     std::iota(order.begin(), order.end(), std::size_t(0));
@@ -84,7 +98,7 @@ class batch_loader {
       rng r = rng::for_item(opt_.seed, epoch, ~0ull);  // index ~0: the shuffle's own stream
       r.shuffle(order);
     }
-    return order;
+    return data::shard(order, opt_.world_size, opt_.rank);
   }
 
   /// Batch b of epoch `epoch`.

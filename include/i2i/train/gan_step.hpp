@@ -28,6 +28,8 @@
 // The input-gradient hook (the last argument of step) receives dloss_G/dinput after G's backward and
 // before G's Adam step: pix2pixHD routes its feature channels into the encoder E through instance-wise
 // pooling (B::segment_mean_backward); E's parameters then sit in G's optimizer (set_generator_optimizer).
+// The gradient hook (set_gradient_hook) sees each optimizer's parameters after their backward and before
+// its step: data-parallel training averages the gradients over the ranks there (dist/data_parallel.hpp).
 //
 // The fake history pool (image_pool) lives on the host and is saved with a checkpoint (pool().save /
 // load). Gan is a loss::gan_loss<lsgan | vanilla> (the GAN mode, over every scale of a multiscale D), or
@@ -112,6 +114,9 @@ class gan_step {
   static_assert(std::is_same_v<T, typename D::T>, "i2i::train::gan_step: G and D must use the same scalar type");
   /// Receives dloss_G/dinput (G's input gradient) before G's optimizer steps.
   using input_gradient_hook = std::function<void(const tensor<T>&)>;
+  /// Receives an optimizer's parameters once their gradients are complete, just before its step:
+  /// data-parallel training averages them over the ranks there (dist::data_parallel::reduce_gradients).
+  using gradient_hook = std::function<void(const std::vector<optim::param_ref<T>>&)>;
   static_assert((loss::image_term<typename step_detail::term_of<Extra>::type, backend> && ...),
                 "i2i::train::gan_step: every extra term must be callable as term.apply<backend>(fake, real) -> "
                 "loss::loss_value<T> and have a `name` (see concept i2i::loss::image_term)");
@@ -232,6 +237,7 @@ class gan_step {
     if (dfake_direct.defined()) dfake = backend::add(dfake, dfake_direct);
     const tensor<T> dinput = g_.backward(g_ctx, dfake, {}, bool(into_input));
     if (into_input) into_input(dinput);
+    if (before_update_) before_update_(g_adam_.params());
     g_adam_.step();
 
     // D update: backward(loss_D) through passes A and B, then Adam on D.
@@ -240,6 +246,7 @@ class gan_step {
     d_real.grad.scale(opt_.d_loss_factor);
     loss::backward(d_, ctx_a, d_fake.grad, false);
     loss::backward(d_, ctx_b, d_real.grad, false);
+    if (before_update_) before_update_(d_adam_.params());
     d_adam_.step();
     return rec;
   }
@@ -254,6 +261,8 @@ class gan_step {
   void set_discriminator_optimizer(optim::adam<backend> a) { d_adam_ = std::move(a); }
   const optim::adam<backend>& generator_optimizer() const { return g_adam_; }
   const optim::adam<backend>& discriminator_optimizer() const { return d_adam_; }
+  /// Called before each of the two optimizer steps (see gradient_hook); empty: no call.
+  void set_gradient_hook(gradient_hook h) { before_update_ = std::move(h); }
   /// The fake history pool; pool().save / load keep it with a checkpoint.
   image_pool<T>& pool() { return pool_; }
   const image_pool<T>& pool() const { return pool_; }
@@ -276,6 +285,7 @@ class gan_step {
   optim::adam<backend> g_adam_, d_adam_;
   image_pool<T> pool_;
   tensor<T> last_fake_;
+  gradient_hook before_update_;
 };
 
 template <class G, class D, class... E>

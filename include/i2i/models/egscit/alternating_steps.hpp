@@ -14,14 +14,22 @@
 //   auto r = loop.step(a, b, zero_all, [&](xa, xb, rng) { return d_loss; }, [&](xa, xb, rng, r) { ... });
 //
 // The trainer keeps its networks and its D and G steps; the loop owns what is shared.
+//
+// Data-parallel (set_data_parallel, docs/distributed.md): rank 0's trainable weights and Adam states are
+// broadcast, each rank draws its own `batch` of the global batch of batch x world (the same per-epoch
+// permutation on every rank, rank r at positions r*batch.. of each draw), its own augmentation and noise
+// stream (dist::rank_seed: rank 0 keeps the single-process one), and the gradients are averaged over the
+// ranks before each Adam step. World size 1 changes nothing.
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "i2i/dist/data_parallel.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/models/egscit/trainer_common.hpp"
 #include "i2i/optim/adam.hpp"
@@ -56,21 +64,35 @@ class alternating_steps {
     g.set_lr(r.lr);
     d.set_lr(r.lr);
     for (int j = 0; j < per; ++j) {
-      const std::uint64_t draw = first_draw(t_, per, j, opt_.batch);
-      std::mt19937_64 rng(seed_of(opt_.seed, tag_, std::uint64_t(t_), std::uint64_t(j)));
+      const std::uint64_t draw = first_draw(t_, per, j, opt_.batch * world_) + std::uint64_t(rank_ * opt_.batch);
+      std::mt19937_64 rng(seed_of(dist::rank_seed(opt_.seed, rank_), tag_, std::uint64_t(t_), std::uint64_t(j)));
       auto xa = draw_batch<B>(a, sa_, draw, opt_.batch, opt_.augment, rng, who_);
       auto xb = draw_batch<B>(b, sb_, draw, opt_.batch, opt_.augment, rng, who_);
       zero();
       if (j == 0) {
         r.d = d_step(xa, xb, rng);
+        if (dp_) dp_->reduce_gradients(d.params());
         d.step();
       } else {
         g_step(xa, xb, rng, r);
+        if (dp_) dp_->reduce_gradients(g.params());
         g.step();
       }
     }
     ++t_;
     return r;
+  }
+
+  /// Trains as one rank of dp's job from now on (after a resume): see the header comment.
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) {
+    dp_ = dp && dp->active() ? std::move(dp) : nullptr;
+    world_ = dp_ ? dp_->world_size() : 1;
+    rank_ = dp_ ? dp_->rank() : 0;
+    if (!dp_) return;
+    for (auto* o : {&g, &d}) {
+      dp_->broadcast_values(o->params());
+      dp_->broadcast_optimizer(*o);
+    }
   }
 
   /// Whether the caller should log after the iteration just done.
@@ -103,6 +125,8 @@ class alternating_steps {
   optim::poly_decay schedule_;
   sampler sa_{opt_.seed, 0}, sb_{opt_.seed, 1};
   std::int64_t t_ = 0;
+  std::shared_ptr<dist::data_parallel> dp_;  ///< null: one process
+  int world_ = 1, rank_ = 0;
 };
 
 /// Runs `step()` until iteration `until` (exclusive; capped at the options' iterations); the last losses.

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <functional>
 #include <random>
 #include <string>
@@ -66,6 +67,8 @@ class cyclegan_trainer {
   model<Dis, Backend> D_A, D_B;
 
   std::int64_t iteration() const { return loop_.iteration(); }
+  /// Data-parallel from now on (alternating_steps::set_data_parallel); call it after load().
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp)); }
   const train_options& options() const { return opt_; }
   optim::adam<Backend>& generator_optimizer() { return loop_.g; }
   optim::adam<Backend>& discriminator_optimizer() { return loop_.d; }

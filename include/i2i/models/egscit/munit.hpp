@@ -25,6 +25,7 @@
 // perceptual, vgg, noise_*) are not used.
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <functional>
 #include <map>
 #include <random>
@@ -92,6 +93,8 @@ class munit_trainer {
   model<Dis, Backend> D_A, D_B;
 
   std::int64_t iteration() const { return loop_.iteration(); }
+  /// Data-parallel from now on (alternating_steps::set_data_parallel); call it after load().
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp)); }
   const train_options& options() const { return opt_; }
   const munit_weights& weights() const { return w_; }
   optim::adam<Backend>& generator_optimizer() { return loop_.g; }

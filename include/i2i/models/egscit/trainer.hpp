@@ -102,6 +102,8 @@ class stage1_trainer {
 
   vaegan& net(domain d) { return d == domain::A ? A_ : B_; }
   std::int64_t iteration() const { return loop_.iteration(); }
+  /// Data-parallel from now on (alternating_steps::set_data_parallel); call it after a resume.
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp)); }
   const train_options& options() const { return opt_; }
 
   /// x^ of a batch (noise as opt.noise_test says; gradients not kept).
@@ -280,6 +282,8 @@ class stage2_trainer {
   model<Dis, Backend> D_A, D_B;
 
   std::int64_t iteration() const { return loop_.iteration(); }
+  /// Data-parallel from now on (alternating_steps::set_data_parallel); call it after a resume.
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp)); }
   const train_options& options() const { return opt_; }
   /// "vgg19" or "feature_mask_nets" (the substitute), and the sentence the trainer logged about it.
   perceptual_source perceptual_features() const { return source_; }

@@ -46,6 +46,11 @@
 //   <prefix>_pool.safetensors      the fake pool's images and its generator state
 // The data position is (epoch, epoch_iter): batch_loader's batches are pure functions of (seed, epoch,
 // index), so resuming reloads exactly the batches an uninterrupted run would see.
+//
+// Data-parallel (docs/distributed.md): set_data_parallel(dp) after resume/load_pretrain broadcasts rank
+// 0's G, D, E and optimizer states, averages the gradients over the ranks before each Adam step (the
+// GAN step's gradient hook) and makes save() a no-op on ranks other than 0. Checkpoints are the same
+// plain files, so a run resumes on any world size (the loader then shards the epoch differently).
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -59,6 +64,7 @@
 
 #include "i2i/core/dtype.hpp"
 #include "i2i/data/encode_on_backend.hpp"
+#include "i2i/dist/data_parallel.hpp"
 #include "i2i/data/loader.hpp"
 #include "i2i/data/transform.hpp"
 #include "i2i/io/checkpoint.hpp"
@@ -263,6 +269,30 @@ class trainer {
     }
   }
 
+  // ---- data-parallel ------------------------------------------------------------------------------
+  /// Trains as one rank of dp's job from now on (see the header comment); call it on every rank.
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) {
+    dp_ = std::move(dp);
+    if (!dp_) {
+      step_->set_gradient_hook({});
+      return;
+    }
+    dp_->broadcast_parameters(G_);
+    dp_->broadcast_parameters(D_);
+    if (E_) dp_->broadcast_parameters(*E_);
+    dp_->broadcast_optimizer(step_->generator_optimizer());
+    dp_->broadcast_optimizer(step_->discriminator_optimizer());
+    // A checkpoint of another world size: the samples done this epoch are kept, the batches are
+    // counted in this job's (this rank's) batches.
+    if (dp_->world_size() != saved_world_size_) {
+      epoch_iter_ = epoch_iter_ * saved_world_size_ / dp_->world_size();
+      saved_world_size_ = dp_->world_size();
+    }
+    if (dp_->active())
+      step_->set_gradient_hook([dp = dp_.get()](const auto& params) { dp->reduce_gradients(params); });
+  }
+  const dist::data_parallel* data_parallel() const { return dp_.get(); }
+
   // ---- checkpoints --------------------------------------------------------------------------------
   std::string path(const std::string& prefix, const std::string& what) const {
     return (std::filesystem::path(dir()) / (prefix + "_" + what + ".safetensors")).string();
@@ -289,9 +319,12 @@ class trainer {
             {"resize_or_crop", data::to_string(opt_.data.transform.mode)}};
   }
 
+  /// Writes the checkpoint (on rank 0 only when data-parallel: every rank holds the same weights).
   void save(const std::string& prefix = "latest") const {
+    if (dp_ && !dp_->is_root()) return;
     std::filesystem::create_directories(dir());
-    const auto meta = metadata();
+    auto meta = metadata();
+    if (dp_ && dp_->active()) meta["world_size"] = std::to_string(dp_->world_size());  // epoch_iter counts its batches
     save_model(G_, path(prefix, "net_G"), meta);
     save_model(D_, path(prefix, "net_D"), meta);
     if (E_) save_model(*E_, path(prefix, "net_E"), meta);
@@ -325,6 +358,7 @@ class trainer {
     epoch_ = io::metadata_number<std::int64_t>(meta, "epoch", g_path);
     epoch_iter_ = io::metadata_number<std::int64_t>(meta, "epoch_iter", g_path);
     total_ = io::metadata_number<std::int64_t>(meta, "total_iterations", g_path);
+    saved_world_size_ = meta.count("world_size") ? io::metadata_number<int>(meta, "world_size", g_path) : 1;
     load_model(G_, g_path);
     load_model(D_, path(prefix, "net_D"));
     if (E_) load_model(*E_, path(prefix, "net_E"));
@@ -412,6 +446,8 @@ class trainer {
   std::unique_ptr<vgg_model> vgg_;
   std::unique_ptr<mobilenet_v2_model> mobilenet_v2_;
   std::optional<step_type> step_;  ///< built once the models are (it holds references to them)
+  std::shared_ptr<dist::data_parallel> dp_;  ///< null: one process
+  int saved_world_size_ = 1;                 ///< world size of the run that wrote the resumed checkpoint
   std::int64_t epoch_ = 1, epoch_iter_ = 0, total_ = 0;
 };
 

@@ -1,0 +1,84 @@
+// Data-parallel EGSC-IT stage 2 under mpirun -np 2 (the smallest backbone of the trainer parity tests,
+// config<1, 4, 1>, 16 x 16 RGB): three iterations (each 1 D + 2 G steps) with batch 1 per rank give the
+// same losses (rank-averaged) and weights as one process with batch 2. The draws are deterministic
+// (noise and augmentation off: with them each rank draws its own stream, which one process cannot
+// reproduce), the feature-mask networks F are random but the same on every rank (seeded, and loaded
+// from stage 1's files in a real run), and rank 1's trainable weights are disturbed before the start-up
+// broadcast, which must replace them by rank 0's. (The seed itself must be the same on every rank: it
+// seeds the per-epoch permutation that the ranks share.)
+#include <boost/test/unit_test.hpp>
+
+#include <random>
+#include <string>
+
+#include "ddp_compare.hpp"
+#include "i2i/backend/cpu/backend.hpp"
+#include "i2i/dist/data_parallel.hpp"
+#include "i2i/models/egscit/trainer.hpp"
+
+using namespace i2i;
+
+namespace {
+
+using cfg = egscit::config<1, 4, 1>;
+using dis = egscit::discriminator<3, 4, 2>;
+using stage2 = egscit::stage2_trainer<cfg, cpu_backend<float>, dis>;
+
+egscit::image_source images(std::size_t n, unsigned salt) {
+  return {n, [salt](std::size_t i) {
+            io::image img(16, 16, 3);
+            std::mt19937 g(unsigned(i) * 7919u + salt);
+            for (auto& p : img.pixels) p = std::uint8_t(g() % 256);
+            return img;
+          }};
+}
+
+egscit::train_options options(int batch, std::uint64_t seed) {
+  egscit::train_options o;
+  o.batch = batch;
+  o.iterations = 10;
+  o.g_updates = 2;
+  o.seed = seed;
+  o.transfer.eps = 1e-5;
+  o.log_every = 0;
+  o.noise_train = false;
+  o.augment = false;
+  return o;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(dist_ddp_egscit)
+
+BOOST_AUTO_TEST_CASE(stage2_two_ranks_of_batch_1_equal_one_process_of_batch_2) {
+  const auto c = ddp_test::job();
+  const int rank = c->rank(), world = c->world_size();
+  const auto quiet = [](const std::string&) {};
+  const auto a = images(8, 11), b = images(8, 23);
+  stage2 dp_trainer(options(1, 5), quiet);
+  dp_trainer.allow_untrained_feature_masks();
+  stage2 reference(options(world, 5), quiet);
+  reference.allow_untrained_feature_masks();
+  if (rank != 0)
+    for (const auto* o : {&dp_trainer.generator_optimizer(), &dp_trainer.discriminator_optimizer()})
+      for (const auto& p : o->params())
+        for (float& v : p.value.values()) v = 1.5f * v + 0.01f;
+  dp_trainer.set_data_parallel(std::make_shared<dist::data_parallel>(c));
+  for (int it = 0; it < 3; ++it) {
+    const auto r = dp_trainer.step(a, b);
+    const auto ref = reference.step(a, b);
+    double mine[3] = {r.d, r.g, r.recon};
+    c->all_reduce(std::span<double>(mine), dist::reduce_op::average);
+    BOOST_TEST_CONTEXT("iteration " << it) {
+      BOOST_TEST(std::abs(mine[0] - ref.d) <= 1e-5 * std::max(std::abs(ref.d), 1e-3));
+      BOOST_TEST(std::abs(mine[1] - ref.g) <= 1e-5 * std::max(std::abs(ref.g), 1e-3));
+      BOOST_TEST(std::abs(mine[2] - ref.recon) <= 1e-5 * std::max(std::abs(ref.recon), 1e-3));
+    }
+  }
+  ddp_test::require_same("stage 2 G", rank, dp_trainer.generator_optimizer().params(),
+                         reference.generator_optimizer().params());
+  ddp_test::require_same("stage 2 D", rank, dp_trainer.discriminator_optimizer().params(),
+                         reference.discriminator_optimizer().params(), /*compare_gradients=*/false);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
