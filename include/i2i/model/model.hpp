@@ -71,19 +71,23 @@ class model {
   context forward(const tensor<T>& x) const
     requires i2i::backend<Backend>
   {
-    require<shape_error>(x.rank() == 4 && x.c() == In, where(), ": input ", x.shape(), ", expected N x ", In,
-                         " x H x W");
+    check_input(x);
     context c;
     c.input_shape = x.shape();
     run_state<T> rs{training_, &c.taps, nullptr};
     c.output = instance_.forward(x, c.inner, rs);
     return c;
   }
-  /// Forward for inference: just the output.
+  /// Forward for inference: just the output, and nothing kept for a backward pass (no context, no
+  /// taps; each layer's saved inputs are freed as soon as the layer has run). Same operations in the
+  /// same order as forward(x).output, so the same numbers.
   tensor<T> operator()(const tensor<T>& x) const
     requires i2i::backend<Backend>
   {
-    return forward(x).output;
+    check_input(x);
+    typename instance_type::context scratch;
+    run_state<T> rs{training_, nullptr, nullptr, false};
+    return instance_.forward(x, scratch, rs);
   }
 
   /// Backpropagates dy (undefined = zero) from the output and `tap_grads` from taps; returns dL/dx when
@@ -167,6 +171,10 @@ class model {
     else return instance_type(bc);
   }
   std::string where() const { return name_.empty() ? std::string("model") : name_; }
+  void check_input(const tensor<T>& x) const {
+    require<shape_error>(x.rank() == 4 && x.c() == In, where(), ": input ", x.shape(), ", expected N x ", In,
+                         " x H x W");
+  }
 
   std::string name_;
   std::vector<std::shared_ptr<parameter<T>>> params_;
