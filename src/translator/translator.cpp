@@ -145,12 +145,12 @@ io::image translator::translate(const io::image16& label_map, const io::image16&
                                 const tensor<float>& features) const {
   require<value_error>(info_.label_nc > 0, "pix2pixhd translator ('", info_.file.string(),
                        "'): this generator takes an RGB image (label_nc 0); use translate(tensor, ...)");
-  require<shape_error>(!info_.instance_maps || (instance_map.width == label_map.width &&
-                                                instance_map.height == label_map.height),
+  const bool has_inst = info_.instance_maps && !instance_map.pixels.empty();  // none: the tensor path says so
+  require<shape_error>(!has_inst || (instance_map.width == label_map.width && instance_map.height == label_map.height),
                        "pix2pixhd translator ('", info_.file.string(), "'): the label map is ", label_map.width, "x",
                        label_map.height, " but the instance map is ", instance_map.width, "x", instance_map.height,
                        " (WxH)");
-  const tensor<float> inst = info_.instance_maps ? data::map_to_tensor(instance_map) : tensor<float>{};
+  const tensor<float> inst = has_inst ? data::map_to_tensor(instance_map) : tensor<float>{};
   return io::to_image(translate(data::map_to_tensor(label_map), inst, features));
 }
 
