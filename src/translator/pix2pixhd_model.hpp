@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/core/host_allocator.hpp"
 #include "i2i/data/encode_on_backend.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/model.hpp"
@@ -24,6 +25,8 @@ class generator_model final : public translator::model {
   explicit generator_model(const generator_info& info) : info_(info) {
     load_model(G_, info.file.string());  // strict: every key of this configuration, equal shapes
     G_.eval();
+    G_.drop_gradients();  // inference only: no gradient buffers (as much memory as the weights)
+    host_allocator::instance().release_cached();  // the freed buffers and the file's staging copies
   }
 
   tensor<float> translate(const tensor<float>& label, const tensor<float>& inst,

@@ -33,11 +33,13 @@ auto naming(const std::string& where, F&& f) -> decltype(f()) {
   }
 }
 
+#ifndef I2I_TRANSLATOR_WITH_CUDA
 [[noreturn]] void no_cuda_build(device where) {
   throw device_error(detail::concat("device ", where, ": this i2i::translator library was built without the CUDA ",
                                     "backend (configure i2i with -DI2I_WITH_CUDA=ON on a machine with CUDA and ",
                                     "cuDNN); there is no CPU fallback"));
 }
+#endif
 
 const std::string& meta_text(const std::map<std::string, std::string>& m, const char* key, const fs::path& file) {
   const auto it = m.find(key);

@@ -96,11 +96,20 @@ class model {
     requires i2i::backend<Backend>
   {
     require<value_error>(c.output.defined(), where(), ": backward needs the context of a forward call");
+    require<value_error>(!gradients_dropped_, where(), ": backward after drop_gradients() (an inference-only model)");
     if (!dy.defined()) dy = Backend::zeros(c.output.shape());
     require<shape_error>(dy.shape() == c.output.shape(), where(), ": output gradient has shape ", dy.shape(),
                          ", expected ", c.output.shape());
     run_state<T> rs{training_, nullptr, &tap_grads};
     return instance_.backward(c.inner, dy, rs, need_input_grad);
+  }
+
+  /// Frees every gradient buffer: for a model that will only run inference (a translator), whose
+  /// gradients would otherwise take as much memory as its weights. backward() is an error afterwards.
+  /// Parameters shared with other models (shared<>) lose their gradients there too.
+  void drop_gradients() {
+    for (const auto& p : params_) p->grad = tensor<T>{};
+    gradients_dropped_ = true;
   }
 
   void train(bool on = true) { training_ = on; }
@@ -181,6 +190,7 @@ class model {
   std::unique_ptr<shared_registry> own_shared_;
   instance_type instance_;
   bool training_ = true;
+  bool gradients_dropped_ = false;
 };
 
 }  // namespace i2i
