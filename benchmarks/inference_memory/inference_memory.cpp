@@ -5,6 +5,10 @@
 // all with the PyTorch peer (benchmarks/peers/pix2pixhd_inference_memory.py) in one go.
 //
 //   inference_memory --net global|local --mode infer|train [--height 1024 --width 2048 --threads 2]
+//                    [--cache off]
+//
+// --cache off: host_allocator's cache limit 0, so freed tensors go back to the system at once and the
+// peak RSS is the live tensors' peak (the default cache keeps every block size the forward ever used).
 //
 // infer: what the translator runs: G.drop_gradients() and G(x) (no gradient buffers, no backward
 // state). train: G.forward(x) with gradient buffers, keeping every layer's context for a backward pass.
@@ -39,7 +43,7 @@ double peak_rss_mib() {  // high-water mark since the last reset_peak_rss()
 void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }  // Linux >= 4.0: VmHWM = VmRSS
 
 template <class Cfg>
-int run(const std::string& net, bool infer, int h, int w, int threads) {
+int run(const std::string& net, bool infer, int h, int w, int threads, bool cache) {
   using B = i2i::cpu_backend<float>;
   i2i::model<typename Cfg::generator, B> G;
   i2i::initialize(G, i2i::init_policy::pix2pixhd(), 1);
@@ -55,6 +59,7 @@ int run(const std::string& net, bool infer, int h, int w, int threads) {
       x.at(0, c, y, xx) = 1.0f;
     }
   const double weights_mib = double(G.parameter_count()) * 4.0 / (1024.0 * 1024.0);
+  if (!cache) i2i::host_allocator::instance().set_cache_limit(0);
   const double before = rss_mib(), peak_before = peak_rss_mib();
   reset_peak_rss();  // the forward's own peak, not initialisation's
   const auto t0 = std::chrono::steady_clock::now();
@@ -68,11 +73,11 @@ int run(const std::string& net, bool infer, int h, int w, int threads) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
-      "{\"impl\": \"i2i\", \"net\": \"%s\", \"mode\": \"%s\", \"height\": %d, \"width\": %d, \"threads\": %d, "
+      "{\"impl\": \"i2i\", \"net\": \"%s\", \"mode\": \"%s%s\", \"height\": %d, \"width\": %d, \"threads\": %d, "
       "\"weights_mib\": %.1f, \"rss_before_forward_mib\": %.1f, \"peak_rss_before_forward_mib\": %.1f, "
       "\"peak_rss_mib\": %.1f, \"forward_growth_mib\": %.1f, \"seconds\": %.2f, \"out0\": %g}\n",
-      net.c_str(), infer ? "infer" : "train", h, w, threads, weights_mib, before, peak_before, peak_rss_mib(),
-      peak_rss_mib() - before, secs, out_sum);
+      net.c_str(), infer ? "infer" : "train", cache ? "" : ", cache off", h, w, threads, weights_mib, before,
+      peak_before, peak_rss_mib(), peak_rss_mib() - before, secs, out_sum);
   return 0;
 }
 
@@ -81,6 +86,7 @@ int run(const std::string& net, bool infer, int h, int w, int threads) {
 int main(int argc, char** argv) {
   std::string net = "global", mode = "infer";
   int h = 1024, w = 2048, threads = 2;
+  bool cache = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--net") net = v;
@@ -88,6 +94,7 @@ int main(int argc, char** argv) {
     else if (k == "--height") h = std::stoi(v);
     else if (k == "--width") w = std::stoi(v);
     else if (k == "--threads") threads = std::stoi(v);
+    else if (k == "--cache") cache = v != "off";
     else {
       std::fprintf(stderr, "inference_memory: unknown option %s\n", k.c_str());
       return 2;
@@ -96,8 +103,8 @@ int main(int argc, char** argv) {
   i2i::set_num_threads(threads);
   namespace p = i2i::pix2pixhd;
   const bool infer = mode == "infer";
-  if (net == "global") return run<p::config<p::full_preset, false, 36, false>>(net, infer, h, w, threads);
-  if (net == "local") return run<p::config<p::full_preset, true, 36, false>>(net, infer, h, w, threads);
+  if (net == "global") return run<p::config<p::full_preset, false, 36, false>>(net, infer, h, w, threads, cache);
+  if (net == "local") return run<p::config<p::full_preset, true, 36, false>>(net, infer, h, w, threads, cache);
   std::fprintf(stderr, "inference_memory: --net global or local\n");
   return 2;
 }
