@@ -15,6 +15,9 @@ import time
 import torch
 import torch.nn as nn
 
+# The same GlobalGenerator and ResnetBlock as the training-step peer (reference networks.py).
+from pix2pixhd_step import GlobalGenerator, ResnetBlock
+
 
 def rss_mib():
     with open("/proc/self/statm") as f:
@@ -35,47 +38,12 @@ def reset_peak_rss():
         f.write("5")
 
 
-class ResnetBlock(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.conv_block = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3), nn.InstanceNorm2d(dim), nn.ReLU(True),
-            nn.ReflectionPad2d(1), nn.Conv2d(dim, dim, 3), nn.InstanceNorm2d(dim))
-
-    def forward(self, x):
-        return x + self.conv_block(x)
-
-
-def global_layers(input_nc, output_nc, ngf, n_down, n_blocks):
-    m = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7), nn.InstanceNorm2d(ngf), nn.ReLU(True)]
-    for i in range(n_down):
-        mult = 2 ** i
-        m += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, 2, 1), nn.InstanceNorm2d(ngf * mult * 2), nn.ReLU(True)]
-    mult = 2 ** n_down
-    m += [ResnetBlock(ngf * mult) for _ in range(n_blocks)]
-    for i in range(n_down):
-        mult = 2 ** (n_down - i)
-        m += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, 2, 1, 1), nn.InstanceNorm2d(ngf * mult // 2),
-              nn.ReLU(True)]
-    m += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, output_nc, 7), nn.Tanh()]
-    return m
-
-
-class GlobalGenerator(nn.Module):
-    def __init__(self, input_nc=36, output_nc=3, ngf=64, n_down=4, n_blocks=9):
-        super().__init__()
-        self.model = nn.Sequential(*global_layers(input_nc, output_nc, ngf, n_down, n_blocks))
-
-    def forward(self, x):
-        return self.model(x)
-
-
 class LocalEnhancer(nn.Module):
     """networks.py's LocalEnhancer with n_local_enhancers = 1."""
 
     def __init__(self, input_nc=36, output_nc=3, ngf=32, n_down=4, n_blocks_global=9, n_blocks_local=3):
         super().__init__()
-        self.model = nn.Sequential(*global_layers(input_nc, output_nc, ngf * 2, n_down, n_blocks_global)[:-3])
+        self.model = GlobalGenerator(input_nc, output_nc, ngf * 2, n_down, n_blocks_global).model[:-3]  # no last conv
         self.model1_1 = nn.Sequential(
             nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7), nn.InstanceNorm2d(ngf), nn.ReLU(True),
             nn.Conv2d(ngf, ngf * 2, 3, 2, 1), nn.InstanceNorm2d(ngf * 2), nn.ReLU(True))
