@@ -3,7 +3,8 @@
 # translator runs) against PyTorch under torch.no_grad() (libtorch's NoGradGuard), full preset, 36 input
 # channels, 1024 x 2048, global generator and local enhancer; and i2i's inference mode against its
 # training-mode forward (which keeps every layer's context) at a size that fits beside it. One process
-# per configuration. Writes benchmarks/results/inference_memory_<date>.{jsonl,md}.
+# per configuration; i2i with its caching host allocator as is, and with the cache off (--cache off: the
+# peak of the live tensors). Writes benchmarks/results/inference_memory_<date>.{jsonl,md}.
 #
 #   benchmarks/inference_memory/run.sh BUILD_DIR [THREADS]      (needs python3-torch)
 set -euo pipefail
@@ -17,6 +18,7 @@ jsonl=$results/inference_memory_$day.jsonl
 run() { echo "+ $*" >&2; "$@" | tee -a "$jsonl"; }
 for net in global local; do
   run "$build/benchmarks/inference_memory" --net $net --mode infer --height 1024 --width 2048 --threads "$threads"
+  run "$build/benchmarks/inference_memory" --net $net --mode infer --height 1024 --width 2048 --threads "$threads" --cache off
   run /usr/bin/python3 "$here/../peers/pix2pixhd_inference_memory.py" --net $net --height 1024 --width 2048 --threads "$threads"
   for mode in infer train; do
     run "$build/benchmarks/inference_memory" --net $net --mode $mode --height 256 --width 512 --threads "$threads"
