@@ -19,6 +19,8 @@ for arg in "$@"; do
 done
 
 packages=(cmake g++ make libeigen3-dev xtensor-dev libboost-test-dev libstb-dev libpng-dev libjpeg-dev zlib1g-dev)
+# The i2i command-line tool's option parser (tools/i2i).
+packages+=(libcli11-dev)
 # The ONNX exporter (protobuf, and ONNX's onnx.proto from python3-onnx) and its tests: onnx.checker,
 # OpenCV DNN as the independent runtime, ONNX's node test data (docs/onnx.md).
 packages+=(libprotobuf-dev protobuf-compiler python3-onnx python3-opencv python3-numpy libonnx-testdata)

@@ -35,6 +35,14 @@ step("configuring tests/consumer against ${prefix}" ${CMAKE_COMMAND} ${configure
 step("building tests/consumer" ${CMAKE_COMMAND} --build ${build})
 step("running consumer" ${build}/consumer ${I2I_CONSUMER_WORK})
 message(STATUS "${step_output}")
+# The README's embedder program on a checkpoint the test makes itself.
+step("making a tiny checkpoint" ${build}/make_checkpoint ${I2I_CONSUMER_WORK}/embed)
+step("running the embedder program" ${build}/embed ${I2I_CONSUMER_WORK}/embed/G ${I2I_CONSUMER_WORK}/embed/label.png
+     ${I2I_CONSUMER_WORK}/embed/inst.png ${I2I_CONSUMER_WORK}/embed/out.png cpu)
+if(NOT EXISTS ${I2I_CONSUMER_WORK}/embed/out.png)
+  message(FATAL_ERROR "consumer: the embedder program wrote no ${I2I_CONSUMER_WORK}/embed/out.png")
+endif()
+message(STATUS "embedder program translated label.png on the CPU")
 if(I2I_CONSUMER_CUDA)
   step("running consumer_cuda" ${build}/consumer_cuda)
   message(STATUS "${step_output}")

@@ -38,6 +38,13 @@ struct repeat {
     }
 
     tensor<T> forward(tensor<T> x, context& c, run_state<T>& rs) const {
+      if (!rs.keep_backward_state) {  // inference: each copy's context dies when the copy has run
+        for (int j = 0; j < N; ++j) {
+          typename item_type::context scratch;
+          x = items[j].forward(x, scratch, rs);
+        }
+        return x;
+      }
       c.items.resize(N);
       for (int j = 0; j < N; ++j) x = items[j].forward(x, c.items[j], rs);
       return x;

@@ -85,8 +85,15 @@ struct sequence_instance {
   }
   template <std::size_t... I>
   tensor<T> forward_all(tensor<T> x, context& c, run_state<T>& rs, std::index_sequence<I...>) const {
-    ((x = std::get<I>(children).forward(x, std::get<I>(c), rs)), ...);
+    if (rs.keep_backward_state) ((x = std::get<I>(children).forward(x, std::get<I>(c), rs)), ...);
+    else ((x = forward_and_forget<I>(x, rs)), ...);
     return x;
+  }
+  /// Child I with a context that dies on return (inference: nothing is kept for a backward pass).
+  template <std::size_t I>
+  tensor<T> forward_and_forget(const tensor<T>& x, run_state<T>& rs) const {
+    std::tuple_element_t<I, context> scratch;
+    return std::get<I>(children).forward(x, scratch, rs);
   }
   template <std::size_t... I>
   tensor<T> backward_all(const context& c, tensor<T> dy, run_state<T>& rs, bool need_dx, std::index_sequence<I...>) {

@@ -27,6 +27,7 @@
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
 #include "i2i/data/map_io.hpp"
+#include "i2i/data/map_tensor.hpp"
 #include "i2i/data/transform.hpp"
 #include "i2i/io/image.hpp"
 
@@ -116,10 +117,6 @@ inline void rgb_to_chw(const io::image& img, float* dst) {
   const std::size_t hw = std::size_t(img.width) * img.height;
   for (int c = 0; c < 3; ++c)
     for (std::size_t i = 0; i < hw; ++i) dst[c * hw + i] = (float(img.pixels[i * 3 + c]) / 255.0f - 0.5f) / 0.5f;
-}
-
-inline void map_to_plane(const io::image16& m, float* dst) {
-  std::transform(m.pixels.begin(), m.pixels.end(), dst, [](std::uint16_t v) { return float(v); });
 }
 
 }  // namespace detail
@@ -238,8 +235,7 @@ class aligned_dataset {
     if (opt_.label_nc > 0) {
       const io::image16 m = apply_transform(l.label, t, p, interp::nearest, labels_[i]);
       w = m.width, h = m.height;
-      s.label = tensor<float>::empty(shape::nchw(1, 1, h, w));
-      detail::map_to_plane(m, s.label.data());
+      s.label = map_to_tensor(m);
     } else {
       const io::image a = apply_transform(l.rgb_in, t, p, interp::bicubic, labels_[i]);
       w = a.width, h = a.height;
@@ -254,8 +250,7 @@ class aligned_dataset {
     if (!opt_.no_instance) {
       const io::image16 m = apply_transform(l.inst, t, p, interp::nearest, insts_[i]);
       same_size(m.width, m.height, insts_[i]);
-      s.inst = tensor<float>::empty(shape::nchw(1, 1, h, w));
-      detail::map_to_plane(m, s.inst.data());
+      s.inst = map_to_tensor(m);
       s.inst_path = insts_[i];
     }
     if (opt_.load_image) {

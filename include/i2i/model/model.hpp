@@ -71,19 +71,23 @@ class model {
   context forward(const tensor<T>& x) const
     requires i2i::backend<Backend>
   {
-    require<shape_error>(x.rank() == 4 && x.c() == In, where(), ": input ", x.shape(), ", expected N x ", In,
-                         " x H x W");
+    check_input(x);
     context c;
     c.input_shape = x.shape();
     run_state<T> rs{training_, &c.taps, nullptr};
     c.output = instance_.forward(x, c.inner, rs);
     return c;
   }
-  /// Forward for inference: just the output.
+  /// Forward for inference: just the output, and nothing kept for a backward pass (no context, no
+  /// taps; each layer's saved inputs are freed as soon as the layer has run). Same operations in the
+  /// same order as forward(x).output, so the same numbers.
   tensor<T> operator()(const tensor<T>& x) const
     requires i2i::backend<Backend>
   {
-    return forward(x).output;
+    check_input(x);
+    typename instance_type::context scratch;
+    run_state<T> rs{training_, nullptr, nullptr, false};
+    return instance_.forward(x, scratch, rs);
   }
 
   /// Backpropagates dy (undefined = zero) from the output and `tap_grads` from taps; returns dL/dx when
@@ -92,11 +96,20 @@ class model {
     requires i2i::backend<Backend>
   {
     require<value_error>(c.output.defined(), where(), ": backward needs the context of a forward call");
+    require<value_error>(!gradients_dropped_, where(), ": backward after drop_gradients() (an inference-only model)");
     if (!dy.defined()) dy = Backend::zeros(c.output.shape());
     require<shape_error>(dy.shape() == c.output.shape(), where(), ": output gradient has shape ", dy.shape(),
                          ", expected ", c.output.shape());
     run_state<T> rs{training_, nullptr, &tap_grads};
     return instance_.backward(c.inner, dy, rs, need_input_grad);
+  }
+
+  /// Frees every gradient buffer: for a model that will only run inference (a translator), whose
+  /// gradients would otherwise take as much memory as its weights. backward() is an error afterwards.
+  /// Parameters shared with other models (shared<>) lose their gradients there too.
+  void drop_gradients() {
+    for (const auto& p : params_) p->grad = tensor<T>{};
+    gradients_dropped_ = true;
   }
 
   void train(bool on = true) { training_ = on; }
@@ -167,12 +180,17 @@ class model {
     else return instance_type(bc);
   }
   std::string where() const { return name_.empty() ? std::string("model") : name_; }
+  void check_input(const tensor<T>& x) const {
+    require<shape_error>(x.rank() == 4 && x.c() == In, where(), ": input ", x.shape(), ", expected N x ", In,
+                         " x H x W");
+  }
 
   std::string name_;
   std::vector<std::shared_ptr<parameter<T>>> params_;
   std::unique_ptr<shared_registry> own_shared_;
   instance_type instance_;
   bool training_ = true;
+  bool gradients_dropped_ = false;
 };
 
 }  // namespace i2i

@@ -44,6 +44,10 @@ struct run_state {
   bool training = true;
   tap_list<T>* taps = nullptr;            ///< forward: where taps record their features
   const tap_list<T>* tap_grads = nullptr;  ///< backward: gradients injected at taps (may be null)
+  /// false for inference (model::operator()): the combinators run each child with a scratch context
+  /// and drop it as soon as the child returns, so no activation outlives the layer that needs it and
+  /// peak memory is about one layer's input and output instead of the whole network's activations.
+  bool keep_backward_state = true;
 };
 
 }  // namespace i2i

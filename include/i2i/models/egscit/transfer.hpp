@@ -29,13 +29,10 @@
 #include <string_view>
 
 #include "i2i/backend/adain_types.hpp"
+#include "i2i/models/egscit/domain.hpp"
 #include "i2i/models/egscit/options.hpp"
 
 namespace i2i::egscit {
-
-enum class domain { A, B };
-
-inline std::ostream& operator<<(std::ostream& os, domain d) { return os << (d == domain::A ? "A" : "B"); }
 
 /// One row of the routing table of §4.
 struct transfer_route {
