@@ -53,7 +53,7 @@ std::array<double, 3> mean_colour(const tensor<float>& x, std::int64_t n) {
   }
   return m;
 }
-double dist(const std::array<double, 3>& a, const std::array<double, 3>& b) {
+double colour_distance(const std::array<double, 3>& a, const std::array<double, 3>& b) {
   double s = 0;
   for (std::size_t c = 0; c < 3; ++c) s += (a[c] - b[c]) * (a[c] - b[c]);
   return std::sqrt(s);
@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(egscit_mnist_single_stages_and_exemplar_colours, *boost::un
     mean_projection += proj / n;
     min_projection = std::min(min_projection, proj);
     follows += proj > 0;
-    nearest += dist(c1, m1) < dist(c1, m2) && dist(c2, m2) < dist(c2, m1);
+    nearest += colour_distance(c1, m1) < colour_distance(c1, m2) && colour_distance(c2, m2) < colour_distance(c2, m1);
     BOOST_TEST_MESSAGE("digit " << i << ": with R/G exemplar mean (" << c1[0] << ", " << c1[1] << ", " << c1[2]
                                 << "), with G/B exemplar mean (" << c2[0] << ", " << c2[1] << ", " << c2[2] << ")");
   }
