@@ -47,6 +47,20 @@ struct geometry {
       if (ih >= 0 && ih < h) f(r, ih * w - pl + j);
     }
   }
+
+  /// f(wv, r, in0, first, last) for every kernel tap (i, j) of the kernel wp (kh x kw), in row-major tap
+  /// order, and every output row r that tap reaches (as for_each_row; columns [first, last) as columns).
+  /// The forward and the input gradient walk the same taps in the same order.
+  template <class T, class F>
+  void for_each_tap(const T* wp, F&& f) const {
+    for (std::int64_t i = 0; i < kh; ++i)
+      for (std::int64_t j = 0; j < kw; ++j) {
+        const T wv = wp[i * kw + j];
+        std::int64_t first, last;
+        columns(j, first, last);
+        for_each_row(i, j, [&](std::int64_t r, std::int64_t in0) { f(wv, r, in0, first, last); });
+      }
+  }
 };
 
 /// Planes per task: enough work per task to hide the pool's overhead.
@@ -67,16 +81,10 @@ void forward(const tensor<T>& x, const tensor<T>& w, const T* bias, const conv2d
       for (std::int64_t ci = 0; ci < g.cin_g; ++ci) {
         const T* xp = x.data() + (b * g.cin + first_in + ci) * g.h * g.w;
         const T* wp = w.data() + (o * g.cin_g + ci) * g.kh * g.kw;
-        for (std::int64_t i = 0; i < g.kh; ++i)
-          for (std::int64_t j = 0; j < g.kw; ++j) {
-            const T wv = wp[i * g.kw + j];
-            std::int64_t c0, c1;
-            g.columns(j, c0, c1);
-            g.for_each_row(i, j, [&](std::int64_t r, std::int64_t in0) {
-              T* yr = yp + r * g.ow;
-              for (std::int64_t c = c0; c < c1; ++c) yr[c] += wv * xp[in0 + c * g.sw];
-            });
-          }
+        g.for_each_tap(wp, [&](T wv, std::int64_t r, std::int64_t in0, std::int64_t c0, std::int64_t c1) {
+          T* yr = yp + r * g.ow;
+          for (std::int64_t c = c0; c < c1; ++c) yr[c] += wv * xp[in0 + c * g.sw];
+        });
       }
     }
   });
@@ -96,16 +104,10 @@ void backward_input(const tensor<T>& dy, const tensor<T>& w, const conv2d_args& 
         const std::int64_t o = grp * g.cout_g + oc;
         const T* dyp = dy.data() + (b * g.cout + o) * out_plane;
         const T* wp = w.data() + (o * g.cin_g + ci) * g.kh * g.kw;
-        for (std::int64_t i = 0; i < g.kh; ++i)
-          for (std::int64_t j = 0; j < g.kw; ++j) {
-            const T wv = wp[i * g.kw + j];
-            std::int64_t c0, c1;
-            g.columns(j, c0, c1);
-            g.for_each_row(i, j, [&](std::int64_t r, std::int64_t in0) {
-              const T* dyr = dyp + r * g.ow;
-              for (std::int64_t c = c0; c < c1; ++c) dxp[in0 + c * g.sw] += wv * dyr[c];
-            });
-          }
+        g.for_each_tap(wp, [&](T wv, std::int64_t r, std::int64_t in0, std::int64_t c0, std::int64_t c1) {
+          const T* dyr = dyp + r * g.ow;
+          for (std::int64_t c = c0; c < c1; ++c) dxp[in0 + c * g.sw] += wv * dyr[c];
+        });
       }
     }
   });
