@@ -225,7 +225,7 @@ inline kmeans_result kmeans(const std::vector<double>& points, int dim, const km
   return res;
 }
 
-/// Cluster centres per class: what features_cluster/// Per-class feature rows, accumulated over a dataset (encode_features.py's `features` dict).
+/// Per-class feature rows, accumulated over a dataset (encode_features.py's `features` dict).
 struct class_feature_table {
   int feat_num = 3;
   std::map<std::int64_t, std::vector<instance_feature>> by_class;
@@ -264,3 +264,4 @@ inline feature_clusters cluster_features(const class_feature_table& t, const kme
   return fc;
 }
 
+}  // namespace i2i::pix2pixhd
