@@ -69,7 +69,7 @@ inline void check_arch_option(const char* opt, int given, int expected, const st
   require<value_error>(given < 0 || given == expected, "pix2pixhd: --", opt, " ", given, " is not what preset '",
                        preset, "' was compiled with (", expected,
                        "); network sizes are template parameters: pick another --preset or leave --", opt,
-                       " out (see include/i2i/recipes/pix2pixhd/options.hpp)");
+                       " out (see include/i2i/models/pix2pixhd/config.hpp)");
 }
 }  // namespace detail
 
