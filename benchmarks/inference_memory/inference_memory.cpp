@@ -24,7 +24,7 @@
 #include "i2i/core/host_allocator.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/model/init.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/models/pix2pixhd/config.hpp"
 
 namespace {
 

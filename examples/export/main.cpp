@@ -19,7 +19,7 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/checkpoint.hpp"
 #include "i2i/model/checkpoint.hpp"
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 #include "i2i/onnx/egscit_translator.hpp"
 #include "i2i/onnx/export.hpp"
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "i2i/core/error.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/recipes/pix2pixhd/options.hpp"
 
 namespace p2phd_cli {
 

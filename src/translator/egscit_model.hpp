@@ -1,11 +1,11 @@
 #pragma once
-// The compiled side of i2i::egscit::exemplar_translator: the header-only loader (models/egscit/load.hpp)
+// The compiled side of i2i::egscit::exemplar_translator: the header-only loader (recipes/egscit/load.hpp)
 // on backend B, its checkpoint_info reduced to the public model_info. Free of backend headers: included by
 // egscit_cpu.cpp and translator_cuda.cu.
 #include <filesystem>
 
 #include "i2i/core/error.hpp"
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 #include "i2i/translator/egscit.hpp"
 
 namespace i2i::egscit::translator_detail {

@@ -12,7 +12,7 @@
 #include "i2i/data/encode_on_backend.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/model.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/models/pix2pixhd/config.hpp"
 #include "i2i/translator/pix2pixhd.hpp"
 #include "translator_configs.hpp"  // I2I_TRANSLATOR_P2PHD_CONFIGS(X): X(preset, label channels) per pair
 
@@ -46,16 +46,12 @@ class generator_model final : public translator::model {
 /// The generator of `info` on B, when its configuration is compiled in; null otherwise.
 template <class B>
 std::shared_ptr<const translator::model> make_generator(const generator_info& info) {
-  train_options o;  // only the fields try_dispatch reads
-  o.preset = info.preset;
-  o.netG = info.netG;
-  o.data.label_nc = info.label_nc;
-  o.data.no_instance = !info.instance_maps;
-  o.instance_feat = info.instance_feat;
+  const config_key key{info.preset, info.netG == "local", label_channels_of(info.label_nc, info.instance_maps),
+                       info.instance_feat};
   std::shared_ptr<const translator::model> made;
   auto make = [&]<class Cfg>() { made = std::make_shared<generator_model<Cfg, B>>(info); };
 #define I2I_TRANSLATOR_TRY(P, L) \
-  if (!made) try_dispatch<P>(o, label_channel_list<L>{}, make);
+  if (!made) try_dispatch<P>(key, label_channel_list<L>{}, make);
   I2I_TRANSLATOR_P2PHD_CONFIGS(I2I_TRANSLATOR_TRY)
 #undef I2I_TRANSLATOR_TRY
   return made;

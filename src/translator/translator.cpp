@@ -8,7 +8,7 @@
 #include "i2i/core/error.hpp"
 #include "i2i/data/map_tensor.hpp"
 #include "i2i/io/checkpoint.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/models/pix2pixhd/config.hpp"
 #include "i2i/translator/egscit.hpp"
 #include "i2i/translator/pix2pixhd.hpp"
 #include "translator_configs.hpp"
@@ -111,7 +111,7 @@ translator load_translator(const fs::path& path, device where) {
     no_cuda_build(where);
 #endif
   }
-  const int channels = (info.label_nc > 0 ? info.label_nc : 3) + (info.instance_maps ? 1 : 0);
+  const int channels = pix2pixhd::label_channels_of(info.label_nc, info.instance_maps);
   require<value_error>(m != nullptr, "pix2pixhd translator: '", info.file.string(), "' is preset ", info.preset,
                        ", netG ", info.netG, " with ", channels, " label channels (label_nc ", info.label_nc,
                        info.instance_maps ? " + 1 boundary map" : ", no instance map",

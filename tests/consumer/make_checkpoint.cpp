@@ -18,7 +18,7 @@ int main(int argc, char** argv) try {
   if (argc != 2) return 2;
   const fs::path dir = argv[1];
   fs::create_directories(dir / "G");
-  // The tiny preset's global generator with 11 labels + 1 boundary channel (options.hpp).
+  // The tiny preset's global generator with 11 labels + 1 boundary channel (models/pix2pixhd/config.hpp).
   i2i::model<i2i::pix2pixhd::global_generator<12, 3, 8, 2, 1>, i2i::cpu_backend<float>> G;
   i2i::initialize(G, i2i::init_policy::pix2pixhd(), 1);
   i2i::save_model(G, (dir / "G" / "latest_net_G.safetensors").string(),

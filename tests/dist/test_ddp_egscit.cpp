@@ -14,7 +14,7 @@
 #include "ddp_compare.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/dist/data_parallel.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "i2i/recipes/egscit/trainer.hpp"
 
 using namespace i2i;
 

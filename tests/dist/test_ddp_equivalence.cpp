@@ -15,7 +15,7 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/dist/data_parallel.hpp"
 #include "i2i/dist/launch.hpp"
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 
 using namespace i2i;
 using ddp_test::job;

@@ -18,10 +18,10 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/npy.hpp"
 #include "i2i/model/checkpoint.hpp"
-#include "i2i/models/egscit/trainer_common.hpp"
+#include "i2i/recipes/egscit/trainer_common.hpp"
 #include "i2i/models/egscit/transfer.hpp"
 #include "i2i/models/pix2pixhd/networks.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/recipes/pix2pixhd/options.hpp"
 #include "i2i/onnx/egscit_translator.hpp"
 #include "i2i/onnx/export.hpp"
 

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "i2i/io/safetensors.hpp"
-#include "i2i/models/egscit/cyclegan.hpp"
-#include "i2i/models/egscit/munit.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "i2i/recipes/egscit/cyclegan.hpp"
+#include "i2i/recipes/egscit/munit.hpp"
+#include "i2i/recipes/egscit/trainer.hpp"
 #include "parity_host.hpp"
 
 namespace i2i::parity::egscit_parity {

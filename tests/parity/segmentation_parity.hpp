@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "i2i/models/segmentation/trainer.hpp"
+#include "i2i/recipes/segmentation/trainer.hpp"
 #include "i2i/models/segmentation/unet.hpp"
 #include "parity_host.hpp"
 

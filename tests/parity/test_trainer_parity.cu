@@ -23,7 +23,7 @@
 
 #include "i2i/backend/cuda/backend.cuh"
 #include "i2i/backend/cuda/kernels/segment_mean.cuh"  // B::segment_mean for --instance_feat (see backend.cuh)
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 #include "parity_device.cuh"
 #include "trainer_parity.hpp"
 

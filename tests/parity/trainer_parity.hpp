@@ -17,7 +17,7 @@
 
 #include "i2i/data/encode_on_backend.hpp"
 #include "i2i/models/pix2pix/networks.hpp"
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 #include "parity_host.hpp"
 
 namespace i2i::parity {

@@ -5,7 +5,7 @@
 
 #include "i2i/backend/cpu/losses.hpp"
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 #include "trainer_parity.hpp"
 
 namespace i2i::parity {

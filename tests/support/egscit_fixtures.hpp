@@ -14,7 +14,7 @@
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/pixels.hpp"
-#include "i2i/models/egscit/trainer_common.hpp"
+#include "i2i/recipes/egscit/trainer_common.hpp"
 #include "support/gradcheck.hpp"
 
 namespace i2i::test::egscit_fixtures {

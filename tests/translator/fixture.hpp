@@ -12,7 +12,7 @@
 #include "i2i/io/png.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/init.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/models/pix2pixhd/config.hpp"
 
 namespace translator_fixture {
 

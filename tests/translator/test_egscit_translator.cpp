@@ -8,7 +8,7 @@
 #include <string>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 #include "i2i/translator.hpp"
 
 namespace {

@@ -21,9 +21,9 @@
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/png.hpp"
-#include "i2i/models/egscit/evaluate.hpp"
-#include "i2i/models/egscit/grid.hpp"
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/evaluate.hpp"
+#include "i2i/recipes/egscit/grid.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 
 namespace {
 

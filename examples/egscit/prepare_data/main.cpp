@@ -22,10 +22,10 @@
 #include <string>
 
 #include "i2i/core/threads.hpp"
-#include "i2i/data/egscit_folders.hpp"
+#include "i2i/recipes/egscit/egscit_folders.hpp"
 #include "i2i/data/mnist_files.hpp"
-#include "i2i/data/mnist_multiple.hpp"
-#include "i2i/data/mnist_single.hpp"
+#include "i2i/recipes/egscit/mnist_multiple.hpp"
+#include "i2i/recipes/egscit/mnist_single.hpp"
 
 namespace {
 

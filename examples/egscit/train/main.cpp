@@ -32,9 +32,9 @@
 
 #include "device_flags.hpp"
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/data/mnist_single.hpp"
+#include "i2i/recipes/egscit/mnist_single.hpp"
 #include "i2i/dist/launch.hpp"
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 #include "run.hpp"
 #ifdef I2I_EXAMPLES_WITH_GPU
 #include "run_gpu_decl.hpp"

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "i2i/dist/data_parallel.hpp"
-#include "i2i/models/egscit/cyclegan.hpp"
-#include "i2i/models/egscit/munit.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "i2i/recipes/egscit/cyclegan.hpp"
+#include "i2i/recipes/egscit/munit.hpp"
+#include "i2i/recipes/egscit/trainer.hpp"
 
 namespace egscit_train {
 

@@ -2,7 +2,7 @@
 // egscit_train --gpu: the declarations main.cpp (a host TU, Eigen) sees; the definitions are in
 // run_gpu.cuh, explicitly instantiated per configuration in generated .cu TUs (instantiate_gpu.cu.in).
 // Built only when the CUDA backend is (I2I_WITH_CUDA; I2I_EXAMPLES_WITH_GPU).
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 #include "run.hpp"
 
 namespace egscit_train {

@@ -19,8 +19,8 @@
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/png.hpp"
-#include "i2i/models/egscit/grid.hpp"
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/grid.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 
 namespace {
 

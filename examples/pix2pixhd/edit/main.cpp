@@ -35,7 +35,7 @@
 #include "i2i/io/image.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/models/pix2pixhd/features.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/recipes/pix2pixhd/options.hpp"
 
 // G's label channels (label_nc + 1 boundary channel) this program is compiled for: digit scenes (11),
 // photo scenes (12), Cityscapes (35). Each count instantiates 6 generators (3 presets x global/local).

@@ -29,7 +29,8 @@
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/models/pix2pixhd/features.hpp"
 #include "i2i/models/pix2pixhd/instance_pooling.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/recipes/pix2pixhd/kmeans.hpp"
+#include "i2i/recipes/pix2pixhd/options.hpp"
 
 using namespace i2i;
 namespace fs = std::filesystem;

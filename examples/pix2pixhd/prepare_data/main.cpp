@@ -21,8 +21,8 @@
 #include <string>
 
 #include "i2i/core/threads.hpp"
-#include "i2i/data/digit_scenes.hpp"
-#include "i2i/data/photo_scenes.hpp"
+#include "i2i/recipes/pix2pixhd/digit_scenes.hpp"
+#include "i2i/recipes/pix2pixhd/photo_scenes.hpp"
 
 namespace {
 

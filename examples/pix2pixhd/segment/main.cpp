@@ -24,7 +24,7 @@
 #include "i2i/core/threads.hpp"
 #include "i2i/data/classes_file.hpp"
 #include "i2i/io/json.hpp"
-#include "i2i/models/segmentation/evaluate.hpp"
+#include "i2i/recipes/segmentation/evaluate.hpp"
 #include "train_body.hpp"
 #ifdef I2I_EXAMPLES_WITH_GPU
 #include "train_gpu_decl.hpp"

@@ -15,7 +15,7 @@
 #include "i2i/data/loader.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/model/checkpoint.hpp"
-#include "i2i/models/segmentation/trainer.hpp"
+#include "i2i/recipes/segmentation/trainer.hpp"
 #include "i2i/models/segmentation/unet.hpp"
 
 namespace segment_train {

@@ -23,9 +23,9 @@
 #include "i2i/io/image.hpp"
 #include "i2i/io/png.hpp"
 #include "i2i/model/checkpoint.hpp"
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 #include "i2i/models/pix2pixhd/features.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/recipes/pix2pixhd/options.hpp"
 #include "studio_page.hpp"  // generated from page.html (embed_page.cmake)
 #include "studio_state.hpp"
 

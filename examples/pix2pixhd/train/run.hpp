@@ -6,7 +6,7 @@
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/dist/communicator.hpp"
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 #include "run_body.hpp"
 
 namespace p2phd_train {

@@ -12,7 +12,7 @@
 
 #include "i2i/data/loader.hpp"
 #include "i2i/dist/data_parallel.hpp"
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 
 namespace p2phd_train {
 

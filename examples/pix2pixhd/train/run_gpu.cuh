@@ -7,7 +7,7 @@
 #include "i2i/backend/cuda/backend.cuh"
 #include "i2i/backend/cuda/kernels/segment_mean.cuh"  // B::segment_mean for --instance_feat (see backend.cuh)
 #include "i2i/dist/device_world.cuh"
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 #include "run_body.hpp"
 #include "run_gpu_decl.hpp"
 

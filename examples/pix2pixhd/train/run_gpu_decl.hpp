@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "i2i/dist/communicator.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/recipes/pix2pixhd/options.hpp"
 
 namespace p2phd_train {
 

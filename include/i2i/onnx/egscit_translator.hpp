@@ -15,7 +15,7 @@
 // drop the mask or AdaIN drop those nodes, and F_X is exported only when something reads it.
 #include <string>
 
-#include "i2i/models/egscit/options.hpp"
+#include "i2i/models/egscit/transfer_options.hpp"
 #include "i2i/models/egscit/translator.hpp"
 #include "i2i/onnx/adain.hpp"
 #include "i2i/onnx/export.hpp"

@@ -5,7 +5,7 @@
 //   auto t = i2i::egscit::load_translator("runs/egscit", i2i::device::cpu());
 //   i2i::io::image y = t.translate(source, exemplar);   // source (domain A) in the exemplar's style
 //
-// Wraps the header-only loader of i2i/models/egscit/load.hpp (whose API stays as it is) in the
+// Wraps the header-only loader of i2i/recipes/egscit/load.hpp (whose API stays as it is) in the
 // compiled i2i::translator library, so this header pulls in neither Eigen nor CUDA nor the networks.
 #include <cstdint>
 #include <filesystem>

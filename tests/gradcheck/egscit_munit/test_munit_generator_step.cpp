@@ -9,7 +9,7 @@
 #include <string>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/egscit/munit.hpp"
+#include "i2i/recipes/egscit/munit.hpp"
 #include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 

@@ -17,9 +17,9 @@
 #include <string>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/data/mnist_single.hpp"
-#include "i2i/models/egscit/evaluate.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "i2i/recipes/egscit/mnist_single.hpp"
+#include "i2i/recipes/egscit/evaluate.hpp"
+#include "i2i/recipes/egscit/trainer.hpp"
 
 using namespace i2i;
 using namespace i2i::egscit;

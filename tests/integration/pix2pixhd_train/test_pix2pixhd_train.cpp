@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "i2i/data/digit_scenes.hpp"
+#include "i2i/recipes/pix2pixhd/digit_scenes.hpp"
 #include "i2i/data/encode.hpp"
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;

@@ -10,9 +10,9 @@
 
 #include "fixtures.hpp"
 #include "i2i/data/aligned_dataset.hpp"
-#include "i2i/data/digit_scenes.hpp"
+#include "i2i/recipes/pix2pixhd/digit_scenes.hpp"
 #include "i2i/data/encode.hpp"
-#include "i2i/data/photo_scenes.hpp"
+#include "i2i/recipes/pix2pixhd/photo_scenes.hpp"
 #include "i2i/io/jpeg.hpp"
 #include "support/gradcheck.hpp"
 

@@ -7,9 +7,9 @@
 #include <map>
 #include <set>
 
-#include "i2i/data/egscit_folders.hpp"
-#include "i2i/data/mnist_multiple.hpp"
-#include "i2i/data/mnist_single.hpp"
+#include "i2i/recipes/egscit/egscit_folders.hpp"
+#include "i2i/recipes/egscit/mnist_multiple.hpp"
+#include "i2i/recipes/egscit/mnist_single.hpp"
 #include "i2i/io/png.hpp"
 #include "i2i/metrics/paired_folders.hpp"
 #include "support/gradcheck.hpp"

@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "i2i/data/colour_schemes.hpp"
-#include "i2i/data/mnist_multiple.hpp"
+#include "i2i/recipes/egscit/colour_schemes.hpp"
+#include "i2i/recipes/egscit/mnist_multiple.hpp"
 #include "i2i/data/python_random.hpp"
 #include "i2i/data/scipy_bytescale.hpp"
 

@@ -7,8 +7,8 @@
 #include <array>
 #include <filesystem>
 
-#include "i2i/data/mnist_multiple.hpp"
-#include "i2i/data/mnist_single.hpp"
+#include "i2i/recipes/egscit/mnist_multiple.hpp"
+#include "i2i/recipes/egscit/mnist_single.hpp"
 #include "unit/data_mnist/helpers.hpp"
 
 namespace {

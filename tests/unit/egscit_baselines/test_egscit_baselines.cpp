@@ -10,8 +10,8 @@
 #include <string>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/egscit/cyclegan.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "i2i/recipes/egscit/cyclegan.hpp"
+#include "i2i/recipes/egscit/trainer.hpp"
 #include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 

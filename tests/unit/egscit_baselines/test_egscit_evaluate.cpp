@@ -1,4 +1,4 @@
-// egscit_evaluate's library (models/egscit/evaluate.hpp, load.hpp) on a tiny synthetic test folder:
+// egscit_evaluate's library (recipes/egscit/evaluate.hpp, load.hpp) on a tiny synthetic test folder:
 // pairing by sorted rank (files written out of order, extra files beyond N), the imsave stretch and its
 // switch, the reference rows, the per-batch noise seeds, the JSON, and a saved model rebuilt from its
 // checkpoint metadata alone.
@@ -10,8 +10,8 @@
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/png.hpp"
-#include "i2i/models/egscit/evaluate.hpp"
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/evaluate.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "i2i/recipes/egscit/trainer.hpp"
 #include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/egscit/load.hpp"
-#include "i2i/models/egscit/munit.hpp"
+#include "i2i/recipes/egscit/load.hpp"
+#include "i2i/recipes/egscit/munit.hpp"
 #include "support/egscit_fixtures.hpp"
 #include "support/gradcheck.hpp"
 

@@ -14,6 +14,7 @@
 #include "i2i/models/pix2pixhd/features.hpp"
 #include "i2i/models/pix2pixhd/global_generator.hpp"
 #include "i2i/models/pix2pixhd/instance_pooling.hpp"
+#include "i2i/recipes/pix2pixhd/kmeans.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;

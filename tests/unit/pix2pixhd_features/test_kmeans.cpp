@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "i2i/io/safetensors.hpp"
-#include "i2i/models/pix2pixhd/kmeans.hpp"
+#include "i2i/recipes/pix2pixhd/kmeans.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;

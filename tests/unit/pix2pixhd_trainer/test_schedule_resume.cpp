@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/pix2pixhd/trainer.hpp"
+#include "i2i/recipes/pix2pixhd/trainer.hpp"
 #include "support/gradcheck.hpp"
 #include "tiny_data.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "i2i/io/png.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/recipes/pix2pixhd/options.hpp"
 
 namespace p2p_test {
 

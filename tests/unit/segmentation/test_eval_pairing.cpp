@@ -9,7 +9,7 @@
 
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/png.hpp"
-#include "i2i/models/segmentation/evaluate.hpp"
+#include "i2i/recipes/segmentation/evaluate.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace i2i;

@@ -12,7 +12,7 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/data/loader.hpp"
 #include "i2i/io/png.hpp"
-#include "i2i/models/segmentation/trainer.hpp"
+#include "i2i/recipes/segmentation/trainer.hpp"
 #include "i2i/models/segmentation/unet.hpp"
 
 using namespace i2i;

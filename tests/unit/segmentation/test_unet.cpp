@@ -2,7 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "i2i/backend/cpu/backend.hpp"
-#include "i2i/models/segmentation/trainer.hpp"
+#include "i2i/recipes/segmentation/trainer.hpp"
 #include "i2i/models/segmentation/unet.hpp"
 #include "support/gradcheck.hpp"
 

@@ -29,8 +29,9 @@
 #include <string_view>
 
 #include "i2i/backend/adain_types.hpp"
+#include "i2i/core/error.hpp"
 #include "i2i/models/egscit/domain.hpp"
-#include "i2i/models/egscit/options.hpp"
+#include "i2i/models/egscit/transfer_options.hpp"
 
 namespace i2i::egscit {
 

@@ -6,7 +6,7 @@
 //
 //   auto fc  = pix2pixhd::encode_instance_features(E, image, inst);        // instance_pooling.hpp
 //   auto v   = pix2pixhd::extract_instance_features(fc.output, inst);      // one row per (sample, id)
-//   table.add(v);  ...  auto clusters = pix2pixhd::cluster_features(table, {.k = 10});
+//   table.add(v);  ...  auto clusters = pix2pixhd::cluster_features(table, {.k = 10});  // recipes/pix2pixhd/kmeans.hpp
 //
 //   auto objs = pix2pixhd::list_instances(inst);                           // test / edit time
 //   pix2pixhd::assign_random_clusters(objs, clusters, rng);                // or assign_seeded_clusters
@@ -38,7 +38,7 @@
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
 #include "i2i/data/rng.hpp"
-#include "i2i/models/pix2pixhd/kmeans.hpp"
+#include "i2i/models/pix2pixhd/feature_clusters.hpp"
 
 namespace i2i::pix2pixhd {
 
@@ -250,45 +250,6 @@ inline void set_instance_cluster(std::vector<instance_feature>& objs, std::int64
                        "; encode_features keeps only instances larger than 1/64 of the image)");
   o.value = fc.centre(o.cls, k);
   o.cluster = k;
-}
-
-/// Per-class feature rows, accumulated over a dataset (encode_features.py's `features` dict).
-struct class_feature_table {
-  int feat_num = 3;
-  std::map<std::int64_t, std::vector<instance_feature>> by_class;
-
-  void add(const std::vector<instance_feature>& objs) {
-    for (const auto& o : objs) {
-      require<value_error>(o.value.size() == std::size_t(feat_num), "class_feature_table: instance ", o.id,
-                           " has ", o.value.size(), " values, expected feat_num ", feat_num);
-      by_class[o.cls].push_back(o);
-    }
-  }
-
-  /// The rows of `cls` with a size statistic above `min_area_ratio`, flattened (n x feat_num).
-  std::vector<double> points(std::int64_t cls, double min_area_ratio = 0.5) const {
-    std::vector<double> p;
-    auto it = by_class.find(cls);
-    if (it == by_class.end()) return p;
-    for (const auto& o : it->second)
-      if (o.area_ratio > min_area_ratio) p.insert(p.end(), o.value.begin(), o.value.end());
-    return p;
-  }
-};
-
-/// encode_features.py's clustering: per class, the rows with size statistic > min_area_ratio are
-/// clustered into min(rows, k) centres; classes with no such row get no clusters.
-inline feature_clusters cluster_features(const class_feature_table& t, const kmeans_options& o = {},
-                                         double min_area_ratio = 0.5) {
-  feature_clusters fc;
-  fc.feat_num = t.feat_num;
-  fc.n_clusters = o.k;
-  for (const auto& [cls, rows] : t.by_class) {
-    const auto p = t.points(cls, min_area_ratio);
-    if (p.empty()) continue;
-    fc.centres[cls] = kmeans(p, t.feat_num, o).centres;
-  }
-  return fc;
 }
 
 /// G's input with features: [one-hot labels | boundary map | features] on the channel axis

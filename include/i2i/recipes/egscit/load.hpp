@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "i2i/models/egscit/cyclegan.hpp"
-#include "i2i/models/egscit/evaluate.hpp"
-#include "i2i/models/egscit/munit.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "i2i/recipes/egscit/cyclegan.hpp"
+#include "i2i/recipes/egscit/evaluate.hpp"
+#include "i2i/recipes/egscit/munit.hpp"
+#include "i2i/recipes/egscit/trainer.hpp"
 
 namespace i2i::egscit {
 

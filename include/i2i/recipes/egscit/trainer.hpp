@@ -57,9 +57,9 @@
 
 #include "i2i/io/npz.hpp"
 #include "i2i/model/init.hpp"
-#include "i2i/models/egscit/alternating_steps.hpp"
+#include "i2i/recipes/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/losses.hpp"
-#include "i2i/models/egscit/options.hpp"
+#include "i2i/recipes/egscit/options.hpp"
 #include "i2i/models/egscit/transfer.hpp"
 #include "i2i/models/egscit/translator.hpp"
 #include "i2i/models/mobilenet_v2.hpp"

@@ -2,8 +2,8 @@
 // EGSC-IT training and inference options (research/egscit.md §4-§6), with the official code's values as
 // defaults and a switch wherever the spec recommends a documented deviation.
 //
-//   transfer_options   the transfer block: mask on/off, AdaIN on/off (the two architecture ablations,
-//                      models 1097 and 1502 of the research code), eps in AdaIN (0 = faithful)
+//   transfer_options   the transfer block: mask on/off, AdaIN on/off, eps (a network option, so it lives
+//                      with the network: models/egscit/transfer_options.hpp)
 //   loss_weights       GAN 10, L1 recon 100, L1 cycle 100, KL 0.1 (counted in both domain terms, so 0.2
 //                      effective on the joint latent), KL cycle 0.1, content/style per dataset (§6.4)
 //   perceptual_options where the perceptual features come from (VGG19 from a weights file, else the
@@ -20,15 +20,9 @@
 #include <string>
 
 #include "i2i/core/error.hpp"
+#include "i2i/models/egscit/transfer_options.hpp"
 
 namespace i2i::egscit {
-
-/// The transfer block between the shared generator block and the domain decoder (§4).
-struct transfer_options {
-  bool use_mask = true;   ///< false: ablation "w/o feature mask" (research model 1097)
-  bool use_adain = true;  ///< false: ablation "w/o AdaIN" (research model 1502)
-  double eps = 0;         ///< added to var_x in AdaIN; 0 is faithful (constant channels give NaN)
-};
 
 /// Loss weights (§5). The main KL term is added once per domain term, as the reference does.
 struct loss_weights {

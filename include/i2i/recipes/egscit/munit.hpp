@@ -32,9 +32,9 @@
 #include <string>
 #include <vector>
 
-#include "i2i/models/egscit/alternating_steps.hpp"
+#include "i2i/recipes/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/munit_networks.hpp"
-#include "i2i/models/egscit/trainer.hpp"
+#include "i2i/recipes/egscit/trainer.hpp"
 
 namespace i2i::egscit {
 

@@ -29,7 +29,7 @@
 #include "i2i/data/map_io.hpp"
 #include "i2i/io/image.hpp"
 #include "i2i/metrics/segmentation.hpp"
-#include "i2i/models/segmentation/trainer.hpp"
+#include "i2i/recipes/segmentation/trainer.hpp"
 
 namespace i2i::segmentation {
 

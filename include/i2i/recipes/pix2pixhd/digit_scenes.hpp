@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "i2i/core/threads.hpp"
-#include "i2i/data/scene.hpp"
+#include "i2i/recipes/pix2pixhd/scene.hpp"
 #include "i2i/io/idx.hpp"
 
 namespace i2i::data {

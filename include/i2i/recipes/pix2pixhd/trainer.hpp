@@ -76,7 +76,7 @@
 #include "i2i/model/init.hpp"
 #include "i2i/models/pix2pixhd/instance_map_check.hpp"
 #include "i2i/models/mobilenet_v2.hpp"
-#include "i2i/models/pix2pixhd/options.hpp"
+#include "i2i/recipes/pix2pixhd/options.hpp"
 #include "i2i/models/vgg19.hpp"
 #include "i2i/optim/adam.hpp"
 #include "i2i/optim/schedule.hpp"

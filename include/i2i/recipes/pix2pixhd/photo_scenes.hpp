@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "i2i/core/threads.hpp"
-#include "i2i/data/gimp_pattern.hpp"
-#include "i2i/data/scene.hpp"
+#include "i2i/recipes/pix2pixhd/gimp_pattern.hpp"
+#include "i2i/recipes/pix2pixhd/scene.hpp"
 #include "i2i/io/image.hpp"
 
 namespace i2i::data {

@@ -31,7 +31,7 @@
 
 #include "i2i/dist/data_parallel.hpp"
 #include "i2i/io/optimizer_state.hpp"
-#include "i2i/models/egscit/trainer_common.hpp"
+#include "i2i/recipes/egscit/trainer_common.hpp"
 #include "i2i/optim/adam.hpp"
 #include "i2i/optim/schedule.hpp"
 

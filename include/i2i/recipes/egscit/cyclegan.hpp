@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "i2i/model/init.hpp"
-#include "i2i/models/egscit/alternating_steps.hpp"
+#include "i2i/recipes/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/losses.hpp"
 #include "i2i/models/egscit/networks.hpp"
 #include "i2i/models/egscit/transfer.hpp"

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "i2i/core/error.hpp"
-#include "i2i/data/colour_schemes.hpp"
+#include "i2i/recipes/egscit/colour_schemes.hpp"
 #include "i2i/data/mnist_files.hpp"
 #include "i2i/data/python_random.hpp"
 #include "i2i/io/pixels.hpp"

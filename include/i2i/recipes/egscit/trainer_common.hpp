@@ -33,7 +33,7 @@
 #include "i2i/io/pixels.hpp"
 #include "i2i/io/safetensors.hpp"
 #include "i2i/model/checkpoint.hpp"
-#include "i2i/models/egscit/options.hpp"
+#include "i2i/recipes/egscit/options.hpp"
 
 namespace i2i {
 // The trainers' default backend, declared only: models/ never includes a backend (the programs and tests
