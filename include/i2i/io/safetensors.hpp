@@ -1,6 +1,6 @@
 #pragma once
-// The safetensors format (https://github.com/huggingface/safetensors), read and written without any
-// dependency:
+// The safetensors format (https://github.com/huggingface/safetensors), read and written with no
+// dependency but nlohmann/json for the header (through io::parse_json, which keeps the errors ours):
 //
 //   u64 little-endian N | N bytes of UTF-8 JSON, space-padded | data section (raw little-endian bytes)
 //   {"__metadata__": {"key": "value", ...},
@@ -398,7 +398,9 @@ inline void write_safetensors(const std::string& path, const std::vector<safeten
   }
   std::uint64_t offset = 0;
   for (const auto& b : blobs) {
-    header[b.name] = {{"dtype", std::string(name(b.dtype))}, {"shape", b.dims}, {"data_offsets", {offset, offset + b.bytes}}};
+    header[b.name] = {{"dtype", std::string(name(b.dtype))},
+                      {"shape", b.dims},
+                      {"data_offsets", {offset, offset + b.bytes}}};
     offset += b.bytes;
   }
   std::string h = header.dump();
