@@ -19,14 +19,16 @@ for arg in "$@"; do
 done
 
 packages=(cmake g++ make libeigen3-dev xtensor-dev libboost-test-dev libstb-dev libpng-dev libjpeg-dev zlib1g-dev)
+# JSON (safetensors headers, result files): the library's headers include nlohmann/json.
+packages+=(nlohmann-json3-dev)
 # The i2i command-line tool's option parser (tools/i2i).
 packages+=(libcli11-dev)
 # The ONNX exporter (protobuf, and ONNX's onnx.proto from python3-onnx) and its tests: onnx.checker,
 # OpenCV DNN as the independent runtime, ONNX's node test data (docs/onnx.md).
 packages+=(libprotobuf-dev protobuf-compiler python3-onnx python3-opencv python3-numpy libonnx-testdata)
-# pix2pixhd_studio (docs/studio.md): cpp-httplib for its server, nlohmann/json for its requests, and
-# chromium for its browser test (tests/studio, which installs npm's playwright-core itself).
-packages+=(libcpp-httplib-dev nlohmann-json3-dev pkg-config chromium)
+# pix2pixhd_studio (docs/studio.md): cpp-httplib for its server, and chromium for its browser test
+# (tests/studio, which installs npm's playwright-core itself).
+packages+=(libcpp-httplib-dev pkg-config chromium)
 # Data-parallel training: Open MPI for mpirun and the CPU communicator (docs/distributed.md); NCCL comes
 # with CUDA in /usr/local/cuda.
 packages+=(libopenmpi-dev openmpi-bin)

@@ -28,10 +28,10 @@ using p2p_generator = pix2pixhd::global_generator<36, 3, 64, 4, 9>;
 // pix2pixhd::multiscale_discriminator<39, 2, 64, 3> spelled out: nvcc 13 rejects that header's partial
 // specialisation over a fixed_string parameter. Same stages, names and taps.
 using p2p_nlayer =
-    chain<channels<39>, tap<"layer0", named<"layer0", seq<conv<64, 4, 2, 2>, leaky_relu<0.2>>>>,
-          tap<"layer1", named<"layer1", seq<conv<128, 4, 2, 2>, instance_norm<>, leaky_relu<0.2>>>>,
-          tap<"layer2", named<"layer2", seq<conv<256, 4, 2, 2>, instance_norm<>, leaky_relu<0.2>>>>,
-          tap<"layer3", named<"layer3", seq<conv<512, 4, 1, 2>, instance_norm<>, leaky_relu<0.2>>>>,
+    chain<channels<39>, tap<"layer0", named<"layer0", seq<conv<64, 4, 2, 2>, leaky_relu<std::ratio<1, 5>>>>>,
+          tap<"layer1", named<"layer1", seq<conv<128, 4, 2, 2>, instance_norm<>, leaky_relu<std::ratio<1, 5>>>>>,
+          tap<"layer2", named<"layer2", seq<conv<256, 4, 2, 2>, instance_norm<>, leaky_relu<std::ratio<1, 5>>>>>,
+          tap<"layer3", named<"layer3", seq<conv<512, 4, 1, 2>, instance_norm<>, leaky_relu<std::ratio<1, 5>>>>>,
           tap<"layer4", named<"layer4", seq<conv<1, 4, 1, 2>>>>>;
 using p2p_discriminator = multiscale<2, p2p_nlayer, "_">;
 inline constexpr double lambda_feat = 10.0, fm_tap_weight = lambda_feat / 2.0 * 4.0 / 4.0;

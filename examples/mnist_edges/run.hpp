@@ -11,6 +11,7 @@
 
 #include "i2i/core/threads.hpp"
 #include "i2i/io/image.hpp"
+#include "i2i/io/parse_json.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "translator.hpp"
 
@@ -73,11 +74,14 @@ int run(const run_options& r, const std::string& runs_on) {
     return 1;
   }
 
-  std::ofstream(out + "/metrics.json") << "{\"steps\": " << opt.steps << ", \"batch\": " << opt.batch
-                                       << ", \"test_l1_untrained\": " << before << ", \"test_l1_trained\": " << after
-                                       << ", \"test_l1_background_baseline\": " << baseline
-                                       << ", \"train_seconds\": " << seconds << ", \"threads\": " << i2i::num_threads()
-                                       << "}\n";
+  const i2i::io::json metrics = {{"steps", opt.steps},
+                                 {"batch", opt.batch},
+                                 {"test_l1_untrained", before},
+                                 {"test_l1_trained", after},
+                                 {"test_l1_background_baseline", baseline},
+                                 {"train_seconds", seconds},
+                                 {"threads", i2i::num_threads()}};
+  std::ofstream(out + "/metrics.json") << metrics.dump() << "\n";
   std::printf("wrote %s/samples.png (input | translation | target) and %s/metrics.json\n", out.c_str(), out.c_str());
   if (!(after < baseline)) {
     std::fprintf(stderr, "the translator did not beat the always-background baseline\n");

@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(norms) {
 
 BOOST_AUTO_TEST_CASE(activations_and_resampling) {
   single<seq<channels<3>, relu>>("op_relu", shape::nchw(1, 3, 4, 4), 17);
-  auto m = single<seq<channels<3>, leaky_relu<0.2>>>("op_leaky_relu", shape::nchw(1, 3, 4, 4), 18);
+  auto m = single<seq<channels<3>, leaky_relu<std::ratio<1, 5>>>>("op_leaky_relu", shape::nchw(1, 3, 4, 4), 18);
   BOOST_TEST(first_node(m, "LeakyRelu").attribute(0).f() == 0.2f);
   single<seq<channels<3>, tanh_>>("op_tanh", shape::nchw(1, 3, 4, 4), 19);
   single<seq<channels<3>, sigmoid>>("op_sigmoid", shape::nchw(1, 3, 4, 4), 20);

@@ -28,9 +28,9 @@ using small_g = pix2pixhd::global_generator<3, 3, 8, 2, 1>;
 // specialisation over a fixed_string parameter that pix2pixhd/discriminator.hpp uses ("incomplete type
 // nlayer_stages<...>"), so the same stages and names are spelled here (scale{k}_layer{j}, taps
 // scale{k}.layer{j}).
-using small_nlayer = chain<channels<6>, tap<"layer0", named<"layer0", seq<conv<8, 4, 2, 2>, leaky_relu<0.2>>>>,
-                           tap<"layer1", named<"layer1", seq<conv<16, 4, 2, 2>, instance_norm<>, leaky_relu<0.2>>>>,
-                           tap<"layer2", named<"layer2", seq<conv<32, 4, 1, 2>, instance_norm<>, leaky_relu<0.2>>>>,
+using small_nlayer = chain<channels<6>, tap<"layer0", named<"layer0", seq<conv<8, 4, 2, 2>, leaky_relu<std::ratio<1, 5>>>>>,
+                           tap<"layer1", named<"layer1", seq<conv<16, 4, 2, 2>, instance_norm<>, leaky_relu<std::ratio<1, 5>>>>>,
+                           tap<"layer2", named<"layer2", seq<conv<32, 4, 1, 2>, instance_norm<>, leaky_relu<std::ratio<1, 5>>>>>,
                            tap<"layer3", named<"layer3", seq<conv<1, 4, 1, 2>>>>>;
 using small_d = multiscale<2, small_nlayer, "_">;
 inline constexpr std::int64_t step_batch = 2, step_h = 32, step_w = 32;

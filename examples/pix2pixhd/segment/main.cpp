@@ -23,7 +23,7 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/data/classes_file.hpp"
-#include "i2i/io/json.hpp"
+#include "i2i/io/parse_json.hpp"
 #include "i2i/recipes/segmentation/evaluate.hpp"
 #include "train_body.hpp"
 #ifdef I2I_EXAMPLES_WITH_GPU
@@ -87,13 +87,6 @@ struct eval_args {
   std::int64_t ignore_index = -1;
 };
 
-std::string number(double v) {
-  if (std::isnan(v)) return "null";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6f", v);
-  return b;
-}
-
 template <int Classes>
 void evaluate(const eval_args& a, const std::string& net_path) {
   model<net_spec<Classes>, cpu_backend<float>> net;
@@ -115,19 +108,21 @@ void evaluate(const eval_args& a, const std::string& net_path) {
     std::printf("  %-12s IoU %.4f  (%llu pixels)\n", names[std::size_t(c)].c_str(), s.iou[std::size_t(c)],
                 (unsigned long long)s.pixels[std::size_t(c)]);
   if (!fs::path(a.json).parent_path().empty()) fs::create_directories(fs::path(a.json).parent_path());
+  io::json iou = io::json::object();
+  for (int c : s.scored_classes) iou[names[std::size_t(c)]] = s.iou[std::size_t(c)];  // NaN: null
+  const io::json report = {{"model", net_path},
+                           {"images", a.images},
+                           {"labels", a.labels},
+                           {"count", pairs.size()},
+                           {"ignore_index", ignore},
+                           {"pixels", s.counted},
+                           {"pixel_accuracy", s.pixel_accuracy},
+                           {"mean_iou", s.mean_iou},
+                           {"classes_scored", s.scored_classes.size()},
+                           {"iou", iou}};
   std::ofstream j(a.json);
   require<io_error>(bool(j), "pix2pixhd_segment: cannot write '", a.json, "'");
-  j << "{\n  \"model\": " << io::json::quote(net_path) << ",\n  \"images\": " << io::json::quote(a.images)
-    << ",\n  \"labels\": " << io::json::quote(a.labels) << ",\n  \"count\": " << pairs.size()
-    << ",\n  \"ignore_index\": " << ignore << ",\n  \"pixels\": " << s.counted
-    << ",\n  \"pixel_accuracy\": " << number(s.pixel_accuracy) << ",\n  \"mean_iou\": " << number(s.mean_iou)
-    << ",\n  \"classes_scored\": " << s.scored_classes.size() << ",\n  \"iou\": {";
-  bool first = true;
-  for (int c : s.scored_classes) {
-    j << (first ? "" : ",") << "\n    " << io::json::quote(names[std::size_t(c)]) << ": " << number(s.iou[std::size_t(c)]);
-    first = false;
-  }
-  j << "\n  }\n}\n";
+  j << report.dump(2, ' ', false, io::json::error_handler_t::replace) << "\n";
   std::cout << "wrote '" << a.json << "'\n";
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// The safetensors format (https://github.com/huggingface/safetensors), read and written without any
-// dependency:
+// The safetensors format (https://github.com/huggingface/safetensors), read and written with no
+// dependency but nlohmann/json for the header (through io::parse_json, which keeps the errors ours):
 //
 //   u64 little-endian N | N bytes of UTF-8 JSON, space-padded | data section (raw little-endian bytes)
 //   {"__metadata__": {"key": "value", ...},
@@ -34,8 +34,8 @@
 #include "i2i/core/tensor.hpp"
 #include "i2i/io/atomic_file.hpp"
 #include "i2i/io/half.hpp"
-#include "i2i/io/json.hpp"
 #include "i2i/io/limits.hpp"
+#include "i2i/io/parse_json.hpp"
 
 namespace i2i::io {
 
@@ -258,18 +258,15 @@ class safetensors_reader {
   }
 
   void parse_header(const std::string& header) {
-    const auto root = json::parse(header, i2i::detail::concat("safetensors '", path_, "': header"));
-    if (!root.is_object()) fail(i2i::detail::concat("header is ", json::kind_name(root.type), ", expected an object"));
-    for (std::size_t i = 0; i < root.keys.size(); ++i) {
-      const std::string& key = root.keys[i];
-      const json::value& v = root.items[i];
+    const json root = parse_json(header, i2i::detail::concat("safetensors '", path_, "': header"));
+    if (!root.is_object()) fail(i2i::detail::concat("header is ", json_kind_name(root), ", expected an object"));
+    for (const auto& [key, v] : root.items()) {
       if (key == "__metadata__") {
-        if (!v.is_object()) fail(i2i::detail::concat("\"__metadata__\" is ", json::kind_name(v.type), ", expected an object"));
-        for (std::size_t k = 0; k < v.keys.size(); ++k) {
-          if (!v.items[k].is_string())
-            fail(i2i::detail::concat("metadata '", v.keys[k], "' is ", json::kind_name(v.items[k].type),
-                                     ", expected a string"));
-          metadata_.emplace(v.keys[k], v.items[k].text);
+        if (!v.is_object()) fail(i2i::detail::concat("\"__metadata__\" is ", json_kind_name(v), ", expected an object"));
+        for (const auto& [k, value] : v.items()) {
+          if (!value.is_string())
+            fail(i2i::detail::concat("metadata '", k, "' is ", json_kind_name(value), ", expected a string"));
+          metadata_.emplace(k, value.get<std::string>());
         }
         continue;
       }
@@ -279,27 +276,26 @@ class safetensors_reader {
     check_layout();
   }
 
-  safetensors_entry parse_entry(const std::string& key, const json::value& v) const {
+  safetensors_entry parse_entry(const std::string& key, const json& v) const {
     const auto bad = [&](const std::string& why) { fail(i2i::detail::concat("tensor '", key, "': ", why)); };
     if (key.empty()) bad("empty tensor name");
-    if (!v.is_object()) bad(i2i::detail::concat("entry is ", json::kind_name(v.type), ", expected an object"));
+    if (!v.is_object()) bad(i2i::detail::concat("entry is ", json_kind_name(v), ", expected an object"));
     safetensors_entry e;
     e.name = key;
-    const json::value* dt = v.find("dtype");
-    const json::value* sh = v.find("shape");
-    const json::value* off = v.find("data_offsets");
-    if (!dt || !dt->is_string()) bad("missing or non-string \"dtype\"");
-    if (!parse_st_dtype(dt->text, e.dtype)) bad(i2i::detail::concat("unknown dtype \"", dt->text, "\""));
-    if (!sh || !sh->is_array()) bad("missing or non-array \"shape\"");
-    if (sh->items.size() > max_rank) bad(i2i::detail::concat("shape has ", sh->items.size(), " dimensions (at most ", max_rank, ")"));
-    for (const auto& d : sh->items) {
+    const auto dt = v.find("dtype"), sh = v.find("shape"), off = v.find("data_offsets");
+    if (dt == v.end() || !dt->is_string()) bad("missing or non-string \"dtype\"");
+    const auto& dtype = dt->get_ref<const std::string&>();
+    if (!parse_st_dtype(dtype, e.dtype)) bad(i2i::detail::concat("unknown dtype \"", dtype, "\""));
+    if (sh == v.end() || !sh->is_array()) bad("missing or non-array \"shape\"");
+    if (sh->size() > max_rank) bad(i2i::detail::concat("shape has ", sh->size(), " dimensions (at most ", max_rank, ")"));
+    for (const auto& d : *sh) {
       std::uint64_t x;
-      if (!d.as_u64(x)) bad(i2i::detail::concat("shape entry '", d.text, "' is not a non-negative integer"));
+      if (!json_u64(d, x)) bad(i2i::detail::concat("shape entry '", d.dump(), "' is not a non-negative integer"));
       if (x > (std::uint64_t(1) << 62)) bad(i2i::detail::concat("shape entry ", x, " is implausibly large"));
       e.dims.push_back(x);
     }
-    if (!off || !off->is_array() || off->items.size() != 2) bad("\"data_offsets\" must be an array [begin, end]");
-    if (!off->items[0].as_u64(e.begin) || !off->items[1].as_u64(e.end)) bad("\"data_offsets\" are not non-negative integers");
+    if (off == v.end() || !off->is_array() || off->size() != 2) bad("\"data_offsets\" must be an array [begin, end]");
+    if (!json_u64((*off)[0], e.begin) || !json_u64((*off)[1], e.end)) bad("\"data_offsets\" are not non-negative integers");
     if (e.begin > e.end) bad(i2i::detail::concat("data_offsets [", e.begin, ", ", e.end, "] end before they begin"));
     if (e.end > data_size_)
       bad(i2i::detail::concat("data_offsets [", e.begin, ", ", e.end, "] run past the data section (", data_size_,
@@ -383,7 +379,7 @@ inline void write_safetensors(const std::string& path, const std::vector<safeten
     const auto& b = blobs[i];
     require<value_error>(!b.name.empty(), who, ": tensor ", i, " has an empty name (writing '", path, "')");
     require<value_error>(b.name != "__metadata__", who, ": '__metadata__' is reserved (writing '", path, "')");
-    require<value_error>(json::valid_utf8(b.name), who, ": tensor name '", b.name, "' is not valid UTF-8");
+    require<value_error>(valid_utf8(b.name), who, ": tensor name '", b.name, "' is not valid UTF-8");
     require<value_error>(seen.emplace(b.name, i).second, who, ": duplicate tensor name '", b.name, "' (writing '",
                          path, "')");
     std::uint64_t expect = size_of(b.dtype);
@@ -392,32 +388,22 @@ inline void write_safetensors(const std::string& path, const std::vector<safeten
                          name(b.dtype), " and shape ", dims_string(b.dims), " need ", expect);
   }
   for (const auto& [k, v] : metadata)
-    require<value_error>(json::valid_utf8(k) && json::valid_utf8(v), who, ": metadata '", k, "' is not valid UTF-8");
+    require<value_error>(valid_utf8(k) && valid_utf8(v), who, ": metadata '", k, "' is not valid UTF-8");
 
-  std::string h = "{";
+  // Compact, in the blobs' order, with the metadata first: the layout of the reference writer.
+  json header = json::object();
   if (!metadata.empty()) {
-    h += "\"__metadata__\":{";
-    bool first = true;
-    for (const auto& [k, v] : metadata) {
-      if (!first) h += ',';
-      first = false;
-      h += json::quote(k) + ":" + json::quote(v);
-    }
-    h += "}";
+    json& meta = header["__metadata__"] = json::object();
+    for (const auto& [k, v] : metadata) meta[k] = v;
   }
   std::uint64_t offset = 0;
-  for (std::size_t i = 0; i < blobs.size(); ++i) {
-    const auto& b = blobs[i];
-    if (h.size() > 1) h += ',';
-    h += json::quote(b.name) + ":{\"dtype\":\"" + std::string(name(b.dtype)) + "\",\"shape\":[";
-    for (std::size_t k = 0; k < b.dims.size(); ++k) {
-      if (k) h += ',';
-      h += std::to_string(b.dims[k]);
-    }
-    h += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + b.bytes) + "]}";
+  for (const auto& b : blobs) {
+    header[b.name] = {{"dtype", std::string(name(b.dtype))},
+                      {"shape", b.dims},
+                      {"data_offsets", {offset, offset + b.bytes}}};
     offset += b.bytes;
   }
-  h += "}";
+  std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');  // keeps the data section 8-byte aligned, as the reference does
 
   atomic_file out(path, who);

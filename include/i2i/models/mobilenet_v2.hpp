@@ -15,7 +15,7 @@
 //   expanded_conv (block 0: depthwise 3x3, BN + ReLU6, project 1x1, BN),
 //   block_1 .. block_10: expand 1x1, BN + ReLU6, depthwise 3x3 (stride 2 in blocks 1, 3, 6, padded
 //   bottom/right), BN + ReLU6, project 1x1, BN; a residual sum where Keras has one (2, 4, 5, 7, 8, 9).
-// Batch norms are frozen_batch_norm<1e-3, ...> (evaluation mode, Keras's epsilon) with the ReLU6 fused.
+// Batch norms are frozen_batch_norm<std::milli, ...> (evaluation mode, Keras's epsilon) with the ReLU6 fused.
 // Input: RGB in [-1, 1] (Keras's MobileNetV2 preprocessing), the range of the generators' output, at
 // any size of at least 16 x 16 (the four taps are at 1/2, 1/4, 1/8 and 1/16 of it, rounded down as
 // Keras's padding does).
@@ -38,8 +38,8 @@ namespace i2i::models {
 
 namespace mobilenet_v2_detail {
 
-using bn = frozen_batch_norm<1e-3>;
-using bn_relu6 = frozen_batch_norm<1e-3, relu6>;
+using bn = frozen_batch_norm<std::milli>;
+using bn_relu6 = frozen_batch_norm<std::milli, relu6>;
 
 /// The expand layers of block N: 1x1 conv to Expand channels, BN + ReLU6 (Keras's block_N_expand_relu
 /// is this chain's output, so a tap over it records that layer).

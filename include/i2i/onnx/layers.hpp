@@ -119,7 +119,7 @@ value emit(at<In, B>, const spec_detail::pad_spec<P, Reflect>*, graph_builder& g
                 {attr("mode", Reflect ? "reflect" : "constant")});
 }
 
-template <int In, class B, bool Affine, double Eps>
+template <int In, class B, bool Affine, class Eps>
 value emit(at<In, B>, const instance_norm<Affine, Eps>*, graph_builder& g,
            const typename instance_norm<Affine, Eps>::template instance<In, B>& inst, const value& x) {
   const std::int64_t c = x.dims[1];
@@ -132,27 +132,29 @@ value emit(at<In, B>, const instance_norm<Affine, Eps>*, graph_builder& g,
     bias = g.constant("zeros", shape{c}, std::vector<float>(std::size_t(c), 0.0f));
   }
   return g.node("InstanceNormalization", {x.name, scale, bias}, x.dims, layer_name(inst.path, "instance_norm"),
-                {attr("epsilon", Eps)});
+                {attr("epsilon", instance_norm<Affine, Eps>::eps)});
 }
 
-template <int In, class B, double Momentum, double Eps>
+template <int In, class B, class Momentum, class Eps>
 value emit(at<In, B>, const batch_norm<Momentum, Eps>*, graph_builder& g,
            const typename batch_norm<Momentum, Eps>::template instance<In, B>& inst, const value& x) {
   using layer_detail::param;
   return g.node("BatchNormalization",
                 {x.name, param<B>(g, inst.w), param<B>(g, inst.b), param<B>(g, inst.running_mean),
                  param<B>(g, inst.running_var)},
-                x.dims, layer_name(inst.path, "batch_norm"), {attr("epsilon", Eps), attr("momentum", 1.0 - Momentum)});
+                x.dims, layer_name(inst.path, "batch_norm"), {attr("epsilon", batch_norm<Momentum, Eps>::eps),
+                 attr("momentum", 1.0 - batch_norm<Momentum, Eps>::momentum)});
 }
 
 template <int In, class B>
 value emit(at<In, B>, const relu*, graph_builder& g, const typename relu::template instance<In, B>& inst, const value& x) {
   return g.node("Relu", {x.name}, x.dims, layer_name(inst.path, "relu"));
 }
-template <int In, class B, double Slope>
+template <int In, class B, class Slope>
 value emit(at<In, B>, const leaky_relu<Slope>*, graph_builder& g,
            const typename leaky_relu<Slope>::template instance<In, B>& inst, const value& x) {
-  return g.node("LeakyRelu", {x.name}, x.dims, layer_name(inst.path, "leaky_relu"), {attr("alpha", Slope)});
+  return g.node("LeakyRelu", {x.name}, x.dims, layer_name(inst.path, "leaky_relu"),
+                {attr("alpha", leaky_relu<Slope>::slope)});
 }
 template <int In, class B>
 value emit(at<In, B>, const tanh_*, graph_builder& g, const typename tanh_::template instance<In, B>& inst,

@@ -1,7 +1,9 @@
 #pragma once
 // Activation specs: relu, leaky_relu<Slope>, tanh_, sigmoid, relu6. Each keeps only its output for backward.
 // An activation spec also names what a norm spec fuses after itself (frozen_batch_norm<Eps, relu6>).
+// leaky_relu's slope is a std::ratio (spec/ratio.hpp): leaky_relu<std::ratio<1, 5>> has slope 0.2.
 #include "i2i/spec/layer_base.hpp"
+#include "i2i/spec/ratio.hpp"
 
 namespace i2i {
 namespace spec_detail {
@@ -36,10 +38,11 @@ struct relu : spec_detail::activation_spec<relu> {
   static auto act() { return B::activation::relu(); }
 };
 
-template <double Slope = 0.2>
+template <real_constant Slope = std::ratio<1, 5>>
 struct leaky_relu : spec_detail::activation_spec<leaky_relu<Slope>> {
+  static constexpr double slope = ratio_value<Slope>;
   template <class B>
-  static auto act() { return B::activation::leaky_relu(Slope); }
+  static auto act() { return B::activation::leaky_relu(slope); }
 };
 
 /// tanh as a layer (the trailing underscore keeps it apart from std::tanh).

@@ -1,22 +1,30 @@
 #pragma once
-// Normalisation specs.
+// Normalisation specs. Eps and Momentum are std::ratio types (spec/ratio.hpp: clang before 18 has no
+// floating-point template parameters); the defaults below are exactly the doubles 1e-5 and 0.1.
 //
-//   instance_norm<Affine = false, Eps = 1e-5>   per sample and channel, at train and test time
-//                                               (pix2pixHD's InstanceNorm2d(affine=False) has no parameters)
-//   batch_norm<Momentum = 0.1, Eps = 1e-5>      affine; running statistics as buffers, PyTorch semantics
-//   frozen_batch_norm<Eps = 1e-5, Act = void>   batch norm in evaluation mode always (the running statistics,
-//                                               never updated, whatever run_state::training says), with an
-//                                               activation spec fused after it (void: none); for pretrained
-//                                               feature networks (torchvision's FrozenBatchNorm2d)
+//   instance_norm<Affine = false, Eps = ratio<1, 100000>>
+//                        per sample and channel, at train and test time
+//                        (pix2pixHD's InstanceNorm2d(affine=False) has no parameters)
+//   batch_norm<Momentum = ratio<1, 10>, Eps = ratio<1, 100000>>
+//                        affine; running statistics as buffers, PyTorch semantics
+//   frozen_batch_norm<Eps = ratio<1, 100000>, Act = void>
+//                        batch norm in evaluation mode always (the running statistics, never updated,
+//                        whatever run_state::training says), with an activation spec fused after it
+//                        (void: none); for pretrained feature networks (torchvision's FrozenBatchNorm2d)
 #include <memory>
 #include <type_traits>
 
 #include "i2i/spec/layer_base.hpp"
+#include "i2i/spec/ratio.hpp"
 
 namespace i2i {
 
-template <bool Affine = false, double Eps = 1e-5>
+/// PyTorch's default epsilon for instance and batch norm.
+using default_norm_eps = std::ratio<1, 100000>;
+
+template <bool Affine = false, real_constant Eps = default_norm_eps>
 struct instance_norm {
+  static constexpr double eps = ratio_value<Eps>;
   static constexpr int in_channels = any_channels;
   static constexpr int out_channels(int in) { return in; }
 
@@ -40,7 +48,7 @@ struct instance_norm {
     tensor<T> forward(const tensor<T>& x, context& c, run_state<T>&) const {
       spec_detail::check_input(path, "instance_norm", x, In);
       c.x = x;
-      c.fwd = B::instance_norm(x, w ? w->value : tensor<T>{}, b ? b->value : tensor<T>{}, Eps,
+      c.fwd = B::instance_norm(x, w ? w->value : tensor<T>{}, b ? b->value : tensor<T>{}, eps,
                                typename B::activation{});
       return c.fwd.y;
     }
@@ -52,8 +60,10 @@ struct instance_norm {
   };
 };
 
-template <double Momentum = 0.1, double Eps = 1e-5>
+template <real_constant Momentum = std::ratio<1, 10>, real_constant Eps = default_norm_eps>
 struct batch_norm {
+  static constexpr double momentum = ratio_value<Momentum>;
+  static constexpr double eps = ratio_value<Eps>;
   static constexpr int in_channels = any_channels;
   static constexpr int out_channels(int in) { return in; }
 
@@ -81,8 +91,8 @@ struct batch_norm {
       c.x = x;
       c.training = rs.training;
       c.fwd = rs.training ? B::batch_norm_train(x, w->value, b->value, running_mean->value, running_var->value,
-                                                Momentum, Eps, typename B::activation{})
-                          : B::batch_norm_eval(x, w->value, b->value, running_mean->value, running_var->value, Eps,
+                                                momentum, eps, typename B::activation{})
+                          : B::batch_norm_eval(x, w->value, b->value, running_mean->value, running_var->value, eps,
                                                typename B::activation{});
       return c.fwd.y;
     }
@@ -93,15 +103,16 @@ struct batch_norm {
   };
 };
 
-template <double Eps = 1e-5, class Act = void>
+template <real_constant Eps = default_norm_eps, class Act = void>
 struct frozen_batch_norm {
+  static constexpr double eps = ratio_value<Eps>;
   static constexpr int in_channels = any_channels;
   static constexpr int out_channels(int in) { return in; }
 
   /// batch_norm's parameters, buffers, context and backward; only the forward differs.
   template <int In, class B>
-  struct instance : batch_norm<0.1, Eps>::template instance<In, B> {
-    using base = typename batch_norm<0.1, Eps>::template instance<In, B>;
+  struct instance : batch_norm<std::ratio<1, 10>, Eps>::template instance<In, B> {
+    using base = typename batch_norm<std::ratio<1, 10>, Eps>::template instance<In, B>;
     using typename base::T;
     using typename base::context;
     using base::base;
@@ -115,7 +126,7 @@ struct frozen_batch_norm {
       c.x = x;
       c.training = false;
       c.fwd = B::batch_norm_eval(x, this->w->value, this->b->value, this->running_mean->value,
-                                 this->running_var->value, Eps, act());
+                                 this->running_var->value, eps, act());
       return c.fwd.y;
     }
   };

@@ -46,7 +46,7 @@ void check_network(const std::string& what, M& m, const tensor<double>& x, const
 BOOST_AUTO_TEST_SUITE(network_gradients)
 
 BOOST_AUTO_TEST_CASE(seq_of_every_layer_kind) {
-  using net = seq<reflect_pad<2>, conv<4, 3, 1, 0>, instance_norm<true>, leaky_relu<0.2>, zero_pad<1>,
+  using net = seq<reflect_pad<2>, conv<4, 3, 1, 0>, instance_norm<true>, leaky_relu<std::ratio<1, 5>>, zero_pad<1>,
                   conv<5, 4, 2, tf_same>, batch_norm<>, tanh_, conv_transpose<3, 3, 2, 1, 1>, sigmoid,
                   avg_pool<3, 2, 1, false>, upsample_nearest<2>, max_pool<2, 2, tf_same>, conv<2, 1>>;
   model<net, B, 3> m;
@@ -71,14 +71,14 @@ BOOST_AUTO_TEST_CASE(parallel_sum_and_concat) {
 }
 
 BOOST_AUTO_TEST_CASE(taps_take_injected_gradients) {
-  using net = seq<tap<"f0", conv<3, 3, 1, 1>>, leaky_relu<0.2>, tap<"f1", seq<conv<4, 3, 2, 1>, tanh_>>, conv<1, 3, 1, 1>>;
+  using net = seq<tap<"f0", conv<3, 3, 1, 1>>, leaky_relu<std::ratio<1, 5>>, tap<"f1", seq<conv<4, 3, 2, 1>, tanh_>>, conv<1, 3, 1, 1>>;
   model<net, B, 2> m;
   randomise(m, 4);
   check_network("taps", m, test::random_tensor<double>({2, 2, 8, 8}), {"f0", "f1"});
 }
 
 BOOST_AUTO_TEST_CASE(multiscale_pyramid) {
-  using d = chain<named<"layer0", tap<"f0", seq<conv<3, 4, 2, 2>, leaky_relu<0.2>>>>, named<"layer1", seq<conv<1, 4, 1, 2>>>>;
+  using d = chain<named<"layer0", tap<"f0", seq<conv<3, 4, 2, 2>, leaky_relu<std::ratio<1, 5>>>>>, named<"layer1", seq<conv<1, 4, 1, 2>>>>;
   model<multiscale<3, d, "_">, B, 2> m;
   randomise(m, 5);
   check_network("multiscale", m, test::random_tensor<double>({1, 2, 12, 10}),
@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(multiscale_pyramid) {
 }
 
 BOOST_AUTO_TEST_CASE(linear_layers) {
-  using net = seq<linear<5>, leaky_relu<0.2>, linear<3, false>>;
+  using net = seq<linear<5>, leaky_relu<std::ratio<1, 5>>, linear<3, false>>;
   model<net, B, 4> m;
   randomise(m, 6);
   check_network("linear", m, test::random_tensor<double>({3, 4, 1, 1}));
@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(shared_block_accumulates_both_paths) {
   using block = shared<"enc_shared", seq<conv<3, 3, 1, 1>, tanh_>>;
   shared_registry reg;
   model<seq<conv<3, 1>, block>, B, 2> ea("", &reg);
-  model<seq<conv<3, 3, 1, 1>, leaky_relu<0.2>, block>, B, 1> eb("", &reg);
+  model<seq<conv<3, 3, 1, 1>, leaky_relu<std::ratio<1, 5>>, block>, B, 1> eb("", &reg);
   randomise(ea, 7);
   randomise(eb, 8);
   auto& wa = ea.parameter_named("enc_shared.0.weight");

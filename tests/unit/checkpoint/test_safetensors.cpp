@@ -184,11 +184,11 @@ BOOST_AUTO_TEST_CASE(corrupt_headers_name_the_file_and_the_problem) {
   };
   const std::vector<bad_case> cases = {
       {R"({"a":{"dtype":"F32",)", data12, {"invalid JSON", "unexpected end of input"}},
-      {R"({"a":{"dtype":"F32",1})", data12, {"invalid JSON", "expected a string key"}},
+      {R"({"a":{"dtype":"F32",1})", data12, {"invalid JSON", "object key", "expected string literal"}},
       {R"({"a":{"dtype":"F32",)", data12, {"invalid JSON", "unexpected end of input"}, /*pad=*/false},
-      {R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}} x)", data12, {"invalid JSON", "after the JSON"}},
-      {"{\"a\xff\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", data12, {"invalid UTF-8"}},
-      {"{\"a\xc0\xaf\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", data12, {"invalid UTF-8"}},  // overlong '/'
+      {R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}} x)", data12, {"invalid JSON", "expected end of input"}},
+      {"{\"a\xff\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", data12, {"invalid JSON", "ill-formed UTF-8"}},
+      {"{\"a\xc0\xaf\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", data12, {"invalid JSON", "ill-formed UTF-8"}},  // overlong '/'
       {R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})",
        data12,
        {"duplicate key", "\"a\""}},

@@ -26,7 +26,7 @@
 
 namespace i2i::egscit {
 
-using lrelu = leaky_relu<0.2>;
+using lrelu = leaky_relu<std::ratio<1, 5>>;
 
 /// resblock(C): no norm, ReLU inside, no activation after the sum.
 template <int C>

@@ -21,16 +21,17 @@ namespace detail {
 template <int Ndf>
 struct d_stage {
   template <int I>  // n = I + 1
-  using at = i2i::inlined<conv<Ndf * std::min(1 << (I + 1), 8), 4, 2, 1>, instance_norm<>, leaky_relu<0.2>>;
+  using at =
+      i2i::inlined<conv<Ndf * std::min(1 << (I + 1), 8), 4, 2, 1>, instance_norm<>, leaky_relu<std::ratio<1, 5>>>;
 };
 }  // namespace detail
 
 template <int InputNC, int Ndf = 64, int NLayers = 3>
 struct patch_discriminator
-    : named<"model", seq<channels<InputNC>, conv<Ndf, 4, 2, 1>, leaky_relu<0.2>,
+    : named<"model", seq<channels<InputNC>, conv<Ndf, 4, 2, 1>, leaky_relu<std::ratio<1, 5>>,
                          models::splice_n<detail::d_stage<Ndf>, NLayers - 1>,
-                         conv<Ndf * std::min(1 << NLayers, 8), 4, 1, 1>, instance_norm<>, leaky_relu<0.2>,
-                         conv<1, 4, 1, 1>>> {
+                         conv<Ndf * std::min(1 << NLayers, 8), 4, 1, 1>, instance_norm<>,
+                         leaky_relu<std::ratio<1, 5>>, conv<1, 4, 1, 1>>> {
   static_assert(NLayers >= 2, "pix2pix::patch_discriminator: NLayers must be at least 2");
 };
 

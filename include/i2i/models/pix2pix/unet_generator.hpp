@@ -41,15 +41,15 @@ template <int Ngf, int NumDowns, int Level>
 struct unet_level<Ngf, NumDowns, Level, true> {
   static constexpr int outer = inner_width<Ngf>(Level - 1), inner = inner_width<Ngf>(Level);
   using type = parallel<concat, channels<outer>,
-                        named<"model", seq<leaky_relu<0.2>, conv<inner, 4, 2, 1>, relu, conv_transpose<outer, 4, 2, 1>,
-                                           instance_norm<>>>>;
+                        named<"model", seq<leaky_relu<std::ratio<1, 5>>, conv<inner, 4, 2, 1>, relu,
+                                           conv_transpose<outer, 4, 2, 1>, instance_norm<>>>>;
 };
 
 template <int Ngf, int NumDowns, int Level>
 struct unet_level<Ngf, NumDowns, Level, false> {
   static constexpr int outer = inner_width<Ngf>(Level - 1), inner = inner_width<Ngf>(Level);
   using type = parallel<concat, channels<outer>,
-                        named<"model", seq<leaky_relu<0.2>, conv<inner, 4, 2, 1>, instance_norm<>,
+                        named<"model", seq<leaky_relu<std::ratio<1, 5>>, conv<inner, 4, 2, 1>, instance_norm<>,
                                            typename unet_level<Ngf, NumDowns, Level + 1>::type, relu,
                                            conv_transpose<outer, 4, 2, 1>, instance_norm<>>>>;
 };

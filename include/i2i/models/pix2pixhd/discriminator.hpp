@@ -31,10 +31,11 @@ struct nlayer_config {
 
   template <int J>
   using body = std::conditional_t<
-      J == 0, seq<conv<Ndf, 4, 2, 2>, leaky_relu<0.2>>,
-      std::conditional_t<J < NLayers, seq<conv<width<J>, 4, 2, 2>, instance_norm<>, leaky_relu<0.2>>,
-                         std::conditional_t<J == NLayers, seq<conv<width<J>, 4, 1, 2>, instance_norm<>, leaky_relu<0.2>>,
-                                            seq<conv<1, 4, 1, 2>>>>>;
+      J == 0, seq<conv<Ndf, 4, 2, 2>, leaky_relu<std::ratio<1, 5>>>,
+      std::conditional_t<
+          J < NLayers, seq<conv<width<J>, 4, 2, 2>, instance_norm<>, leaky_relu<std::ratio<1, 5>>>,
+          std::conditional_t<J == NLayers, seq<conv<width<J>, 4, 1, 2>, instance_norm<>, leaky_relu<std::ratio<1, 5>>>,
+                             seq<conv<1, 4, 1, 2>>>>>;
 };
 
 // The stage prefix travels as a type (name_tag) into the partial specialisation: nvcc 13 rejects a

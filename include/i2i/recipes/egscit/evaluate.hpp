@@ -31,6 +31,7 @@
 #include "i2i/data/aligned_dataset.hpp"
 #include "i2i/data/scipy_bytescale.hpp"
 #include "i2i/io/image.hpp"
+#include "i2i/io/parse_json.hpp"
 #include "i2i/io/pixels.hpp"
 #include "i2i/metrics/ssim.hpp"
 #include "i2i/models/egscit/transfer.hpp"
@@ -213,50 +214,23 @@ struct evaluation_report {
   direction_result ab, ba;
 };
 
-namespace evaluate_detail {
-inline std::string quoted(const std::string& s) {
-  std::string r = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') r += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      std::ostringstream u;
-      u << "\\u" << std::hex << std::setw(4) << std::setfill('0') << int(c);
-      r += u.str();
-      continue;
-    }
-    r += c;
-  }
-  return r + "\"";
-}
-inline std::string number(double x) {
-  if (!std::isfinite(x)) return "null";
-  std::ostringstream o;
-  o << std::setprecision(10) << x;
-  return o.str();
-}
-inline std::string summary(const ssim_summary& s) {
-  return "{\"mean\": " + number(s.mean) + ", \"std\": " + number(s.std) + ", \"n\": " + std::to_string(s.n) + "}";
-}
-}  // namespace evaluate_detail
-
 /// The report as JSON: model, ablation, config, iterations, N, stretch, and per direction the SSIM mean
-/// and std (plus the reference rows when computed).
+/// and std (plus the reference rows when computed). A mean over no images (NaN) is null.
 inline std::string to_json(const evaluation_report& r) {
-  using namespace evaluate_detail;
-  std::ostringstream o;
-  o << "{\n  \"model\": " << quoted(r.model) << ",\n  \"ablation\": " << quoted(r.ablation)
-    << ",\n  \"config\": " << quoted(r.config) << ",\n  \"iterations\": " << r.iterations
-    << ",\n  \"model_dir\": " << quoted(r.model_dir) << ",\n  \"data_dir\": " << quoted(r.data_dir)
-    << ",\n  \"n\": " << r.options.count << ",\n  \"first\": " << r.options.first << ",\n  \"stretch\": " << (r.options.stretch ? "true" : "false");
+  const auto summary = [](const ssim_summary& s) { return io::json{{"mean", s.mean}, {"std", s.std}, {"n", s.n}}; };
+  io::json j = {{"model", r.model},           {"ablation", r.ablation},         {"config", r.config},
+                {"iterations", r.iterations}, {"model_dir", r.model_dir},       {"data_dir", r.data_dir},
+                {"n", r.options.count},       {"first", r.options.first},       {"stretch", r.options.stretch}};
   for (const auto* d : {&r.ab, &r.ba}) {
-    o << ",\n  \"" << (d == &r.ab ? "ab" : "ba") << "\": {\"ssim\": " << summary(d->translated);
-    if (d->held_out.n) o << ", \"held_out\": " << summary(d->held_out);
-    if (r.options.reference)
-      o << ", \"source_vs_gt\": " << summary(d->source_vs_truth) << ", \"exemplar_vs_gt\": " << summary(d->exemplar_vs_truth);
-    o << "}";
+    io::json& out = j[d == &r.ab ? "ab" : "ba"] = {{"ssim", summary(d->translated)}};
+    if (d->held_out.n) out["held_out"] = summary(d->held_out);
+    if (r.options.reference) {
+      out["source_vs_gt"] = summary(d->source_vs_truth);
+      out["exemplar_vs_gt"] = summary(d->exemplar_vs_truth);
+    }
   }
-  o << "\n}\n";
-  return o.str();
+  // Paths are bytes: one that is not UTF-8 is written with U+FFFD rather than failing the report.
+  return j.dump(2, ' ', false, io::json::error_handler_t::replace) + "\n";
 }
 
 /// The report as a few lines of text (what egscit_evaluate prints).
