@@ -362,8 +362,10 @@ int main(int argc, char** argv) {
   cli.add_option("--filter", o.filter, "only the cases whose name contains this");
   add_number(cli, "--wait-quiet", o.wait_quiet, 0, 86400, "wait up to this many seconds for an idle machine");
   cli.add_flag("--measure-peak", o.measure_peak, "measure the FMA peak instead of --peak");
-  cli.add_flag("!--no-torch", o.torch, "skip libtorch");
+  bool no_torch = false;
+  cli.add_flag("--no-torch", no_torch, "skip libtorch");
   if (const auto status = cli.parse(argc, argv)) return *status;
+  o.torch = !no_torch;
   set_num_threads(o.threads);
   if (o.measure_peak) {
     if (o.wait_quiet > 0) wait_quiet(o.wait_quiet);

@@ -184,9 +184,12 @@ int main(int argc, char** argv) {
   cli.add_option("--json", o.json, "also write the results here");
   examples::add_number(cli, "--reps", o.reps, 1, 1 << 20, "timed repetitions");
   cli.add_flag("--quick", o.quick, "fewer cases");
-  cli.add_flag("!--no-cpu", o.cpu, "skip the CPU backend's step time");
-  cli.add_flag("!--no-conv", o.conv, "skip the convolution cases");
+  bool no_cpu = false, no_conv = false;
+  cli.add_flag("--no-cpu", no_cpu, "skip the CPU backend's step time");
+  cli.add_flag("--no-conv", no_conv, "skip the convolution cases");
   if (const auto status = cli.parse(argc, argv)) return *status;
+  o.cpu = !no_cpu;
+  o.conv = !no_conv;
   try {
     cuda::set_device(0);  // throws device_error without a device: no CPU fallback
     cudaDeviceProp prop{};

@@ -97,6 +97,12 @@ std::variant<T, parse_failure> parse_number(const std::string& in) {
     const char* end = in.data() + in.size();
     const auto [ptr, ec] = std::from_chars(in.data(), end, v, 10);
     if (ec == std::errc::result_out_of_range && ptr == end) return parse_failure::out_of_type_range;
+    if constexpr (std::is_unsigned_v<T>) {  // a negative integer is a number, below the range
+      long long negative = 0;
+      const auto [nptr, nec] = std::from_chars(in.data(), end, negative, 10);
+      if (!in.empty() && in.front() == '-' && nptr == end && (nec == std::errc{} || nec == std::errc::result_out_of_range))
+        return parse_failure::out_of_type_range;
+    }
     if (ec != std::errc{} || ptr != end) return parse_failure::not_a_number;
   } else {
     if (in.empty() || std::isspace(static_cast<unsigned char>(in.front()))) return parse_failure::not_a_number;

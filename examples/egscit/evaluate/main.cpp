@@ -59,7 +59,6 @@ int main(int argc, char** argv) try {
   const auto t0 = std::chrono::steady_clock::now();
   const auto m = load_translator(rep.model_dir, over.apply());
 
-  evaluation_report rep;
   rep.model = to_string(m.info.options.kind);
   rep.ablation = ablation_name(m.info.options);
   rep.config = m.info.config;

@@ -145,7 +145,7 @@ int main(int argc, char** argv) try {
   cli.add_flag("--use_encoded_image", t.use_encoded_image,
                "features from E on the real test image (checkpoints trained with --instance_feat)");
   const auto given = flags::add_transform(cli, t.o.data.transform);
-  cli.footer("--loadSize, --fineSize and --resize_or_crop default to the checkpoint's (the values used in training).");
+  for (auto* o : {given.load_size, given.fine_size, given.resize_or_crop}) o->default_str("as trained");
   examples::add_threads(cli);
   if (const auto status = cli.parse(argc, argv)) return *status;
   t.g_path = (fs::path(t.o.checkpoints_dir) / t.o.name / (t.which_epoch + "_net_G.safetensors")).string();
