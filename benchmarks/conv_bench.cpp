@@ -28,6 +28,7 @@
 
 #include "i2i/backend/cpu/conv2d.hpp"
 #include "i2i/backend/cpu/conv_transpose2d.hpp"
+#include "program_options.hpp"
 
 #ifdef I2I_BENCH_LIBTORCH
 #include <torch/torch.h>
@@ -351,31 +352,20 @@ void write_json(const options& o) {
 
 int main(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--threads") o.threads = std::stoi(next());
-    else if (a == "--peak") o.peak = std::stod(next());
-    else if (a == "--reps") o.reps = std::max(1, std::stoi(next()));
-    else if (a == "--warmup") o.warmup = std::max(0, std::stoi(next()));
-    else if (a == "--json") o.json = next();
-    else if (a == "--filter") o.filter = next();
-    else if (a == "--wait-quiet") o.wait_quiet = std::stoi(next());
-    else if (a == "--no-torch") o.torch = false;
-    else if (a == "--measure-peak") o.measure_peak = true;
-    else {
-      std::printf(
-          "usage: conv_bench [--threads N] [--peak GFLOPS] [--reps R] [--warmup W] [--json FILE] [--filter TEXT]\n"
-          "                  [--wait-quiet SECONDS] [--measure-peak] [--no-torch]\n");
-      return a == "--help" || a == "-h" ? 0 : 2;
-    }
-  }
+  using examples::add_number;
+  examples::command_line cli{"conv_bench", "Times i2i's CPU convolutions (and libtorch's, when built with it)"};
+  add_number(cli, "--threads", o.threads, 1, 1024, "CPU threads");
+  add_number(cli, "--peak", o.peak, 1e-3, 1e9, "the machine's FMA peak in GFLOP/s (for %peak)");
+  add_number(cli, "--reps", o.reps, 1, 1 << 20, "timed repetitions");
+  add_number(cli, "--warmup", o.warmup, 0, 1 << 20, "untimed repetitions first");
+  cli.add_option("--json", o.json, "also write the results here");
+  cli.add_option("--filter", o.filter, "only the cases whose name contains this");
+  add_number(cli, "--wait-quiet", o.wait_quiet, 0, 86400, "wait up to this many seconds for an idle machine");
+  cli.add_flag("--measure-peak", o.measure_peak, "measure the FMA peak instead of --peak");
+  bool no_torch = false;
+  cli.add_flag("--no-torch", no_torch, "skip libtorch");
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  o.torch = !no_torch;
   set_num_threads(o.threads);
   if (o.measure_peak) {
     if (o.wait_quiet > 0) wait_quiet(o.wait_quiet);

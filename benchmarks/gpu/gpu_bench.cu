@@ -18,6 +18,7 @@
 
 #include "i2i/backend/cuda/backend.cuh"
 #include "pix2pixhd_step.hpp"
+#include "program_options.hpp"
 
 namespace i2i::bench {
 double cpu_step_ms(std::int64_t h, std::int64_t w);  // cpu_step.cpp
@@ -179,18 +180,16 @@ void bench_step(std::vector<row>& rows, std::int64_t h, std::int64_t w, double p
 
 int main(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--json" && i + 1 < argc) o.json = argv[++i];
-    else if (a == "--reps" && i + 1 < argc) o.reps = std::max(1, std::atoi(argv[++i]));
-    else if (a == "--quick") o.quick = true;
-    else if (a == "--no-cpu") o.cpu = false;
-    else if (a == "--no-conv") o.conv = false;
-    else {
-      std::fprintf(stderr, "usage: gpu_bench [--json FILE] [--reps N] [--quick] [--no-cpu] [--no-conv]\n");
-      return 2;
-    }
-  }
+  examples::command_line cli{"gpu_bench", "Times pix2pixHD training steps and convolutions on CUDA device 0"};
+  cli.add_option("--json", o.json, "also write the results here");
+  examples::add_number(cli, "--reps", o.reps, 1, 1 << 20, "timed repetitions");
+  cli.add_flag("--quick", o.quick, "fewer cases");
+  bool no_cpu = false, no_conv = false;
+  cli.add_flag("--no-cpu", no_cpu, "skip the CPU backend's step time");
+  cli.add_flag("--no-conv", no_conv, "skip the convolution cases");
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  o.cpu = !no_cpu;
+  o.conv = !no_conv;
   try {
     cuda::set_device(0);  // throws device_error without a device: no CPU fallback
     cudaDeviceProp prop{};

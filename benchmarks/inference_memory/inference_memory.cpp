@@ -25,6 +25,7 @@
 #include "i2i/core/threads.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/models/pix2pixhd/config.hpp"
+#include "program_options.hpp"
 
 namespace {
 
@@ -84,27 +85,21 @@ int run(const std::string& net, bool infer, int h, int w, int threads, bool cach
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string net = "global", mode = "infer";
+  std::string net = "global", mode = "infer", cache_text = "on";
   int h = 1024, w = 2048, threads = 2;
-  bool cache = true;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--net") net = v;
-    else if (k == "--mode") mode = v;
-    else if (k == "--height") h = std::stoi(v);
-    else if (k == "--width") w = std::stoi(v);
-    else if (k == "--threads") threads = std::stoi(v);
-    else if (k == "--cache") cache = v != "off";
-    else {
-      std::fprintf(stderr, "inference_memory: unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
+  examples::command_line cli{"inference_memory", "Peak memory of one pix2pixHD generator forward"};
+  cli.add_option("--net", net, "the generator")->check(CLI::IsMember({"global", "local"}));
+  cli.add_option("--mode", mode, "inference mode or training mode")->check(CLI::IsMember({"infer", "train"}));
+  examples::add_number(cli, "--height", h, 16, 1 << 16, "input height");
+  examples::add_number(cli, "--width", w, 16, 1 << 16, "input width");
+  examples::add_number(cli, "--threads", threads, 1, 1024, "CPU threads");
+  cli.add_option("--cache", cache_text, "the host allocator's cache")->check(CLI::IsMember({"on", "off"}));
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  const bool cache = cache_text != "off";
   i2i::set_num_threads(threads);
   namespace p = i2i::pix2pixhd;
   const bool infer = mode == "infer";
   if (net == "global") return run<p::config<p::full_preset, false, 36, false>>(net, infer, h, w, threads, cache);
   if (net == "local") return run<p::config<p::full_preset, true, 36, false>>(net, infer, h, w, threads, cache);
-  std::fprintf(stderr, "inference_memory: --net global or local\n");
-  return 2;
+  return 2;  // unreachable: --net is checked by the parser
 }

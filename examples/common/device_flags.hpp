@@ -1,29 +1,34 @@
 #pragma once
-// --gpu / --gpu_ids N: how every training program of the examples picks its backend, with one text for
-// --help and one error for a build without CUDA. The program's own parser reads the two options; this
-// header turns them into a device number and says what they mean, so the programs cannot drift apart.
+// --gpu / --gpu_ids N: how every training program of the examples picks its backend, declared once (one
+// --help text, one range, one error for a build without CUDA), so that the programs cannot drift apart.
 //
-//   const int device = examples::gpu_device(a.flag("gpu"), a.has("gpu_ids"), a.integer("gpu_ids", -1));
-//   if (device >= 0) examples::require_cuda_build("egscit_train");   // before dispatching to the GPU TUs
+//   examples::device_choice device;
+//   examples::add_device_options(cli, device);
+//   ... cli.parse(argc, argv) ...
+//   if (device.cuda_device() >= 0) examples::require_cuda_build("egscit_train");   // before the GPU TUs
+#include <optional>
 #include <string>
 
 #include "i2i/core/error.hpp"
+#include "program_options.hpp"
 
 namespace examples {
 
-/// The --help lines of the two options (indented like the programs' other sections).
-inline constexpr const char* gpu_help =
-    "  device:     --gpu (CUDA device 0) or --gpu_ids N (device N; -1 = the CPU, the default); needs a\n"
-    "              build with I2I_WITH_CUDA and a visible device (no CPU fallback)\n";
+/// What --gpu and --gpu_ids asked for.
+struct device_choice {
+  bool gpu = false;             ///< --gpu: CUDA device 0
+  std::optional<int> gpu_ids;   ///< --gpu_ids N: device N, or -1 for the CPU; wins over --gpu
 
-/// The CUDA device the options ask for, or -1 for the CPU backend: --gpu_ids N wins over --gpu.
-inline int gpu_device(bool gpu_flag, bool has_gpu_ids, long long gpu_ids) {
-  if (has_gpu_ids) {
-    i2i::require<i2i::value_error>(gpu_ids >= -1 && gpu_ids < 1024, "--gpu_ids ", gpu_ids,
-                                   " is out of range (-1 for the CPU, else a CUDA device number)");
-    return int(gpu_ids);
-  }
-  return gpu_flag ? 0 : -1;
+  /// The CUDA device asked for, or -1 for the CPU backend (the default).
+  int cuda_device() const { return gpu_ids ? *gpu_ids : gpu ? 0 : -1; }
+};
+
+/// Declares --gpu and --gpu_ids on `app`, in their own help group.
+inline void add_device_options(CLI::App& app, device_choice& d) {
+  const std::string group = "Device (needs a build with I2I_WITH_CUDA and a visible device; no CPU fallback)";
+  app.add_flag("--gpu", d.gpu, "train on CUDA device 0")->group(group);
+  add_number(app, "--gpu_ids", d.gpu_ids, -1, 1023, "CUDA device N, or -1 for the CPU (the default); wins over --gpu")
+      ->group(group);
 }
 
 /// Whether this program was compiled with its CUDA translation units (I2I_EXAMPLES_WITH_GPU).

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "../pix2pixhd/cli.hpp"
+#include "pix2pixhd_options.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/io/checkpoint.hpp"
 #include "i2i/model/checkpoint.hpp"
@@ -29,11 +30,11 @@ using namespace i2i;
 namespace fs = std::filesystem;
 using B = cpu_backend<float>;
 
-const char* usage =
-    "i2i_export --model DIR --onnx FILE [--size HxW] [--dynamic]\n"
-    "  pix2pixHD:  [--net G|D|E (default G)] [--which_epoch latest]\n"
-    "  EGSC-IT:    [--direction a2b|b2a (default a2b)] [--no-noise] [--exemplar_size HxW]\n"
-    "--dynamic makes the batch, height and width symbolic (N, <input>_H, <input>_W).\n";
+/// The command line (i2i_export --help).
+struct export_args {
+  std::string model, onnx, size, net = "G", which_epoch = "latest", direction = "a2b", exemplar_size;
+  bool dynamic = false, no_noise = false;
+};
 
 struct size2 {
   std::int64_t h = 0, w = 0;
@@ -68,7 +69,7 @@ void load_and_export(Model& m, const std::string& checkpoint, const shape& in, c
   report(out, onnx::export_model(m, in, out, o));
 }
 
-int export_pix2pixhd(const p2phd_cli::args& a, const fs::path& dir, const std::string& g_path,
+int export_pix2pixhd(const export_args& a, const fs::path& dir, const std::string& g_path,
                      onnx::export_options o) {
   const auto meta = io::read_checkpoint_metadata(g_path);
   auto text = [&](const char* k) {
@@ -82,11 +83,10 @@ int export_pix2pixhd(const p2phd_cli::args& a, const fs::path& dir, const std::s
   t.data.label_nc = std::stoi(text("label_nc"));
   t.data.no_instance = text("no_instance") == "1";
   t.instance_feat = text("instance_feat") == "1";
-  const std::string net = a.str("net", "G"), epoch = a.str("which_epoch", "latest");
-  require<value_error>(net == "G" || net == "D" || net == "E", "--net '", net, "' is not G, D or E");
+  const std::string net = a.net, epoch = a.which_epoch;
   const std::int64_t fine = std::stoll(text("fineSize"));
-  const size2 sz = a.has("size") ? parse_size(a.str("size"), "--size") : size2{fine, fine};
-  const std::string out = a.str("onnx");
+  const size2 sz = !a.size.empty() ? parse_size(a.size, "--size") : size2{fine, fine};
+  const std::string out = a.onnx;
   p2phd_cli::dispatch(t, [&]<class Cfg>() {
     std::cout << "pix2pixHD " << Cfg::preset::name << ", netG " << (Cfg::local ? "local" : "global") << ", "
               << Cfg::label_channels << " label channels" << (Cfg::feat ? " + features" : "") << ": exporting " << net
@@ -108,7 +108,7 @@ int export_pix2pixhd(const p2phd_cli::args& a, const fs::path& dir, const std::s
   return 0;
 }
 
-int export_egscit(const p2phd_cli::args& a, const fs::path& dir, const onnx::export_options& base) {
+int export_egscit(const export_args& a, const fs::path& dir, const onnx::export_options& base) {
   auto info = egscit::read_checkpoint_info(dir);
   egscit::train_options o = info.options;
   require<value_error>(o.kind == egscit::model_kind::egscit || o.kind == egscit::model_kind::unit, "'",
@@ -117,16 +117,14 @@ int export_egscit(const p2phd_cli::args& a, const fs::path& dir, const onnx::exp
   o.perceptual = false;  // inference needs no perceptual network (as egscit::load_translator_as)
   o.vgg.allow_substitute = true;
   o.config_name = info.config;
-  const std::string direction = a.str("direction", "a2b");
-  require<value_error>(direction == "a2b" || direction == "b2a", "--direction '", direction,
-                       "' is not a2b or b2a");
+  const std::string direction = a.direction;
   onnx::translator_export_options t;
   static_cast<onnx::export_options&>(t) = base;
-  t.latent_noise = o.noise_test && !a.flag("no-noise");
+  t.latent_noise = o.noise_test && !a.no_noise;
   const size2 def = info.config == "mnist" ? size2{28, 28} : size2{256, 256};
-  const size2 sz = a.has("size") ? parse_size(a.str("size"), "--size") : def;
-  const size2 ez = a.has("exemplar_size") ? parse_size(a.str("exemplar_size"), "--exemplar_size") : sz;
-  const std::string out = a.str("onnx");
+  const size2 sz = !a.size.empty() ? parse_size(a.size, "--size") : def;
+  const size2 ez = !a.exemplar_size.empty() ? parse_size(a.exemplar_size, "--exemplar_size") : sz;
+  const std::string out = a.onnx;
   return egscit::with_named_config(info.config, [&]<class Cfg, class Dis>() {
     egscit::stage2_trainer<Cfg, B, Dis> trainer(o, [](const std::string&) {});
     trainer.load(dir, false);
@@ -143,17 +141,24 @@ int export_egscit(const p2phd_cli::args& a, const fs::path& dir, const onnx::exp
 }  // namespace
 
 int main(int argc, char** argv) try {
-  p2phd_cli::args a(argc, argv, {"dynamic", "no-noise"},
-                    {"model", "onnx", "size", "net", "which_epoch", "direction", "exemplar_size"});
-  if (a.help || !a.has("model") || !a.has("onnx")) {
-    std::cout << usage;
-    return a.help ? 0 : 2;
-  }
+  export_args a;
+  examples::command_line cli{"i2i_export", "Exports a trained pix2pixHD network or EGSC-IT translator to ONNX"};
+  cli.add_option("--model", a.model, "the checkpoint folder (pix2pixhd_train's or egscit_train's)")->required();
+  cli.add_option("--onnx", a.onnx, "the ONNX file to write")->required();
+  cli.add_option("--size", a.size, "the input's HxW (default: training's fineSize; EGSC-IT: 28x28 or 256x256)");
+  cli.add_flag("--dynamic", a.dynamic, "make the batch, height and width symbolic (N, <input>_H, <input>_W)");
+  const std::string p2phd = "pix2pixHD", egscit = "EGSC-IT";
+  cli.add_option("--net", a.net, "which network")->check(CLI::IsMember({"G", "D", "E"}))->group(p2phd);
+  examples::pix2pixhd_flags::add_which_epoch(cli, a.which_epoch)->group(p2phd);
+  cli.add_option("--direction", a.direction, "which translator")->check(CLI::IsMember({"a2b", "b2a"}))->group(egscit);
+  cli.add_flag("--no-noise", a.no_noise, "no latent noise input")->group(egscit);
+  cli.add_option("--exemplar_size", a.exemplar_size, "the exemplar's HxW (default: --size)")->group(egscit);
+  if (const auto status = cli.parse(argc, argv)) return *status;
   onnx::export_options o;
-  o.dynamic_batch = o.dynamic_size = a.flag("dynamic");
-  const fs::path dir = a.str("model");
+  o.dynamic_batch = o.dynamic_size = a.dynamic;
+  const fs::path dir = a.model;
   require<io_error>(fs::is_directory(dir), "'", dir.string(), "' is not a folder");
-  const fs::path g = dir / (a.str("which_epoch", "latest") + "_net_G.safetensors");
+  const fs::path g = dir / (a.which_epoch + "_net_G.safetensors");
   if (fs::exists(g)) return export_pix2pixhd(a, dir, g.string(), o);
   if (fs::exists(dir / "E_A.safetensors")) return export_egscit(a, dir, o);
   throw io_error(i2i::detail::concat("'", dir.string(), "' holds neither a pix2pixHD checkpoint (",

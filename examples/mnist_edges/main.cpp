@@ -17,41 +17,22 @@
 #include "run_gpu_decl.hpp"
 #endif
 
-namespace {
-
-void usage() {
-  std::cerr << "usage: mnist_edges --data DIR --out DIR [--steps N] [--batch N] [--lr X] [--threads N] [--seed N]\n"
-               "                   [--gpu | --gpu_ids N]\n"
-               "  DIR holds the MNIST IDX files (cmake/fetch_mnist.sh puts them in data/mnist)\n"
-            << examples::gpu_help;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) try {
   mnist_edges::run_options r;
   auto& opt = r.train;
-  bool gpu_flag = false, has_gpu_ids = false;
-  long long gpu_ids = -1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw i2i::value_error("mnist_edges: " + a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--data") r.data = next();
-    else if (a == "--out") r.out = next();
-    else if (a == "--steps") opt.steps = std::stoi(next());
-    else if (a == "--batch") opt.batch = std::stoi(next());
-    else if (a == "--lr") opt.lr = std::stod(next());
-    else if (a == "--seed") opt.seed = std::uint32_t(std::stoul(next()));
-    else if (a == "--threads") i2i::set_num_threads(std::stoi(next()));
-    else if (a == "--gpu") gpu_flag = true;
-    else if (a == "--gpu_ids") has_gpu_ids = true, gpu_ids = std::stoll(next());
-    else if (a == "-h" || a == "--help") return usage(), 0;
-    else return usage(), 2;
-  }
-  const int device = examples::gpu_device(gpu_flag, has_gpu_ids, gpu_ids);
+  examples::device_choice device_flags;
+  examples::command_line cli{"mnist_edges", "Trains a small pix2pixHD-style translator to draw MNIST digits' "
+                                            "boundary maps and shows that it learned"};
+  cli.add_option("--data", r.data, "the MNIST IDX files (cmake/fetch_mnist.sh puts them in data/mnist)");
+  cli.add_option("--out", r.out, "where samples.png and metrics.json go");
+  examples::add_number(cli, "--steps", opt.steps, 0, examples::unlimited<int>, "training steps");
+  examples::add_number(cli, "--batch", opt.batch, 1, 65536, "images per step");
+  examples::add_number(cli, "--lr", opt.lr, 0.0, 1.0, "Adam's learning rate");
+  examples::add_seed(cli, opt.seed);
+  examples::add_threads(cli);
+  examples::add_device_options(cli, device_flags);
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  const int device = device_flags.cuda_device();
   if (device >= 0) {
     examples::require_cuda_build("mnist_edges");
 #ifdef I2I_EXAMPLES_WITH_GPU

@@ -10,13 +10,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include "i2i/backend/counting_backend.hpp"
 #include "i2i/models/egscit/translator.hpp"
 #include "i2i/models/pix2pixhd/networks.hpp"
 #include "i2i/models/vgg19.hpp"
+#include "program_options.hpp"
 
 using namespace i2i;
 using CB = counting_backend<>;
@@ -73,25 +73,10 @@ struct net {
 
 int main(int argc, char** argv) {
   std::int64_t H = 512, W = 1024;
-  for (int i = 1; i < argc; ++i) {
-    auto value = [&](const char* flag) {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", flag);
-        std::exit(2);
-      }
-      return std::atoll(argv[++i]);
-    };
-    if (!std::strcmp(argv[i], "--height")) H = value("--height");
-    else if (!std::strcmp(argv[i], "--width")) W = value("--width");
-    else {
-      std::fprintf(stderr, "usage: %s [--height H] [--width W]\n", argv[0]);
-      return 2;
-    }
-  }
-  if (H < 32 || W < 32) {
-    std::fprintf(stderr, "--height and --width must be at least 32\n");
-    return 2;
-  }
+  examples::command_line cli{"model_summary", "Parameter counts and forward GFLOP of the reference networks"};
+  examples::add_number(cli, "--height", H, 32, 1 << 20, "input height");
+  examples::add_number(cli, "--width", W, 32, 1 << 20, "input width");
+  if (const auto status = cli.parse(argc, argv)) return *status;
 
   net<pix2pixhd::global_generator<36>> G;
   net<pix2pixhd::local_enhancer<36>> LE;

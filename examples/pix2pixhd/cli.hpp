@@ -1,66 +1,13 @@
 #pragma once
-// Command-line parsing shared by pix2pixhd_train and pix2pixhd_test: pix2pixHD's option names
-// (--label_nc, --netG, --batchSize, ...), each "--name value" or a bare flag.
-#include <cstdlib>
-#include <map>
-#include <set>
+// The pix2pixHD configurations pix2pixhd_train, pix2pixhd_test and i2i_export are compiled for, and the
+// dispatch from a run's options (preset, netG, label channels, features) to one of them. The programs'
+// options are declared with CLI11 (examples/common/pix2pixhd_options.hpp).
 #include <string>
-#include <vector>
 
 #include "i2i/core/error.hpp"
 #include "i2i/recipes/pix2pixhd/options.hpp"
 
 namespace p2phd_cli {
-
-class args {
- public:
-  /// `flags` take no value; every other option takes one.
-  args(int argc, char** argv, std::set<std::string> flags, std::set<std::string> valued) {
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      if (a == "-h" || a == "--help") {
-        help = true;
-        continue;
-      }
-      i2i::require<i2i::value_error>(a.rfind("--", 0) == 0, "unexpected argument '", a, "' (options start with --)");
-      a = a.substr(2);
-      if (flags.count(a)) {
-        values_.insert_or_assign(a, std::string(1, '1'));
-      } else if (valued.count(a)) {
-        i2i::require<i2i::value_error>(i + 1 < argc, "option --", a, " needs a value");
-        values_.insert_or_assign(a, std::string(argv[++i]));
-      } else {
-        throw i2i::value_error("unknown option --" + a + " (run with --help for the list)");
-      }
-    }
-  }
-  bool help = false;
-  bool has(const std::string& k) const { return values_.count(k) > 0; }
-  std::string str(const std::string& k, const std::string& def = "") const {
-    auto it = values_.find(k);
-    return it == values_.end() ? def : it->second;
-  }
-  long long integer(const std::string& k, long long def) const {
-    if (!has(k)) return def;
-    char* end = nullptr;
-    const std::string v = str(k);
-    const long long x = std::strtoll(v.c_str(), &end, 10);
-    i2i::require<i2i::value_error>(end && *end == 0 && !v.empty(), "option --", k, ": '", v, "' is not an integer");
-    return x;
-  }
-  double number(const std::string& k, double def) const {
-    if (!has(k)) return def;
-    char* end = nullptr;
-    const std::string v = str(k);
-    const double x = std::strtod(v.c_str(), &end);
-    i2i::require<i2i::value_error>(end && *end == 0 && !v.empty(), "option --", k, ": '", v, "' is not a number");
-    return x;
-  }
-  bool flag(const std::string& k) const { return has(k); }
-
- private:
-  std::map<std::string, std::string> values_;
-};
 
 /// The configurations the programs are compiled for (CMake passes the list; see train/CMakeLists.txt):
 /// P2PHD_CONFIGS(X) calls X(preset, label_channels) once per compiled pair, and each pair stands for

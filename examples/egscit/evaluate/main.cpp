@@ -24,73 +24,58 @@
 #include "i2i/recipes/egscit/evaluate.hpp"
 #include "i2i/recipes/egscit/grid.hpp"
 #include "i2i/recipes/egscit/load.hpp"
+#include "egscit_options.hpp"
 
 namespace {
 
 using namespace i2i;
 using namespace i2i::egscit;
 
-void usage() {
-  std::cerr << "usage: egscit_evaluate --model DIR --data DIR [--count N] [--first K (0; records K..K+N-1)]\n"
-               "                       [--json FILE] [--grid FILE]\n"
-               "                       [--grid-size K] [--reference] [--no-stretch] [--batch B]\n"
-               "                       [--config mnist|street|small|medium] [--eps E] [--no-noise-test]\n"
-               "                       [--ablation NAME]\n";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::map<std::string, std::string> a;
-  bool reference = false, stretch = true, noise_off = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    if (k == "--reference") reference = true;
-    else if (k == "--no-stretch") stretch = false;
-    else if (k == "--no-noise-test") noise_off = true;
-    else if (k == "--help" || k == "-h") {
-      usage();
-      return 0;
-    } else if (k.rfind("--", 0) == 0 && i + 1 < argc) a[k] = argv[++i];
-    else throw value_error("egscit_evaluate: unexpected argument '" + k + "'");
-  }
-  if (!a.count("--model") || !a.count("--data")) {
-    usage();
-    return 2;
-  }
-  load_overrides over;
-  if (a.count("--config")) over.config = a.at("--config");
-  if (a.count("--ablation")) over.ablation = a.at("--ablation");
-  if (a.count("--eps")) over.eps = std::stod(a.at("--eps"));
-  if (noise_off) over.noise_test = false;
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto m = load_translator(a.at("--model"), over);
-
+  using examples::add_number;
   evaluation_report rep;
+  std::string json, grid_path;
+  std::size_t grid_size = 8;
+  bool no_stretch = false;
+  examples::egscit_flags::override_flags over;
+  examples::command_line cli{"egscit_evaluate", "Scores a trained model on the test split (egscit.md §10)"};
+  cli.add_option("--model", rep.model_dir, "the checkpoint folder")->required();
+  cli.add_option("--data", rep.data_dir, "the dataset (egscit_prepare_data's layout)")->required();
+  add_number(cli, "--count", rep.options.count, 1, examples::unlimited<std::size_t>, "test records per direction");
+  add_number(cli, "--first", rep.options.first, 0, examples::unlimited<std::size_t>,
+             "the first record (records first..first+count-1)");
+  add_number(cli, "--batch", rep.options.batch, 1, 65536, "images per forward");
+  cli.add_option("--json", json, "also write the report here");
+  cli.add_option("--grid", grid_path, "write a K x K exemplar grid here");
+  add_number(cli, "--grid-size", grid_size, 1, 1024, "K");
+  cli.add_flag("--reference", rep.options.reference, "also score the reference translations");
+  cli.add_flag("--no-stretch", no_stretch, "no min-max stretch of the outputs");
+  examples::egscit_flags::add_overrides(cli, over);
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  rep.options.stretch = !no_stretch;
+  const bool stretch = rep.options.stretch;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto m = load_translator(rep.model_dir, over.apply());
+
   rep.model = to_string(m.info.options.kind);
   rep.ablation = ablation_name(m.info.options);
   rep.config = m.info.config;
   rep.iterations = m.info.iteration;
-  rep.model_dir = a.at("--model");
-  rep.data_dir = a.at("--data");
-  rep.options.count = std::stoul(a.count("--count") ? a.at("--count") : "1000");
-  rep.options.first = std::stoul(a.count("--first") ? a.at("--first") : "0");
-  rep.options.batch = std::stoi(a.count("--batch") ? a.at("--batch") : "8");
-  rep.options.stretch = stretch;
-  rep.options.reference = reference;
   rep.ab = evaluate_direction(m.translate, pair_test_folders(rep.data_dir, domain::A, rep.options.count, rep.options.first),
                               rep.options);
   rep.ba = evaluate_direction(m.translate, pair_test_folders(rep.data_dir, domain::B, rep.options.count, rep.options.first),
                               rep.options);
   std::cout << to_text(rep);
-  if (a.count("--json")) {
-    std::ofstream f(a.at("--json"));
-    require<io_error>(bool(f), "egscit_evaluate: cannot write '", a.at("--json"), "'");
+  if (!json.empty()) {
+    std::ofstream f(json);
+    require<io_error>(bool(f), "egscit_evaluate: cannot write '", json, "'");
     f << to_json(rep);
-    std::cout << "wrote " << a.at("--json") << "\n";
+    std::cout << "wrote " << json << "\n";
   }
-  if (a.count("--grid")) {
-    const std::size_t k = std::stoul(a.count("--grid-size") ? a.at("--grid-size") : "8");
+  if (!grid_path.empty()) {
+    const std::size_t k = grid_size;
     const auto p = pair_test_folders(rep.data_dir, domain::A, k);
     std::vector<io::image> src, ex;
     for (std::size_t i = 0; i < k; ++i) {
@@ -100,8 +85,8 @@ int main(int argc, char** argv) try {
     const auto grid = exemplar_grid(src, ex, [&](const io::image& s, const io::image& e) {
       return evaluation_image(m.translate(io::to_tensor(s), domain::A, io::to_tensor(e), 0), 0, stretch);
     });
-    io::write_png(a.at("--grid"), grid);
-    std::cout << "wrote " << k << " x " << k << " exemplar grid to " << a.at("--grid") << "\n";
+    io::write_png(grid_path, grid);
+    std::cout << "wrote " << k << " x " << k << " exemplar grid to " << grid_path << "\n";
   }
   std::cout << "took " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
   return 0;

@@ -26,26 +26,12 @@
 #include "i2i/data/mnist_files.hpp"
 #include "i2i/recipes/egscit/mnist_multiple.hpp"
 #include "i2i/recipes/egscit/mnist_single.hpp"
+#include "program_options.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace i2i::data;
-
-void usage() {
-  std::cerr
-      << "usage: egscit_prepare_data [--dataset single|multiple|both] [--source mnist|fashion]\n"
-         "                           [--split train|test|both] [--data DIR] [--out ROOT] [--count N]\n"
-         "                           [--seed S] [--no-hold-out] [--no-stretch] [--force] [--threads N]\n"
-         "  --data     folder of the IDX files: default $I2I_DATA_DIR/mnist (cmake/fetch_mnist.sh) for MNIST,\n"
-         "             /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist) for Fashion\n"
-         "  --out      root of the dataset folders (default data/egscit)\n"
-         "  --count    write only images 0..N-1 of each split (default: all)\n"
-         "  --seed     np.random.seed of the recipe (default 0, the authors')\n"
-         "  --no-hold-out  MNIST-Single: drop the training-only 'digits 5-9 are red on green' rule\n"
-         "  --no-stretch   MNIST-Multiple: skip the min-max stretch scipy's toimage gave the authors' files\n"
-         "  --force    delete existing PNGs in the split folders first\n";
-}
 
 std::string default_mnist_dir() {
   const char* env = std::getenv("I2I_DATA_DIR");
@@ -101,30 +87,27 @@ int main(int argc, char** argv) try {
   std::string dataset = "both", source = "mnist", which = "both", data_dir, out = "data/egscit";
   std::size_t count = 0;
   std::uint32_t seed = 0;
-  bool hold_out = true, stretch = true, force = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw i2i::value_error("egscit_prepare_data: " + a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--dataset") dataset = next();
-    else if (a == "--source") source = next();
-    else if (a == "--split") which = next();
-    else if (a == "--data") data_dir = next();
-    else if (a == "--out") out = next();
-    else if (a == "--count") count = std::stoul(next());
-    else if (a == "--seed") seed = std::uint32_t(std::stoul(next()));
-    else if (a == "--no-hold-out") hold_out = false;
-    else if (a == "--no-stretch") stretch = false;
-    else if (a == "--force") force = true;
-    else if (a == "--threads") i2i::set_num_threads(std::stoi(next()));
-    else if (a == "-h" || a == "--help") return usage(), 0;
-    else return std::cerr << "egscit_prepare_data: unknown argument '" << a << "'\n", usage(), 2;
-  }
-  if ((dataset != "single" && dataset != "multiple" && dataset != "both") || (source != "mnist" && source != "fashion") ||
-      (which != "train" && which != "test" && which != "both"))
-    return usage(), 2;
+  bool no_hold_out = false, no_stretch = false, force = false;
+  examples::command_line cli{"egscit_prepare_data", "Builds MNIST-Single and MNIST-Multiple (egscit.md) in "
+                                                    "egscit_train's folder layout"};
+  cli.add_option("--dataset", dataset, "which datasets")->check(CLI::IsMember({"single", "multiple", "both"}));
+  cli.add_option("--source", source, "the digits")->check(CLI::IsMember({"mnist", "fashion"}));
+  cli.add_option("--split", which, "which splits")->check(CLI::IsMember({"train", "test", "both"}));
+  cli.add_option("--data", data_dir,
+                 "folder of the IDX files: default $I2I_DATA_DIR/mnist (cmake/fetch_mnist.sh) for MNIST, "
+                 "/usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist) for Fashion");
+  cli.add_option("--out", out, "root of the dataset folders");
+  examples::add_number(cli, "--count", count, 0, examples::unlimited<std::size_t>,
+                       "write only images 0..N-1 of each split (0: all)");
+  examples::add_seed(cli, seed,
+                       "np.random.seed of the recipe (0 is the authors')");
+  cli.add_flag("--no-hold-out", no_hold_out, "MNIST-Single: drop the training-only 'digits 5-9 are red on green' rule");
+  cli.add_flag("--no-stretch", no_stretch,
+               "MNIST-Multiple: skip the min-max stretch scipy's toimage gave the authors' files");
+  cli.add_flag("--force", force, "delete existing PNGs in the split folders first");
+  examples::add_threads(cli);
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  const bool hold_out = !no_hold_out, stretch = !no_stretch;
   const grey_source src = source == "mnist" ? grey_source::mnist : grey_source::fashion_mnist;
   if (data_dir.empty()) data_dir = src == grey_source::mnist ? default_mnist_dir() : fashion_mnist_debian_dir;
 

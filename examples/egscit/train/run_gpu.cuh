@@ -11,7 +11,7 @@
 namespace egscit_train {
 
 template <class Cfg, class Dis>
-int train_gpu(const args& a, const train_options& o, const image_source& src_a, const image_source& src_b, int device) {
+int train_gpu(const run_args& a, const train_options& o, const image_source& src_a, const image_source& src_b, int device) {
   const auto host = i2i::dist::world();
   device = i2i::dist::rank_device(device, *host);  // one GPU per local rank under mpirun
   i2i::cuda::set_device(device);  // device_error "no CUDA device visible (...)" without one

@@ -10,10 +10,10 @@ namespace egscit_train {
 /// run.hpp's train on cuda_backend<float> (the backend's default precision, TF32 convolutions) on CUDA
 /// device `device`. Throws i2i::device_error when that device is not there.
 template <class Cfg, class Dis>
-int train_gpu(const args& a, const train_options& o, const image_source& src_a, const image_source& src_b, int device);
+int train_gpu(const run_args& a, const train_options& o, const image_source& src_a, const image_source& src_b, int device);
 
 #define EGSCIT_DECLARE_GPU(CFG, DIS, KW)                                                                      \
-  KW template int train_gpu<CFG, DIS>(const args&, const train_options&, const image_source&, const image_source&, \
+  KW template int train_gpu<CFG, DIS>(const run_args&, const train_options&, const image_source&, const image_source&, \
                                       int);
 
 }  // namespace egscit_train

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "../encode_features/feature_cli.hpp"
+#include "../encode_features/checkpoint_config.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/io/image.hpp"
@@ -49,16 +49,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* program = "pix2pixhd_edit";
-
-void usage() {
-  std::cout << "usage: " << program
-            << " --dataroot DIR --name NAME [--index 0] (--list | --instance ID (--cluster K | --all-clusters |\n"
-               "         --label L [--cluster K | --all-clusters]))\n"
-               "         [--checkpoints_dir ./checkpoints] [--which_epoch latest] [--phase test] [--clusters FILE]\n"
-               "         [--n_clusters 10] [--results_dir ./results] [--loadSize 1024] [--fineSize 512]\n"
-               "         [--resize_or_crop scale_width] [--threads N]\n"
-               "Re-renders one object of a test sample with each cluster's style of its class, or another class.\n";
-}
 
 struct run_options {
   std::string g_path, clusters_path, out_dir;
@@ -193,39 +183,45 @@ constexpr const char* compiled_list = I2I_EDIT_STR(I2I_PIX2PIXHD_EDIT_LABEL_CHAN
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (pix2pixhd_cli::help_requested(argc, argv)) {
-    usage();
-    return 0;
-  }
-  pix2pixhd_cli::args a(program, argc, argv, {"list", "all-clusters"});
-  const std::string dir = a.text("checkpoints_dir", "./checkpoints"), name = a.required("name"),
-                    epoch = a.text("which_epoch", "latest");
+  pix2pixhd_cli::trained_run r;
+  pix2pixhd_cli::architecture_flags arch;
   run_options o;
-  o.g_path = pix2pixhd_cli::checkpoint_path(dir, name, epoch, "G");
-  std::map<std::string, std::string> given;
-  for (const char* k : {"preset", "netG", "label_nc"}) given[k] = a.text(k, "");
-  const auto cfg = pix2pixhd_cli::read_config(program, o.g_path, given,
+  std::string phase = "test", clusters, results_dir = "./results";
+  int n_clusters = 10;
+  examples::command_line cli{program, "Re-renders one object of a test sample with each cluster's style of its "
+                                      "class, or another class (pix2pixHD's ui_model.py)"};
+  pix2pixhd_cli::add_trained_run(cli, r);
+  pix2pixhd_cli::add_architecture(cli, arch);
+  cli.add_option("--phase", phase, "which split of the dataset");
+  examples::pix2pixhd_flags::add_results_dir(cli, results_dir);
+  cli.add_option("--clusters", clusters,
+                 "the cluster file (default: <checkpoints_dir>/<name>/features_clustered_<n_clusters>.safetensors)");
+  examples::add_number(cli, "--n_clusters", n_clusters, 1, 1 << 20, "picks the default cluster file");
+  const std::string group = "The edit";
+  examples::add_number(cli, "--index", o.index, 0, examples::unlimited<std::size_t>, "the sample")->group(group);
+  cli.add_flag("--list", o.list, "list the sample's objects")->group(group);
+  examples::add_number(cli, "--instance", o.instance, 0, examples::unlimited<std::int64_t>, "the object to edit")
+      ->group(group);
+  auto* cluster = examples::add_number(cli, "--cluster", o.cluster, 0, examples::unlimited<std::int64_t>,
+                                       "give it centre K of its class")->group(group);
+  cli.add_flag("--all-clusters", o.all_clusters, "one rendering per centre of its class")->group(group)->excludes(cluster);
+  examples::add_number(cli, "--label", o.label, 0, examples::unlimited<std::int64_t>,
+                       "make it an object of class L (below label_nc)")->group(group);
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  o.g_path = r.checkpoint("G");
+  const auto cfg = pix2pixhd_cli::read_config(program, o.g_path, arch.given(),
                                               {{"preset", "cpu"}, {"netG", "global"}, {"label_nc", "35"}});
-  o.data = pix2pixhd_cli::dataset_options_from(a, a.text("phase", "test"), cfg.label_nc);
-  const int n_clusters = int(a.integer("n_clusters", 10));
-  o.clusters_path = a.text("clusters", (fs::path(dir) / name / pix2pixhd::feature_clusters_filename(n_clusters)).string());
-  o.out_dir = (fs::path(a.text("results_dir", "./results")) / name / ("edit_" + epoch)).string();
-  o.index = std::size_t(a.integer("index", 0));
-  o.list = a.flag("list");
-  o.all_clusters = a.flag("all-clusters");
-  if (a.has("instance")) o.instance = a.required_integer("instance");
-  if (a.has("cluster")) o.cluster = a.required_integer("cluster");
-  if (a.has("label")) o.label = a.required_integer("label");
-  if (a.has("threads")) set_num_threads(int(a.integer("threads", 0)));
-  a.finish();
+  o.data = r.dataset(phase, cfg.label_nc);
+  o.clusters_path = clusters.empty()
+                        ? (fs::path(r.checkpoints_dir) / r.name / pix2pixhd::feature_clusters_filename(n_clusters)).string()
+                        : clusters;
+  o.out_dir = (fs::path(results_dir) / r.name / ("edit_" + r.which_epoch)).string();
 
   require<value_error>(o.list || o.instance, program, ": pass --instance ID (see --list for the sample's objects)");
   require<value_error>(o.list || o.label || o.cluster || o.all_clusters, program,
                        ": pass --cluster K, --all-clusters or --label L");
-  require<value_error>(!(o.cluster && o.all_clusters), program, ": --cluster and --all-clusters exclude each other");
   require<value_error>(!o.label || (*o.label >= 0 && *o.label < cfg.label_nc), program, ": --label ",
                        o.label.value_or(0), " is outside 0..", cfg.label_nc - 1, " (label_nc ", cfg.label_nc, ")");
-  require<value_error>(!o.cluster || *o.cluster >= 0, program, ": --cluster ", o.cluster.value_or(0), " is negative");
   require<io_error>(o.list || fs::exists(o.clusters_path), program, ": cluster file '", o.clusters_path,
                     "' does not exist; run pix2pixhd_encode_features first (or pass --clusters FILE)");
 

@@ -23,7 +23,7 @@
 #include <iostream>
 #include <string>
 
-#include "feature_cli.hpp"
+#include "checkpoint_config.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/model/checkpoint.hpp"
@@ -38,15 +38,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* program = "pix2pixhd_encode_features";
-
-void usage() {
-  std::cout
-      << "usage: " << program << " --dataroot DIR --name NAME [--checkpoints_dir ./checkpoints] [--which_epoch latest]\n"
-         "         [--n_clusters 10] [--seed 0] [--n_init 10] [--min_area_ratio 0.5] [--max_dataset_size N]\n"
-         "         [--loadSize 1024] [--fineSize 512] [--resize_or_crop scale_width] [--out FILE] [--threads N]\n"
-         "         [--preset tiny|cpu|full] [--netG global|local] [--label_nc N]   (default: from the checkpoint)\n"
-         "Runs E over the training set and writes features_clustered_<k>.safetensors next to the checkpoint.\n";
-}
 
 struct run_options {
   std::string e_path, out, rows_out;
@@ -127,30 +118,28 @@ int run(const run_options& o) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (pix2pixhd_cli::help_requested(argc, argv)) {
-    usage();
-    return 0;
-  }
-  pix2pixhd_cli::args a(program, argc, argv, {});
-  const std::string dir = a.text("checkpoints_dir", "./checkpoints"), name = a.required("name"),
-                    epoch = a.text("which_epoch", "latest");
+  pix2pixhd_cli::trained_run r;
+  pix2pixhd_cli::architecture_flags arch;
   run_options o;
-  o.e_path = pix2pixhd_cli::checkpoint_path(dir, name, epoch, "E");
-  std::map<std::string, std::string> given;
-  for (const char* k : {"preset", "netG", "label_nc"}) given[k] = a.text(k, "");
-  const auto cfg = pix2pixhd_cli::read_config(program, o.e_path, given,
+  std::string out;
+  examples::command_line cli{program, "pix2pixHD's encode_features.py: runs E over the training set and writes "
+                                      "features_clustered_<k>.safetensors next to the checkpoint"};
+  pix2pixhd_cli::add_trained_run(cli, r);
+  pix2pixhd_cli::add_architecture(cli, arch);
+  examples::add_number(cli, "--n_clusters", o.km.k, 1, 1 << 20, "K-means clusters per class");
+  examples::add_seed(cli, o.km.seed);
+  examples::add_number(cli, "--n_init", o.km.n_init, 1, 1 << 20, "K-means restarts");
+  examples::add_number(cli, "--min_area_ratio", o.min_area_ratio, 0.0, 1e9,
+                       "drop objects whose pixels / floor(H W / 32) is at most this before clustering");
+  cli.add_option("--out", out, "the cluster file (default: features_clustered_<k>.safetensors next to the checkpoint)");
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  o.e_path = r.checkpoint("E");
+  const auto cfg = pix2pixhd_cli::read_config(program, o.e_path, arch.given(),
                                               {{"preset", "cpu"}, {"netG", "global"}, {"label_nc", "35"}});
-  o.data = pix2pixhd_cli::dataset_options_from(a, "train", cfg.label_nc);
-  o.km.k = int(a.integer("n_clusters", 10));
-  o.km.seed = std::uint64_t(a.integer("seed", 0));
-  o.km.n_init = int(a.integer("n_init", 10));
-  o.min_area_ratio = a.number("min_area_ratio", 0.5);
-  const fs::path here = fs::path(dir) / name;
-  o.out = a.text("out", (here / pix2pixhd::feature_clusters_filename(o.km.k)).string());
+  o.data = r.dataset("train", cfg.label_nc);
+  const fs::path here = fs::path(r.checkpoints_dir) / r.name;
+  o.out = out.empty() ? (here / pix2pixhd::feature_clusters_filename(o.km.k)).string() : out;
   o.rows_out = (fs::path(o.out).parent_path() / "features.safetensors").string();
-  if (a.has("threads")) set_num_threads(int(a.integer("threads", 0)));
-  a.finish();
-  require<value_error>(o.km.k >= 1, program, ": --n_clusters must be >= 1, got ", o.km.k);
 
   // The transform's size rounding (mode none) and divisibility check follow G, as in training.
   pix2pixhd::train_options t;

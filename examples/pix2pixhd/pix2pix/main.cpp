@@ -20,10 +20,11 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
-#include "../cli.hpp"
 #include "device_flags.hpp"
+#include "pix2pixhd_options.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/data/classes_file.hpp"
@@ -52,18 +53,6 @@ using namespace i2i;
 using namespace p2p_train;
 namespace fs = std::filesystem;
 using B = cpu_backend<float>;
-
-const std::string usage =
-    std::string("pix2pix_train [train] --dataroot DIR --name NAME [--checkpoints_dir ./checkpoints] [--label_nc N\n"
-    "              (from DIR/classes.txt)] [--niter 100] [--niter_decay 100] [--max_iterations N]\n"
-    "              [--batchSize 1] [--lr 2e-4] [--beta1 0.5] [--lambda_L1 100] [--gan_mode vanilla|lsgan]\n"
-    "              [--no_flip] [--max_dataset_size N] [--seed 0] [--threads T] [--print_freq 100]\n"
-    "              [--save_latest_freq 1000] [--continue_train] [--gpu | --gpu_ids N]\n"
-    "pix2pix_train test --dataroot DIR --name NAME [--checkpoints_dir ./checkpoints] [--results_dir ./results]\n"
-    "              [--which_epoch latest] [--phase test] [--how_many N (all)] [--threads T]\n"
-    "  networks (compiled in): U-Net G ngf 32, PatchGAN D ndf 32, n_layers 3; num_downs per label_nc\n"
-    "  (CMake cache variable I2I_PIX2PIX_CONFIGS, label_nc:num_downs)\n") +
-    examples::gpu_help;
 
 template <class F>
 void dispatch(int label_nc, F&& f) {
@@ -131,42 +120,44 @@ void test(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const bool test_mode = argc > 1 && std::string(argv[1]) == "test";
-  const int skip = argc > 1 && (std::string(argv[1]) == "test" || std::string(argv[1]) == "train") ? 1 : 0;
-  p2phd_cli::args a(argc - skip, argv + skip, {"no_flip", "continue_train", "gpu"},
-                    {"dataroot", "name", "checkpoints_dir", "label_nc", "niter", "niter_decay", "max_iterations",
-                     "batchSize", "lr", "beta1", "lambda_L1", "gan_mode", "max_dataset_size", "seed", "threads",
-                     "print_freq", "save_latest_freq", "results_dir", "which_epoch", "phase", "how_many",
-                     "gpu_ids"});
-  if (a.help || !a.has("dataroot") || !a.has("name")) {
-    std::cout << usage;
-    return a.help ? 0 : 2;
-  }
-  if (a.has("threads")) set_num_threads(int(a.integer("threads", 1)));
+  namespace flags = examples::pix2pixhd_flags;
+  using examples::add_number;
   options o;
-  o.dataroot = a.str("dataroot");
-  o.name = a.str("name");
-  o.checkpoints_dir = a.str("checkpoints_dir", o.checkpoints_dir);
-  o.niter = a.integer("niter", 100);
-  o.niter_decay = a.integer("niter_decay", 100);
-  o.max_iterations = a.integer("max_iterations", -1);
-  o.batch = int(a.integer("batchSize", 1));
-  o.lr = a.number("lr", 2e-4);
-  o.beta1 = a.number("beta1", 0.5);
-  o.lambda_l1 = a.number("lambda_L1", 100);
-  o.gan_mode = a.str("gan_mode", "vanilla");
-  require<value_error>(o.gan_mode == "vanilla" || o.gan_mode == "lsgan", "pix2pix_train: --gan_mode '", o.gan_mode,
-                       "'; expected vanilla or lsgan");
-  if (a.has("max_dataset_size")) o.max_dataset_size = std::size_t(a.integer("max_dataset_size", 0));
-  o.seed = std::uint64_t(a.integer("seed", 0));
-  o.print_freq = int(std::max<long long>(1, a.integer("print_freq", 100)));
-  o.save_latest_freq = int(std::max<long long>(1, a.integer("save_latest_freq", 1000)));
-  o.no_flip = a.flag("no_flip");
-  o.continue_train = a.flag("continue_train");
-  o.results_dir = a.str("results_dir", o.results_dir);
-  o.which_epoch = a.str("which_epoch", o.which_epoch);
-  o.phase = a.str("phase", test_mode ? "test" : "train");
-  if (a.has("how_many")) o.how_many = std::size_t(a.integer("how_many", 0));
+  std::optional<int> label_nc;
+  examples::device_choice device;
+  examples::command_line cli{"pix2pix_train", "pix2pix (U-Net G, PatchGAN D) on pix2pixHD's datasets: train (the "
+                                              "default) or test"};
+  cli.fallthrough();  // the options below apply to both subcommands
+  auto* test_cmd = cli.add_subcommand("test", "translate the test split with a trained G");
+  cli.add_subcommand("train", "train (the default)");
+  cli.require_subcommand(0, 1);
+  flags::add_data_folders(cli, o.dataroot, o.phase);
+  flags::add_experiment(cli, o.name, o.checkpoints_dir)->required();
+  flags::add_label_nc(cli, label_nc, "label map classes (default: from <dataroot>/classes.txt)");
+  flags::add_schedule(cli, o.niter, o.niter_decay, o.max_iterations, o.lr, o.beta1);
+  flags::add_batch_size(cli, o.batch);
+  add_number(cli, "--lambda_L1", o.lambda_l1, 0.0, 1e6, "weight of the L1 loss");
+  cli.add_option("--gan_mode", o.gan_mode, "the GAN loss")->check(CLI::IsMember({"vanilla", "lsgan"}));
+  flags::add_no_flip(cli, o.no_flip);
+  flags::add_max_dataset_size(cli, o.max_dataset_size);
+  examples::add_seed(cli, o.seed);
+  examples::add_threads(cli);
+  flags::add_frequencies(cli, o.print_freq, o.save_latest_freq, 1);
+  flags::add_continue_train(cli, o.continue_train);
+  examples::add_device_options(cli, device);
+  const std::string test_group = "Test";
+  flags::add_results_dir(cli, o.results_dir)->group(test_group);
+  flags::add_which_epoch(cli, o.which_epoch)->group(test_group);
+  add_number(cli, "--how_many", o.how_many, 0, examples::unlimited<std::size_t>, "how many test images")
+      ->group(test_group)
+      ->default_str("all");
+  cli.footer("Networks (compiled in): U-Net G ngf 32, PatchGAN D ndf 32, n_layers 3; num_downs per label_nc (CMake "
+             "cache variable I2I_PIX2PIX_CONFIGS, label_nc:num_downs). --phase defaults to test for the test "
+             "subcommand.");
+  auto* phase_opt = cli.get_option("--phase");
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  const bool test_mode = test_cmd->parsed();
+  if (test_mode && !*phase_opt) o.phase = "test";
   if (test_mode) {
     const std::string g = (fs::path(o.checkpoints_dir) / o.name / (o.which_epoch + "_net_G.safetensors")).string();
     require<io_error>(fs::exists(g), "pix2pix_train test: '", g, "' does not exist (check --name, --checkpoints_dir ",
@@ -177,13 +168,13 @@ int main(int argc, char** argv) try {
                       "' is not a pix2pix generator");
     o.label_nc = std::stoi(meta.at("label_nc"));
   } else {
-    o.label_nc = int(a.integer("label_nc", data::class_count(data::read_classes(o.dataroot))));
+    o.label_nc = label_nc ? *label_nc : int(data::class_count(data::read_classes(o.dataroot)));
     require<value_error>(o.label_nc > 0, "pix2pix_train: no --label_nc and no '", o.dataroot,
                          "/classes.txt' to count the classes from");
   }
   if (!test_mode && dist::world()->world_size() > 1 && dist::world()->is_root())
     std::cout << dist::describe(*dist::world()) << " (rank 0 prints, logs and saves)" << std::endl;
-  const int gpu = examples::gpu_device(a.flag("gpu"), a.has("gpu_ids"), a.integer("gpu_ids", -1));
+  const int gpu = device.cuda_device();
   if (gpu >= 0) {
     examples::require_cuda_build("pix2pix_train");
     require<value_error>(!test_mode, "pix2pix_train test: --gpu / --gpu_ids are for training");

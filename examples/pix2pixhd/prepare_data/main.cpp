@@ -18,11 +18,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "i2i/core/threads.hpp"
 #include "i2i/recipes/pix2pixhd/digit_scenes.hpp"
 #include "i2i/recipes/pix2pixhd/photo_scenes.hpp"
+#include "program_options.hpp"
 
 namespace {
 
@@ -33,14 +35,6 @@ std::string data_dir() {
 #else
   return "data";
 #endif
-}
-
-void usage() {
-  std::cerr << "usage: pix2pixhd_prepare_data photo|digits [--out DIR] [--sources DIR] [--mnist DIR]\n"
-               "         [--width W] [--height H] [--train N] [--test N] [--seed S]\n"
-               "         [--min-things N] [--max-things N] [--min-digits N] [--max-digits N] [--threads N]\n"
-               "  photo : Tux Paint photo stamps on real backgrounds (run cmake/fetch_scene_data.sh first)\n"
-               "  digits: MNIST digit scenes (run cmake/fetch_mnist.sh first)\n";
 }
 
 void report(const i2i::data::build_summary& s, const std::string& out, double seconds) {
@@ -62,56 +56,43 @@ void report(const i2i::data::build_summary& s, const std::string& out, double se
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-    usage();
-    return argc < 2 ? 2 : 0;
-  }
-  const std::string kind = argv[1];
-  if (kind != "photo" && kind != "digits") {
-    usage();
-    return 2;
-  }
+  using examples::add_number;
   namespace fs = std::filesystem;
   const std::string root = data_dir();
-  std::string out = (fs::path(root) / "pix2pixhd" / (kind == "photo" ? "scenes" : "digits")).string();
-  std::string sources = (fs::path(root) / "scene_sources").string(), mnist = (fs::path(root) / "mnist").string();
+  std::string kind, out, sources = (fs::path(root) / "scene_sources").string(),
+                          mnist = (fs::path(root) / "mnist").string();
   i2i::data::photo_scene_options po;
   i2i::data::digit_scene_options dopt;
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw i2i::value_error("pix2pixhd_prepare_data: " + a + " needs a value");
-      return argv[++i];
-    };
-    auto next_int = [&]() {
-      const std::string v = next();
-      std::size_t used = 0;
-      long long x = 0;
-      try {
-        x = std::stoll(v, &used);
-      } catch (const std::exception&) {
-      }
-      if (used == 0 || used != v.size()) throw i2i::value_error("pix2pixhd_prepare_data: " + a + " needs an integer, got '" + v + "'");
-      return x;
-    };
-    if (a == "--out") out = next();
-    else if (a == "--sources") sources = next();
-    else if (a == "--mnist") mnist = next();
-    else if (a == "--width") po.width = dopt.width = int(next_int());
-    else if (a == "--height") po.height = dopt.height = int(next_int());
-    else if (a == "--train") po.train_count = dopt.train_count = std::size_t(next_int());
-    else if (a == "--test") po.test_count = dopt.test_count = std::size_t(next_int());
-    else if (a == "--seed") po.seed = dopt.seed = std::uint64_t(next_int());
-    else if (a == "--min-things") po.min_things = int(next_int());
-    else if (a == "--max-things") po.max_things = int(next_int());
-    else if (a == "--min-digits") dopt.min_digits = int(next_int());
-    else if (a == "--max-digits") dopt.max_digits = int(next_int());
-    else if (a == "--threads") i2i::set_num_threads(int(next_int()));
-    else {
-      usage();
-      throw i2i::value_error("pix2pixhd_prepare_data: unknown option '" + a + "'");
-    }
-  }
+  std::optional<int> width, height;  // the defaults differ per kind
+  std::optional<std::size_t> train, test;
+  std::optional<std::uint64_t> seed;
+  examples::command_line cli{"pix2pixhd_prepare_data", "Builds a pix2pixHD dataset (train_label, train_inst, "
+                                                       "train_img, test_*, classes.txt) from real images"};
+  cli.add_option("kind", kind,
+                 "photo: Tux Paint photo stamps on real backgrounds (run cmake/fetch_scene_data.sh first); "
+                 "digits: MNIST digit scenes (run cmake/fetch_mnist.sh first)")
+      ->required()
+      ->check(CLI::IsMember({"photo", "digits"}));
+  cli.add_option("--out", out, "the dataset folder (default: $I2I_DATA_DIR/pix2pixhd/scenes or .../digits)");
+  cli.add_option("--sources", sources, "photo: the scene sources (cmake/fetch_scene_data.sh)");
+  cli.add_option("--mnist", mnist, "digits: the MNIST IDX files (cmake/fetch_mnist.sh)");
+  add_number(cli, "--width", width, 1, 65536, "canvas width (photo 256, digits 128)");
+  add_number(cli, "--height", height, 1, 65536, "canvas height (photo 128, digits 64)");
+  add_number(cli, "--train", train, 0, examples::unlimited<std::size_t>, "training samples (1000)");
+  add_number(cli, "--test", test, 0, examples::unlimited<std::size_t>, "test samples (200)");
+  examples::add_seed(cli, seed, "random seed (1)");
+  add_number(cli, "--min-things", po.min_things, 0, 1000, "photo: stamps per scene, at least");
+  add_number(cli, "--max-things", po.max_things, 0, 1000, "photo: stamps per scene, at most");
+  add_number(cli, "--min-digits", dopt.min_digits, 0, 1000, "digits: digits per canvas, at least");
+  add_number(cli, "--max-digits", dopt.max_digits, 0, 1000, "digits: digits per canvas, at most");
+  examples::add_threads(cli);
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  if (out.empty()) out = (fs::path(root) / "pix2pixhd" / (kind == "photo" ? "scenes" : "digits")).string();
+  if (width) po.width = dopt.width = *width;
+  if (height) po.height = dopt.height = *height;
+  if (train) po.train_count = dopt.train_count = *train;
+  if (test) po.test_count = dopt.test_count = *test;
+  if (seed) po.seed = dopt.seed = *seed;
   const auto t0 = std::chrono::steady_clock::now();
   i2i::data::scene_sources used;
   const auto summary = kind == "photo" ? i2i::data::build_photo_scenes(sources, out, po, &used)

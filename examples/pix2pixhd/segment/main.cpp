@@ -16,10 +16,11 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
-#include "../cli.hpp"
 #include "device_flags.hpp"
+#include "pix2pixhd_options.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/data/classes_file.hpp"
@@ -50,19 +51,6 @@ namespace fs = std::filesystem;
 using segment_train::depth;
 using segment_train::net_spec;
 using segment_train::width;
-
-const std::string usage =
-    std::string("pix2pixhd_segment train --dataroot DIR --out DIR [--iterations N (3000)] [--batch B (4)] [--threads T]\n"
-    "                        [--label_nc N (from DIR/classes.txt)] [--lr X (1e-3)] [--seed N (1)]\n"
-    "                        [--ignore_index N (the 'unlabelled' class of classes.txt, else none)]\n"
-    "                        [--no_flip] [--max_dataset_size N] [--print_freq N (50)] [--save_freq N (500)]\n"
-    "                        [--continue_train] [--gpu | --gpu_ids N]\n") +
-    examples::gpu_help +
-    "pix2pixhd_segment eval --model DIR|FILE --labels DIR (--images DIR | --results DIR) --json FILE\n"
-    "                       [--ignore_index N (-1: none; default: the 'unlabelled' class of the labels'\n"
-    "                       dataroot)] [--threads T]\n"
-    "  eval pairs images with label maps by stem: <stem>_synthesized_image.png (pix2pixhd_test,\n"
-    "  pix2pix_train test) or <stem>.png; --results DIR takes DIR/images when it exists.\n";
 
 /// Calls f.template operator()<Classes>() for a compiled class count, or throws naming the list.
 template <class F>
@@ -136,39 +124,56 @@ std::string meta_of(const std::map<std::string, std::string>& m, const char* k, 
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const std::string mode = argc > 1 ? argv[1] : "";
-  if (mode != "train" && mode != "eval") {
-    std::cout << usage;
-    return mode == "-h" || mode == "--help" ? 0 : 2;
-  }
-  if (mode == "train") {
-    p2phd_cli::args a(argc - 1, argv + 1, {"no_flip", "continue_train", "gpu"},
-                      {"dataroot", "out", "iterations", "batch", "threads", "label_nc", "lr", "seed", "ignore_index",
-                       "max_dataset_size", "print_freq", "save_freq", "gpu_ids"});
-    if (a.help || !a.has("dataroot") || !a.has("out")) {
-      std::cout << usage;
-      return a.help ? 0 : 2;
-    }
-    if (a.has("threads")) set_num_threads(int(a.integer("threads", 1)));
-    segment_train::train_args t;
-    t.dataroot = a.str("dataroot");
-    t.out = a.str("out");
-    t.iterations = a.integer("iterations", 3000);
-    t.batch = int(a.integer("batch", 4));
-    t.label_nc = int(a.integer("label_nc", data::class_count(data::read_classes(t.dataroot))));
+  namespace flags = examples::pix2pixhd_flags;
+  using examples::add_number;
+  examples::command_line cli{"pix2pixhd_segment", "A segmentation U-Net: the oracle that scores translations "
+                                                  "by how well their classes can be recognised"};
+  cli.require_subcommand(1);
+  segment_train::train_args t;
+  std::optional<int> label_nc;
+  std::optional<std::int64_t> train_ignore, eval_ignore;
+  examples::device_choice device;
+  auto* train_cmd = cli.add_subcommand("train", "train the U-Net on a dataset's images and label maps");
+  train_cmd->add_option("--dataroot", t.dataroot, "the dataset (<dataroot>/train_img, train_label)")->required();
+  train_cmd->add_option("--out", t.out, "where the network is saved")->required();
+  add_number(*train_cmd, "--iterations", t.iterations, 0, examples::unlimited<std::int64_t>, "training iterations");
+  add_number(*train_cmd, "--batch", t.batch, 1, 65536, "images per batch");
+  examples::add_threads(*train_cmd);
+  flags::add_label_nc(*train_cmd, label_nc, "classes (default: from <dataroot>/classes.txt)");
+  add_number(*train_cmd, "--lr", t.lr, 0.0, 1.0, "Adam's learning rate");
+  examples::add_seed(*train_cmd, t.seed);
+  add_number(*train_cmd, "--ignore_index", train_ignore, -1, 65535,
+             "the class the loss ignores (default: the 'unlabelled' class of classes.txt, else none)");
+  flags::add_max_dataset_size(*train_cmd, t.max_dataset_size);
+  add_number(*train_cmd, "--print_freq", t.print_freq, 1, examples::unlimited<int>, "iterations between loss lines");
+  add_number(*train_cmd, "--save_freq", t.save_freq, 1, examples::unlimited<int>, "iterations between checkpoints");
+  flags::add_no_flip(*train_cmd, t.no_flip);
+  flags::add_continue_train(*train_cmd, t.continue_train);
+  examples::add_device_options(*train_cmd, device);
+
+  eval_args e;
+  std::string results;
+  auto* eval_cmd = cli.add_subcommand("eval", "score translations (or real images) against label maps");
+  eval_cmd->add_option("--model", e.model, "the trained network: its folder or file")
+      ->required();
+  eval_cmd->add_option("--labels", e.labels, "the label maps' folder")->required();
+  auto* images = eval_cmd->add_option("--images", e.images, "the images' folder");
+  auto* results_opt = eval_cmd->add_option("--results", results, "a results folder (takes <folder>/images when it exists)");
+  images->excludes(results_opt);
+  eval_cmd->add_option("--json", e.json, "where the scores are written")->required();
+  add_number(*eval_cmd, "--ignore_index", eval_ignore, -1, 65535,
+             "the class left out of the scores (-1: none; default: the 'unlabelled' class of the labels' dataroot)");
+  examples::add_threads(*eval_cmd);
+  eval_cmd->footer("eval pairs images with label maps by stem: <stem>_synthesized_image.png (pix2pixhd_test, "
+                   "pix2pix_train test) or <stem>.png.");
+  if (const auto status = cli.parse(argc, argv)) return *status;
+
+  if (train_cmd->parsed()) {
+    t.label_nc = label_nc ? *label_nc : int(data::class_count(data::read_classes(t.dataroot)));
     require<value_error>(t.label_nc > 0, "pix2pixhd_segment: no --label_nc and no '", t.dataroot,
                          "/classes.txt' to count the classes from");
-    t.lr = a.number("lr", 1e-3);
-    t.seed = std::uint64_t(a.integer("seed", 1));
-    t.ignore_index = a.integer("ignore_index", segmentation::unlabelled_class(t.dataroot));
-    if (a.has("max_dataset_size")) t.max_dataset_size = std::size_t(a.integer("max_dataset_size", 0));
-    t.print_freq = int(std::max<long long>(1, a.integer("print_freq", 50)));
-    t.save_freq = int(std::max<long long>(1, a.integer("save_freq", 500)));
-    t.no_flip = a.flag("no_flip");
-    t.continue_train = a.flag("continue_train");
-    require<value_error>(t.iterations >= 0 && t.batch >= 1, "pix2pixhd_segment: --iterations must be >= 0 and ",
-                         "--batch >= 1");
-    const int gpu = examples::gpu_device(a.flag("gpu"), a.has("gpu_ids"), a.integer("gpu_ids", -1));
+    t.ignore_index = train_ignore ? *train_ignore : segmentation::unlabelled_class(t.dataroot);
+    const int gpu = device.cuda_device();
     if (gpu >= 0) {
       examples::require_cuda_build("pix2pixhd_segment");
 #ifdef I2I_EXAMPLES_WITH_GPU
@@ -181,24 +186,14 @@ int main(int argc, char** argv) try {
     });
     return 0;
   }
-  p2phd_cli::args a(argc - 1, argv + 1, {}, {"model", "labels", "images", "results", "json", "ignore_index", "threads"});
-  if (a.help || !a.has("model") || !a.has("labels") || !a.has("json") || a.has("images") == a.has("results")) {
-    std::cout << usage;
-    return a.help ? 0 : 2;
-  }
-  if (a.has("threads")) set_num_threads(int(a.integer("threads", 1)));
-  eval_args e;
-  e.labels = a.str("labels");
-  e.json = a.str("json");
-  if (a.has("images")) {
-    e.images = a.str("images");
-  } else {
-    const fs::path r = a.str("results");
+  require<value_error>(!e.images.empty() || !results.empty(), "pix2pixhd_segment eval: pass --images DIR or --results DIR");
+  if (e.images.empty()) {
+    const fs::path r = results;
     e.images = fs::is_directory(r / "images") ? (r / "images").string() : r.string();
   }
-  e.ignore_given = a.has("ignore_index");
-  e.ignore_index = a.integer("ignore_index", -1);
-  std::string net_path = a.str("model");
+  e.ignore_given = eval_ignore.has_value();
+  e.ignore_index = eval_ignore.value_or(-1);
+  std::string net_path = e.model;
   if (fs::is_directory(net_path)) net_path = (fs::path(net_path) / "segmenter.safetensors").string();
   require<io_error>(fs::exists(net_path), "pix2pixhd_segment: '", net_path, "' does not exist (train with ",
                     "pix2pixhd_segment train --out DIR, then pass --model DIR)");

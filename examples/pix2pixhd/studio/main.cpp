@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "../encode_features/feature_cli.hpp"
+#include "../encode_features/checkpoint_config.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/data/classes_file.hpp"
@@ -43,18 +43,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr const char* program = "pix2pixhd_studio";
-
-void usage() {
-  std::cout
-      << "usage: " << program << " --name NAME --dataroot DIR --output DIR [--checkpoints_dir ./checkpoints]\n"
-      << "         [--which_epoch latest] [--phase test] [--loadSize 1024] [--fineSize 512] [--resize_or_crop scale_width]\n"
-      << "         [--clusters FILE] [--n_clusters 10] [--host 127.0.0.1] [--port 8080] [--threads N]\n"
-      << "         [--egscit MODEL_DIR --egscit_data DIR [--egscit_from A|B]]\n"
-      << "Serves the editor on http://HOST:PORT/. Saved PNGs go to --output only. Requests are limited to "
-      << studio::limits::max_request_bytes / (1 << 20) << " MiB; strokes to " << studio::limits::max_stroke_points
-      << " points of radius <= " << studio::limits::max_radius << "; " << studio::limits::max_history
-      << " undo steps and " << studio::limits::max_sessions << " sessions.\n";
-}
 
 struct rgb_image {
   int w = 0, h = 0;
@@ -393,14 +381,28 @@ void serve(server_state& S, const std::string& host, int port) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  if (pix2pixhd_cli::help_requested(argc, argv)) {
-    usage();
-    return 0;
-  }
-  pix2pixhd_cli::args a(program, argc, argv, {});
-  const std::string dir = a.text("checkpoints_dir", "./checkpoints"), name = a.required("name"),
-                    epoch = a.text("which_epoch", "latest");
-  const std::string g_path = pix2pixhd_cli::checkpoint_path(dir, name, epoch, "G");
+  pix2pixhd_cli::trained_run r;
+  std::string phase = "test", clusters, output, host = "127.0.0.1", egscit_dir, egscit_data, egscit_from = "A";
+  int n_clusters = 10, port = 8080;
+  examples::command_line cli{program, "Serves the editor on http://HOST:PORT/"};
+  pix2pixhd_cli::add_trained_run(cli, r);
+  cli.add_option("--phase", phase, "which split of the dataset");
+  cli.add_option("--clusters", clusters,
+                 "the cluster file (default: <checkpoints_dir>/<name>/features_clustered_<n_clusters>.safetensors)");
+  examples::add_number(cli, "--n_clusters", n_clusters, 1, 1 << 20, "picks the default cluster file");
+  cli.add_option("--output", output, "saved PNGs go here only")->required();
+  cli.add_option("--host", host, "the address to listen on");
+  examples::add_number(cli, "--port", port, 1, 65535, "the port to listen on");
+  cli.add_option("--egscit", egscit_dir, "an EGSC-IT model folder (with --egscit_data)");
+  cli.add_option("--egscit_data", egscit_data, "the folder of images to pick exemplars from");
+  cli.add_option("--egscit_from", egscit_from, "the EGSC-IT inputs' domain")->check(CLI::IsMember({"A", "B"}));
+  cli.footer(i2i::detail::concat("Requests are limited to ", studio::limits::max_request_bytes / (1 << 20),
+                                 " MiB; strokes to ", studio::limits::max_stroke_points, " points of radius <= ",
+                                 studio::limits::max_radius, "; ", studio::limits::max_history, " undo steps and ",
+                                 studio::limits::max_sessions, " sessions."));
+  if (const auto status = cli.parse(argc, argv)) return *status;
+  const std::string dir = r.checkpoints_dir, name = r.name;
+  const std::string g_path = r.checkpoint("G");
   require<io_error>(fs::exists(g_path), program, ": checkpoint '", g_path,
                     "' does not exist (check --checkpoints_dir, --name and --which_epoch)");
   const auto meta = io::read_checkpoint_metadata(g_path);
@@ -416,20 +418,12 @@ int main(int argc, char** argv) try {
 
   server_state S;
   S.label_nc = t.data.label_nc;
-  auto data_opts = pix2pixhd_cli::dataset_options_from(a, a.text("phase", "test"), S.label_nc);
+  auto data_opts = r.dataset(phase, S.label_nc);
   data_opts.load_image = false;
-  const int n_clusters = int(a.integer("n_clusters", 10));
-  const std::string clusters = a.text("clusters", (fs::path(dir) / name / pix2pixhd::feature_clusters_filename(n_clusters)).string());
-  S.out_dir = a.required("output");
-  const std::string host = a.text("host", "127.0.0.1");
-  const int port = int(a.integer("port", 8080));
-  if (a.has("threads")) set_num_threads(int(a.integer("threads", 0)));
-  const std::string egscit_dir = a.text("egscit", ""), egscit_data = a.text("egscit_data", "");
-  const std::string egscit_from = a.text("egscit_from", "A");
-  a.finish();
+  if (clusters.empty()) clusters = (fs::path(dir) / name / pix2pixhd::feature_clusters_filename(n_clusters)).string();
+  S.out_dir = output;
   require<value_error>(egscit_dir.empty() == egscit_data.empty(), program,
                        ": --egscit and --egscit_data go together (the model, and the folder of images to pick from)");
-  require<value_error>(egscit_from == "A" || egscit_from == "B", program, ": --egscit_from is A or B");
 
   bool found = false;
   auto body = [&]<class Cfg>() {

@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "../cli.hpp"
+#include "pix2pixhd_options.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/data/encode.hpp"
@@ -29,11 +30,6 @@ namespace {
 
 using namespace i2i;
 namespace fs = std::filesystem;
-
-const char* usage =
-    "pix2pixhd_test --name NAME --dataroot DIR [--checkpoints_dir ./checkpoints] [--which_epoch latest]\n"
-    "               [--results_dir ./results] [--phase test] [--how_many 50] [--use_encoded_image]\n"
-    "               [--loadSize N --fineSize N --resize_or_crop MODE (default: as trained)] [--threads N]\n";
 
 /// PASCAL VOC's colour map: class c's bits spread over the high bits of R, G and B (0 is black).
 inline std::array<std::uint8_t, 3> class_colour(int c) {
@@ -133,21 +129,25 @@ std::string meta_text(const std::map<std::string, std::string>& m, const char* k
 }  // namespace
 
 int main(int argc, char** argv) try {
-  p2phd_cli::args a(argc, argv, {"use_encoded_image"},
-                    {"name", "dataroot", "checkpoints_dir", "which_epoch", "results_dir", "phase", "how_many",
-                     "loadSize", "fineSize", "resize_or_crop", "threads"});
-  if (a.help || !a.has("name") || !a.has("dataroot")) {
-    std::cout << usage;
-    return a.help ? 0 : 2;
-  }
-  if (a.has("threads")) set_num_threads(int(a.integer("threads", 1)));
+  namespace flags = examples::pix2pixhd_flags;
   test_options t;
-  t.o.name = a.str("name");
-  t.o.checkpoints_dir = a.str("checkpoints_dir", "./checkpoints");
-  t.which_epoch = a.str("which_epoch", "latest");
-  t.results_dir = a.str("results_dir", "./results");
-  t.how_many = std::size_t(a.integer("how_many", 50));
-  t.use_encoded_image = a.flag("use_encoded_image");
+  t.which_epoch = "latest";
+  t.results_dir = "./results";
+  t.o.data.phase = "test";
+  examples::command_line cli{"pix2pixhd_test",
+                             "pix2pixHD's test.py: translates a test split with a checkpoint of pix2pixhd_train"};
+  flags::add_experiment(cli, t.o.name, t.o.checkpoints_dir)->required();
+  flags::add_which_epoch(cli, t.which_epoch);
+  flags::add_results_dir(cli, t.results_dir);
+  flags::add_data_folders(cli, t.o.data.dataroot, t.o.data.phase);
+  flags::add_max_dataset_size(cli, t.o.data.max_dataset_size);
+  examples::add_number(cli, "--how_many", t.how_many, 0, examples::unlimited<std::size_t>, "how many test images");
+  cli.add_flag("--use_encoded_image", t.use_encoded_image,
+               "features from E on the real test image (checkpoints trained with --instance_feat)");
+  const auto given = flags::add_transform(cli, t.o.data.transform);
+  for (auto* o : {given.load_size, given.fine_size, given.resize_or_crop}) o->default_str("as trained");
+  examples::add_threads(cli);
+  if (const auto status = cli.parse(argc, argv)) return *status;
   t.g_path = (fs::path(t.o.checkpoints_dir) / t.o.name / (t.which_epoch + "_net_G.safetensors")).string();
   require<io_error>(fs::exists(t.g_path), "pix2pixhd_test: '", t.g_path, "' does not exist (check --name, ",
                     "--checkpoints_dir and --which_epoch)");
@@ -159,11 +159,10 @@ int main(int argc, char** argv) try {
   t.o.data.label_nc = std::stoi(meta_text(meta, "label_nc", t.g_path));
   t.o.data.no_instance = meta_text(meta, "no_instance", t.g_path) == "1";
   t.o.instance_feat = meta_text(meta, "instance_feat", t.g_path) == "1";
-  t.o.data.dataroot = a.str("dataroot");
-  t.o.data.phase = a.str("phase", "test");
-  t.o.data.transform.load_size = int(a.integer("loadSize", std::stoi(meta_text(meta, "loadSize", t.g_path))));
-  t.o.data.transform.fine_size = int(a.integer("fineSize", std::stoi(meta_text(meta, "fineSize", t.g_path))));
-  t.o.data.transform.mode = data::parse_resize_mode(a.str("resize_or_crop", meta_text(meta, "resize_or_crop", t.g_path)));
+  if (!*given.load_size) t.o.data.transform.load_size = std::stoi(meta_text(meta, "loadSize", t.g_path));
+  if (!*given.fine_size) t.o.data.transform.fine_size = std::stoi(meta_text(meta, "fineSize", t.g_path));
+  if (!*given.resize_or_crop)
+    t.o.data.transform.mode = data::parse_resize_mode(meta_text(meta, "resize_or_crop", t.g_path));
   t.o.data.transform.no_flip = true;
   std::cout << "Checkpoint '" << t.g_path << "': preset " << t.o.preset << ", netG " << t.o.netG << ", label_nc "
             << t.o.data.label_nc << (t.o.data.no_instance ? ", no instance maps" : "")

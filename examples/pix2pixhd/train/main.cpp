@@ -17,6 +17,7 @@
 
 #include "../cli.hpp"
 #include "device_flags.hpp"
+#include "pix2pixhd_options.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/dist/launch.hpp"
 #include "run.hpp"
@@ -35,92 +36,61 @@ P2PHD_CONFIGS(P2PHD_EXTERN_GPU)
 
 namespace {
 
-const std::string usage =
-    std::string("pix2pixhd_train --dataroot DIR --name NAME [options]   (pix2pixHD's train.py options)\n"
-                "  experiment: --checkpoints_dir DIR (./checkpoints) --preset cpu|full (cpu) --seed N (0) --threads N\n") +
-    examples::gpu_help +
-    "  data:       --label_nc N (35; 0 = RGB input from <phase>_A) --no_instance --loadSize N (1024)\n"
-    "              --fineSize N (512) --resize_or_crop resize_and_crop|crop|scale_width|scale_width_and_crop|none\n"
-    "              (scale_width) --no_flip --batchSize N (1) --serial_batches --max_dataset_size N --phase train\n"
-    "  networks:   --netG global|local (global) --instance_feat; checked against the preset:\n"
-    "              --ngf --n_downsample_global --n_blocks_global --n_local_enhancers --n_blocks_local\n"
-    "              --ndf --n_layers_D --num_D\n"
-    "  losses:     --lambda_feat 10 --no_ganFeat_loss --no_vgg_loss --vgg_weights FILE (torchvision vgg19\n"
-    "              features as safetensors; needed unless --no_vgg_loss) --no_lsgan --pool_size N (0)\n"
-    "              --perceptual vgg19|mobilenet_v2 (vgg19) --mobilenet_v2_weights FILE (for mobilenet_v2:\n"
-    "              cmake/fetch_mobilenet_v2.sh's file; an 8-bit ImageNet MobileNetV2, not VGG19)\n"
-    "  schedule:   --lr 2e-4 --beta1 0.5 --niter 100 --niter_decay 100 --niter_fix_global N (0)\n"
-    "  checkpoints: --continue_train --load_pretrain DIR --save_latest_freq N (1000 iterations)\n"
-    "              --save_epoch_freq N (10) --print_freq N (100) --max_iterations N (stop early, resumable)\n";
-
-}  // namespace
-
-namespace {
-
 /// The program for one rank of `job` (the whole program when it runs alone).
 int train_main(int argc, char** argv, const std::shared_ptr<i2i::dist::communicator>& job) {
   using namespace i2i;
-  p2phd_cli::args a(argc, argv,
-                    {"no_instance", "instance_feat", "no_ganFeat_loss", "no_vgg_loss", "no_lsgan", "no_flip",
-                     "serial_batches", "continue_train", "gpu"},
-                    {"dataroot", "name", "checkpoints_dir", "preset", "seed", "threads", "label_nc", "loadSize",
-                     "fineSize", "resize_or_crop", "batchSize", "max_dataset_size", "phase", "netG", "ngf",
-                     "n_downsample_global", "n_blocks_global", "n_local_enhancers", "n_blocks_local", "ndf",
-                     "n_layers_D", "num_D", "lambda_feat", "vgg_weights", "perceptual", "mobilenet_v2_weights", "pool_size", "lr", "beta1", "niter",
-                     "niter_decay", "niter_fix_global", "load_pretrain", "save_latest_freq", "save_epoch_freq",
-                     "print_freq", "max_iterations", "gpu_ids"});
-  if (a.help || !a.has("dataroot")) {
-    std::cout << usage;
-    return a.help ? 0 : 2;
-  }
-  if (a.has("threads")) set_num_threads(int(a.integer("threads", 1)));
+  namespace flags = examples::pix2pixhd_flags;
+  using examples::add_number;
+  using examples::unlimited;
   pix2pixhd::train_options o;
-  o.name = a.str("name", o.name);
-  o.checkpoints_dir = a.str("checkpoints_dir", o.checkpoints_dir);
-  o.preset = a.str("preset", o.preset);
-  o.seed = std::uint64_t(a.integer("seed", 0));
-  o.data.dataroot = a.str("dataroot");
-  o.data.phase = a.str("phase", "train");
-  o.data.label_nc = int(a.integer("label_nc", 35));
-  o.data.no_instance = a.flag("no_instance");
-  if (a.has("max_dataset_size")) o.data.max_dataset_size = std::size_t(a.integer("max_dataset_size", 0));
-  o.data.transform.load_size = int(a.integer("loadSize", 1024));
-  o.data.transform.fine_size = int(a.integer("fineSize", 512));
-  o.data.transform.mode = data::parse_resize_mode(a.str("resize_or_crop", "scale_width"));
-  o.data.transform.no_flip = a.flag("no_flip");
   o.data.transform.is_train = true;
-  o.batch_size = int(a.integer("batchSize", 1));
-  o.serial_batches = a.flag("serial_batches");
-  o.instance_feat = a.flag("instance_feat");
-  o.netG = a.str("netG", "global");
-  o.ngf = int(a.integer("ngf", -1));
-  o.n_downsample_global = int(a.integer("n_downsample_global", -1));
-  o.n_blocks_global = int(a.integer("n_blocks_global", -1));
-  o.n_local_enhancers = int(a.integer("n_local_enhancers", -1));
-  o.n_blocks_local = int(a.integer("n_blocks_local", -1));
-  o.ndf = int(a.integer("ndf", -1));
-  o.n_layers_D = int(a.integer("n_layers_D", -1));
-  o.num_D = int(a.integer("num_D", -1));
-  o.lambda_feat = a.number("lambda_feat", 10);
-  o.no_ganFeat_loss = a.flag("no_ganFeat_loss");
-  o.no_vgg_loss = a.flag("no_vgg_loss");
-  o.vgg_weights = a.str("vgg_weights");
-  o.perceptual = a.str("perceptual", o.perceptual);
-  o.mobilenet_v2_weights = a.str("mobilenet_v2_weights");
-  o.no_lsgan = a.flag("no_lsgan");
-  o.pool_size = int(a.integer("pool_size", 0));
-  o.lr = a.number("lr", 2e-4);
-  o.beta1 = a.number("beta1", 0.5);
-  o.niter = int(a.integer("niter", 100));
-  o.niter_decay = int(a.integer("niter_decay", 100));
-  o.niter_fix_global = int(a.integer("niter_fix_global", 0));
-  o.continue_train = a.flag("continue_train");
-  o.load_pretrain = a.str("load_pretrain");
-  o.save_latest_freq = a.integer("save_latest_freq", 1000);
-  o.save_epoch_freq = int(a.integer("save_epoch_freq", 10));
-  o.print_freq = a.integer("print_freq", 100);
-  o.max_iterations = a.integer("max_iterations", -1);
-  require<value_error>(o.print_freq >= 1, "--print_freq must be >= 1");
+  examples::device_choice device;
+  examples::command_line cli{"pix2pixhd_train",
+                             "pix2pixHD's train.py on the CPU backend, or on a CUDA GPU with --gpu / --gpu_ids N"};
+  flags::add_experiment(cli, o.name, o.checkpoints_dir);
+  cli.add_option("--preset", o.preset, "the compiled network sizes: tiny, cpu or full");
+  examples::add_seed(cli, o.seed);
+  examples::add_threads(cli);
+  examples::add_device_options(cli, device);
+  flags::add_data_folders(cli, o.data.dataroot, o.data.phase);
+  flags::add_label_nc(cli, o.data.label_nc, "label map classes (0: RGB inputs from <phase>_A)");
+  cli.add_flag("--no_instance", o.data.no_instance, "no instance maps");
+  flags::add_transform(cli, o.data.transform);
+  flags::add_no_flip(cli, o.data.transform.no_flip);
+  flags::add_batch_size(cli, o.batch_size);
+  cli.add_flag("--serial_batches", o.serial_batches, "take batches in order, not shuffled");
+  flags::add_max_dataset_size(cli, o.data.max_dataset_size);
+  cli.add_option("--netG", o.netG, "generator: global or local")->check(CLI::IsMember({"global", "local"}));
+  cli.add_flag("--instance_feat", o.instance_feat, "append E's instance-pooled features to G's input");
+  const std::string preset_checked = "checked against the preset (-1: the preset's)";
+  add_number(cli, "--ngf", o.ngf, -1, 4096, "G's first-layer filters; " + preset_checked);
+  add_number(cli, "--n_downsample_global", o.n_downsample_global, -1, 16, "G's downsamplings; " + preset_checked);
+  add_number(cli, "--n_blocks_global", o.n_blocks_global, -1, 256, "G's residual blocks; " + preset_checked);
+  add_number(cli, "--n_local_enhancers", o.n_local_enhancers, -1, 8, "local enhancers; " + preset_checked);
+  add_number(cli, "--n_blocks_local", o.n_blocks_local, -1, 256, "local enhancer blocks; " + preset_checked);
+  add_number(cli, "--ndf", o.ndf, -1, 4096, "D's first-layer filters; " + preset_checked);
+  add_number(cli, "--n_layers_D", o.n_layers_D, -1, 16, "D's layers; " + preset_checked);
+  add_number(cli, "--num_D", o.num_D, -1, 16, "discriminator scales; " + preset_checked);
+  add_number(cli, "--lambda_feat", o.lambda_feat, 0.0, 1e6, "weight of the feature matching and perceptual losses");
+  cli.add_flag("--no_ganFeat_loss", o.no_ganFeat_loss, "no discriminator feature matching loss");
+  cli.add_flag("--no_vgg_loss", o.no_vgg_loss, "no perceptual loss");
+  cli.add_option("--vgg_weights", o.vgg_weights,
+                 "torchvision vgg19 features as safetensors (needed unless --no_vgg_loss)");
+  cli.add_option("--perceptual", o.perceptual, "the perceptual network: vgg19 or mobilenet_v2")
+      ->check(CLI::IsMember({"vgg19", "mobilenet_v2"}));
+  cli.add_option("--mobilenet_v2_weights", o.mobilenet_v2_weights,
+                 "for mobilenet_v2: cmake/fetch_mobilenet_v2.sh's file (an 8-bit ImageNet MobileNetV2, not VGG19)");
+  cli.add_flag("--no_lsgan", o.no_lsgan, "the vanilla GAN loss instead of least squares");
+  add_number(cli, "--pool_size", o.pool_size, 0, 1 << 20, "the fake image pool's size");
+  flags::add_schedule(cli, o.niter, o.niter_decay, o.max_iterations, o.lr, o.beta1);
+  add_number(cli, "--niter_fix_global", o.niter_fix_global, 0, unlimited<int>,
+             "epochs training only the local enhancers (netG local)");
+  flags::add_continue_train(cli, o.continue_train);
+  cli.add_option("--load_pretrain", o.load_pretrain, "start from this experiment folder's latest checkpoint");
+  flags::add_frequencies(cli, o.print_freq, o.save_latest_freq, std::int64_t(0));
+  add_number(cli, "--save_epoch_freq", o.save_epoch_freq, 1, unlimited<int>,
+             "epochs between numbered snapshots <epoch>_net_G.safetensors");
+  if (const auto status = cli.parse(argc, argv)) return *status;
 
   if (job->world_size() > 1 && job->is_root())
     std::cout << dist::describe(*job) << " (rank 0 prints, logs and saves)" << std::endl;
@@ -132,7 +102,7 @@ int train_main(int argc, char** argv, const std::shared_ptr<i2i::dist::communica
     for (int i = 1; i < argc; ++i) f << argv[i] << (i + 1 < argc && argv[i + 1][0] != '-' ? " " : "\n");
     f << "-------------- End ----------------\n";
   }
-  const int gpu = examples::gpu_device(a.flag("gpu"), a.has("gpu_ids"), a.integer("gpu_ids", -1));
+  const int gpu = device.cuda_device();
   if (gpu >= 0) {
     examples::require_cuda_build("pix2pixhd_train");
 #ifdef I2I_EXAMPLES_WITH_GPU
