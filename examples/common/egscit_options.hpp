@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "i2i/models/egscit/load.hpp"
+#include "i2i/recipes/egscit/load.hpp"
 #include "program_options.hpp"
 
 namespace examples::egscit_flags {
