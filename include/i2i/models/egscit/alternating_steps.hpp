@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "i2i/dist/data_parallel.hpp"
-#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/models/egscit/trainer_common.hpp"
 #include "i2i/optim/adam.hpp"

@@ -29,6 +29,7 @@
 #include <tuple>
 #include <vector>
 
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/models/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/losses.hpp"

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/models/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/munit_networks.hpp"
 #include "i2i/models/egscit/trainer.hpp"

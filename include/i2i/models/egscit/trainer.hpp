@@ -55,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/io/npz.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/models/egscit/alternating_steps.hpp"
