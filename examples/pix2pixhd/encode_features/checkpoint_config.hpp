@@ -2,7 +2,7 @@
 // Shared by pix2pixhd_encode_features, pix2pixhd_edit and pix2pixhd_studio: their common options (declared
 // with CLI11) and what a trained pix2pixHD checkpoint says about itself.
 //
-// The trainer (include/i2i/models/pix2pixhd/trainer.hpp) writes <checkpoints>/<name>/<epoch>_net_{G,E}
+// The trainer (include/i2i/recipes/pix2pixhd/trainer.hpp) writes <checkpoints>/<name>/<epoch>_net_{G,E}
 // .safetensors with the metadata preset, netG, label_nc, no_instance, instance_feat and label_channels;
 // these programs read them so that the architecture need not be repeated on the command line (an
 // explicit --preset/--netG/--label_nc must agree with the file). The transform options (--loadSize,

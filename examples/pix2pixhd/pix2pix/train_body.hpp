@@ -18,11 +18,13 @@
 #include "i2i/data/encode_on_backend.hpp"
 #include "i2i/data/loader.hpp"
 #include "i2i/dist/data_parallel.hpp"
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/models/pix2pix/networks.hpp"
 #include "i2i/optim/schedule.hpp"
+#include "i2i/train/stop_on_error.hpp"
 
 namespace p2p_train {
 
@@ -70,6 +72,7 @@ void train_with(const options& o, const fs::path& dir, const std::shared_ptr<dis
   const auto path = [&](const char* what) { return (dir / (std::string("latest_") + what + ".safetensors")).string(); };
   std::int64_t total = 0;
   if (o.continue_train) {
+    io::recover_checkpoint_set(dir, "latest");  // complete, the last complete one, or an io_error
     load_model(G, path("net_G"));
     load_model(D, path("net_D"));
     io::load_adam_state(step.generator_optimizer(), path("optim_G"));
@@ -102,10 +105,12 @@ void train_with(const options& o, const fs::path& dir, const std::shared_ptr<dis
         {"ndf", std::to_string(Cfg::ndf)}, {"n_layers", std::to_string(Cfg::n_layers)},
         {"gan_mode", o.gan_mode},          {"total_iterations", std::to_string(it)},
         {"epoch", std::to_string(it / per_epoch)}};
+    io::checkpoint_set_writer set(dir, "latest");  // the files below are committed as one set
     save_model(G, path("net_G"), meta);
     save_model(D, path("net_D"), meta);
     io::save_adam_state(step.generator_optimizer(), path("optim_G"));
     io::save_adam_state(step.discriminator_optimizer(), path("optim_D"));
+    set.commit({{"total_iterations", meta["total_iterations"]}});
   };
   std::ofstream log;
   if (root) log.open((dir / "loss_log.txt").string(), std::ios::app);
@@ -119,9 +124,11 @@ void train_with(const options& o, const fs::path& dir, const std::shared_ptr<dis
     }
     const auto b = loader.load(std::uint64_t(epoch - 1), std::size_t(it % per_epoch));
     // One upload per tensor; the encoding runs on B (data::encode_input on the CPU).
-    const auto rec_here = step.step(
-        data::encode_input_on<B>(B::to_backend(b.label), tensor<float>{}, Cfg::label_nc, /*no_instance=*/true),
-        B::to_backend(b.image));
+    const auto rec_here = train::stop_on_error("pix2pix_train", it + 1, [&] {
+      return step.step(
+          data::encode_input_on<B>(B::to_backend(b.label), tensor<float>{}, Cfg::label_nc, /*no_instance=*/true),
+          B::to_backend(b.image));
+    });
     ++since;
     if ((it + 1) % o.print_freq == 0 || it + 1 == last) {
       const auto rec = dp.average(rec_here);  // every rank takes part; alone: rec_here itself

@@ -13,10 +13,12 @@
 #include <string>
 
 #include "i2i/data/loader.hpp"
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/recipes/segmentation/trainer.hpp"
 #include "i2i/models/segmentation/unet.hpp"
+#include "i2i/train/stop_on_error.hpp"
 
 namespace segment_train {
 
@@ -61,6 +63,7 @@ void train(const train_args& a, const std::string& runs_on) {
   const std::string optim_path = (fs::path(a.out) / "optim.safetensors").string();
   std::int64_t start = 0;
   if (a.continue_train) {
+    io::recover_checkpoint_set(a.out, "segmenter");  // complete, the last complete one, or an io_error
     load_model(t.net(), net_path);
     io::load_adam_state(t.optimizer(), optim_path);
     start = io::metadata_number<std::int64_t>(io::read_checkpoint_metadata(net_path), "iterations", net_path);
@@ -79,8 +82,10 @@ void train(const train_args& a, const std::string& runs_on) {
                                             {"batch", std::to_string(a.batch)},
                                             {"ignore_index", std::to_string(a.ignore_index)},
                                             {"dataroot", a.dataroot}};
+    io::checkpoint_set_writer set(a.out, "segmenter");  // the files below are committed as one set
     save_model(t.net(), net_path, meta);
     io::save_adam_state(t.optimizer(), optim_path);
+    set.commit({{"iterations", meta["iterations"]}});
   };
   std::ofstream log((fs::path(a.out) / "train_log.txt").string(), std::ios::app);
   const std::size_t per_epoch = loader.batches_per_epoch();
@@ -89,7 +94,7 @@ void train(const train_args& a, const std::string& runs_on) {
   auto t0 = std::chrono::steady_clock::now();
   for (std::int64_t it = start; it < a.iterations; ++it) {
     const auto b = loader.load(std::uint64_t(it) / per_epoch, std::size_t(it) % per_epoch);
-    const auto r = t.step(b.image, b.label);
+    const auto r = train::stop_on_error("pix2pixhd_segment train", it + 1, [&] { return t.step(b.image, b.label); });
     loss_sum += r.loss;
     acc_sum += r.pixel_accuracy;
     ++n;

@@ -31,6 +31,30 @@ inline std::function<bool(std::string_view stage, const std::string& path)>& ato
   static std::function<bool(std::string_view, const std::string&)> hook;
   return hook;
 }
+/// `<path>.tmp.<pid>.<n>`: a fresh name for a file or folder that is renamed to `path` once complete. The
+/// pid lets io::remove_stale_temporaries tell a dead writer's leftovers from a live writer's work.
+inline std::string temporary_path(const std::string& path) {
+  static std::atomic<std::uint64_t> counter{0};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+/// fsync of a folder, so that the renames in it survive a power cut: 0, or the errno. A folder that cannot
+/// be opened (one we may write into but not read: the files themselves are synced), a file system that
+/// cannot fsync folders (EINVAL) and a read-only mount (EROFS) count as success: none means a lost rename.
+inline int fsync_folder(const std::filesystem::path& dir) {
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return 0;
+  const int rc = ::fsync(dfd);
+  const int err = errno;
+  ::close(dfd);
+  return rc != 0 && err != EINVAL && err != EROFS ? err : 0;
+}
+/// Called on this thread with the target path after each successful rename: io::checkpoint_set_writer
+/// records through it which files a training checkpoint consists of, so that no writer can forget to
+/// name a file of its set. Null: nobody is listening.
+inline std::function<void(const std::string& path)>*& atomic_file_commit_observer() {
+  thread_local std::function<void(const std::string&)>* observer = nullptr;
+  return observer;
+}
 }  // namespace detail
 
 class atomic_file {
@@ -38,8 +62,7 @@ class atomic_file {
   /// Creates the temporary file next to `path`. `who` prefixes error messages (e.g. "save_state_dict").
   atomic_file(std::string path, std::string who) : path_(std::move(path)), who_(std::move(who)) {
     require<io_error>(!path_.empty(), who_, ": empty file name");
-    static std::atomic<std::uint64_t> counter{0};
-    tmp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+    tmp_ = detail::temporary_path(path_);
     if (fault("open")) fail("cannot create temporary file '" + tmp_ + "'", EIO, /*created=*/false);
     // O_EXCL: never adopt (and later delete) a file that someone else created under this name.
     fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -92,6 +115,7 @@ class atomic_file {
     }
     committed_ = true;
     sync_folder();
+    if (auto* observer = detail::atomic_file_commit_observer()) (*observer)(path_);
   }
 
  private:
@@ -125,14 +149,7 @@ class atomic_file {
       throw io_error(i2i::detail::concat(who_, ": '", path_, "' was written but its folder '", dir.string(),
                                          "' could not be flushed to disk: ", std::strerror(EIO)));
     }
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return;  // e.g. a folder we may write into but not read: the data itself is synced
-    const int rc = ::fsync(dfd);
-    const int err = errno;
-    ::close(dfd);
-    // Some file systems cannot fsync folders (EINVAL) and some folders are read-only mounts (EROFS);
-    // neither means the rename is lost.
-    if (rc != 0 && err != EINVAL && err != EROFS)
+    if (const int err = detail::fsync_folder(dir); err != 0)
       throw io_error(i2i::detail::concat(who_, ": '", path_, "' was written but its folder '", dir.string(),
                                          "' could not be flushed to disk: ", std::strerror(err)));
   }

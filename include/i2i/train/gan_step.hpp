@@ -56,6 +56,7 @@
 #include "i2i/optim/adam.hpp"
 #include "i2i/train/image_pool.hpp"
 #include "i2i/train/step_record.hpp"
+#include "i2i/train/stop_on_error.hpp"
 
 namespace i2i::train {
 
@@ -182,22 +183,22 @@ class gan_step {
     // A: D on the pooled, detached fake, for D's loss (the pool is on the host).
     const tensor<T> pooled = pool_.template query_on<backend>(fake_in);
     const auto ctx_a = d_.forward(pooled);
-    auto d_fake = gan_(ctx_a, loss::gan_target::fake);
+    auto d_fake = loss_term("D_fake", [&] { return gan_(ctx_a, loss::gan_target::fake); });
     // B: D on the real pair (real features are detached: only D's loss backpropagates through B).
     const auto ctx_b = d_.forward(d_input(cond, real));
-    auto d_real = gan_(ctx_b, loss::gan_target::real);
+    auto d_real = loss_term("D_real", [&] { return gan_(ctx_b, loss::gan_target::real); });
     // C: D on the fake again, not pooled, for G's adversarial and feature-matching terms. Without a pool
     // pass A saw the same tensor through the same weights, so its context is pass C's (contexts are
     // read-only in backward); only a batch-norm D's running statistics notice: they see the fake once.
     std::optional<typename D::context> own_c;
     if (pooled.data() != fake_in.data()) own_c.emplace(d_.forward(fake_in));
     const auto& ctx_c = own_c ? *own_c : ctx_a;
-    auto g_gan = gan_(ctx_c, loss::gan_target::real);
+    auto g_gan = loss_term("G_GAN", [&] { return gan_(ctx_c, loss::gan_target::real); });
     double loss_g = g_gan.value;
     rec.set("G_GAN", g_gan.value);
     loss::injection<backend> into_d = std::move(g_gan.grad);
     if (opt_.feature_matching) {
-      auto fm = opt_.fm(ctx_c, ctx_b);
+      auto fm = loss_term("G_GAN_Feat", [&] { return opt_.fm(ctx_c, ctx_b); });
       rec.set("G_GAN_Feat", fm.value);
       loss_g += fm.value;
       into_d.add(fm.grad);
@@ -209,7 +210,8 @@ class gan_step {
               [&] {
                 auto* term = step_detail::term_of<std::remove_reference_t<decltype(held)>>::get(held);
                 if (term == nullptr) return;  // an empty optional term is off
-                auto r = term->template apply<backend>(fake, real);
+                auto r = loss_term("G_" + std::string(term->name),
+                                   [&] { return term->template apply<backend>(fake, real); });
                 rec.set("G_" + std::string(term->name), r.value);
                 loss_g += r.value;
                 dfake_direct = dfake_direct.defined() ? backend::add(dfake_direct, r.grad) : r.grad;

@@ -34,6 +34,7 @@
 #include "i2i/recipes/egscit/trainer_common.hpp"
 #include "i2i/optim/adam.hpp"
 #include "i2i/optim/schedule.hpp"
+#include "i2i/train/stop_on_error.hpp"
 
 namespace i2i::egscit::trainer_detail {
 
@@ -70,11 +71,11 @@ class alternating_steps {
       auto xb = draw_batch<B>(b, sb_, draw, opt_.batch, opt_.augment, rng, who_);
       zero();
       if (j == 0) {
-        r.d = d_step(xa, xb, rng);
+        r.d = train::stop_on_error(who_, t_ + 1, [&] { return train::loss_term("D", [&] { return d_step(xa, xb, rng); }); });
         if (dp_) dp_->reduce_gradients(d.params());
         d.step();
       } else {
-        g_step(xa, xb, rng, r);
+        train::stop_on_error(who_, t_ + 1, [&] { train::loss_term("G", [&] { g_step(xa, xb, rng, r); }); });
         if (dp_) dp_->reduce_gradients(g.params());
         g.step();
       }

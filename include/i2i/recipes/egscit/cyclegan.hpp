@@ -29,6 +29,7 @@
 #include <tuple>
 #include <vector>
 
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/recipes/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/losses.hpp"
@@ -111,15 +112,18 @@ class cyclegan_trainer {
 
   void save(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
+    io::checkpoint_set_writer set(dir, "cyclegan");  // the files below are committed as one set
     const auto meta = checkpoint_metadata<Cfg>(opt_, iteration(), "cyclegan");
     trainer_detail::save_in(G_AB, dir, "G_AB", meta);
     trainer_detail::save_in(G_BA, dir, "G_BA", meta);
     trainer_detail::save_in(D_A, dir, "D_A", meta);
     trainer_detail::save_in(D_B, dir, "D_B", meta);
     loop_.save(dir, "cyclegan", meta);
+    set.commit({{"iteration", std::to_string(iteration())}});
   }
   /// Loads G_AB and G_BA; with_training_state also D, both Adam states and the iteration (to resume).
   void load(const std::filesystem::path& dir, bool with_training_state = true) {
+    if (with_training_state) io::recover_checkpoint_set(dir, "cyclegan");  // complete, the last complete one, or an io_error
     check_config_metadata<Cfg>(dir / "G_AB.safetensors");
     trainer_detail::load_from(G_AB, dir, "G_AB");
     trainer_detail::load_from(G_BA, dir, "G_BA");

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/recipes/egscit/alternating_steps.hpp"
 #include "i2i/models/egscit/munit_networks.hpp"
 #include "i2i/recipes/egscit/trainer.hpp"
@@ -170,16 +171,19 @@ class munit_trainer {
   /// gen_A, gen_B, D_A, D_B (weights) and both Adam states with the iteration; metadata names the model.
   void save(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
+    io::checkpoint_set_writer set(dir, "munit");  // the files below are committed as one set
     const auto meta = metadata();
     io::save_state_dict(gen_A.state(), (dir / "gen_A.safetensors").string(), meta);
     io::save_state_dict(gen_B.state(), (dir / "gen_B.safetensors").string(), meta);
     trainer_detail::save_in(D_A, dir, "D_A", meta);
     trainer_detail::save_in(D_B, dir, "D_B", meta);
     loop_.save(dir, "munit", meta);
+    set.commit({{"iteration", std::to_string(iteration())}});
   }
   /// Loads both generators (strict; enough to translate); with_training_state also D, both Adam states
   /// and the iteration (to resume).
   void load(const std::filesystem::path& dir, bool with_training_state = true) {
+    if (with_training_state) io::recover_checkpoint_set(dir, "munit");  // complete, the last complete one, or an io_error
     load_generator(gen_A, dir / "gen_A.safetensors");
     load_generator(gen_B, dir / "gen_B.safetensors");
     if (!with_training_state) return;

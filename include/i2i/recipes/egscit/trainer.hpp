@@ -55,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/io/npz.hpp"
 #include "i2i/model/init.hpp"
 #include "i2i/recipes/egscit/alternating_steps.hpp"
@@ -146,6 +147,7 @@ class stage1_trainer {
   }
   /// Everything a resume needs: every part, both D, both Adam states (with the iteration).
   void save(const std::filesystem::path& dir) const {
+    io::checkpoint_set_writer set(dir, "stage1");  // the files below are committed as one set
     save_feature_masks(dir);
     for (const vaegan* v : {&A_, &B_}) {
       trainer_detail::save_in(v->part2, dir, v->part2.name());
@@ -154,8 +156,10 @@ class stage1_trainer {
       trainer_detail::save_in(v->D, dir, v->D.name());
     }
     loop_.save(dir, "stage1", checkpoint_metadata<Cfg>(opt_, iteration(), "1"));
+    set.commit({{"iteration", std::to_string(iteration())}});
   }
   void resume(const std::filesystem::path& dir) {
+    io::recover_checkpoint_set(dir, "stage1");  // complete, the last complete one, or an io_error
     for (vaegan* v : {&A_, &B_}) {
       trainer_detail::load_from(v->part1, dir, v->part1.name());
       trainer_detail::load_from(v->part2, dir, v->part2.name());
@@ -401,6 +405,7 @@ class stage2_trainer {
   void save(const std::filesystem::path& dir) const {
     std::filesystem::create_directories(dir);
     auto meta = checkpoint_metadata<Cfg>(opt_, iteration(), "2");
+    io::checkpoint_set_writer set(dir, "stage2");  // the files below are committed as one set
     meta["egscit.perceptual"] = perceptual_on() ? to_string(source_) : "off";
     trainer_detail::save_in(net.E_A, dir, "E_A", meta);
     trainer_detail::save_in(net.E_B, dir, "E_B", meta);
@@ -414,11 +419,13 @@ class stage2_trainer {
     trainer_detail::save_in(D_A, dir, "D_A", meta);
     trainer_detail::save_in(D_B, dir, "D_B", meta);
     loop_.save(dir, "stage2", meta);
+    set.commit({{"iteration", std::to_string(iteration())}});
   }
   /// Loads the translator and F (for translation; F only when this model uses it); with_training_state
   /// also loads D and both Adam states and the iteration (to resume). The options are this trainer's:
   /// load.hpp's load_translator reads them from the checkpoint metadata first.
   void load(const std::filesystem::path& dir, bool with_training_state = true) {
+    if (with_training_state) io::recover_checkpoint_set(dir, "stage2");  // complete, the last complete one, or an io_error
     check_config_metadata<Cfg>(dir / "E_A.safetensors");
     trainer_detail::load_from(net.E_A, dir, "E_A");
     trainer_detail::load_from(net.E_B, dir, "E_B");

@@ -68,6 +68,7 @@
 #include "i2i/data/loader.hpp"
 #include "i2i/data/transform.hpp"
 #include "i2i/io/checkpoint.hpp"
+#include "i2i/io/checkpoint_set.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/loss/types/feature_matching.hpp"
 #include "i2i/loss/types/gan_loss.hpp"
@@ -83,6 +84,7 @@
 #include "i2i/train/gan_step.hpp"
 #include "i2i/train/image_pool.hpp"
 #include "i2i/train/step_record.hpp"
+#include "i2i/train/stop_on_error.hpp"
 
 namespace i2i {
 template <cpu_scalar T>
@@ -256,7 +258,9 @@ class trainer {
     while (!finished()) {
       while (epoch_iter_ < per_epoch) {
         if (opt_.max_iterations >= 0 && done >= opt_.max_iterations) return;
-        const auto rec = step(loader.load(std::uint64_t(epoch_), std::size_t(epoch_iter_)));
+        const auto rec = train::stop_on_error("pix2pixhd trainer", total_ + 1, [&] {
+          return step(loader.load(std::uint64_t(epoch_), std::size_t(epoch_iter_)));
+        });
         ++done;
         if (on_step) on_step(*this, rec);
         if (opt_.save_latest_freq > 0 && total_ % opt_.save_latest_freq == 0) save("latest");
@@ -325,16 +329,19 @@ class trainer {
     std::filesystem::create_directories(dir());
     auto meta = metadata();
     if (dp_ && dp_->active()) meta["world_size"] = std::to_string(dp_->world_size());  // epoch_iter counts its batches
+    io::checkpoint_set_writer set(dir(), prefix);  // the files below are committed as one set
     save_model(G_, path(prefix, "net_G"), meta);
     save_model(D_, path(prefix, "net_D"), meta);
     if (E_) save_model(*E_, path(prefix, "net_E"), meta);
     io::save_adam_state(step_->generator_optimizer(), path(prefix, "optim_G"), meta);
     io::save_adam_state(step_->discriminator_optimizer(), path(prefix, "optim_D"), meta);
     step_->pool().save(path(prefix, "pool"));
+    set.commit({{"epoch", meta["epoch"]}, {"epoch_iter", meta["epoch_iter"]}, {"total_iterations", meta["total_iterations"]}});
   }
 
   /// --continue_train: restores everything `save(prefix)` wrote in dir(), strictly.
   void resume(const std::string& prefix = "latest") {
+    io::recover_checkpoint_set(dir(), prefix);  // a complete set, or the last complete one, or an io_error
     const std::string g_path = path(prefix, "net_G");
     require<io_error>(std::filesystem::exists(g_path), "pix2pixhd trainer: --continue_train but '", g_path,
                       "' does not exist (train without --continue_train first, or check --name/--checkpoints_dir)");
