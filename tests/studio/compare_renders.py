@@ -40,7 +40,7 @@ def renders(url):
     w, h = st["w"], st["h"]
     st = act("stroke", {"points": [[w // 4, h // 2], [3 * w // 4, h // 2]], "radius": max(2, h // 16), "label": 3})
     out.append(("stroke", w, h, base64.b64decode(st["image"])))
-    styled = [o for o in st["objects"] if o["n_clusters"] > 1]
+    styled = sorted((o for o in st["objects"] if o["n_clusters"] > 1), key=lambda o: o["id"] < 1000)  # things first
     if styled:
         o = styled[0]
         st = act("style", {"id": o["id"], "cluster": (max(o["cluster"], 0) + 1) % o["n_clusters"]})
