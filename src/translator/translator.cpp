@@ -53,6 +53,8 @@ void fill_from_preset(pix2pixhd::generator_info& info) {
   namespace p = pix2pixhd;
   const bool local = info.netG == "local";
   info.feature_channels = info.instance_feat ? P::feat_num : 0;
+  info.n_downsample_global = P::n_downsample_global;
+  info.n_local_enhancers = local ? P::n_local_enhancers : 0;
   if (local && info.instance_feat) info.size_multiple = p::config<P, true, 1, true>::size_multiple;
   else if (local) info.size_multiple = p::config<P, true, 1, false>::size_multiple;
   else if (info.instance_feat) info.size_multiple = p::config<P, false, 1, true>::size_multiple;

@@ -2,11 +2,13 @@
 // released) and EGSC-IT's exemplar picker, as a local web server with one page (docs/studio.md).
 //
 //   pix2pixhd_studio --name scenes_feat --dataroot data/pix2pixhd/scenes --loadSize 256 --resize_or_crop none
-//                    --output studio_out [--egscit runs/street --egscit_data data/egscit/street]
+//                    --output studio_out [--egscit runs/street --egscit_data data/egscit/street] [--gpu]
 //
 // The page (page.html, embedded at build time) talks JSON to /api/...; this file is only the HTTP glue:
 // the documents, edits, undo, validation, sessions and output paths are studio_state.hpp (unit-tested).
 // Images travel as base64 raw pixels (the renderings are compared byte for byte by the browser test).
+// Both networks run through the compiled i2i::translator library, on the CPU or the CUDA device that
+// --gpu / --gpu_ids N / --device cuda:N names: this TU instantiates no network.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -16,25 +18,21 @@
 #include <string>
 #include <vector>
 
+#include "../../common/device_flags.hpp"
 #include "../encode_features/checkpoint_config.hpp"
-#include "i2i/backend/cpu/backend.hpp"
+#include "i2i/core/device.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/data/classes_file.hpp"
 #include "i2i/io/image.hpp"
 #include "i2i/io/png.hpp"
-#include "i2i/model/checkpoint.hpp"
-#include "i2i/recipes/egscit/load.hpp"
 #include "i2i/models/pix2pixhd/features.hpp"
-#include "i2i/recipes/pix2pixhd/options.hpp"
+#include "i2i/translator/egscit.hpp"
+#include "i2i/translator/pix2pixhd.hpp"
 #include "studio_page.hpp"  // generated from page.html (embed_page.cmake)
 #include "studio_state.hpp"
 
 // After Eigen: httplib brings <resolv.h>, whose macro _res renames a parameter of Eigen's products.
 #include <httplib.h>
-
-#ifndef I2I_PIX2PIXHD_STUDIO_LABEL_CHANNELS
-#define I2I_PIX2PIXHD_STUDIO_LABEL_CHANNELS 12, 13, 36
-#endif
 
 using namespace i2i;
 namespace fs = std::filesystem;
@@ -55,40 +53,19 @@ json image_json(int w, int h, const std::vector<std::uint8_t>& px) {
 
 std::vector<std::uint8_t> to_rgb(const tensor<float>& y) { return io::to_image(y).pixels; }
 
-/// The loaded pix2pixHD generator behind one function; G is not re-entrant, so calls are serialised.
-struct generator {
-  std::function<std::vector<std::uint8_t>(const tensor<float>&, const tensor<float>&,
-                                          const std::vector<pix2pixhd::instance_feature>&)>
-      render;
-  int feat_nc = 0, size_multiple = 1;
-};
-
-template <class Cfg>
-generator load_generator(const std::string& path, int label_nc) {
-  using G_model = model<typename Cfg::generator, cpu_backend<float>>;
-  auto G = std::make_shared<G_model>();
-  load_model(*G, path);  // strict: another architecture lists every mismatching key
-  G->eval();
+/// The document's renderer on a loaded generator: the objects' features are painted on the host
+/// (paint_instance_features) and G runs on the translator's device. A translator runs one call at a
+/// time, so calls are serialised.
+studio::renderer make_renderer(const pix2pixhd::translator& G) {
   auto mutex = std::make_shared<std::mutex>();
-  generator g;
-  g.feat_nc = Cfg::feat_nc;
-  g.size_multiple = Cfg::size_multiple;
-  g.render = [G, mutex, label_nc](const tensor<float>& label, const tensor<float>& inst,
-                                  const std::vector<pix2pixhd::instance_feature>& objs) {
-    tensor<float> x;
-    if constexpr (Cfg::feat)
-      x = pix2pixhd::generator_input(label, inst, pix2pixhd::paint_instance_features(inst, objs, Cfg::feat_nc), label_nc);
-    else
-      x = cpu_backend<float>::concat_channels(
-          {cpu_backend<float>::one_hot(label, label_nc), cpu_backend<float>::boundary_map(inst)});
+  return [G, mutex](const tensor<float>& label, const tensor<float>& inst,
+                    const std::vector<pix2pixhd::instance_feature>& objs) {
+    const int feat_nc = G.info().feature_channels;
+    const tensor<float> features = feat_nc > 0 ? pix2pixhd::paint_instance_features(inst, objs, feat_nc) : tensor<float>{};
     std::lock_guard<std::mutex> l(*mutex);
-    return to_rgb((*G)(x));
+    return to_rgb(G.translate(label, inst, features));
   };
-  return g;
 }
-
-#define I2I_STUDIO_STR2(...) #__VA_ARGS__
-#define I2I_STUDIO_STR(...) I2I_STUDIO_STR2(__VA_ARGS__)
 
 struct server_state {
   std::unique_ptr<data::aligned_dataset> ds;
@@ -97,11 +74,12 @@ struct server_state {
   int label_nc = 0;
   pix2pixhd::feature_clusters fc;
   bool has_clusters = false;
-  generator G;
+  int feat_nc = 0;  ///< G's feature channels (0: a model without features)
+  studio::renderer render;
   fs::path out_dir;
   studio::session_table sessions;
   // EGSC-IT (optional)
-  std::optional<egscit::loaded_translator> egscit;
+  std::optional<egscit::exemplar_translator> egscit;
   egscit::domain egscit_from = egscit::domain::A;
   std::vector<std::string> egscit_images;
   int egscit_w = 0, egscit_h = 0;
@@ -237,7 +215,7 @@ void serve(server_state& S, const std::string& host, int port) {
       return json{{"label_nc", S.label_nc},
                   {"classes", classes},
                   {"samples", S.sample_names},
-                  {"features", S.G.feat_nc > 0},
+                  {"features", S.feat_nc > 0},
                   {"max_request_bytes", studio::limits::max_request_bytes},
                   {"max_radius", studio::limits::max_radius},
                   {"egscit", eg}};
@@ -258,7 +236,7 @@ void serve(server_state& S, const std::string& host, int port) {
                       int(S.sample_names.size()) - 1);
         const data::sample s = S.ds->get(std::size_t(i), data::transform_params{});
         sess->doc = std::make_unique<studio::document>(S.sample_names[std::size_t(i)], s.label, s.inst, S.label_nc,
-                                                       S.has_clusters ? &S.fc : nullptr, S.G.render);
+                                                       S.has_clusters ? &S.fc : nullptr, S.render);
         return state_json(*sess->doc);
       }
       studio::check(sess->doc != nullptr, 409, "open a sample first");
@@ -349,7 +327,7 @@ void serve(server_state& S, const std::string& host, int port) {
       const auto t0 = std::chrono::steady_clock::now();
       std::lock_guard<std::mutex> l(S.egscit_lock);
       for (const auto& e : exemplars) {
-        const auto y = io::to_image(S.egscit->translate(source, S.egscit_from, e, 0));
+        const auto y = io::to_image(S.egscit->translate(source, e, S.egscit_from, 0));
         out.push_back(image_json(y.width, y.height, y.pixels));
       }
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -384,6 +362,8 @@ int main(int argc, char** argv) try {
   pix2pixhd_cli::trained_run r;
   std::string phase = "test", clusters, output, host = "127.0.0.1", egscit_dir, egscit_data, egscit_from = "A";
   int n_clusters = 10, port = 8080;
+  examples::device_choice device_flags;
+  std::string device_text;
   examples::command_line cli{program, "Serves the editor on http://HOST:PORT/"};
   pix2pixhd_cli::add_trained_run(cli, r);
   cli.add_option("--phase", phase, "which split of the dataset");
@@ -396,6 +376,9 @@ int main(int argc, char** argv) try {
   cli.add_option("--egscit", egscit_dir, "an EGSC-IT model folder (with --egscit_data)");
   cli.add_option("--egscit_data", egscit_data, "the folder of images to pick exemplars from");
   cli.add_option("--egscit_from", egscit_from, "the EGSC-IT inputs' domain")->check(CLI::IsMember({"A", "B"}));
+  examples::add_device_options(cli, device_flags);
+  cli.add_option("--device", device_text, "cpu, cuda or cuda:N (instead of --gpu / --gpu_ids); both models run there")
+      ->group("Device (needs a build with I2I_WITH_CUDA and a visible device; no CPU fallback)");
   cli.footer(i2i::detail::concat("Requests are limited to ", studio::limits::max_request_bytes / (1 << 20),
                                  " MiB; strokes to ", studio::limits::max_stroke_points, " points of radius <= ",
                                  studio::limits::max_radius, "; ", studio::limits::max_history, " undo steps and ",
@@ -405,48 +388,38 @@ int main(int argc, char** argv) try {
   const std::string g_path = r.checkpoint("G");
   require<io_error>(fs::exists(g_path), program, ": checkpoint '", g_path,
                     "' does not exist (check --checkpoints_dir, --name and --which_epoch)");
-  const auto meta = io::read_checkpoint_metadata(g_path);
-  pix2pixhd::train_options t;
-  t.preset = pix2pixhd_cli::meta_or(meta, "preset", "cpu");
-  t.netG = pix2pixhd_cli::meta_or(meta, "netG", "global");
-  t.instance_feat = pix2pixhd_cli::meta_or(meta, "instance_feat", "0") == "1";
-  t.data.label_nc = std::stoi(pix2pixhd_cli::meta_or(meta, "label_nc", "35"));
-  require<value_error>(pix2pixhd_cli::meta_or(meta, "no_instance", "0") != "1", program, ": '", g_path,
+  const pix2pixhd::generator_info g_info = pix2pixhd::read_generator_info(g_path);  // metadata only
+  require<value_error>(g_info.instance_maps, program, ": '", g_path,
                        "' was trained with --no_instance; the studio edits objects and needs a model with instance maps");
-  require<value_error>(t.data.label_nc >= 1 && t.data.label_nc <= 256, program, ": label_nc ", t.data.label_nc,
+  require<value_error>(g_info.label_nc >= 1 && g_info.label_nc <= 256, program, ": label_nc ", g_info.label_nc,
                        " is outside 1..256 (the studio edits label maps, not RGB inputs)");
 
   server_state S;
-  S.label_nc = t.data.label_nc;
+  S.label_nc = g_info.label_nc;
   auto data_opts = r.dataset(phase, S.label_nc);
   data_opts.load_image = false;
   if (clusters.empty()) clusters = (fs::path(dir) / name / pix2pixhd::feature_clusters_filename(n_clusters)).string();
   S.out_dir = output;
+  const bool gpu_named = device_flags.gpu || device_flags.gpu_ids.has_value();
+  require<value_error>(device_text.empty() || !gpu_named, program,
+                       ": --device and --gpu / --gpu_ids both name the device; give one");
+  const int gpu = device_flags.cuda_device();
+  const device where = !device_text.empty() ? device::parse(device_text) : gpu >= 0 ? device::cuda(gpu) : device::cpu();
   require<value_error>(egscit_dir.empty() == egscit_data.empty(), program,
                        ": --egscit and --egscit_data go together (the model, and the folder of images to pick from)");
 
-  bool found = false;
-  auto body = [&]<class Cfg>() {
-    S.G = load_generator<Cfg>(g_path, S.label_nc);
-    data_opts.transform.n_downsample_global = Cfg::preset::n_downsample_global;
-    data_opts.transform.n_local_enhancers = Cfg::n_local_enhancers;
-    found = true;
-  };
-  if (!pix2pixhd::try_dispatch<pix2pixhd::tiny_preset, pix2pixhd::cpu_preset, pix2pixhd::full_preset>(
-          t, pix2pixhd::label_channel_list<I2I_PIX2PIXHD_STUDIO_LABEL_CHANNELS>{}, body) ||
-      !found)
-    throw value_error(i2i::detail::concat(program, ": no compiled generator for preset '", t.preset, "' with label_nc ",
-                                          t.data.label_nc, " (", t.data.label_nc + 1,
-                                          " label channels); this program is built for the presets tiny, cpu, full "
-                                          "and label channels ",
-                                          I2I_STUDIO_STR(I2I_PIX2PIXHD_STUDIO_LABEL_CHANNELS),
-                                          ": add the count to I2I_PIX2PIXHD_STUDIO_LABEL_CHANNELS"));
-  if (S.G.feat_nc > 0) {
+  // device_error from the translator for CUDA in a build or on a machine without it (no CPU fallback)
+  const pix2pixhd::translator G = pix2pixhd::load_translator(g_path, where);
+  S.render = make_renderer(G);
+  S.feat_nc = G.info().feature_channels;
+  data_opts.transform.n_downsample_global = G.info().n_downsample_global;
+  data_opts.transform.n_local_enhancers = G.info().n_local_enhancers;
+  if (S.feat_nc > 0) {
     require<io_error>(fs::exists(clusters), program, ": the model uses instance features but the cluster file '",
                       clusters, "' does not exist; run pix2pixhd_encode_features first (or pass --clusters FILE)");
     S.fc = pix2pixhd::load_feature_clusters(clusters);
-    require<value_error>(S.fc.feat_num == S.G.feat_nc, program, ": '", clusters, "' holds ", S.fc.feat_num,
-                         "-d centres but G takes ", S.G.feat_nc, " feature channels");
+    require<value_error>(S.fc.feat_num == S.feat_nc, program, ": '", clusters, "' holds ", S.fc.feat_num,
+                         "-d centres but G takes ", S.feat_nc, " feature channels");
     S.has_clusters = true;
   }
   S.ds = std::make_unique<data::aligned_dataset>(data_opts);
@@ -458,17 +431,18 @@ int main(int argc, char** argv) try {
   S.out_dir = fs::canonical(S.out_dir);
 
   if (!egscit_dir.empty()) {
-    S.egscit = egscit::load_translator(egscit_dir);
+    S.egscit = egscit::load_translator(egscit_dir, where);
     S.egscit_from = egscit_from == "B" ? egscit::domain::B : egscit::domain::A;
     S.egscit_images = data::list_images(egscit_data, "--egscit_data");
     require<io_error>(!S.egscit_images.empty(), program, ": no images under '", egscit_data, "'");
     const auto first = io::read_image(S.egscit_images.front(), 3);
     S.egscit_w = first.width;
     S.egscit_h = first.height;
-    std::cout << program << ": EGSC-IT " << S.egscit->info.options.kind << " (config " << S.egscit->info.config
+    std::cout << program << ": EGSC-IT " << S.egscit->info().kind << " (config " << S.egscit->info().config
               << "), " << S.egscit_images.size() << " images of " << S.egscit_w << "x" << S.egscit_h << "\n";
   }
-  std::cout << program << ": " << t.preset << " " << t.netG << " G, label_nc " << S.label_nc
+  std::cout << program << ": " << G.info().preset << " " << G.info().netG << " G on " << where.str() << ", label_nc "
+            << S.label_nc
             << (S.has_clusters ? ", feature clusters from " + clusters : std::string(", no features")) << ", "
             << S.sample_names.size() << " samples; saving into " << S.out_dir.string() << "\n";
   serve(S, host, port);

@@ -30,6 +30,9 @@ struct generator_info {
   bool instance_feat = false;  ///< the generator also takes feature channels (--instance_feat)
   int feature_channels = 0;    ///< those channels (the preset's feat_num) when instance_feat
   int size_multiple = 1;       ///< image sides must be multiples of this
+  int n_downsample_global = 0; ///< the global G's downsamplings (the preset's) and
+  int n_local_enhancers = 0;   ///< the local enhancers (0 for netG global): what the data loader's
+                               ///< resize mode `none` rounds sizes to (data::transform_options)
   std::string epoch;           ///< the metadata's epoch, when it has one
 };
 
