@@ -10,9 +10,16 @@
 //   Writes DIR/<input stem>.png per input; a progress bar with ETA on a terminal, one line per image
 //   otherwise. Errors name the file.
 //
-// Room for more subcommands (the exporter is still the separate i2i_export program).
+//   i2i export --model DIR --onnx FILE [--size HxW] [--net G|D|E] [--dynamic] ...
+//       a trained checkpoint as an ONNX file (docs/onnx.md). The exporter compiles every pix2pixHD and
+//       EGSC-IT configuration with the ONNX writer (protobuf), so it stays its own program, i2i_export,
+//       installed next to this one; `i2i export ARGS` runs it with ARGS, as git runs git-<command>. Its
+//       options and --help are i2i_export's.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -155,6 +162,23 @@ void translate_egscit(const translate_options& o, device where) {
   });
 }
 
+/// Replaces this process with i2i_export from this program's folder, passing `args` on (i2i export).
+[[noreturn]] void run_export(const std::vector<std::string>& args) {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path exporter = (ec ? fs::path(".") : self.parent_path()) / "i2i_export";
+  require<io_error>(fs::exists(exporter), "i2i export: '", exporter.string(),
+                    "' is missing: the exporter is built with the ONNX writer (I2I_WITH_ONNX, Debian libprotobuf-dev "
+                    "and protobuf-compiler) and the examples (I2I_BUILD_EXAMPLES), and installed next to i2i");
+  std::vector<std::string> argv_text{exporter.string()};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  throw io_error(i2i::detail::concat("i2i export: cannot run '", exporter.string(), "': ", std::strerror(errno)));
+}
+
 void run_translate(const translate_options& o) {
   const device where = o.gpu ? device::cuda(0) : device::parse(o.device_text);
   const fs::path model(o.model);
@@ -185,6 +209,12 @@ int main(int argc, char** argv) {
   auto* gpu = tr->add_flag("--gpu", o.gpu, "run on CUDA device 0 (same as --device cuda:0)");
   tr->add_option("--device", o.device_text, "cpu (default), cuda or cuda:N")->excludes(gpu);
   tr->callback([&] { run_translate(o); });
+  std::vector<std::string> export_args;
+  auto* ex = app.add_subcommand("export", "a trained checkpoint as an ONNX file (runs i2i_export; "
+                                          "i2i export --help lists its options)");
+  ex->prefix_command();  // everything after `export` goes to i2i_export untouched, --help included
+  ex->set_help_flag();
+  ex->callback([&] { run_export(ex->remaining()); });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
