@@ -20,6 +20,7 @@
 #include "i2i/model/checkpoint.hpp"
 #include "i2i/recipes/egscit/trainer_common.hpp"
 #include "i2i/models/egscit/transfer.hpp"
+#include "i2i/models/mobilenet_v2.hpp"
 #include "i2i/models/pix2pixhd/networks.hpp"
 #include "i2i/recipes/pix2pixhd/options.hpp"
 #include "i2i/onnx/egscit_translator.hpp"
@@ -126,12 +127,13 @@ std::int64_t int_attribute(const ::i2i_onnx_pb::NodeProto& n, const std::string&
 /// Exports a single-input network, records input and output, and returns the file parsed back.
 template <class Spec>
 ::i2i_onnx_pb::ModelProto single(const std::string& name, const shape& in, std::uint64_t seed,
-                                 const onnx::export_options& o = {}, const std::string& mode = "run") {
+                                 const onnx::export_options& o = {}, const std::string& mode = "run",
+                                 float amplitude = 1) {
   model<Spec, B> m;
   randomise(m, seed);
   m.eval();
   std::mt19937_64 rng(seed + 1);
-  const auto x = random_tensor(in, rng);
+  const auto x = random_tensor(in, rng, -amplitude, amplitude);
   onnx::export_model(m, in, (case_dir() / (name + ".onnx")).string(), o);
   manifest_case c{name, {{o.input_name, x}}, {{o.output_name, m(x)}}, mode};
   c.write();
@@ -225,10 +227,42 @@ BOOST_AUTO_TEST_CASE(norms) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(mobilenet_v2_ops) {
+  // depthwise (group = channels) and grouped convolutions, Keras's bottom-right padding
+  auto m = single<seq<channels<6>, depthwise_conv<3, 1, 1, false>>>("op_depthwise_conv", shape::nchw(1, 6, 7, 8), 25);
+  BOOST_TEST(int_attribute(first_node(m, "Conv"), "group", 1) == 6);
+  m = single<seq<channels<6>, conv<4, 3, 1, 1, true, 2>>>("op_grouped_conv", shape::nchw(2, 6, 5, 5), 26);
+  BOOST_TEST(int_attribute(first_node(m, "Conv"), "group", 1) == 2);
+  m = single<seq<channels<3>, conv<4, 3, 2, pad_bottom_right, false>>>("op_conv_pad_bottom_right",
+                                                                       shape::nchw(1, 3, 8, 8), 27);
+  BOOST_TEST(ints_attribute(first_node(m, "Conv"), "pads") == (std::vector<std::int64_t>{0, 0, 1, 1}),
+             boost::test_tools::per_element());
+  // frozen batch norm with and without its fused ReLU6 (the running statistics, whatever the mode)
+  m = single<seq<channels<4>, frozen_batch_norm<std::milli, relu6>>>("op_frozen_batch_norm_relu6",
+                                                                     shape::nchw(2, 4, 5, 6), 28, {}, "reference", 10);
+  BOOST_TEST(op_types(m) == (std::multiset<std::string>{"BatchNormalization", "Clip"}),
+             boost::test_tools::per_element());
+  single<seq<channels<4>, frozen_batch_norm<>>>("op_frozen_batch_norm", shape::nchw(2, 4, 5, 6), 29);
+}
+
+BOOST_AUTO_TEST_CASE(mobilenet_v2_trunk) {
+  // the perceptual network of issue 19 (Keras MobileNetV2 up to block_10_project), random weights
+  auto m = single<models::mobilenet_v2>("mobilenet_v2", shape::nchw(1, 3, 64, 64), 30, {}, "reference");
+  const auto ops = op_types(m);
+  BOOST_TEST(ops.count("Conv") == 33u);
+  BOOST_TEST(ops.count("BatchNormalization") == 32u);
+  BOOST_TEST(ops.count("Clip") == 22u);
+  BOOST_TEST(ops.count("Add") == 6u);
+}
+
 BOOST_AUTO_TEST_CASE(activations_and_resampling) {
   single<seq<channels<3>, relu>>("op_relu", shape::nchw(1, 3, 4, 4), 17);
   auto m = single<seq<channels<3>, leaky_relu<std::ratio<1, 5>>>>("op_leaky_relu", shape::nchw(1, 3, 4, 4), 18);
   BOOST_TEST(first_node(m, "LeakyRelu").attribute(0).f() == 0.2f);
+  // inputs in (-10, 10) so that both of ReLU6's bounds clip. OpenCV 4.6 reads only the opset-6 Clip
+  // (bounds as attributes), so ReLU6 graphs run in the numpy reference (docs/onnx.md, "OpenCV 4.6").
+  m = single<seq<channels<3>, relu6>>("op_relu6", shape::nchw(1, 3, 4, 4), 24, {}, "reference", 10);
+  BOOST_TEST(op_types(m) == (std::multiset<std::string>{"Clip"}), boost::test_tools::per_element());
   single<seq<channels<3>, tanh_>>("op_tanh", shape::nchw(1, 3, 4, 4), 19);
   single<seq<channels<3>, sigmoid>>("op_sigmoid", shape::nchw(1, 3, 4, 4), 20);
   single<seq<channels<3>, upsample_nearest<2>>>("op_upsample_nearest", shape::nchw(1, 3, 4, 5), 21);

@@ -49,23 +49,37 @@ def windows(x, kh, kw, sh, sw):
     return v[:, :, ::sh, ::sw]  # N, C, OH, OW, kh, kw
 
 
-def check_2d(x, a):
+def check_2d(x, a, groups_ok=False):
     if x.ndim != 4:
         raise Unsupported(f"{x.ndim}-d input")
-    if any(d != 1 for d in a.get("dilations", [1, 1])) or a.get("group", 1) != 1 or a.get("ceil_mode", 0):
-        raise Unsupported("dilations, groups or ceil_mode")
+    if any(d != 1 for d in a.get("dilations", [1, 1])) or a.get("ceil_mode", 0):
+        raise Unsupported("dilations or ceil_mode")
+    if a.get("group", 1) != 1 and not groups_ok:
+        raise Unsupported("groups")
 
 
 def conv(node, x, w, b=None):
     a = attrs(node)
-    check_2d(x, a)
+    check_2d(x, a, groups_ok=True)
     k = a.get("kernel_shape", list(w.shape[2:]))
     s = a.get("strides", [1, 1])
     t, l, bo, r = spatial_pads(a, x, k, s)
     xp = np.pad(x, ((0, 0), (0, 0), (t, bo), (l, r)))
     cols = windows(xp, k[0], k[1], s[0], s[1])
-    y = np.tensordot(cols, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
+    # group g: output channels [g*Cout/G, (g+1)*Cout/G) read input channels [g*Cin/G, (g+1)*Cin/G)
+    groups = a.get("group", 1)
+    cin, cout = x.shape[1] // groups, w.shape[0] // groups
+    y = np.concatenate([np.tensordot(cols[:, g * cin:(g + 1) * cin], w[g * cout:(g + 1) * cout],
+                                     axes=([1, 4, 5], [1, 2, 3])) for g in range(groups)], axis=3)
+    y = y.transpose(0, 3, 1, 2)
     return y + (b.reshape(1, -1, 1, 1) if b is not None else 0)
+
+
+def clip(node, x, lo=None, hi=None):
+    a = attrs(node)  # opset 6-10: bounds as attributes; 11 and later: as optional inputs
+    lo = a.get("min", -np.inf) if lo is None else lo
+    hi = a.get("max", np.inf) if hi is None else hi
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def conv_transpose(node, x, w, b=None):
@@ -205,7 +219,7 @@ OPS = {
     "Conv": conv, "ConvTranspose": conv_transpose, "Pad": pad, "InstanceNormalization": instance_norm,
     "BatchNormalization": batch_norm, "AveragePool": lambda n, x: pool(n, x, True),
     "MaxPool": lambda n, x: pool(n, x, False), "Resize": resize, "Slice": slice_, "Split": split, "Gemm": gemm,
-    "Reshape": reshape, "ReduceMean": reduce_mean, "LeakyRelu": leaky_relu,
+    "Reshape": reshape, "ReduceMean": reduce_mean, "LeakyRelu": leaky_relu, "Clip": clip,
     "Relu": lambda n, x: np.maximum(x, 0), "Tanh": lambda n, x: np.tanh(x),
     "Sigmoid": lambda n, x: 1 / (1 + np.exp(-x)), "Sqrt": lambda n, x: np.sqrt(x),
     "Identity": lambda n, x: x, "Add": lambda n, a, b: a + b, "Sub": lambda n, a, b: a - b,

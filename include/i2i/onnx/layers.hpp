@@ -4,12 +4,15 @@
 //
 //   conv<Out, K, S, P, Bias, G>   Conv (TF-SAME: explicit asymmetric pads, or auto_pad SAME_UPPER when
 //                                 the size is dynamic; pad_bottom_right: pads 0 before, 1 after; group G)
+//   depthwise_conv<K, S, P, Bias, M>  Conv with group = input channels
 //   conv_transpose<Out, K, S, P, OP>  ConvTranspose with pads and output_padding; TF-SAME (which crops
 //                                 the full output asymmetrically) as ConvTranspose + Slice
 //   reflect_pad<P>, zero_pad<P>   Pad (mode reflect / constant)
 //   instance_norm<Affine, Eps>    InstanceNormalization (scale 1 and bias 0 written out when not affine)
 //   batch_norm<M, Eps>            BatchNormalization with the running statistics
+//   frozen_batch_norm<Eps, Act>   BatchNormalization, then its fused activation's op (none, Relu, Clip)
 //   relu, leaky_relu<a>, tanh_, sigmoid   Relu, LeakyRelu, Tanh, Sigmoid
+//   relu6                         Clip with min 0 and max 6 as scalar inputs (opset 11 and later)
 //   avg_pool<K, S, P, Inc>        AveragePool (count_include_pad 0), or Pad + AveragePool when the padding
 //                                 counts (count_include_pad 1, which OpenCV 4.6 ignores)
 //   max_pool<K, S, P>             MaxPool
@@ -17,6 +20,7 @@
 //   linear<Out>                   Flatten, Gemm (transB), Reshape back to N x Out x 1 x 1
 //   channels<C>                   nothing (a compile-time statement)
 #include <limits>
+#include <type_traits>
 
 #include "i2i/backend/op_args.hpp"
 #include "i2i/onnx/emit.hpp"
@@ -47,16 +51,17 @@ std::string param(graph_builder& g, const std::shared_ptr<parameter<T>>& p) {
 }
 }  // namespace layer_detail
 
-template <int In, class B, int Out, int K, int S, int P, bool Bias, int G>
-value emit(at<In, B>, const conv<Out, K, S, P, Bias, G>*, graph_builder& g,
-           const typename conv<Out, K, S, P, Bias, G>::template instance<In, B>& inst, const value& x) {
-  std::vector<std::string> ins{x.name, layer_detail::param<B>(g, inst.w)};
-  if constexpr (Bias) ins.push_back(layer_detail::param<B>(g, inst.b));
-  const shape out = layer_detail::traced(inst, x.dims);
+namespace layer_detail {
+/// The Conv node of conv and depthwise_conv (G groups; G = In for depthwise).
+template <int K, int S, int P, bool Bias, int G, class B, class Inst>
+value conv_node(graph_builder& g, const Inst& inst, const value& x) {
+  std::vector<std::string> ins{x.name, param<B>(g, inst.w)};
+  if constexpr (Bias) ins.push_back(param<B>(g, inst.b));
+  const shape out = traced(inst, x.dims);
   const std::string where = layer_name(inst.path, "conv");
   const std::vector<std::int64_t> kernel{K, K}, strides{S, S};
   // The attributes in the order they always had; a grouped conv adds "group" last.
-  const auto conv_node = [&](attribute pads) {
+  const auto node = [&](attribute pads) {
     if constexpr (G != 1)
       return g.node("Conv", ins, out, where,
                     {attr("kernel_shape", kernel), attr("strides", strides), std::move(pads), attr("group", G)});
@@ -64,13 +69,26 @@ value emit(at<In, B>, const conv<Out, K, S, P, Bias, G>*, graph_builder& g,
       return g.node("Conv", ins, out, where, {attr("kernel_shape", kernel), attr("strides", strides), std::move(pads)});
   };
   if constexpr (P == tf_same) {
-    if (g.options().dynamic_size) return conv_node(attr("auto_pad", "SAME_UPPER"));
-    return conv_node(attr("pads", layer_detail::onnx_pads(layer_detail::same_tf(K, S, x.dims))));
+    if (g.options().dynamic_size) return node(attr("auto_pad", "SAME_UPPER"));
+    return node(attr("pads", onnx_pads(same_tf(K, S, x.dims))));
   } else if constexpr (P == pad_bottom_right) {
-    return conv_node(attr("pads", layer_detail::onnx_pads(padding2d{0, 1, 0, 1})));
+    return node(attr("pads", onnx_pads(padding2d{0, 1, 0, 1})));
   } else {
-    return conv_node(attr("pads", std::vector<std::int64_t>(4, P)));
+    return node(attr("pads", std::vector<std::int64_t>(4, P)));
   }
+}
+}  // namespace layer_detail
+
+template <int In, class B, int Out, int K, int S, int P, bool Bias, int G>
+value emit(at<In, B>, const conv<Out, K, S, P, Bias, G>*, graph_builder& g,
+           const typename conv<Out, K, S, P, Bias, G>::template instance<In, B>& inst, const value& x) {
+  return layer_detail::conv_node<K, S, P, Bias, G, B>(g, inst, x);
+}
+
+template <int In, class B, int K, int S, int P, bool Bias, int M>
+value emit(at<In, B>, const depthwise_conv<K, S, P, Bias, M>*, graph_builder& g,
+           const typename depthwise_conv<K, S, P, Bias, M>::template instance<In, B>& inst, const value& x) {
+  return layer_detail::conv_node<K, S, P, Bias, In, B>(g, inst, x);
 }
 
 template <int In, class B, int Out, int K, int S, int P, int OP, bool Bias>
@@ -146,9 +164,42 @@ value emit(at<In, B>, const batch_norm<Momentum, Eps>*, graph_builder& g,
                  attr("momentum", 1.0 - batch_norm<Momentum, Eps>::momentum)});
 }
 
+namespace layer_detail {
+/// ReLU6 as ONNX Clip(x, 0, 6): since opset 11 the bounds are inputs, not attributes.
+inline value relu6_node(graph_builder& g, const value& x, const std::string& where) {
+  return g.node("Clip", {x.name, g.scalar(0.0f), g.scalar(6.0f)}, x.dims, where);
+}
+/// The op of an activation spec fused after a norm (frozen_batch_norm's Act); void: none.
+template <class Act>
+value fused_activation(graph_builder& g, const value& x, const std::string& path) {
+  if constexpr (std::is_void_v<Act>) return x;
+  else if constexpr (std::is_same_v<Act, relu>) return g.node("Relu", {x.name}, x.dims, layer_name(path, "relu"));
+  else if constexpr (std::is_same_v<Act, relu6>) return relu6_node(g, x, layer_name(path, "relu6"));
+  else static_assert(std::is_void_v<Act>, "onnx export: frozen_batch_norm fuses an activation with no exporter here");
+}
+}  // namespace layer_detail
+
+template <int In, class B, class Eps, class Act>
+value emit(at<In, B>, const frozen_batch_norm<Eps, Act>*, graph_builder& g,
+           const typename frozen_batch_norm<Eps, Act>::template instance<In, B>& inst, const value& x) {
+  using layer_detail::param;
+  const value y = g.node("BatchNormalization",
+                         {x.name, param<B>(g, inst.w), param<B>(g, inst.b), param<B>(g, inst.running_mean),
+                          param<B>(g, inst.running_var)},
+                         x.dims, layer_name(inst.path, "batch_norm"),
+                         {attr("epsilon", frozen_batch_norm<Eps, Act>::eps)});
+  return layer_detail::fused_activation<Act>(g, y, inst.path);
+}
+
 template <int In, class B>
 value emit(at<In, B>, const relu*, graph_builder& g, const typename relu::template instance<In, B>& inst, const value& x) {
   return g.node("Relu", {x.name}, x.dims, layer_name(inst.path, "relu"));
+}
+
+template <int In, class B>
+value emit(at<In, B>, const relu6*, graph_builder& g, const typename relu6::template instance<In, B>& inst,
+           const value& x) {
+  return layer_detail::relu6_node(g, x, layer_name(inst.path, "relu6"));
 }
 template <int In, class B, class Slope>
 value emit(at<In, B>, const leaky_relu<Slope>*, graph_builder& g,
