@@ -53,6 +53,9 @@ void check_same_as_forward(const scratch& s, const char* name) {
   BOOST_TEST(t.info().preset == "tiny");
   BOOST_TEST(t.info().netG == (Cfg::local ? "local" : "global"));
   BOOST_TEST(t.info().label_nc == 11);
+  // what a caller's data loader rounds image sizes by (the studio's): the configuration's own numbers
+  BOOST_TEST(t.info().n_downsample_global == Cfg::preset::n_downsample_global);
+  BOOST_TEST(t.info().n_local_enhancers == Cfg::n_local_enhancers);
   const auto y = t.translate(i2i::data::map_to_tensor(label), i2i::data::map_to_tensor(inst));
 
   i2i::model<typename Cfg::generator, i2i::cpu_backend<float>> G;
