@@ -24,6 +24,7 @@
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/core/threads.hpp"
 #include "i2i/data/classes_file.hpp"
+#include "i2i/dist/launch.hpp"
 #include "i2i/io/parse_json.hpp"
 #include "i2i/recipes/segmentation/evaluate.hpp"
 #include "train_body.hpp"
@@ -173,6 +174,8 @@ int main(int argc, char** argv) try {
     require<value_error>(t.label_nc > 0, "pix2pixhd_segment: no --label_nc and no '", t.dataroot,
                          "/classes.txt' to count the classes from");
     t.ignore_index = train_ignore ? *train_ignore : segmentation::unlabelled_class(t.dataroot);
+    if (dist::world()->world_size() > 1 && dist::world()->is_root())
+      std::cout << dist::describe(*dist::world()) << " (rank 0 prints, logs and saves)" << std::endl;
     const int gpu = device.cuda_device();
     if (gpu >= 0) {
       examples::require_cuda_build("pix2pixhd_segment");
@@ -182,7 +185,7 @@ int main(int argc, char** argv) try {
       return 0;
     }
     dispatch(t.label_nc, [&]<int C>() {
-      segment_train::train<C, cpu_backend<float>>(t, std::to_string(num_threads()) + " threads");
+      segment_train::train<C, cpu_backend<float>>(t, std::to_string(num_threads()) + " threads", dist::world());
     });
     return 0;
   }
@@ -208,6 +211,7 @@ int main(int argc, char** argv) try {
   dispatch(std::stoi(meta_of(meta, "label_nc", net_path)), [&]<int C>() { evaluate<C>(e, net_path); });
   return 0;
 } catch (const std::exception& e) {
+  i2i::dist::abort_job_if_distributed(std::string("pix2pixhd_segment: ") + e.what());  // no rank waits forever
   std::cerr << "pix2pixhd_segment: " << e.what() << "\n";
   return 1;
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "i2i/data/loader.hpp"
+#include "i2i/dist/data_parallel.hpp"
 #include "i2i/io/checkpoint_set.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/model/checkpoint.hpp"
@@ -38,11 +39,16 @@ struct train_args {
 };
 
 /// Trains the U-Net of Classes classes on backend B; `runs_on` ends the summary line ("2 threads",
-/// "CUDA device 0").
+/// "CUDA device 0"). `job` is the data-parallel world (dist::world() on the CPU, dist::device_world on a
+/// GPU; one rank alone trains as before): each rank takes every world_size-th batch of the epoch's order,
+/// the gradients are averaged before each update, and rank 0 prints, logs and saves.
 template <int Classes, class B>
-void train(const train_args& a, const std::string& runs_on) {
+void train(const train_args& a, const std::string& runs_on, const std::shared_ptr<i2i::dist::communicator>& job) {
   using namespace i2i;
   namespace fs = std::filesystem;
+  const bool root = job->is_root();
+  std::ostream quiet(nullptr);
+  std::ostream& out = root ? std::cout : quiet;
   data::dataset_options d;
   d.dataroot = a.dataroot;
   d.label_nc = Classes;
@@ -52,7 +58,8 @@ void train(const train_args& a, const std::string& runs_on) {
   d.transform.no_flip = a.no_flip;
   d.transform.n_downsample_global = depth;
   data::aligned_dataset ds(d);
-  data::batch_loader loader(ds, {.batch_size = a.batch, .seed = a.seed});
+  data::batch_loader loader(ds, {.batch_size = a.batch, .seed = a.seed, .world_size = job->world_size(),
+                                 .rank = job->rank()});
   segmentation::train_options o;
   o.adam.lr = a.lr;
   o.loss.ignore_index = a.ignore_index;
@@ -67,13 +74,19 @@ void train(const train_args& a, const std::string& runs_on) {
     load_model(t.net(), net_path);
     io::load_adam_state(t.optimizer(), optim_path);
     start = io::metadata_number<std::int64_t>(io::read_checkpoint_metadata(net_path), "iterations", net_path);
-    std::cout << "continuing from iteration " << start << " of '" << net_path << "'\n";
+    out << "continuing from iteration " << start << " of '" << net_path << "'\n";
   }
-  std::cout << "segmenter: U-Net F " << width << ", depth " << depth << ", " << Classes << " classes, "
+  // Data-parallel: rank 0's weights and Adam state, then gradients averaged before each update.
+  dist::data_parallel dp(job);
+  dp.broadcast_parameters(t.net());
+  dp.broadcast_optimizer(t.optimizer());
+  if (dp.active()) t.set_gradient_hook([&dp](const auto& params) { dp.reduce_gradients(params); });
+  out << "segmenter: U-Net F " << width << ", depth " << depth << ", " << Classes << " classes, "
             << t.net().parameter_count() << " parameters; " << ds.size() << " training pairs from '" << a.dataroot
             << "', batch " << a.batch << ", " << runs_on
             << (a.ignore_index >= 0 ? ", ignoring class " + std::to_string(a.ignore_index) : std::string()) << "\n";
   auto save = [&](std::int64_t it) {
+    if (!root) return;
     std::map<std::string, std::string> meta{{"i2i.model", "segmentation_unet"},
                                             {"label_nc", std::to_string(Classes)},
                                             {"width", std::to_string(width)},
@@ -87,7 +100,8 @@ void train(const train_args& a, const std::string& runs_on) {
     io::save_adam_state(t.optimizer(), optim_path);
     set.commit({{"iterations", meta["iterations"]}});
   };
-  std::ofstream log((fs::path(a.out) / "train_log.txt").string(), std::ios::app);
+  std::ofstream log;
+  if (root) log.open((fs::path(a.out) / "train_log.txt").string(), std::ios::app);
   const std::size_t per_epoch = loader.batches_per_epoch();
   double loss_sum = 0, acc_sum = 0;
   int n = 0;
@@ -99,11 +113,16 @@ void train(const train_args& a, const std::string& runs_on) {
     acc_sum += r.pixel_accuracy;
     ++n;
     if ((it + 1) % a.print_freq == 0 || it + 1 == a.iterations) {
+      // every rank takes part; alone: its own sums
+      train::step_record mine;
+      mine.set("loss", loss_sum / n);
+      mine.set("accuracy", acc_sum / n);
+      const auto means = dp.average(mine);
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / n;
       char line[200];
       std::snprintf(line, sizeof line, "(epoch: %lld, iters: %lld) loss %.4f train pixel accuracy %.4f  %.3f s/iter",
-                    (long long)(it / std::int64_t(per_epoch) + 1), (long long)(it + 1), loss_sum / n, acc_sum / n, s);
-      std::cout << line << std::endl;
+                    (long long)(it / std::int64_t(per_epoch) + 1), (long long)(it + 1), means["loss"], means["accuracy"], s);
+      out << line << std::endl;
       log << line << "\n" << std::flush;
       loss_sum = acc_sum = 0;
       n = 0;
@@ -112,7 +131,7 @@ void train(const train_args& a, const std::string& runs_on) {
     if ((it + 1) % a.save_freq == 0) save(it + 1);
   }
   save(a.iterations);
-  std::cout << "saved '" << net_path << "'\n";
+  out << "saved '" << net_path << "'\n";
 }
 
 }  // namespace segment_train

@@ -14,6 +14,7 @@
 //
 // Augmentation (flips) belongs to the data loader: data::batch_loader with transform.is_train draws a
 // flip per sample and applies it to image and label alike.
+#include <functional>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -105,9 +106,16 @@ class trainer {
                   batch_pixel_accuracy(argmax_labels(backend::to_host(ctx.output)), labels, opt_.loss.ignore_index)};
     adam_.zero_grad();
     net_.backward(ctx, l.grad, {}, false);
+    if (gradient_hook_) gradient_hook_(net_.parameters());  // e.g. the data-parallel all-reduce
     adam_.step();
     ++steps_;
     return r;
+  }
+
+  /// Called with the parameters after backward and before the update (data-parallel training averages
+  /// the gradients over the ranks there, as train::gan_step::set_gradient_hook).
+  void set_gradient_hook(std::function<void(const std::vector<optim::param_ref<typename backend::scalar>>&)> hook) {
+    gradient_hook_ = std::move(hook);
   }
 
   net_type& net() { return net_; }
@@ -120,6 +128,7 @@ class trainer {
   train_options opt_;
   net_type net_;
   optim::adam<backend> adam_;
+  std::function<void(const std::vector<optim::param_ref<typename backend::scalar>>&)> gradient_hook_;
   std::int64_t steps_ = 0;
 };
 
