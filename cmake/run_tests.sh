@@ -31,8 +31,8 @@ fi
 
 # The pix2pixHD configurations the tests use (the cpu preset with 12 and 13 label channels; tiny for the
 # translator's own tests) instead of the programs' defaults, which add the 36-channel Cityscapes
-# configurations: the same templates with other integers, and about a sixth of the build (the translator's
-# CUDA TU alone is ~10 min of one core with all five). I2I_ALL_CONFIGS=1 builds the defaults.
+# configurations: the same templates with other integers, compiled again in the translator library, the
+# GPU TUs of pix2pixhd_train and the programs that dispatch on them. I2I_ALL_CONFIGS=1 builds the defaults.
 configs=()
 if [[ ${I2I_ALL_CONFIGS:-0} != 1 ]]; then
   configs=(-DI2I_PIX2PIXHD_CONFIGS="cpu_preset:12;cpu_preset:13"
