@@ -81,4 +81,28 @@ BOOST_AUTO_TEST_CASE(stage2_two_ranks_of_batch_1_equal_one_process_of_batch_2) {
                          reference.discriminator_optimizer().params(), /*compare_gradients=*/false);
 }
 
+BOOST_AUTO_TEST_CASE(stage2_logged_losses_are_the_ranks_mean) {
+  // At a logged iteration every rank's step() returns the mean over the ranks, which is what one process
+  // with the whole batch reports: no averaging by the caller.
+  const auto c = ddp_test::job();
+  const auto quiet = [](const std::string&) {};
+  const auto a = images(8, 11), b = images(8, 23);
+  auto per_rank = options(1, 9), whole = options(c->world_size(), 9);
+  per_rank.log_every = whole.log_every = 1;
+  stage2 dp_trainer(per_rank, quiet);
+  dp_trainer.allow_untrained_feature_masks();
+  stage2 reference(whole, quiet);
+  reference.allow_untrained_feature_masks();
+  dp_trainer.set_data_parallel(std::make_shared<dist::data_parallel>(c));
+  for (int it = 0; it < 2; ++it) {
+    const auto r = dp_trainer.step(a, b);
+    const auto ref = reference.step(a, b);
+    BOOST_TEST_CONTEXT("rank " << c->rank() << ", iteration " << it) {
+      BOOST_TEST(std::abs(r.d - ref.d) <= 1e-5 * std::max(std::abs(ref.d), 1e-3));
+      BOOST_TEST(std::abs(r.g - ref.g) <= 1e-5 * std::max(std::abs(ref.g), 1e-3));
+      BOOST_TEST(std::abs(r.recon - ref.recon) <= 1e-5 * std::max(std::abs(ref.recon), 1e-3));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -81,6 +81,7 @@ class alternating_steps {
       }
     }
     ++t_;
+    if (dp_ && log_due()) r = averaged(r);  // the line the caller logs shows the ranks' mean, as pix2pixHD's
     return r;
   }
 
@@ -114,6 +115,25 @@ class alternating_steps {
 
  private:
   static optim::adam_options adam_options(const train_options& o) { return {o.lr, o.beta1, o.beta2, o.adam_eps, 0}; }
+  /// The losses averaged over the ranks (every rank calls it at the same iterations); the lr is shared.
+  step_losses averaged(const step_losses& r) const {
+    train::step_record mine;
+    mine.set("d", r.d);
+    mine.set("g", r.g);
+    mine.set("recon", r.recon);
+    mine.set("cycle", r.cycle);
+    mine.set("content", r.content);
+    mine.set("style", r.style);
+    const auto mean = dp_->average(mine);
+    step_losses out = r;
+    out.d = mean["d"];
+    out.g = mean["g"];
+    out.recon = mean["recon"];
+    out.cycle = mean["cycle"];
+    out.content = mean["content"];
+    out.style = mean["style"];
+    return out;
+  }
 
   train_options opt_;  // a copy: the loop must not depend on where its trainer keeps the options
   std::uint64_t tag_;
