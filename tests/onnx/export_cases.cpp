@@ -253,6 +253,14 @@ BOOST_AUTO_TEST_CASE(mobilenet_v2_trunk) {
   BOOST_TEST(ops.count("BatchNormalization") == 32u);
   BOOST_TEST(ops.count("Clip") == 22u);
   BOOST_TEST(ops.count("Add") == 6u);
+  int depthwise = 0, bottom_right = 0;
+  for (const auto& n : m.graph().node()) {
+    if (n.op_type() != "Conv") continue;
+    depthwise += int_attribute(n, "group", 1) > 1;
+    bottom_right += ints_attribute(n, "pads") == std::vector<std::int64_t>{0, 0, 1, 1};
+  }
+  BOOST_TEST(depthwise == 11);     // expanded_conv and blocks 1-10
+  BOOST_TEST(bottom_right == 4);   // Conv1 and the stride-2 depthwise convs of blocks 1, 3, 6
 }
 
 BOOST_AUTO_TEST_CASE(activations_and_resampling) {
