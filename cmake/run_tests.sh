@@ -44,9 +44,23 @@ if [[ ${I2I_ALL_CONFIGS:-0} != 1 ]]; then
            -DI2I_TRANSLATOR_PIX2PIXHD_CONFIGS="tiny_preset:12;cpu_preset:12;cpu_preset:13")
 fi
 
+# The unit tests (tests/unit) are compiled and run by the clang stage below; the g++ build leaves them out
+# unless that stage is skipped (I2I_CLANG=0). Every other test, example and benchmark is built with g++.
+clang_stage=${I2I_CLANG:-1}
+unit=(-DI2I_BUILD_UNIT_TESTS=ON)
+[[ $clang_stage == 1 ]] && unit=(-DI2I_BUILD_UNIT_TESTS=OFF)
+
+# CUDA host code (the nvcc TUs' C++ side) at -O1 where no GPU could run it: it only has to compile here,
+# and -O1 takes about a quarter less host-compiler time than -O3 (docs/hardening.md). With a GPU, -O3.
+cuda_flags=()
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  cuda_flags=(-DCMAKE_CUDA_FLAGS_RELEASE="-O1 -DNDEBUG")
+fi
+
 step "configure ($build)"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DI2I_WITH_CUDA="${I2I_WITH_CUDA:-AUTO}" \
-  -DI2I_BUILD_TESTS=ON -DI2I_BUILD_EXAMPLES=ON -DI2I_BUILD_BENCHMARKS=ON -DI2I_DATA_DIR="$root/data" "${configs[@]}"
+  -DI2I_BUILD_TESTS=ON -DI2I_BUILD_EXAMPLES=ON -DI2I_BUILD_BENCHMARKS=ON -DI2I_DATA_DIR="$root/data" "${configs[@]}" \
+  "${unit[@]}" "${cuda_flags[@]}"
 
 step "build (-j$jobs)"
 cmake --build "$build" -j "$jobs"
@@ -62,9 +76,10 @@ step "tests that need no GPU (ctest -LE gpu)"
   | tee "$logs/cpu.log"
 
 # The second compiler, the sanitizers and the fuzzers (docs/hardening.md): clang 16 compiles every header
-# and every unit test (-O0: compiling is the point), runs the core, I/O and data tests under ASan + UBSan,
-# replays the fuzz corpora and fuzzes each loader for I2I_FUZZ_SECONDS (20). I2I_CLANG=0 skips the stage.
-if [[ ${I2I_CLANG:-1} == 1 ]]; then
+# and every unit test (-O0: compiling them is a third of g++ -O3's time) and runs the unit tests, the core,
+# I/O, data and checkpoint ones under ASan + UBSan (-O1); it replays the fuzz corpora and fuzzes each
+# loader for I2I_FUZZ_SECONDS (20). I2I_CLANG=0 skips the stage (the g++ build then has the unit tests).
+if [[ $clang_stage == 1 ]]; then
   step "clang 16: headers and unit tests, ASan + UBSan tests, fuzzers (cmake --preset clang)"
   (cd "$root" && cmake --preset clang -DI2I_DATA_DIR="$root/data" >/dev/null && cmake --build --preset clang -j "$jobs")
   (cd "$root" && I2I_DATA_DIR="$root/data" ctest --preset clang -j "$jobs") | tee "$logs/clang.log"
