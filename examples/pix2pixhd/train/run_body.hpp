@@ -23,7 +23,8 @@ std::string loss_line(std::int64_t epoch, std::int64_t iters, double t, const Re
   char buf[128];
   std::snprintf(buf, sizeof buf, "(epoch: %lld, iters: %lld, time: %.3f) ", (long long)epoch, (long long)iters, t);
   std::string s = buf;
-  for (const char* k : {"G_GAN", "G_GAN_Feat", "G_VGG", "D_real", "D_fake"})
+  // The perceptual term is named after its network: G_VGG, or G_MobileNetV2 with --perceptual mobilenet_v2.
+  for (const char* k : {"G_GAN", "G_GAN_Feat", "G_VGG", "G_MobileNetV2", "D_real", "D_fake"})
     if (r.contains(k)) {
       std::snprintf(buf, sizeof buf, "%s: %.3f ", k, r[k]);
       s += buf;
