@@ -27,11 +27,11 @@ namespace p2phd_cli {
 // for the options' configuration, or throws naming what exists. One definition per list macro.
 #define P2PHD_DESCRIBE(P, L) s += std::string(s.empty() ? "" : ", ") + i2i::pix2pixhd::P::name + " with " #L " label channels";
 #define P2PHD_TRY(P, L) done = done || p::try_dispatch<p::P>(o, p::label_channel_list<L>{}, f);
-#define P2PHD_DEFINE_DISPATCH(DESCRIBE, DISPATCH, LIST)                                      \
+#define P2PHD_DEFINE_DISPATCH(DESCRIBE, DISPATCH, LIST, WHAT)                                \
   inline std::string DESCRIBE() {                                                            \
     std::string s;                                                                           \
     LIST(P2PHD_DESCRIBE)                                                                     \
-    return "configurations {" + s + "}";                                                     \
+    return WHAT " {" + s + "}";                                                              \
   }                                                                                          \
   template <class F>                                                                         \
   void DISPATCH(const i2i::pix2pixhd::train_options& o, F&& f) {                             \
@@ -40,8 +40,9 @@ namespace p2phd_cli {
     LIST(P2PHD_TRY)                                                                          \
     if (!done) throw p::no_configuration(o, DESCRIBE());                                     \
   }
-P2PHD_DEFINE_DISPATCH(compiled_description, dispatch, P2PHD_CONFIGS)
-P2PHD_DEFINE_DISPATCH(compiled_gpu_description, dispatch_gpu, P2PHD_GPU_CONFIGS)
+P2PHD_DEFINE_DISPATCH(compiled_description, dispatch, P2PHD_CONFIGS, "configurations")
+P2PHD_DEFINE_DISPATCH(compiled_gpu_description, dispatch_gpu, P2PHD_GPU_CONFIGS,
+                      "--gpu configurations (CMake's I2I_PIX2PIXHD_GPU_CONFIGS, a subset of the CPU ones)")
 #undef P2PHD_DEFINE_DISPATCH
 #undef P2PHD_TRY
 #undef P2PHD_DESCRIBE
