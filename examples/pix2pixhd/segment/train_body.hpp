@@ -80,7 +80,7 @@ void train(const train_args& a, const std::string& runs_on, const std::shared_pt
   dist::data_parallel dp(job);
   dp.broadcast_parameters(t.net());
   dp.broadcast_optimizer(t.optimizer());
-  if (dp.active()) t.set_gradient_hook([&dp](const auto& params) { dp.reduce_gradients(params); });
+  dp.attach(t, t.net());  // gradients averaged before each update, overlapped with backward
   out << "segmenter: U-Net F " << width << ", depth " << depth << ", " << Classes << " classes, "
             << t.net().parameter_count() << " parameters; " << ds.size() << " training pairs from '" << a.dataroot
             << "', batch " << a.batch << ", " << runs_on
