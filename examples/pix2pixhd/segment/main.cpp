@@ -149,6 +149,8 @@ int main(int argc, char** argv) try {
   add_number(*train_cmd, "--print_freq", t.print_freq, 1, examples::unlimited<int>, "iterations between loss lines");
   add_number(*train_cmd, "--save_freq", t.save_freq, 1, examples::unlimited<int>, "iterations between checkpoints");
   flags::add_no_flip(*train_cmd, t.no_flip);
+  train_cmd->add_flag("--sync_bn", t.sync_bn,
+                      "under mpirun: batch norm statistics over all ranks' batches (SyncBatchNorm), not each rank's");
   flags::add_continue_train(*train_cmd, t.continue_train);
   examples::add_device_options(*train_cmd, device);
 

@@ -15,6 +15,11 @@
 // what it did (one null check per seq element). A model that uses shared<> blocks only signals at the
 // end: a shared block registers its parameters at its first use, which need not be the last one that
 // backward reaches.
+//
+// set_batch_norm_group makes every batch_norm layer synchronised (PyTorch's SyncBatchNorm): in training
+// its statistics and the two sums of its backward are added up over a process group by the function
+// given (dist::sync_batch_norm gives the communicator's all-reduce), so that N processes with batch b
+// normalise as one process with batch N x b.
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -90,6 +95,7 @@ class model {
     context c;
     c.input_shape = x.shape();
     run_state<T> rs{training_, &c.taps, nullptr};
+    if (batch_norm_group_) rs.batch_norm_group = &batch_norm_group_;
     c.output = instance_.forward(x, c.inner, rs);
     return c;
   }
@@ -116,6 +122,7 @@ class model {
     require<shape_error>(dy.shape() == c.output.shape(), where(), ": output gradient has shape ", dy.shape(),
                          ", expected ", c.output.shape());
     run_state<T> rs{training_, nullptr, &tap_grads};
+    if (batch_norm_group_) rs.batch_norm_group = &batch_norm_group_;
     if (!gradients_ready_) return instance_.backward(c.inner, dy, rs, need_input_grad);
     const std::function<void(const std::vector<std::shared_ptr<parameter<T>>>&, std::size_t, std::size_t)> ready =
         [&](const auto& registry, std::size_t first, std::size_t last) {
@@ -126,6 +133,13 @@ class model {
     gradients_ready_(std::span(params_));
     return dx;
   }
+
+  /// Batch norm statistics over a process group from now on (see the header comment); empty: this
+  /// process's own (the default). Every process of the group must run the same forward and backward calls.
+  void set_batch_norm_group(std::function<void(std::span<double>)> sum_over_group) {
+    batch_norm_group_ = std::move(sum_over_group);
+  }
+  bool batch_norm_synchronised() const { return bool(batch_norm_group_); }
 
   /// Called during every backward from now on (see the header comment); empty: no call.
   void set_gradients_ready_hook(gradients_ready_hook h) { gradients_ready_ = std::move(h); }
@@ -219,6 +233,7 @@ class model {
   bool gradients_dropped_ = false;
   bool signals_per_layer_;  ///< no shared<> blocks (see the header comment)
   gradients_ready_hook gradients_ready_;
+  std::function<void(std::span<double>)> batch_norm_group_;
 };
 
 }  // namespace i2i

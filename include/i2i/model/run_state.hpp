@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,9 @@ struct run_state {
   /// the model's gradients-ready hook). Null, as always without a hook: no call and no cost.
   const std::function<void(const std::vector<std::shared_ptr<parameter<T>>>& registry, std::size_t first,
                            std::size_t last)>* params_ready = nullptr;
+  /// Synchronised batch norm (model::set_batch_norm_group): adds per-channel values up over the process
+  /// group, in place, in forward (statistics) and backward (gradient sums). Null: per-process statistics.
+  const std::function<void(std::span<double>)>* batch_norm_group = nullptr;
 };
 
 }  // namespace i2i
