@@ -66,6 +66,16 @@ struct instance_norm {
   };
 };
 
+namespace spec_detail {
+/// A backend with synchronised batch norm's halves (the CPU backend; see cpu/batch_norm.hpp).
+template <class B>
+concept synchronisable_batch_norm =
+    requires(const tensor<typename B::scalar>& t, const typename B::batch_norm_result& f) {
+      B::batch_norm_sums(t);
+      B::batch_norm_backward_sums(t, t, f);
+    };
+}  // namespace spec_detail
+
 template <real_constant Momentum = std::ratio<1, 10>, real_constant Eps = default_norm_eps>
 struct batch_norm {
   static constexpr double momentum = ratio_value<Momentum>;
@@ -119,10 +129,7 @@ struct batch_norm {
     }
 
    private:
-    static constexpr bool synchronisable = requires(const tensor<T>& t, const typename B::batch_norm_result& f) {
-      B::batch_norm_sums(t);
-      B::batch_norm_backward_sums(t, t, f);
-    };
+    static constexpr bool synchronisable = spec_detail::synchronisable_batch_norm<B>;
 
     /// SyncBatchNorm: the group's sum, sum of squares and count per channel make the statistics.
     tensor<T> synchronised_forward(const tensor<T>& x, context& c, const std::function<void(std::span<double>)>& sum) const {
