@@ -30,8 +30,8 @@
 //    buckets in that order after the first iteration); where the two differ (a parameter used only by a
 //    later call, as pix2pixHD's feature encoder E after G's backward) a bucket waits for its slowest
 //    gradient and the buckets after it wait for it: correct, less overlapped;
-//  - nothing else: batch norm keeps per-rank statistics (DDP's default), the fake-image pool and any
-//    other random state are per rank.
+//  - nothing else: batch norm keeps per-rank statistics (DDP's default; dist::sync_batch_norm makes
+//    them the job's), the fake-image pool and any other random state are per rank.
 // With a single_process communicator every call returns at once: single-process training is unchanged
 // bit for bit.
 #include <algorithm>
@@ -142,8 +142,10 @@ class data_parallel {
   void watch(Model& m) {
     if (!active() || !opt_.overlap_with_backward) return;
     m.set_gradients_ready_hook([this](const auto& params) {
+      if (!ov_.armed) return;
       for (const auto& p : params)
-        if (p->grad.defined()) gradient_ready(p->grad.data());
+        if (p->grad.defined()) mark_ready(p->grad.data());
+      start_ready_buckets();
     });
   }
   /// Makes `step` (anything with set_last_backward_hook and set_gradient_hook: train::gan_step,
@@ -190,16 +192,8 @@ class data_parallel {
   /// starts, in plan order, every bucket whose gradients are all final. Not expected: ignored.
   void gradient_ready(const void* grad) {
     if (!ov_.armed) return;
-    const auto it = ov_.index.find(grad);
-    if (it == ov_.index.end() || ov_.ready[it->second]) return;
-    ov_.ready[it->second] = 1;
-    --ov_.missing[ov_.bucket_of[it->second]];
-    for (std::size_t b = 0; b < ov_.next; ++b)  // MPI advances the ones in flight only inside its calls
-      if (ov_.in_flight[b]) ov_.in_flight[b]->progress();
-    while (ov_.next < ov_.buckets.size() && ov_.missing[ov_.next] == 0) {
-      start_bucket(ov_.next++);
-      ++started_in_backward_;
-    }
+    mark_ready(grad);
+    start_ready_buckets();
   }
 
   /// Averages the gradients of `params` over the ranks, bucket by bucket (see the header comment): after
@@ -279,6 +273,24 @@ class data_parallel {
       for (std::size_t k : ov_.buckets[b]) ov_.bucket_of[k] = b;
     ov_.missing.assign(ov_.buckets.size(), 0);
     ov_.ready.assign(bufs.size(), 0);
+  }
+
+  void mark_ready(const void* grad) {
+    const auto it = ov_.index.find(grad);
+    if (it == ov_.index.end() || ov_.ready[it->second]) return;
+    ov_.ready[it->second] = 1;
+    --ov_.missing[ov_.bucket_of[it->second]];
+  }
+
+  /// Starts, in plan order, the buckets whose gradients are all final, after letting the ones in flight
+  /// advance (MPI moves a non-blocking collective on only inside its calls).
+  void start_ready_buckets() {
+    for (std::size_t b = 0; b < ov_.next; ++b)
+      if (ov_.in_flight[b]) ov_.in_flight[b]->progress();
+    while (ov_.next < ov_.buckets.size() && ov_.missing[ov_.next] == 0) {
+      start_bucket(ov_.next++);
+      ++started_in_backward_;
+    }
   }
 
   void start_bucket(std::size_t b) {
