@@ -155,8 +155,8 @@ class data_parallel {
   void attach(Step& step, Models&... models) {
     if (!active()) return;
     (watch(models), ...);
-    step.set_last_backward_hook([this](const auto& params) { expect(params); });
-    step.set_gradient_hook([this](const auto& params) { reduce_gradients(params); });
+    step.set_last_backward_hook([this](const auto& params) { this->expect(params); });
+    step.set_gradient_hook([this](const auto& params) { this->reduce_gradients(params); });
   }
 
   /// Undoes watch(m).
