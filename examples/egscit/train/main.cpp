@@ -163,7 +163,13 @@ int main(int argc, char** argv) try {
             << ", lr " << o.lr << ", T " << o.iterations << ", " << o.g_updates << " G : 1 D\n";
   return with_named_config(cfg, [&]<class Cfg, class Dis>() {
 #ifdef I2I_EXAMPLES_WITH_GPU
-    if (device >= 0) return train_gpu<Cfg, Dis>(r, o, src_a, src_b, device);
+    if (device >= 0) {
+      if constexpr (gpu_built<Cfg>)
+        return train_gpu<Cfg, Dis>(r, o, src_a, src_b, device);
+      else
+        throw value_error("egscit_train: this build has no --gpu trainer for configuration '" + cfg +
+                          "' (built for:" EGSCIT_GPU_CONFIG_NAMES "; configure with -DI2I_EGSCIT_GPU_CONFIGS=...)");
+    }
 #endif
     return train<cpu_backend<float>, Cfg, Dis>(r, o, src_a, src_b, dist::world());
   });

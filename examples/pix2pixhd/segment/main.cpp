@@ -4,7 +4,8 @@
 // generator's results) and scores the predictions against the test label maps.
 /*
      pix2pixhd_segment train --dataroot data/pix2pixhd/scenes --out checkpoints/scenes_oracle \
-         --iterations 3000 --batch 4 --threads 2
+         --iterations 3000 --batch 4 --threads 2 [--brightness 0.4 --contrast 0.4 --saturation 0.4 --hue 0.1 \
+         --max_scale 1.5]
      pix2pixhd_segment eval --model checkpoints/scenes_oracle --labels data/pix2pixhd/scenes/test_label \
          --results results/scenes_local/test_latest --json out/eval_pix2pixhd.json
 */
@@ -151,6 +152,15 @@ int main(int argc, char** argv) try {
   flags::add_no_flip(*train_cmd, t.no_flip);
   train_cmd->add_flag("--sync_bn", t.sync_bn,
                       "under mpirun: batch norm statistics over all ranks' batches (SyncBatchNorm), not each rank's");
+  // Augmentation for an oracle that reads texture and shape rather than each class's mean colour.
+  add_number(*train_cmd, "--brightness", t.augment.brightness, 0.0, 10.0,
+             "colour jitter: brightness factor in [1-v, 1+v] (torchvision ColorJitter; 0: off)");
+  add_number(*train_cmd, "--contrast", t.augment.contrast, 0.0, 10.0, "colour jitter: contrast factor in [1-v, 1+v]");
+  add_number(*train_cmd, "--saturation", t.augment.saturation, 0.0, 10.0,
+             "colour jitter: saturation factor in [1-v, 1+v]");
+  add_number(*train_cmd, "--hue", t.augment.hue, 0.0, 0.5, "colour jitter: hue shift in [-v, v] turns");
+  add_number(*train_cmd, "--max_scale", t.augment.max_scale, 1.0, 8.0,
+             "random zoom in by [1, v], cut back to the image's size (1: off)");
   flags::add_continue_train(*train_cmd, t.continue_train);
   examples::add_device_options(*train_cmd, device);
 

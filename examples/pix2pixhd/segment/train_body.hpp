@@ -38,7 +38,17 @@ struct train_args {
   std::uint64_t seed = 1;
   bool no_flip = false, continue_train = false;
   bool sync_bn = false;  ///< batch norm statistics over all ranks (dist::sync_batch_norm)
+  i2i::data::augment_options augment;  ///< zoom and colour jitter (off by default)
 };
+
+/// The augmentation as the checkpoint's metadata and the summary line state it.
+inline std::string augment_text(const i2i::data::augment_options& g) {
+  if (!g.active()) return "none";
+  char s[160];
+  std::snprintf(s, sizeof s, "brightness %g contrast %g saturation %g hue %g max_scale %g", g.brightness, g.contrast,
+                g.saturation, g.hue, g.max_scale);
+  return s;
+}
 
 /// Trains the U-Net of Classes classes on backend B; `runs_on` ends the summary line ("2 threads",
 /// "CUDA device 0"). `job` is the data-parallel world (dist::world() on the CPU, dist::device_world on a
@@ -59,6 +69,7 @@ void train(const train_args& a, const std::string& runs_on, const std::shared_pt
   d.transform.mode = data::resize_mode::none;
   d.transform.no_flip = a.no_flip;
   d.transform.n_downsample_global = depth;
+  d.augment = a.augment;
   data::aligned_dataset ds(d);
   data::batch_loader loader(ds, {.batch_size = a.batch, .seed = a.seed, .world_size = job->world_size(),
                                  .rank = job->rank()});
@@ -86,7 +97,7 @@ void train(const train_args& a, const std::string& runs_on, const std::shared_pt
   if (a.sync_bn) dist::sync_batch_norm(t.net(), job);
   out << "segmenter: U-Net F " << width << ", depth " << depth << ", " << Classes << " classes, "
             << t.net().parameter_count() << " parameters; " << ds.size() << " training pairs from '" << a.dataroot
-            << "', batch " << a.batch << ", " << runs_on
+            << "', batch " << a.batch << ", augmentation: " << augment_text(a.augment) << ", " << runs_on
             << (a.ignore_index >= 0 ? ", ignoring class " + std::to_string(a.ignore_index) : std::string()) << "\n";
   auto save = [&](std::int64_t it) {
     if (!root) return;
@@ -97,6 +108,7 @@ void train(const train_args& a, const std::string& runs_on, const std::shared_pt
                                             {"iterations", std::to_string(it)},
                                             {"batch", std::to_string(a.batch)},
                                             {"ignore_index", std::to_string(a.ignore_index)},
+                                            {"augment", augment_text(a.augment)},
                                             {"dataroot", a.dataroot}};
     io::checkpoint_set_writer set(a.out, "segmenter");  // the files below are committed as one set
     save_model(t.net(), net_path, meta);

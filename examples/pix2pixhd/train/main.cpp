@@ -29,7 +29,7 @@ P2PHD_CONFIGS(P2PHD_EXTERN)
 #undef P2PHD_EXTERN
 #ifdef I2I_EXAMPLES_WITH_GPU
 #define P2PHD_EXTERN_GPU(P, L) P2PHD_DECLARE_GPU_4(P, L, extern)
-P2PHD_CONFIGS(P2PHD_EXTERN_GPU)
+P2PHD_GPU_CONFIGS(P2PHD_EXTERN_GPU)
 #undef P2PHD_EXTERN_GPU
 #endif
 }  // namespace p2phd_train
@@ -106,7 +106,7 @@ int train_main(int argc, char** argv, const std::shared_ptr<i2i::dist::communica
   if (gpu >= 0) {
     examples::require_cuda_build("pix2pixhd_train");
 #ifdef I2I_EXAMPLES_WITH_GPU
-    p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training_gpu<Cfg>(o, gpu, job); });
+    p2phd_cli::dispatch_gpu(o, [&]<class Cfg>() { p2phd_train::run_training_gpu<Cfg>(o, gpu, job); });
 #endif
   } else {
     p2phd_cli::dispatch(o, [&]<class Cfg>() { p2phd_train::run_training<Cfg>(o, job); });

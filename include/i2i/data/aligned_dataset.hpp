@@ -28,6 +28,7 @@
 #include "i2i/core/tensor.hpp"
 #include "i2i/data/map_io.hpp"
 #include "i2i/data/map_tensor.hpp"
+#include "i2i/data/augment.hpp"
 #include "i2i/data/transform.hpp"
 #include "i2i/io/image.hpp"
 
@@ -43,6 +44,7 @@ struct dataset_options {
   std::size_t max_dataset_size = SIZE_MAX;  ///< --max_dataset_size: the first N pairs by sorted order
   bool check_divisible = true;   ///< require sizes divisible by transform.size_multiple() after the transform
   transform_options transform;
+  augment_options augment;       ///< zoom and colour jitter, training samples only (off by default)
 };
 
 /// One transformed sample, each tensor with batch size 1.
@@ -52,6 +54,7 @@ struct sample {
   tensor<float> image;  ///< 1 x 3 x H x W in [-1, 1]; undefined unless load_image
   std::string label_path, inst_path, image_path;  ///< empty when not read
   transform_params params;                        ///< the random parameters that were applied
+  augment_params augment;                         ///< and the augmentation's (identity when off)
 };
 
 enum class image_file { none, decodable, undecodable };
@@ -125,6 +128,7 @@ class aligned_dataset {
  public:
   explicit aligned_dataset(dataset_options opt) : opt_(std::move(opt)) {
     check_options(opt_.transform);
+    check_augment(opt_.augment);
     require<value_error>(opt_.label_nc >= 0, "aligned_dataset: label_nc must be >= 0, got ", opt_.label_nc);
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -167,7 +171,9 @@ class aligned_dataset {
     check_index(i);
     loaded l = read(i);
     const transform_params p = draw_params(opt_.transform, l.width(), l.height(), r);
-    return finish(i, std::move(l), p);
+    // Drawn after the transform's draws and only when active: without augmentation the stream is unchanged.
+    const augment_params a = opt_.transform.is_train ? draw_augment(opt_.augment, r) : augment_params{};
+    return finish(i, std::move(l), p, a);
   }
 
   /// Sample i with the given parameters (e.g. none at test time: transform_params{}).
@@ -226,21 +232,22 @@ class aligned_dataset {
                                           ": raise label_nc or remap the ids)"));
   }
 
-  sample finish(std::size_t i, loaded l, const transform_params& p) const {
+  sample finish(std::size_t i, loaded l, const transform_params& p, const augment_params& a = {}) const {
     const transform_options& t = opt_.transform;
     sample s;
     s.params = p;
+    s.augment = a;
     s.label_path = labels_[i];
     int w = 0, h = 0;
     if (opt_.label_nc > 0) {
-      const io::image16 m = apply_transform(l.label, t, p, interp::nearest, labels_[i]);
+      const io::image16 m = apply_zoom(apply_transform(l.label, t, p, interp::nearest, labels_[i]), a, interp::nearest);
       w = m.width, h = m.height;
       s.label = map_to_tensor(m);
     } else {
-      const io::image a = apply_transform(l.rgb_in, t, p, interp::bicubic, labels_[i]);
-      w = a.width, h = a.height;
+      const io::image rgb = apply_zoom(apply_transform(l.rgb_in, t, p, interp::bicubic, labels_[i]), a, interp::bicubic);
+      w = rgb.width, h = rgb.height;
       s.label = tensor<float>::empty(shape::nchw(1, 3, h, w));
-      detail::rgb_to_chw(a, s.label.data());
+      detail::rgb_to_chw(rgb, s.label.data());
     }
     auto same_size = [&](int ow, int oh, const std::string& path) {
       require<shape_error>(ow == w && oh == h, "aligned_dataset: '", path, "' is ", ow, "x", oh, " (WxH) after the ",
@@ -248,13 +255,14 @@ class aligned_dataset {
                            "; the files of one sample must have the same size");
     };
     if (!opt_.no_instance) {
-      const io::image16 m = apply_transform(l.inst, t, p, interp::nearest, insts_[i]);
+      const io::image16 m = apply_zoom(apply_transform(l.inst, t, p, interp::nearest, insts_[i]), a, interp::nearest);
       same_size(m.width, m.height, insts_[i]);
       s.inst = map_to_tensor(m);
       s.inst_path = insts_[i];
     }
     if (opt_.load_image) {
-      const io::image b = apply_transform(l.image, t, p, interp::bicubic, images_[i]);
+      const io::image b =
+          apply_color_jitter(apply_zoom(apply_transform(l.image, t, p, interp::bicubic, images_[i]), a, interp::bicubic), a);
       same_size(b.width, b.height, images_[i]);
       s.image = tensor<float>::empty(shape::nchw(1, 3, h, w));
       detail::rgb_to_chw(b, s.image.data());

@@ -52,8 +52,8 @@ class rng {
   bool bernoulli(double p) { return uniform() < p; }
 
   /// Fisher-Yates shuffle with this generator's draws.
-  template <class T>
-  void shuffle(std::vector<T>& v) {
+  template <class Container>
+  void shuffle(Container& v) {
     for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[std::size_t(uniform_int(0, std::int64_t(i - 1)))]);
   }
 

@@ -75,6 +75,38 @@ BOOST_AUTO_TEST_CASE(layout_pairing_and_values) {
   BOOST_TEST(s.image.at(0, 2, 0, 0) == (float(17) / 255.0f - 0.5f) / 0.5f);
 }
 
+BOOST_AUTO_TEST_CASE(augmentation_zooms_maps_alike_and_jitters_the_image_only) {
+  layout L(1, 32, 16);
+  auto o = L.options();
+  data::aligned_dataset plain(o);
+  o.augment = {.brightness = 0.5, .max_scale = 1.6};
+  data::aligned_dataset zoomed(o);
+  data::rng r1(5), r2(5);
+  const auto a = plain.get(0, r1), b = zoomed.get(0, r2);
+  BOOST_TEST(a.params.flip == b.params.flip);  // the transform's draws come first and are unchanged
+  BOOST_TEST(a.augment.scale == 1.0);
+  BOOST_TEST(b.augment.scale > 1.0);
+  auto as_map = [](const i2i::tensor<float>& t) {
+    io::image16 m(int(t.dim(3)), int(t.dim(2)), 1);
+    for (int y = 0; y < m.height; ++y)
+      for (int x = 0; x < m.width; ++x) m.at(y, x) = std::uint16_t(t.at(0, 0, y, x));
+    return m;
+  };
+  const auto want_label = data::apply_zoom(as_map(a.label), b.augment, data::interp::nearest);
+  const auto want_inst = data::apply_zoom(as_map(a.inst), b.augment, data::interp::nearest);
+  BOOST_TEST(as_map(b.label).pixels == want_label.pixels, boost::test_tools::per_element());
+  BOOST_TEST(as_map(b.inst).pixels == want_inst.pixels, boost::test_tools::per_element());
+  BOOST_TEST(b.image.shape() == a.image.shape());
+  double diff = 0;
+  for (std::int64_t i = 0; i < a.image.numel(); ++i) diff += std::abs(a.image[i] - b.image[i]);
+  BOOST_TEST(diff > 0);
+  const auto t = zoomed.get(0, data::transform_params{});  // test time: no augmentation
+  BOOST_TEST(as_map(t.label).pixels == as_map(plain.get(0, data::transform_params{}).label).pixels,
+             boost::test_tools::per_element());
+  o.augment.hue = 0.9;
+  expect_error<i2i::value_error>([&] { data::aligned_dataset bad(o); }, {"augment: hue 0.9"});
+}
+
 BOOST_AUTO_TEST_CASE(label_nc_zero_reads_a_and_b) {
   i2i::test::data_scratch tmp;
   const std::string a = tmp.mkdir("r/test_A"), b = tmp.mkdir("r/test_B");
