@@ -1,7 +1,7 @@
 # The `consumer` test: install the build tree into a scratch prefix, then configure, build and run
 # tests/consumer against it. Run with cmake -P; the top-level CMakeLists.txt passes:
 #   I2I_BUILD_DIR I2I_CONSUMER_SOURCE I2I_CONSUMER_WORK I2I_GENERATOR CMAKE_CXX_COMPILER CMAKE_BUILD_TYPE
-#   I2I_CONSUMER_CUDA (ON/OFF) [CMAKE_CUDA_COMPILER CMAKE_CUDA_ARCHITECTURES]
+#   I2I_CONSUMER_CUDA (ON/OFF) [CMAKE_CUDA_COMPILER CMAKE_CUDA_ARCHITECTURES] I2I_CONSUMER_MPI (ON/OFF)
 # With CUDA OFF it also checks that asking for the cuda component fails, and says why.
 cmake_minimum_required(VERSION 3.25)
 
@@ -31,6 +31,9 @@ if(I2I_CONSUMER_CUDA)
   list(APPEND configure_args -DCONSUMER_CUDA=ON -DCMAKE_CUDA_COMPILER=${CMAKE_CUDA_COMPILER}
        "-DCMAKE_CUDA_ARCHITECTURES=${CMAKE_CUDA_ARCHITECTURES}")
 endif()
+if(I2I_CONSUMER_MPI)
+  list(APPEND configure_args -DCONSUMER_MPI=ON)
+endif()
 step("configuring tests/consumer against ${prefix}" ${CMAKE_COMMAND} ${configure_args} -B ${build})
 step("building tests/consumer" ${CMAKE_COMMAND} --build ${build})
 step("running consumer" ${build}/consumer ${I2I_CONSUMER_WORK})
@@ -43,6 +46,11 @@ if(NOT EXISTS ${I2I_CONSUMER_WORK}/embed/out.png)
   message(FATAL_ERROR "consumer: the embedder program wrote no ${I2I_CONSUMER_WORK}/embed/out.png")
 endif()
 message(STATUS "embedder program translated label.png on the CPU")
+if(I2I_CONSUMER_MPI)
+  # Started without mpirun: dist::world() is the single-process communicator, MPI is never initialised.
+  step("running consumer_mpi" ${build}/consumer_mpi)
+  message(STATUS "${step_output}")
+endif()
 if(I2I_CONSUMER_CUDA)
   step("running consumer_cuda" ${build}/consumer_cuda)
   message(STATUS "${step_output}")

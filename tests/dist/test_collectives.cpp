@@ -1,14 +1,22 @@
 // dist::mpi_communicator under mpirun -np 2 (tests/dist/CMakeLists.txt): all-reduce and broadcast of one
 // and of several tensors (one packed collective), the average, barrier, and that bucketed gradient
-// averaging equals a one-shot all-reduce for any bucket size, including a parameter larger than a bucket.
+// averaging equals a one-shot all-reduce for any bucket size, including a parameter larger than a bucket;
+// the same with the buckets started during backward (overlapped), whatever order a rank's gradients
+// become final in, and that every rank starts the same buckets in the same order.
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "i2i/backend/cpu/backend.hpp"
+#include "i2i/compose/seq.hpp"
 #include "i2i/dist/data_parallel.hpp"
 #include "i2i/dist/launch.hpp"
+#include "i2i/model/init.hpp"
+#include "i2i/model/model.hpp"
+#include "i2i/spec/activation.hpp"
+#include "i2i/spec/conv.hpp"
 
 using namespace i2i;
 
@@ -95,6 +103,100 @@ BOOST_AUTO_TEST_CASE(bucketed_gradients_equal_a_one_shot_all_reduce_for_any_buck
         for (std::int64_t i = 0; i < sizes[k]; ++i) BOOST_REQUIRE(ps[k].grad.data()[i] == ref[k].grad.data()[i]);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(overlapped_buckets_equal_a_one_shot_all_reduce_in_any_ready_order) {
+  const auto c = job();
+  const int r = c->rank();
+  const std::vector<std::int64_t> sizes{7, 300, 1, 5000, 64, 2};
+  auto make = [&](float step) {
+    std::vector<optim::param_ref<float>> ps;
+    for (std::size_t k = 0; k < sizes.size(); ++k)
+      ps.push_back({"p" + std::to_string(k), tensor<float>::zeros(shape{sizes[k]}),
+                    filled_by_rank(sizes[k], r, float(k) + 0.125f + step)});
+    return ps;
+  };
+  for (std::size_t cap : {std::size_t(4), std::size_t(1200), std::size_t(8192)}) {
+    BOOST_TEST_CONTEXT("bucket " << cap << " bytes") {
+      dist::data_parallel dp(c, {.bucket_bytes = cap});
+      auto ps = make(0.0f);  // the same tensors for two steps: the second reuses the plan
+      for (int step = 0; step < 2; ++step) {
+        auto ref = make(float(step));
+        std::vector<tensor<float>> all;
+        for (std::size_t k = 0; k < ps.size(); ++k) {
+          std::copy_n(ref[k].grad.data(), sizes[k], ps[k].grad.data());
+          all.push_back(ref[k].grad);
+        }
+        c->all_reduce(all, dist::reduce_op::average);
+        dp.expect(ps);
+        // Rank 0 finishes its gradients in backward order (last first), rank 1 in the opposite order:
+        // the buckets must still start in the plan's order on both, or the sums would mix buckets.
+        for (std::size_t i = 0; i < ps.size(); ++i) {
+          const std::size_t k = r == 0 ? ps.size() - 1 - i : i;
+          dp.gradient_ready(ps[k].grad.data());
+        }
+        const auto plan = dp.overlap_plan();
+        BOOST_TEST(dp.buckets_started() == plan.size());  // every bucket in flight before the wait
+        if (cap == 4) BOOST_TEST(plan.size() == sizes.size());
+        dp.reduce_gradients(ps);
+        for (std::size_t k = 0; k < ps.size(); ++k)
+          for (std::int64_t i = 0; i < sizes[k]; ++i) BOOST_REQUIRE(ps[k].grad.data()[i] == ref[k].grad.data()[i]);
+      }
+      BOOST_TEST(dp.buckets_started_in_backward() == 2 * std::int64_t(dp.overlap_plan().size()));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_models_backward_starts_buckets_in_the_same_order_on_every_rank) {
+  using net = seq<conv<6, 3, 1, 1>, relu, conv<6, 3, 1, 1>, relu, conv<5, 3, 1, 1>, relu, conv<2, 3, 1, 1>>;
+  using M = model<net, cpu_backend<float>, 3>;
+  const auto c = job();
+  const int r = c->rank();
+  auto x = tensor<float>::empty(shape::nchw(1, 3, 6, 5));
+  for (std::int64_t i = 0; i < x.numel(); ++i) x.data()[i] = std::sin(float(i) * 0.37f + float(r));
+  // Overlapped: the test's hook forwards to the data_parallel (as watch() does) and notes how many
+  // buckets had started after each report.
+  M overlapped, after;
+  initialize(overlapped, init_policy::pytorch(), 5);
+  initialize(after, init_policy::pytorch(), 5);
+  dist::data_parallel dp(c, {.bucket_bytes = 400});
+  std::vector<std::size_t> started;
+  overlapped.set_gradients_ready_hook([&](const auto& params) {
+    for (const auto& p : params)
+      if (p->grad.defined()) dp.gradient_ready(p->grad.data());
+    started.push_back(dp.buckets_started());
+  });
+  const auto ctx = overlapped.forward(x);
+  dp.expect(overlapped.parameters());
+  overlapped.backward(ctx, tensor<float>::filled(ctx.output.shape(), 0.25f), {}, false);
+  // One report per seq element with parameters (the convs, last first), then one for the whole model at
+  // the end. The plan (reverse order, 400 bytes): {conv 6's bias and weight, conv 4's bias}, {conv 4's
+  // weight}, {conv 2's bias}, {conv 2's weight}, {conv 0's bias}, {conv 0's weight}.
+  BOOST_REQUIRE(dp.overlap_plan().size() == 6);
+  const std::vector<std::size_t> expected{0, 2, 4, 6, 6};
+  BOOST_TEST(started == expected, boost::test_tools::per_element());
+  // 4 buckets in flight before backward reached the first layer
+  BOOST_TEST(dp.buckets_started() == dp.overlap_plan().size());
+  dp.reduce_gradients(overlapped.parameters());
+  // After backward, the same buckets one by one (the fallback without a hook).
+  dist::data_parallel dp_after(c, {.bucket_bytes = 400, .overlap_with_backward = false});
+  const auto ctx_after = after.forward(x);
+  after.backward(ctx_after, tensor<float>::filled(ctx_after.output.shape(), 0.25f), {}, false);
+  dp_after.reduce_gradients(after.parameters());
+  BOOST_TEST(dp_after.buckets_reduced() == dp.buckets_reduced());
+  const auto a = overlapped.parameters(), b = after.parameters();
+  for (std::size_t k = 0; k < a.size(); ++k)
+    for (std::int64_t i = 0; i < a[k].grad.numel(); ++i) BOOST_REQUIRE(a[k].grad.data()[i] == b[k].grad.data()[i]);
+  // Every rank: the same plan and the same buckets started after each report (rank 0's sent to all).
+  std::vector<double> mine;
+  for (const auto& bucket : dp.overlap_plan()) {
+    mine.push_back(-1.0);
+    for (std::size_t k : bucket) mine.push_back(double(k));
+  }
+  for (std::size_t n : started) mine.push_back(double(n));
+  std::vector<double> roots = mine;
+  c->broadcast(std::span<double>(roots), 0);
+  BOOST_TEST(roots == mine, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(averaged_losses_are_the_mean_over_the_ranks) {

@@ -87,7 +87,7 @@ void train_with(const options& o, const fs::path& dir, const std::shared_ptr<dis
   dp.broadcast_parameters(D);
   dp.broadcast_optimizer(step.generator_optimizer());
   dp.broadcast_optimizer(step.discriminator_optimizer());
-  if (dp.active()) step.set_gradient_hook([&dp](const auto& params) { dp.reduce_gradients(params); });
+  dp.attach(step, G, D);  // gradients averaged before each update, overlapped with backward
   const optim::constant_then_linear_decay schedule(o.lr, o.niter, o.niter_decay);
   const std::int64_t per_epoch = std::int64_t(loader.batches_per_epoch());
   const std::int64_t last = o.max_iterations >= 0 ? std::min(o.max_iterations, schedule.total_epochs() * per_epoch)

@@ -150,6 +150,8 @@ int main(int argc, char** argv) try {
   add_number(*train_cmd, "--print_freq", t.print_freq, 1, examples::unlimited<int>, "iterations between loss lines");
   add_number(*train_cmd, "--save_freq", t.save_freq, 1, examples::unlimited<int>, "iterations between checkpoints");
   flags::add_no_flip(*train_cmd, t.no_flip);
+  train_cmd->add_flag("--sync_bn", t.sync_bn,
+                      "under mpirun: batch norm statistics over all ranks' batches (SyncBatchNorm), not each rank's");
   // Augmentation for an oracle that reads texture and shape rather than each class's mean colour.
   add_number(*train_cmd, "--brightness", t.augment.brightness, 0.0, 10.0,
              "colour jitter: brightness factor in [1-v, 1+v] (torchvision ColorJitter; 0: off)");

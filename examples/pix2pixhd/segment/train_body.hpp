@@ -14,6 +14,7 @@
 
 #include "i2i/data/loader.hpp"
 #include "i2i/dist/data_parallel.hpp"
+#include "i2i/dist/sync_batch_norm.hpp"
 #include "i2i/io/checkpoint_set.hpp"
 #include "i2i/io/optimizer_state.hpp"
 #include "i2i/model/checkpoint.hpp"
@@ -36,6 +37,7 @@ struct train_args {
   double lr = 1e-3;
   std::uint64_t seed = 1;
   bool no_flip = false, continue_train = false;
+  bool sync_bn = false;  ///< batch norm statistics over all ranks (dist::sync_batch_norm)
   i2i::data::augment_options augment;  ///< zoom and colour jitter (off by default)
 };
 
@@ -91,7 +93,8 @@ void train(const train_args& a, const std::string& runs_on, const std::shared_pt
   dist::data_parallel dp(job);
   dp.broadcast_parameters(t.net());
   dp.broadcast_optimizer(t.optimizer());
-  if (dp.active()) t.set_gradient_hook([&dp](const auto& params) { dp.reduce_gradients(params); });
+  dp.attach(t, t.net());  // gradients averaged before each update, overlapped with backward
+  if (a.sync_bn) dist::sync_batch_norm(t.net(), job);
   out << "segmenter: U-Net F " << width << ", depth " << depth << ", " << Classes << " classes, "
             << t.net().parameter_count() << " parameters; " << ds.size() << " training pairs from '" << a.dataroot
             << "', batch " << a.batch << ", augmentation: " << augment_text(a.augment) << ", " << runs_on

@@ -9,8 +9,11 @@
 // 5-7x compile time). Channels are folded at compile time; a mismatch instantiates
 // diag::channel_mismatch<index, expected, got>, so the compiler's message carries the numbers.
 #include <array>
+#include <cstddef>
+#include <memory>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "i2i/compose/build.hpp"
 #include "i2i/model/run_state.hpp"
@@ -64,10 +67,14 @@ struct sequence_instance {
   using children_type = typename types_of<std::index_sequence_for<S...>>::children;
   using context = typename types_of<std::index_sequence_for<S...>>::contexts;
 
+  /// Where each child's parameters sit in the registry they were added to (declared before `children`,
+  /// whose construction fills it): backward tells run_state::params_ready about them child by child.
+  const std::vector<std::shared_ptr<parameter<T>>>* registry = nullptr;
+  std::array<std::pair<std::size_t, std::size_t>, n> param_ranges{};
   children_type children;
 
   explicit sequence_instance(const build_context<T>& bc, int first = 0)
-      : children(make(bc, first, std::index_sequence_for<S...>{})) {}
+      : registry(bc.params), children(make(bc, first, std::index_sequence_for<S...>{})) {}
 
   tensor<T> forward(tensor<T> x, context& c, run_state<T>& rs) const {
     return forward_all(std::move(x), c, rs, std::make_index_sequence<n>{});
@@ -79,9 +86,16 @@ struct sequence_instance {
 
  private:
   template <std::size_t... I>
-  static children_type make(const build_context<T>& bc, int first, std::index_sequence<I...>) {
+  children_type make(const build_context<T>& bc, int first, std::index_sequence<I...>) {
     // Braced initialisation evaluates left to right, so parameters register in definition order.
-    return children_type{build<S, chain[I], B>(bc, Mode == naming::unindexed ? -1 : first + offsets[I])...};
+    return children_type{build_child<I>(bc, Mode == naming::unindexed ? -1 : first + offsets[I])...};
+  }
+  template <std::size_t I>
+  std::tuple_element_t<I, children_type> build_child(const build_context<T>& bc, int index) {
+    const std::size_t before = bc.params->size();
+    auto child = build<std::tuple_element_t<I, std::tuple<S...>>, chain[I], B>(bc, index);
+    param_ranges[I] = {before, bc.params->size()};
+    return child;
   }
   template <std::size_t... I>
   tensor<T> forward_all(tensor<T> x, context& c, run_state<T>& rs, std::index_sequence<I...>) const {
@@ -97,9 +111,15 @@ struct sequence_instance {
   }
   template <std::size_t... I>
   tensor<T> backward_all(const context& c, tensor<T> dy, run_state<T>& rs, bool need_dx, std::index_sequence<I...>) {
-    ((dy = std::get<n - 1 - I>(children).backward(std::get<n - 1 - I>(c), dy, rs, n - 1 - I == 0 ? need_dx : true)),
+    ((dy = std::get<n - 1 - I>(children).backward(std::get<n - 1 - I>(c), dy, rs, n - 1 - I == 0 ? need_dx : true),
+      signal_ready(n - 1 - I, rs)),
      ...);
     return dy;
+  }
+  /// Child k's parameters have their gradients (data-parallel training starts their all-reduce).
+  void signal_ready(std::size_t k, const run_state<T>& rs) const {
+    if (rs.params_ready && param_ranges[k].first < param_ranges[k].second)
+      (*rs.params_ready)(*registry, param_ranges[k].first, param_ranges[k].second);
   }
   template <std::size_t... I>
   shape trace_all(shape s, double& flops, std::index_sequence<I...>) const {

@@ -14,9 +14,14 @@
 // A call with several tensors is ONE collective: the implementation packs them (MPI) or groups them
 // (NCCL), which is how data_parallel reduces a ~25 MB bucket of gradients in one go. Every rank must make
 // the same calls with the same shapes in the same order (as with MPI and NCCL themselves).
+//
+// start_all_reduce begins an all-reduce and returns at once with a pending_collective; its wait() ends
+// it (with the same watchdog deadline as the blocking calls). data_parallel overlaps gradient buckets
+// with backward this way. The blocking all_reduce is start + wait, so both give the same numbers.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,6 +40,26 @@ class dist_error : public error {
 };
 
 enum class reduce_op { sum, average };
+
+/// A collective that was started and not yet waited for (communicator::start_all_reduce). Its buffers
+/// must stay allocated and untouched until wait() has returned; every started collective must be waited
+/// for, on every rank, in the order they were started.
+class pending_collective {
+ public:
+  virtual ~pending_collective() = default;
+  /// Lets the communicator advance it without blocking (MPI moves a non-blocking collective on only
+  /// inside MPI calls); true once it is done. wait() is still required.
+  virtual bool progress() { return true; }
+  /// Blocks until it is done (or ends the job at the watchdog's deadline); the result is then in the
+  /// buffers (for NCCL: ordered before everything the compute stream runs next).
+  virtual void wait() = 0;
+};
+
+/// What a communicator without a non-blocking path returns: the collective ran before start returned.
+class completed_collective final : public pending_collective {
+ public:
+  void wait() override {}
+};
 
 /// The watchdog's deadline for one collective, in seconds: I2I_DIST_TIMEOUT, default 300. Past it, a
 /// rank that still waits for the others ends the job (a peer has stalled or died).
@@ -72,6 +97,13 @@ class communicator {
   virtual void broadcast_buffers(std::span<const buffer> bufs, dtype type, int root) = 0;
   /// Every buffer becomes the element-wise sum (or average) over the ranks (one collective).
   virtual void all_reduce_buffers(std::span<const buffer> bufs, dtype type, reduce_op op) = 0;
+  /// Starts the all-reduce of all_reduce_buffers and returns before it is done (see pending_collective).
+  /// The default runs the blocking call.
+  virtual std::unique_ptr<pending_collective> start_all_reduce_buffers(std::span<const buffer> bufs, dtype type,
+                                                                       reduce_op op) {
+    all_reduce_buffers(bufs, type, op);
+    return std::make_unique<completed_collective>();
+  }
   /// Ends the whole job (every rank) after printing `why` with this rank's number: the failure path of
   /// a rank that cannot go on, so that the others do not wait for it forever.
   [[noreturn]] virtual void abort(const std::string& why, int code = 1) = 0;
@@ -83,6 +115,11 @@ class communicator {
   void all_reduce(const std::vector<tensor<T>>& ts, reduce_op op = reduce_op::sum) {
     const auto bufs = buffers_of(ts, "all_reduce");
     all_reduce_buffers(bufs, dtype_of_v<T>, op);
+  }
+  template <class T>
+  std::unique_ptr<pending_collective> start_all_reduce(const std::vector<tensor<T>>& ts, reduce_op op = reduce_op::sum) {
+    const auto bufs = buffers_of(ts, "all_reduce");
+    return start_all_reduce_buffers(bufs, dtype_of_v<T>, op);
   }
   template <class T>
   void all_reduce(const tensor<T>& t, reduce_op op = reduce_op::sum) {
@@ -112,7 +149,9 @@ class communicator {
   virtual void all_reduce_host(std::span<const buffer> bufs, dtype type, reduce_op op) { all_reduce_buffers(bufs, type, op); }
   virtual void broadcast_host(std::span<const buffer> bufs, dtype type, int root) { broadcast_buffers(bufs, type, root); }
 
- private:
+ public:
+  /// The buffers of tensors this communicator can reduce (undefined tensors and foreign devices are
+  /// errors; empty tensors are left out).
   template <class T>
   std::vector<buffer> buffers_of(const std::vector<tensor<T>>& ts, const char* op) const {
     std::vector<buffer> bufs;

@@ -4,7 +4,9 @@
 //
 //   dist::data_parallel dp(dist::world());
 //   dp.broadcast_parameters(G);  dp.broadcast_optimizer(adam_G);    // once, after loading a checkpoint
-//   ... backward ...
+//   dp.watch(G);                                                     // once: G's backward signals buckets
+//   dp.expect(adam_G.params());                                      // right before the last backward
+//   ... backward ...                                                 //   (buckets start as they fill)
 //   dp.reduce_gradients(adam_G.params());                            // before every optimizer step
 //   adam_G.step();
 //   if (dp.is_root()) save(...);                                     // checkpoints and logs on rank 0
@@ -15,17 +17,30 @@
 //  - gradients are averaged over the ranks (summed, then divided by the world size, as DDP's
 //    bucket.div_(world_size)) in buckets of about 25 MB, filled in reverse parameter order (the order
 //    backward produces them) and reduced in that fixed order on every rank; a parameter larger than a
-//    bucket is a bucket of its own. The reduction runs after the whole backward: the models' backward
-//    has no per-layer hook to start a bucket while earlier layers are still being differentiated;
-//  - nothing else: batch norm keeps per-rank statistics (DDP's default), the fake-image pool and any
-//    other random state are per rank.
+//    bucket is a bucket of its own;
+//  - overlapped with backward (watch + expect): the model's gradients-ready hook (model.hpp) reports the
+//    parameters each layer's backward has finished; a bucket's all-reduce starts (non-blocking) once all
+//    of its gradients are in AND every bucket before it in the plan has started, so every rank starts
+//    the same collectives in the same order whatever order its layers report in (DDP's rule too).
+//    reduce_gradients then starts what is left and waits for all, before the optimizer step. Without
+//    expect() (a model with no hook, overlap_with_backward = false), reduce_gradients reduces the same
+//    buckets after backward. Both paths make the same collectives over the same bytes, so the averaged
+//    gradients are the same bit for bit (tests/dist: dist_collectives, dist_ddp_equivalence). Buckets are
+//    planned in reverse parameter order, not in the order backward finishes them (DDP rebuilds its
+//    buckets in that order after the first iteration); where the two differ (a parameter used only by a
+//    later call, as pix2pixHD's feature encoder E after G's backward) a bucket waits for its slowest
+//    gradient and the buckets after it wait for it: correct, less overlapped;
+//  - nothing else: batch norm keeps per-rank statistics (DDP's default; dist::sync_batch_norm makes
+//    them the job's), the fake-image pool and any other random state are per rank.
 // With a single_process communicator every call returns at once: single-process training is unchanged
 // bit for bit.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -37,6 +52,8 @@ namespace i2i::dist {
 
 struct data_parallel_options {
   std::size_t bucket_bytes = std::size_t(25) << 20;  ///< DDP's bucket_cap_mb = 25
+  /// Start each bucket's all-reduce during backward (watch + expect); false: all after backward.
+  bool overlap_with_backward = true;
 };
 
 /// Buckets of a parameter list, as indices into it: reverse order, each bucket at most `cap` bytes
@@ -74,6 +91,12 @@ class data_parallel {
   const data_parallel_options& options() const { return opt_; }
   /// Gradient buckets reduced so far (tests and the docs' measurements count them).
   std::int64_t buckets_reduced() const { return buckets_reduced_; }
+  /// Of those, the buckets whose all-reduce started during a backward (from gradient_ready).
+  std::int64_t buckets_started_in_backward() const { return started_in_backward_; }
+  /// Buckets of the expected parameter list started so far (the current or last overlapped step).
+  std::size_t buckets_started() const { return ov_.next; }
+  /// The bucket plan of the last expect(): indices into its parameter list, in the order they start.
+  const std::vector<std::vector<std::size_t>>& overlap_plan() const { return ov_.buckets; }
 
   /// Every parameter and buffer of `m` (model::all_parameters) takes rank 0's value.
   template <class Model>
@@ -113,10 +136,79 @@ class data_parallel {
     o.set_steps(std::int64_t(steps));
   }
 
-  /// Averages the gradients of `params` over the ranks, bucket by bucket (see the header comment).
+  /// From now on `m`'s backward reports its finished gradients to gradient_ready (nothing happens until
+  /// expect() names them). Alone, or with overlap_with_backward off: nothing.
+  template <class Model>
+  void watch(Model& m) {
+    if (!active() || !opt_.overlap_with_backward) return;
+    m.set_gradients_ready_hook([this](const auto& params) {
+      if (!ov_.armed) return;
+      for (const auto& p : params)
+        if (p->grad.defined()) mark_ready(p->grad.data());
+      start_ready_buckets();
+    });
+  }
+  /// Makes `step` (anything with set_last_backward_hook and set_gradient_hook: train::gan_step,
+  /// segmentation::trainer) average its optimizers' gradients over the ranks before each update, the
+  /// buckets overlapped with the backward of `models`. Alone: nothing (the step stays single-process).
+  template <class Step, class... Models>
+  void attach(Step& step, Models&... models) {
+    if (!active()) return;
+    (watch(models), ...);
+    step.set_last_backward_hook([this](const auto& params) { this->expect(params); });
+    step.set_gradient_hook([this](const auto& params) { this->reduce_gradients(params); });
+  }
+
+  /// Undoes watch(m).
+  template <class Model>
+  static void unwatch(Model& m) {
+    m.set_gradients_ready_hook({});
+  }
+
+  /// Announces the parameters whose gradients the next backward call completes: call it right before
+  /// the LAST backward that adds to them in this step (earlier ones would start buckets too soon), and
+  /// reduce_gradients(params) after it. Alone, or with overlap_with_backward off: nothing.
+  template <class T>
+  void expect(const std::vector<optim::param_ref<T>>& params) {
+    if (!active() || !opt_.overlap_with_backward) return;
+    require<dist_error>(!ov_.armed, "dist::data_parallel::expect: the buckets of the last expect() were never "
+                                    "reduced (call reduce_gradients before the optimizer step)");
+    std::vector<tensor<T>> grads;
+    grads.reserve(params.size());
+    for (const auto& p : params) grads.push_back(p.grad);
+    comm_->buffers_of(grads, "all_reduce");  // every gradient defined and on the communicator's device
+    std::vector<buffer> bufs;
+    for (const auto& g : grads) bufs.push_back({g.data(), std::size_t(g.numel())});
+    if (!same_list(bufs, dtype_of_v<T>)) plan_overlap(bufs, dtype_of_v<T>, sizeof(T));
+    std::fill(ov_.ready.begin(), ov_.ready.end(), char(0));
+    for (std::size_t b = 0; b < ov_.buckets.size(); ++b) ov_.missing[b] = ov_.buckets[b].size();
+    ov_.in_flight.clear();
+    ov_.in_flight.resize(ov_.buckets.size());
+    ov_.next = 0;
+    ov_.armed = true;
+  }
+
+  /// The gradient stored at `grad` is final for this step (the models' hook calls it): marks it and
+  /// starts, in plan order, every bucket whose gradients are all final. Not expected: ignored.
+  void gradient_ready(const void* grad) {
+    if (!ov_.armed) return;
+    mark_ready(grad);
+    start_ready_buckets();
+  }
+
+  /// Averages the gradients of `params` over the ranks, bucket by bucket (see the header comment): after
+  /// expect(params), starts the buckets not started yet and waits for all of them.
   template <class T>
   void reduce_gradients(const std::vector<optim::param_ref<T>>& params) {
     if (!active()) return;
+    if (ov_.armed) {
+      require<dist_error>(params.size() == ov_.grads.size() &&
+                              std::equal(params.begin(), params.end(), ov_.grads.begin(),
+                                         [](const auto& p, const buffer& b) { return p.grad.data() == b.data; }),
+                          "dist::data_parallel::reduce_gradients: not the parameters of the last expect()");
+      finish_overlap();
+      return;
+    }
     std::vector<tensor<T>> grads;
     grads.reserve(params.size());
     for (const auto& p : params) grads.push_back(p.grad);
@@ -146,6 +238,78 @@ class data_parallel {
   }
 
  private:
+  /// The overlapped reduction of one parameter list, type-erased (its gradients as buffers).
+  struct overlap_state {
+    bool armed = false;
+    dtype type = dtype::f32;
+    std::vector<buffer> grads;                            ///< in the parameter list's order
+    std::unordered_map<const void*, std::size_t> index;   ///< gradient storage -> position in the list
+    std::vector<std::vector<std::size_t>> buckets;        ///< plan_buckets over the list
+    std::vector<std::size_t> bucket_of;                   ///< position -> bucket
+    std::vector<std::size_t> missing;                     ///< per bucket: gradients not final yet
+    std::vector<char> ready;                              ///< per position
+    std::vector<std::unique_ptr<pending_collective>> in_flight;
+    std::size_t next = 0;                                 ///< buckets [0, next) have started
+  };
+
+  bool same_list(const std::vector<buffer>& bufs, dtype type) const {
+    return type == ov_.type && bufs.size() == ov_.grads.size() &&
+           std::equal(bufs.begin(), bufs.end(), ov_.grads.begin(),
+                      [](const buffer& a, const buffer& b) { return a.data == b.data && a.count == b.count; });
+  }
+
+  void plan_overlap(const std::vector<buffer>& bufs, dtype type, std::size_t element_bytes) {
+    ov_.type = type;
+    ov_.grads = bufs;
+    std::vector<std::size_t> bytes;
+    ov_.index.clear();
+    for (std::size_t k = 0; k < bufs.size(); ++k) {
+      bytes.push_back(bufs[k].count * element_bytes);
+      ov_.index.emplace(bufs[k].data, k);
+    }
+    ov_.buckets = plan_buckets(bytes, opt_.bucket_bytes);
+    ov_.bucket_of.assign(bufs.size(), 0);
+    for (std::size_t b = 0; b < ov_.buckets.size(); ++b)
+      for (std::size_t k : ov_.buckets[b]) ov_.bucket_of[k] = b;
+    ov_.missing.assign(ov_.buckets.size(), 0);
+    ov_.ready.assign(bufs.size(), 0);
+  }
+
+  void mark_ready(const void* grad) {
+    const auto it = ov_.index.find(grad);
+    if (it == ov_.index.end() || ov_.ready[it->second]) return;
+    ov_.ready[it->second] = 1;
+    --ov_.missing[ov_.bucket_of[it->second]];
+  }
+
+  /// Starts, in plan order, the buckets whose gradients are all final, after letting the ones in flight
+  /// advance (MPI moves a non-blocking collective on only inside its calls).
+  void start_ready_buckets() {
+    for (std::size_t b = 0; b < ov_.next; ++b)
+      if (ov_.in_flight[b]) ov_.in_flight[b]->progress();
+    while (ov_.next < ov_.buckets.size() && ov_.missing[ov_.next] == 0) {
+      start_bucket(ov_.next++);
+      ++started_in_backward_;
+    }
+  }
+
+  void start_bucket(std::size_t b) {
+    std::vector<buffer> part;
+    for (std::size_t k : ov_.buckets[b])
+      if (ov_.grads[k].count > 0) part.push_back(ov_.grads[k]);
+    ov_.in_flight[b] = comm_->start_all_reduce_buffers(part, ov_.type, reduce_op::average);
+  }
+
+  void finish_overlap() {
+    ov_.armed = false;  // first: a failed wait must not leave the next step's expect() refused
+    while (ov_.next < ov_.buckets.size()) start_bucket(ov_.next++);
+    for (auto& p : ov_.in_flight) {
+      p->wait();
+      p.reset();
+      ++buckets_reduced_;
+    }
+  }
+
   /// Calls f with each bucket of `ts` (plan_buckets), in the plan's order.
   template <class T, class F>
   void in_buckets(const std::vector<tensor<T>>& ts, F&& f) const {
@@ -163,6 +327,8 @@ class data_parallel {
   std::shared_ptr<communicator> comm_;
   data_parallel_options opt_;
   std::int64_t buckets_reduced_ = 0;
+  std::int64_t started_in_backward_ = 0;
+  overlap_state ov_;
 };
 
 /// A seed for randomness that is not keyed by sample (a rank's own noise, its image pool): rank 0 keeps

@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <memory>
 #include <span>
 #include <string>
 #include <thread>
@@ -129,32 +131,30 @@ class mpi_communicator : public communicator {
       wait(r, "broadcast");
       return;
     }
-    auto& staging = pack(bufs, type, rank_ == root);
+    staging_.resize(staged_count(bufs) * size_of(type));
+    if (rank_ == root) pack_into(bufs, type, staging_.data());
     MPI_Request r;
-    check(MPI_Ibcast(staging.data(), count_of(staged_count(bufs)), dt, root, comm_, &r), "MPI_Ibcast");
+    check(MPI_Ibcast(staging_.data(), count_of(staged_count(bufs)), dt, root, comm_, &r), "MPI_Ibcast");
     wait(r, "broadcast");
-    unpack(bufs, type, 1.0);
+    unpack_from(staging_.data(), bufs, type);
   }
 
   void all_reduce_buffers(std::span<const buffer> bufs, dtype type, reduce_op op) override {
-    if (bufs.empty()) return;
-    const double scale = op == reduce_op::average ? double(size_) : 1.0;
-    if (size_ == 1) return;  // the sum and the average over one rank are the values themselves
+    start_all_reduce_buffers(bufs, type, op)->wait();
+  }
+
+  /// MPI_Iallreduce on the buffers (packed into the collective's own staging buffer when there are
+  /// several) with MPI_SUM; wait() unpacks and divides by the world size for the average.
+  std::unique_ptr<pending_collective> start_all_reduce_buffers(std::span<const buffer> bufs, dtype type,
+                                                               reduce_op op) override {
+    if (bufs.empty() || size_ == 1) return std::make_unique<completed_collective>();
+    const double divisor = op == reduce_op::average ? double(size_) : 1.0;
+    auto p = std::make_unique<pending_all_reduce>(*this, bufs, type, divisor);
     const MPI_Datatype dt = mpi_detail::datatype_of(type);
-    if (bufs.size() == 1) {
-      MPI_Request r;
-      check(MPI_Iallreduce(MPI_IN_PLACE, bufs[0].data, count_of(bufs[0].count), dt, MPI_SUM, comm_, &r),
-            "MPI_Iallreduce");
-      wait(r, "all_reduce");
-      if (scale != 1.0) divide(bufs[0], type, scale);
-      return;
-    }
-    auto& staging = pack(bufs, type, true);
-    MPI_Request r;
-    check(MPI_Iallreduce(MPI_IN_PLACE, staging.data(), count_of(staged_count(bufs)), dt, MPI_SUM, comm_, &r),
+    void* data = bufs.size() == 1 ? bufs[0].data : p->pack();
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, count_of(staged_count(bufs)), dt, MPI_SUM, comm_, &p->request),
           "MPI_Iallreduce");
-    wait(r, "all_reduce");
-    unpack(bufs, type, scale);
+    return p;
   }
 
   [[noreturn]] void abort(const std::string& why, int code = 1) override {
@@ -186,27 +186,67 @@ class mpi_communicator : public communicator {
     return n;
   }
 
-  /// Copies the buffers into one contiguous host buffer (one collective for a whole bucket).
-  std::vector<unsigned char>& pack(std::span<const buffer> bufs, dtype type, bool copy_in) {
-    const std::size_t esz = size_of(type);
-    staging_.resize(staged_count(bufs) * esz);
-    if (copy_in) {
-      std::size_t off = 0;
-      for (const auto& b : bufs) {
-        std::memcpy(staging_.data() + off, b.data, b.count * esz);
-        off += b.count * esz;
+  /// One started all-reduce: its request, and its own staging buffer when it packs several buffers (so
+  /// that several can be in flight at once).
+  class pending_all_reduce final : public pending_collective {
+   public:
+    pending_all_reduce(mpi_communicator& c, std::span<const buffer> bufs, dtype type, double divisor)
+        : comm_(c), bufs_(bufs.begin(), bufs.end()), type_(type), divisor_(divisor) {}
+    ~pending_all_reduce() override {
+      // Abandoned (an exception unwound past it): MPI still writes into the buffers and the other ranks
+      // wait for it, so it is finished here; a failure now ends the job rather than the destructor throw.
+      if (finished_ || request == MPI_REQUEST_NULL) return;
+      try {
+        wait();
+      } catch (const std::exception& e) {
+        comm_.abort(e.what());
       }
     }
-    return staging_;
-  }
+    /// Copies the buffers into one contiguous host buffer (one collective for a whole bucket).
+    void* pack() {
+      staging_ = std::make_unique_for_overwrite<unsigned char[]>(staged_count(bufs_) * size_of(type_));
+      pack_into(bufs_, type_, staging_.get());
+      return staging_.get();
+    }
+    bool progress() override {
+      if (request == MPI_REQUEST_NULL) return true;
+      int done = 0;
+      comm_.check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      return done != 0;
+    }
+    void wait() override {
+      if (finished_) return;
+      finished_ = true;
+      comm_.wait(request, "all_reduce");
+      request = MPI_REQUEST_NULL;
+      if (staging_) unpack_from(staging_.get(), bufs_, type_);
+      if (divisor_ != 1.0)
+        for (const auto& b : bufs_) divide(b, type_, divisor_);
+    }
+    MPI_Request request = MPI_REQUEST_NULL;
 
-  void unpack(std::span<const buffer> bufs, dtype type, double divisor) {
+   private:
+    mpi_communicator& comm_;
+    std::vector<buffer> bufs_;
+    dtype type_;
+    double divisor_;
+    std::unique_ptr<unsigned char[]> staging_;
+    bool finished_ = false;
+  };
+
+  /// Copies the buffers into one contiguous host buffer (one collective for a whole bucket) and back.
+  static void pack_into(std::span<const buffer> bufs, dtype type, unsigned char* staging) {
     const std::size_t esz = size_of(type);
-    std::size_t off = 0;
     for (const auto& b : bufs) {
-      std::memcpy(b.data, staging_.data() + off, b.count * esz);
-      off += b.count * esz;
-      if (divisor != 1.0) divide(b, type, divisor);
+      std::memcpy(staging, b.data, b.count * esz);
+      staging += b.count * esz;
+    }
+  }
+  static void unpack_from(const unsigned char* staging, std::span<const buffer> bufs, dtype type) {
+    const std::size_t esz = size_of(type);
+    for (const auto& b : bufs) {
+      std::memcpy(b.data, staging, b.count * esz);
+      staging += b.count * esz;
     }
   }
 

@@ -11,6 +11,11 @@
 // communicator's own stream (ncclGroupStart/End around its buffers: one fused launch per bucket,
 // ncclAvg for the average), and the compute stream waits for it in turn, so the optimizer step that
 // follows sees the reduced gradients without a host synchronisation in between.
+// start_all_reduce_buffers does the first half (the wait for the compute stream's work so far, the
+// grouped launch on the communicator's stream, an event of its own recorded after it) and returns; its
+// wait() makes the then-current compute stream wait for that event and watches it with the deadline.
+// data_parallel calls it from the backward hook, so a bucket's reduction runs on the communicator's
+// stream while the compute stream goes on with the layers before it.
 //
 // Failure: the host waits for each collective with a deadline (I2I_DIST_TIMEOUT seconds, default 300),
 // polling ncclCommGetAsyncError; on an asynchronous error or at the deadline it calls ncclCommAbort
@@ -22,10 +27,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <span>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "i2i/backend/cuda/runtime.cuh"
@@ -103,11 +110,16 @@ class nccl_communicator : public communicator {
 
   void all_reduce_buffers(std::span<const buffer> bufs, dtype type, reduce_op op) override {
     if (bufs.empty()) return;
-    const ncclRedOp_t nop = op == reduce_op::average ? ncclAvg : ncclSum;
-    run("all_reduce", [&] {
-      for (const auto& b : bufs)
-        check(ncclAllReduce(b.data, b.data, b.count, nccl_detail::datatype_of(type), nop, comm_, stream_), "ncclAllReduce");
-    });
+    run("all_reduce", [&] { enqueue_all_reduce(bufs, type, op); });
+  }
+
+  std::unique_ptr<pending_collective> start_all_reduce_buffers(std::span<const buffer> bufs, dtype type,
+                                                               reduce_op op) override {
+    if (bufs.empty()) return std::make_unique<completed_collective>();
+    auto p = std::make_unique<pending_all_reduce>(*this);
+    launch("all_reduce", [&] { enqueue_all_reduce(bufs, type, op); });
+    I2I_CUDA_CHECK(cudaEventRecord(p->done, stream_));
+    return p;
   }
 
   [[noreturn]] void abort(const std::string& why, int code = 1) override {
@@ -126,6 +138,43 @@ class nccl_communicator : public communicator {
   }
 
  private:
+  /// A started all-reduce: the event recorded on the communicator's stream after it.
+  class pending_all_reduce final : public pending_collective {
+   public:
+    explicit pending_all_reduce(nccl_communicator& c) : comm_(c) {
+      I2I_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+    }
+    ~pending_all_reduce() override {
+      if (!finished_) {  // abandoned by an exception: later work on the compute stream still needs it
+        try {
+          wait();
+        } catch (const std::exception& e) {
+          comm_.abort(e.what());
+        }
+      }
+      cudaEventDestroy(done);
+    }
+    bool progress() override { return cudaEventQuery(done) == cudaSuccess; }
+    void wait() override {
+      if (finished_) return;
+      finished_ = true;
+      I2I_CUDA_CHECK(cudaStreamWaitEvent(cuda::current_stream(), done, 0));
+      comm_.wait_done("all_reduce", done);
+      ++comm_.completed_;
+    }
+    cudaEvent_t done = nullptr;
+
+   private:
+    nccl_communicator& comm_;
+    bool finished_ = false;
+  };
+
+  void enqueue_all_reduce(std::span<const buffer> bufs, dtype type, reduce_op op) {
+    const ncclRedOp_t nop = op == reduce_op::average ? ncclAvg : ncclSum;
+    for (const auto& b : bufs)
+      check(ncclAllReduce(b.data, b.data, b.count, nccl_detail::datatype_of(type), nop, comm_, stream_), "ncclAllReduce");
+  }
+
   void check(ncclResult_t r, const char* call) {
     if (r == ncclSuccess || r == ncclInProgress) return;
     const std::string why = detail::concat("dist::nccl: rank ", rank(), " of ", world_size(), ": ", call, " failed: ",
@@ -137,17 +186,23 @@ class nccl_communicator : public communicator {
   /// The stream dance of the header comment around one grouped collective, then the watchdog wait.
   template <class Enqueue>
   void run(const char* what, Enqueue&& enqueue) {
-    const cudaStream_t compute = cuda::current_stream();
-    I2I_CUDA_CHECK(cudaEventRecord(inputs_ready_, compute));
+    launch(what, std::forward<Enqueue>(enqueue));
+    I2I_CUDA_CHECK(cudaEventRecord(done_, stream_));
+    I2I_CUDA_CHECK(cudaStreamWaitEvent(cuda::current_stream(), done_, 0));
+    wait_done(what, done_);
+    ++completed_;
+  }
+
+  /// The communicator's stream waits for the compute stream's work so far, then runs one grouped
+  /// collective.
+  template <class Enqueue>
+  void launch(const char* what, Enqueue&& enqueue) {
+    I2I_CUDA_CHECK(cudaEventRecord(inputs_ready_, cuda::current_stream()));
     I2I_CUDA_CHECK(cudaStreamWaitEvent(stream_, inputs_ready_, 0));
     check(ncclGroupStart(), "ncclGroupStart");
     enqueue();
     check(ncclGroupEnd(), "ncclGroupEnd");
     wait_ready(what);
-    I2I_CUDA_CHECK(cudaEventRecord(done_, stream_));
-    I2I_CUDA_CHECK(cudaStreamWaitEvent(compute, done_, 0));
-    wait_done(what);
-    ++completed_;
   }
 
   /// Non-blocking communicators return ncclInProgress until the operation is enqueued.
@@ -162,12 +217,12 @@ class nccl_communicator : public communicator {
   }
 
   /// Polls the collective's completion event and NCCL's asynchronous error until the deadline.
-  void wait_done(const char* what) {
+  void wait_done(const char* what, cudaEvent_t done) {
     watch(what, [&] {
       ncclResult_t state = ncclSuccess;
       check(ncclCommGetAsyncError(comm_, &state), "ncclCommGetAsyncError");
       if (state != ncclSuccess && state != ncclInProgress) check(state, what);
-      const cudaError_t q = cudaEventQuery(done_);
+      const cudaError_t q = cudaEventQuery(done);
       if (q == cudaErrorNotReady) return false;
       I2I_CUDA_CHECK(q);
       return true;

@@ -7,10 +7,25 @@
 //
 // One model can run forward on several inputs before any backward (each call has its own context),
 // which a GAN needs (D on real, D on fake). Parameter gradients accumulate until zero_grad().
+//
+// The gradients-ready hook (set_gradients_ready_hook) is told, during backward, which parameters have
+// received their gradient of this call: after each element of every seq (in backward order, so the last
+// layers come first), and for all of them at the end. Data-parallel training starts the all-reduce of a
+// bucket there while backward goes on (dist::data_parallel::watch). Without a hook backward does exactly
+// what it did (one null check per seq element). A model that uses shared<> blocks only signals at the
+// end: a shared block registers its parameters at its first use, which need not be the last one that
+// backward reaches.
+//
+// set_batch_norm_group makes every batch_norm layer synchronised (PyTorch's SyncBatchNorm): in training
+// its statistics and the two sums of its backward are added up over a process group by the function
+// given (dist::sync_batch_norm gives the communicator's all-reduce), so that N processes with batch b
+// normalise as one process with batch N x b.
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +53,10 @@ class model {
   static constexpr int in_channels = In;
   static constexpr int out_channels = Spec::out_channels(In);
 
+  /// Receives parameters whose gradients this backward call has finished (see the header comment); the
+  /// same parameter may be named more than once in one call.
+  using gradients_ready_hook = std::function<void(std::span<const std::shared_ptr<parameter<T>>>)>;
+
   /// Everything one forward call produced. Keep it until its backward is done.
   struct context {
     using backend = Backend;  // loss terms over a context (loss::gan_loss, feature_matching) compute on it
@@ -54,7 +73,8 @@ class model {
   /// Models built with the same `shared` registry share their shared<> blocks.
   explicit model(std::string name = {}, shared_registry* shared = nullptr)
       : name_(std::move(name)), own_shared_(shared ? nullptr : std::make_unique<shared_registry>()),
-        instance_(make_instance(shared ? shared : own_shared_.get())) {
+        instance_(make_instance(shared ? shared : own_shared_.get())),
+        signals_per_layer_(shared == nullptr && own_shared_->empty()) {
     // Parameters are built on the host; a device backend moves them (and their gradients) to its memory.
     for (const auto& p : params_) {
       if (p->value.where().is_cpu()) p->value = Backend::to_backend(p->value);
@@ -75,6 +95,7 @@ class model {
     context c;
     c.input_shape = x.shape();
     run_state<T> rs{training_, &c.taps, nullptr};
+    if (batch_norm_group_) rs.batch_norm_group = &batch_norm_group_;
     c.output = instance_.forward(x, c.inner, rs);
     return c;
   }
@@ -101,8 +122,27 @@ class model {
     require<shape_error>(dy.shape() == c.output.shape(), where(), ": output gradient has shape ", dy.shape(),
                          ", expected ", c.output.shape());
     run_state<T> rs{training_, nullptr, &tap_grads};
-    return instance_.backward(c.inner, dy, rs, need_input_grad);
+    if (batch_norm_group_) rs.batch_norm_group = &batch_norm_group_;
+    if (!gradients_ready_) return instance_.backward(c.inner, dy, rs, need_input_grad);
+    const std::function<void(const std::vector<std::shared_ptr<parameter<T>>>&, std::size_t, std::size_t)> ready =
+        [&](const auto& registry, std::size_t first, std::size_t last) {
+          if (&registry == &params_) gradients_ready_(std::span(params_).subspan(first, last - first));
+        };
+    if (signals_per_layer_) rs.params_ready = &ready;
+    tensor<T> dx = instance_.backward(c.inner, dy, rs, need_input_grad);
+    gradients_ready_(std::span(params_));
+    return dx;
   }
+
+  /// Batch norm statistics over a process group from now on (see the header comment); empty: this
+  /// process's own (the default). Every process of the group must run the same forward and backward calls.
+  void set_batch_norm_group(std::function<void(std::span<double>)> sum_over_group) {
+    batch_norm_group_ = std::move(sum_over_group);
+  }
+  bool batch_norm_synchronised() const { return bool(batch_norm_group_); }
+
+  /// Called during every backward from now on (see the header comment); empty: no call.
+  void set_gradients_ready_hook(gradients_ready_hook h) { gradients_ready_ = std::move(h); }
 
   /// Frees every gradient buffer: for a model that will only run inference (a translator), whose
   /// gradients would otherwise take as much memory as its weights. backward() is an error afterwards.
@@ -191,6 +231,9 @@ class model {
   instance_type instance_;
   bool training_ = true;
   bool gradients_dropped_ = false;
+  bool signals_per_layer_;  ///< no shared<> blocks (see the header comment)
+  gradients_ready_hook gradients_ready_;
+  std::function<void(std::span<double>)> batch_norm_group_;
 };
 
 }  // namespace i2i

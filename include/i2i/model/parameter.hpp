@@ -57,6 +57,8 @@ class shared_registry {
     return made;
   }
 
+  bool empty() const { return items_.empty(); }
+
  private:
   std::map<std::string, std::any> items_;
 };

@@ -1,12 +1,17 @@
 #pragma once
 // Per-call state of a forward or backward pass: train/eval mode, the tapped features recorded by
 // forward, and the gradients a caller injects at taps for backward.
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "i2i/core/error.hpp"
 #include "i2i/core/tensor.hpp"
+#include "i2i/model/parameter.hpp"
 
 namespace i2i {
 
@@ -48,6 +53,14 @@ struct run_state {
   /// and drop it as soon as the child returns, so no activation outlives the layer that needs it and
   /// peak memory is about one layer's input and output instead of the whole network's activations.
   bool keep_backward_state = true;
+  /// backward: told that parameters [first, last) of `registry` have their final gradients of this
+  /// backward call (a seq signals each child once its backward is done; model::backward routes it to
+  /// the model's gradients-ready hook). Null, as always without a hook: no call and no cost.
+  const std::function<void(const std::vector<std::shared_ptr<parameter<T>>>& registry, std::size_t first,
+                           std::size_t last)>* params_ready = nullptr;
+  /// Synchronised batch norm (model::set_batch_norm_group): adds per-channel values up over the process
+  /// group, in place, in forward (statistics) and backward (gradient sums). Null: per-process statistics.
+  const std::function<void(std::span<double>)>* batch_norm_group = nullptr;
 };
 
 }  // namespace i2i

@@ -6,13 +6,19 @@
 //                        per sample and channel, at train and test time
 //                        (pix2pixHD's InstanceNorm2d(affine=False) has no parameters)
 //   batch_norm<Momentum = ratio<1, 10>, Eps = ratio<1, 100000>>
-//                        affine; running statistics as buffers, PyTorch semantics
+//                        affine; running statistics as buffers, PyTorch semantics; synchronised over a
+//                        process group (SyncBatchNorm) when the model has one (model::set_batch_norm_group)
 //   frozen_batch_norm<Eps = ratio<1, 100000>, Act = void>
 //                        batch norm in evaluation mode always (the running statistics, never updated,
 //                        whatever run_state::training says), with an activation spec fused after it
 //                        (void: none); for pretrained feature networks (torchvision's FrozenBatchNorm2d)
+#include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <type_traits>
+#include <vector>
 
 #include "i2i/spec/layer_base.hpp"
 #include "i2i/spec/ratio.hpp"
@@ -60,6 +66,16 @@ struct instance_norm {
   };
 };
 
+namespace spec_detail {
+/// A backend with synchronised batch norm's halves (the CPU backend; see cpu/batch_norm.hpp).
+template <class B>
+concept synchronisable_batch_norm =
+    requires(const tensor<typename B::scalar>& t, const typename B::batch_norm_result& f) {
+      B::batch_norm_sums(t);
+      B::batch_norm_backward_sums(t, t, f);
+    };
+}  // namespace spec_detail
+
 template <real_constant Momentum = std::ratio<1, 10>, real_constant Eps = default_norm_eps>
 struct batch_norm {
   static constexpr double momentum = ratio_value<Momentum>;
@@ -74,6 +90,7 @@ struct batch_norm {
       tensor<T> x;
       typename B::batch_norm_result fwd;
       bool training = true;
+      std::int64_t group_count = 0;  ///< synchronised: the elements per channel over the group; 0: not
     };
     std::string path;
     std::shared_ptr<parameter<T>> w, b, running_mean, running_var;
@@ -90,15 +107,50 @@ struct batch_norm {
       spec_detail::check_input(path, "batch_norm", x, In);
       c.x = x;
       c.training = rs.training;
+      if (rs.training && rs.batch_norm_group) return synchronised_forward(x, c, *rs.batch_norm_group);
       c.fwd = rs.training ? B::batch_norm_train(x, w->value, b->value, running_mean->value, running_var->value,
                                                 momentum, eps, typename B::activation{})
                           : B::batch_norm_eval(x, w->value, b->value, running_mean->value, running_var->value, eps,
                                                typename B::activation{});
       return c.fwd.y;
     }
-    tensor<T> backward(const context& c, const tensor<T>& dy, run_state<T>&, bool) {
-      return B::batch_norm_backward(dy, c.x, c.fwd, w->value, w->frozen ? tensor<T>{} : w->grad,
-                                    b->frozen ? tensor<T>{} : b->grad);
+    tensor<T> backward(const context& c, const tensor<T>& dy, run_state<T>& rs, bool) {
+      const tensor<T> dw = w->frozen ? tensor<T>{} : w->grad, db = b->frozen ? tensor<T>{} : b->grad;
+      if (c.group_count == 0) return B::batch_norm_backward(dy, c.x, c.fwd, w->value, dw, db);
+      if constexpr (synchronisable) {
+        require<value_error>(rs.batch_norm_group != nullptr, spec_detail::where(path, "batch_norm"),
+                             ": a synchronised forward needs a synchronised backward (the model's batch-norm group)");
+        // dweight/dbias take this process's sums (data-parallel averaging adds the others'), dx the group's.
+        std::vector<double> sums = B::batch_norm_backward_sums(dy, c.x, c.fwd);
+        (*rs.batch_norm_group)(std::span<double>(sums));
+        return B::batch_norm_backward_with_sums(dy, c.x, c.fwd, w->value, dw, db, sums, c.group_count);
+      }
+      return {};
+    }
+
+   private:
+    static constexpr bool synchronisable = spec_detail::synchronisable_batch_norm<B>;
+
+    /// SyncBatchNorm: the group's sum, sum of squares and count per channel make the statistics.
+    tensor<T> synchronised_forward(const tensor<T>& x, context& c, const std::function<void(std::span<double>)>& sum) const {
+      if constexpr (!synchronisable) {
+        throw value_error(detail::concat(spec_detail::where(path, "batch_norm"), ": synchronised batch norm is not "
+                                         "implemented on this backend (its batch_norm_sums / batch_norm_backward_sums)"));
+      } else {
+        std::vector<double> sums = B::batch_norm_sums(x);  // [sum x per channel..., sum x^2 per channel...]
+        sums.push_back(double(x.n() * x.h() * x.w()));
+        sum(std::span<double>(sums));
+        const std::int64_t count = std::int64_t(sums.back());
+        std::vector<double> mean(In), var(In);
+        for (std::size_t k = 0; k < std::size_t(In); ++k) {
+          mean[k] = sums[k] / double(count);
+          var[k] = std::max(sums[In + k] / double(count) - mean[k] * mean[k], 0.0);
+        }
+        c.group_count = count;
+        c.fwd = B::batch_norm_train_with_stats(x, w->value, b->value, running_mean->value, running_var->value, momentum,
+                                               eps, typename B::activation{}, mean, var, count);
+        return c.fwd.y;
+      }
     }
   };
 };

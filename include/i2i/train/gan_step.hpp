@@ -30,6 +30,9 @@
 // pooling (B::segment_mean_backward); E's parameters then sit in G's optimizer (set_generator_optimizer).
 // The gradient hook (set_gradient_hook) sees each optimizer's parameters after their backward and before
 // its step: data-parallel training averages the gradients over the ranks there (dist/data_parallel.hpp).
+// The last-backward hook (set_last_backward_hook) sees them just before the last backward call that adds
+// to them (G's backward; D's backward of pass B): data-parallel training arms its overlapped all-reduce
+// there, so buckets start while that backward goes on (dist::data_parallel::expect).
 //
 // The fake history pool (image_pool) lives on the host and is saved with a checkpoint (pool().save /
 // load). Gan is a loss::gan_loss<lsgan | vanilla> (the GAN mode, over every scale of a multiscale D), or
@@ -237,6 +240,7 @@ class gan_step {
             ? backend::split_channels(d_cat, std::vector<std::int64_t>{cond.c(), std::int64_t(G::out_channels)})[1]
             : d_cat;
     if (dfake_direct.defined()) dfake = backend::add(dfake, dfake_direct);
+    if (before_last_backward_) before_last_backward_(g_adam_.params());
     const tensor<T> dinput = g_.backward(g_ctx, dfake, {}, bool(into_input));
     if (into_input) into_input(dinput);
     if (before_update_) before_update_(g_adam_.params());
@@ -247,6 +251,7 @@ class gan_step {
     d_fake.grad.scale(opt_.d_loss_factor);
     d_real.grad.scale(opt_.d_loss_factor);
     loss::backward(d_, ctx_a, d_fake.grad, false);
+    if (before_last_backward_) before_last_backward_(d_adam_.params());
     loss::backward(d_, ctx_b, d_real.grad, false);
     if (before_update_) before_update_(d_adam_.params());
     d_adam_.step();
@@ -265,6 +270,8 @@ class gan_step {
   const optim::adam<backend>& discriminator_optimizer() const { return d_adam_; }
   /// Called before each of the two optimizer steps (see gradient_hook); empty: no call.
   void set_gradient_hook(gradient_hook h) { before_update_ = std::move(h); }
+  /// Called before the last backward call into each optimizer's parameters (see the header comment).
+  void set_last_backward_hook(gradient_hook h) { before_last_backward_ = std::move(h); }
   /// The fake history pool; pool().save / load keep it with a checkpoint.
   image_pool<T>& pool() { return pool_; }
   const image_pool<T>& pool() const { return pool_; }
@@ -288,6 +295,7 @@ class gan_step {
   image_pool<T> pool_;
   tensor<T> last_fake_;
   gradient_hook before_update_;
+  gradient_hook before_last_backward_;
 };
 
 template <class G, class D, class... E>

@@ -277,6 +277,10 @@ class trainer {
   /// Trains as one rank of dp's job from now on (see the header comment); call it on every rank.
   void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) {
     dp_ = std::move(dp);
+    dist::data_parallel::unwatch(G_);
+    dist::data_parallel::unwatch(D_);
+    if (E_) dist::data_parallel::unwatch(*E_);
+    step_->set_last_backward_hook({});
     if (!dp_) {
       step_->set_gradient_hook({});
       return;
@@ -292,8 +296,11 @@ class trainer {
       epoch_iter_ = epoch_iter_ * saved_world_size_ / dp_->world_size();
       saved_world_size_ = dp_->world_size();
     }
-    if (dp_->active())
-      step_->set_gradient_hook([dp = dp_.get()](const auto& params) { dp->reduce_gradients(params); });
+    if (dp_->active()) {
+      // Buckets start during G's and D's last backward (and E's, which runs inside G's update).
+      dp_->attach(*step_, G_, D_);
+      if (E_) dp_->watch(*E_);
+    }
   }
   const dist::data_parallel* data_parallel() const { return dp_.get(); }
 

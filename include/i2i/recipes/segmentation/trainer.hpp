@@ -105,6 +105,7 @@ class trainer {
     step_result r{l.value,
                   batch_pixel_accuracy(argmax_labels(backend::to_host(ctx.output)), labels, opt_.loss.ignore_index)};
     adam_.zero_grad();
+    if (last_backward_hook_) last_backward_hook_(net_.parameters());  // e.g. arms the overlapped all-reduce
     net_.backward(ctx, l.grad, {}, false);
     if (gradient_hook_) gradient_hook_(net_.parameters());  // e.g. the data-parallel all-reduce
     adam_.step();
@@ -116,6 +117,11 @@ class trainer {
   /// the gradients over the ranks there, as train::gan_step::set_gradient_hook).
   void set_gradient_hook(std::function<void(const std::vector<optim::param_ref<typename backend::scalar>>&)> hook) {
     gradient_hook_ = std::move(hook);
+  }
+  /// Called with the parameters just before backward (data-parallel training arms its overlapped
+  /// all-reduce there, as train::gan_step::set_last_backward_hook).
+  void set_last_backward_hook(std::function<void(const std::vector<optim::param_ref<typename backend::scalar>>&)> hook) {
+    last_backward_hook_ = std::move(hook);
   }
 
   net_type& net() { return net_; }
@@ -129,6 +135,7 @@ class trainer {
   net_type net_;
   optim::adam<backend> adam_;
   std::function<void(const std::vector<optim::param_ref<typename backend::scalar>>&)> gradient_hook_;
+  std::function<void(const std::vector<optim::param_ref<typename backend::scalar>>&)> last_backward_hook_;
   std::int64_t steps_ = 0;
 };
 
