@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -103,19 +104,26 @@ int main(int argc, char** argv) {
         i2i::test::safetensors_with_header(
             R"({"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"g":{"dtype":"BF16","shape":[1,2],"data_offsets":[4,8]}})",
             8));
+  // fuzz_checkpoint's model: pix2pixHD's global generator with 3 -> 3 channels, ngf 2, one downsampling
+  // and one residual block.
   i2i::state_dict<float> model;
-  model.push_back({"model.1.weight", i2i::tensor<float>::filled({8, 3, 7, 7}, 0.25f)});
-  model.push_back({"model.1.bias", i2i::tensor<float>::filled({8}, -1.0f)});
+  model.push_back({"model.1.weight", i2i::tensor<float>::filled({2, 3, 7, 7}, 0.25f)});
+  model.push_back({"model.1.bias", i2i::tensor<float>::filled({2}, -1.0f)});
   i2i::io::save_state_dict(model, (corpus / "checkpoint" / "partial.safetensors").string(), {{"iteration", "42"}});
-  model.push_back({"model.4.weight", i2i::tensor<float>::zeros({16, 8, 3, 3})});
-  model.push_back({"model.4.bias", i2i::tensor<float>::zeros({16})});
-  model.push_back({"model.7.conv_block.1.weight", i2i::tensor<float>::zeros({16, 16, 3, 3})});
-  model.push_back({"model.7.conv_block.1.bias", i2i::tensor<float>::zeros({16})});
-  model.push_back({"model.8.weight", i2i::tensor<float>::zeros({16, 8, 3, 3})});
-  model.push_back({"model.8.bias", i2i::tensor<float>::zeros({8})});
-  model.push_back({"model.12.weight", i2i::tensor<float>::zeros({3, 8, 7, 7})});
+  model.push_back({"model.4.weight", i2i::tensor<float>::zeros({4, 2, 3, 3})});
+  model.push_back({"model.4.bias", i2i::tensor<float>::zeros({4})});
+  model.push_back({"model.7.conv_block.1.weight", i2i::tensor<float>::zeros({4, 4, 3, 3})});
+  model.push_back({"model.7.conv_block.1.bias", i2i::tensor<float>::zeros({4})});
+  model.push_back({"model.7.conv_block.5.weight", i2i::tensor<float>::zeros({4, 4, 3, 3})});
+  model.push_back({"model.7.conv_block.5.bias", i2i::tensor<float>::zeros({4})});
+  model.push_back({"model.8.weight", i2i::tensor<float>::zeros({4, 2, 3, 3})});
+  model.push_back({"model.8.bias", i2i::tensor<float>::zeros({2})});
+  model.push_back({"model.12.weight", i2i::tensor<float>::zeros({3, 2, 7, 7})});
   model.push_back({"model.12.bias", i2i::tensor<float>::zeros({3})});
   i2i::io::save_state_dict(model, (corpus / "checkpoint" / "complete.safetensors").string(), {{"iteration", "7"}});
+  // The same set as a local enhancer's checkpoint names its global part (fuzz_checkpoint's key map).
+  for (auto& [name, value] : model) name = "global." + name;
+  i2i::io::save_state_dict(model, (corpus / "checkpoint" / "global_prefixed.safetensors").string());
 
   // Regression corpus: the bombs of issue 18 (tests/unit/io/test_limits.cpp checks their messages).
   write(regression / "png" / "bomb_32768x32768.png", i2i::test::png_bomb(32768, 32768));
@@ -137,6 +145,31 @@ int main(int argc, char** argv) {
   // regression/npz (shape_overflow.npz: a stored member with the npy shape overflow above;
   // inflate_bomb_3GiB.npz: a deflated member whose zip headers claim 3 GiB) were written with
   // Python's zipfile, since the library has no npz writer.
+
+  // fuzz_cli: argument lists, NUL-separated (a leading 0x01 byte selects the EGSC-IT overrides).
+  const auto args = [](std::initializer_list<std::string> list, bool egscit = false) {
+    i2i::test::bytes b;
+    if (egscit) b.push_back(1);
+    for (const auto& a : list) {
+      if (b.size() > (egscit ? 1u : 0u)) b.push_back(0);
+      b.insert(b.end(), a.begin(), a.end());
+    }
+    return b;
+  };
+  write(corpus / "cli" / "train_global.args",
+        args({"--dataroot", "data/digits", "--name", "digits_global", "--label_nc", "11", "--preset", "cpu", "--netG",
+              "global", "--loadSize", "256", "--fineSize", "256", "--resize_or_crop", "none", "--niter", "10",
+              "--niter_decay", "10", "--no_vgg_loss"}));
+  write(corpus / "cli" / "train_local.args",
+        args({"--dataroot=data/city", "--label_nc", "35", "--netG", "local", "--preset", "full", "--ngf", "32",
+              "--niter_fix_global", "5", "--load_pretrain", "checkpoints/g", "--instance_feat", "--gpu_ids", "0",
+              "--lr", "2e-4", "--beta1", "0.5", "--max_iterations", "-1", "--save_latest_freq", "0"}));
+  write(corpus / "cli" / "train_bad_numbers.args",
+        args({"--dataroot", "d", "--label_nc", "4294967307", "--batchSize", "0x10", "--lr", "nan", "--seed", "-1"}));
+  write(corpus / "cli" / "help.args", args({"--help"}));
+  write(corpus / "cli" / "egscit_overrides.args",
+        args({"--config", "street", "--ablation", "no_mask+no_adain", "--eps", "1e-5", "--no-noise-test"}, true));
+  write(corpus / "cli" / "egscit_bad.args", args({"--config", "huge", "--eps", "abc", "--unknown"}, true));
 
   // The numpy-written fixtures.
   const fs::path fixtures = root / ".." / "unit" / "checkpoint" / "fixtures";

@@ -90,8 +90,8 @@ void train_with(const options& o, const fs::path& dir, const std::shared_ptr<dis
   dp.attach(step, G, D);  // gradients averaged before each update, overlapped with backward
   const optim::constant_then_linear_decay schedule(o.lr, o.niter, o.niter_decay);
   const std::int64_t per_epoch = std::int64_t(loader.batches_per_epoch());
-  const std::int64_t last = o.max_iterations >= 0 ? std::min(o.max_iterations, schedule.total_epochs() * per_epoch)
-                                                  : schedule.total_epochs() * per_epoch;
+  const std::int64_t last = o.max_iterations >= 0 ? std::min(o.max_iterations, schedule.total_iterations(per_epoch))
+                                                  : schedule.total_iterations(per_epoch);
   out << "pix2pix: G U-Net (" << Cfg::num_downs << " levels, ngf " << Cfg::ngf << ", " << G.parameter_count()
             << " parameters), D PatchGAN (ndf " << Cfg::ndf << ", n_layers " << Cfg::n_layers << ", "
             << D.parameter_count() << " parameters), " << o.gan_mode << " GAN + " << o.lambda_l1 << " L1; "

@@ -3,6 +3,7 @@
 // resumed run gets the same rate as an uninterrupted one (no state to checkpoint beyond t itself).
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "i2i/core/error.hpp"
 
@@ -24,9 +25,21 @@ struct constant_then_linear_decay {
       : lr0(lr0_), niter(niter_), niter_decay(niter_decay_) {
     require<value_error>(lr0 >= 0 && niter >= 0 && niter_decay >= 0, "constant_then_linear_decay: invalid lr0 ", lr0,
                          ", niter ", niter, " or niter_decay ", niter_decay, " (all must be >= 0)");
+    require<value_error>(niter_decay <= std::numeric_limits<std::int64_t>::max() - niter,
+                         "constant_then_linear_decay: niter ", niter, " + niter_decay ", niter_decay,
+                         " epochs do not fit in 64 bits");
   }
 
   std::int64_t total_epochs() const { return niter + niter_decay; }
+
+  /// total_epochs() x per_epoch, or a value_error when that many iterations do not fit in 64 bits.
+  std::int64_t total_iterations(std::int64_t per_epoch) const {
+    require<value_error>(per_epoch >= 0, "constant_then_linear_decay: negative iterations per epoch ", per_epoch);
+    require<value_error>(per_epoch == 0 || total_epochs() <= std::numeric_limits<std::int64_t>::max() / per_epoch,
+                         "constant_then_linear_decay: ", total_epochs(), " epochs of ", per_epoch,
+                         " iterations do not fit in 64 bits");
+    return total_epochs() * per_epoch;
+  }
 
   double lr_at(std::int64_t epoch) const {
     require<value_error>(epoch >= 1, "constant_then_linear_decay: epoch ", epoch, " (epochs count from 1)");

@@ -2,6 +2,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "i2i/optim/schedule.hpp"
 #include "support/gradcheck.hpp"
@@ -45,6 +47,14 @@ BOOST_AUTO_TEST_CASE(linear_decay_errors) {
   expect_error<value_error>([] { constant_then_linear_decay(0.1, -1, 4); }, {"niter -1"});
   // niter_decay 0: constant, nothing to decay.
   BOOST_TEST(constant_then_linear_decay(0.1, 5, 0).lr_at(5) == 0.1);
+  // Sums and products that overflow 64 bits (fuzz_cli found the int sum in pix2pixhd's options).
+  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  expect_error<value_error>([&] { constant_then_linear_decay(0.1, max, 1); }, {"do not fit in 64 bits"});
+  const constant_then_linear_decay big(0.1, max / 2, max / 2);
+  BOOST_TEST(big.total_epochs() == max - 1);
+  BOOST_TEST(big.total_iterations(1) == max - 1);
+  expect_error<value_error>([&] { (void)big.total_iterations(2); }, {"iterations do not fit in 64 bits"});
+  BOOST_TEST(constant_then_linear_decay(0.1, 3, 4).total_iterations(5) == 35);
 }
 
 BOOST_AUTO_TEST_CASE(poly_hand_values) {

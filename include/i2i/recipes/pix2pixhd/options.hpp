@@ -108,7 +108,7 @@ void resolve_options(train_options& o) {
   o.num_D = Cfg::num_D;
   o.data.transform.n_downsample_global = P::n_downsample_global;
   o.data.transform.n_local_enhancers = Cfg::n_local_enhancers;
-  require<value_error>(o.niter >= 0 && o.niter_decay >= 0 && o.niter + o.niter_decay >= 1,
+  require<value_error>(o.niter >= 0 && o.niter_decay >= 0 && std::int64_t(o.niter) + o.niter_decay >= 1,
                        "pix2pixhd: niter ", o.niter, " + niter_decay ", o.niter_decay, " must be at least one epoch");
   require<value_error>(o.niter_fix_global >= 0, "pix2pixhd: negative niter_fix_global ", o.niter_fix_global);
   require<value_error>(o.niter_fix_global == 0 || Cfg::local,
