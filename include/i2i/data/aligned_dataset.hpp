@@ -238,13 +238,17 @@ class aligned_dataset {
     s.params = p;
     s.augment = a;
     s.label_path = labels_[i];
+    // The transform's resize, crop and flip, then the augmentation's zoom: one geometry for every file.
+    auto geometry = [&](const auto& img, interp how, const std::string& path) {
+      return apply_zoom(apply_transform(img, t, p, how, path), a, how);
+    };
     int w = 0, h = 0;
     if (opt_.label_nc > 0) {
-      const io::image16 m = apply_zoom(apply_transform(l.label, t, p, interp::nearest, labels_[i]), a, interp::nearest);
+      const io::image16 m = geometry(l.label, interp::nearest, labels_[i]);
       w = m.width, h = m.height;
       s.label = map_to_tensor(m);
     } else {
-      const io::image rgb = apply_zoom(apply_transform(l.rgb_in, t, p, interp::bicubic, labels_[i]), a, interp::bicubic);
+      const io::image rgb = geometry(l.rgb_in, interp::bicubic, labels_[i]);
       w = rgb.width, h = rgb.height;
       s.label = tensor<float>::empty(shape::nchw(1, 3, h, w));
       detail::rgb_to_chw(rgb, s.label.data());
@@ -255,14 +259,13 @@ class aligned_dataset {
                            "; the files of one sample must have the same size");
     };
     if (!opt_.no_instance) {
-      const io::image16 m = apply_zoom(apply_transform(l.inst, t, p, interp::nearest, insts_[i]), a, interp::nearest);
+      const io::image16 m = geometry(l.inst, interp::nearest, insts_[i]);
       same_size(m.width, m.height, insts_[i]);
       s.inst = map_to_tensor(m);
       s.inst_path = insts_[i];
     }
     if (opt_.load_image) {
-      const io::image b =
-          apply_color_jitter(apply_zoom(apply_transform(l.image, t, p, interp::bicubic, images_[i]), a, interp::bicubic), a);
+      const io::image b = apply_color_jitter(geometry(l.image, interp::bicubic, images_[i]), a);
       same_size(b.width, b.height, images_[i]);
       s.image = tensor<float>::empty(shape::nchw(1, 3, h, w));
       detail::rgb_to_chw(b, s.image.data());
