@@ -147,6 +147,66 @@ BOOST_AUTO_TEST_CASE(overlapped_buckets_equal_a_one_shot_all_reduce_in_any_ready
   }
 }
 
+BOOST_AUTO_TEST_CASE(buckets_are_rebuilt_in_the_order_backward_finished_them) {
+  const auto c = job();
+  const int r = c->rank();
+  const std::vector<std::int64_t> sizes{40, 3, 100, 20, 7};  // floats: 160, 12, 400, 80, 28 bytes
+  auto make = [&](float step) {
+    std::vector<optim::param_ref<float>> ps;
+    for (std::size_t k = 0; k < sizes.size(); ++k)
+      ps.push_back({"p" + std::to_string(k), tensor<float>::zeros(shape{sizes[k]}),
+                    filled_by_rank(sizes[k], r, float(k) - 0.5f + step)});
+    return ps;
+  };
+  // Backward finishes them in the order 1, 3, 0, 4, 2 on rank 0 (a parameter used by a later call comes
+  // last, as pix2pixHD's E); rank 1 reports in another order, and rank 0's order must win on both.
+  const std::vector<std::size_t> rank0_order{1, 3, 0, 4, 2}, rank1_order{2, 4, 0, 3, 1};
+  dist::data_parallel dp(c, {.bucket_bytes = 200});
+  auto ps = make(0.0f);
+  auto other = make(9.0f);  // a second list (D's optimizer beside G's) keeps a plan of its own
+  for (int step = 0; step < 3; ++step) {
+    BOOST_TEST_CONTEXT("step " << step) {
+      auto ref = make(float(step));
+      std::vector<tensor<float>> all;
+      for (std::size_t k = 0; k < ps.size(); ++k) {
+        std::copy_n(ref[k].grad.data(), sizes[k], ps[k].grad.data());
+        all.push_back(ref[k].grad);
+      }
+      c->all_reduce(all, dist::reduce_op::average);
+      dp.expect(ps);
+      BOOST_TEST(dp.overlap_plan_rebuilt() == (step > 0));
+      std::vector<std::size_t> started;
+      for (std::size_t k : r == 0 ? rank0_order : rank1_order) {
+        dp.gradient_ready(ps[k].grad.data());
+        started.push_back(dp.buckets_started());
+      }
+      if (step == 0) {
+        // Reverse order, 200 bytes: {4, 3} (108), {2} (400), {1, 0} (172): on rank 0 nothing can start
+        // before p4 and p3 are in, and the p2 bucket holds back {1, 0} until the last report.
+        BOOST_TEST((dp.overlap_plan() == std::vector<std::vector<std::size_t>>{{4, 3}, {2}, {1, 0}}));
+        const std::vector<std::size_t> expected{0, 0, 0, 1, 3};
+        if (r == 0) BOOST_TEST(started == expected, boost::test_tools::per_element());
+      } else {
+        // Rebuilt from rank 0's order: {1, 3, 0} (252 > 200: {1, 3} 92 then {0, 4} 188), {2}.
+        BOOST_TEST((dp.overlap_plan() == std::vector<std::vector<std::size_t>>{{1, 3}, {0, 4}, {2}}));
+        const std::vector<std::size_t> expected{0, 1, 1, 2, 3};
+        if (r == 0) BOOST_TEST(started == expected, boost::test_tools::per_element());
+      }
+      dp.reduce_gradients(ps);
+      for (std::size_t k = 0; k < ps.size(); ++k)
+        for (std::int64_t i = 0; i < sizes[k]; ++i) BOOST_REQUIRE(ps[k].grad.data()[i] == ref[k].grad.data()[i]);
+      // The other list: reverse order reported, so its rebuilt plan is its first one.
+      dp.expect(other);
+      BOOST_TEST(dp.overlap_plan_rebuilt() == (step > 0));
+      for (std::size_t k = other.size(); k-- > 0;) dp.gradient_ready(other[k].grad.data());
+      BOOST_TEST((dp.overlap_plan() == std::vector<std::vector<std::size_t>>{{4, 3}, {2}, {1, 0}}));
+      dp.reduce_gradients(other);
+    }
+  }
+  BOOST_CHECK_THROW(dist::plan_buckets_in_order({0, 0}, {4, 4}, 8), value_error);
+  BOOST_CHECK_THROW(dist::plan_buckets_in_order({0}, {4, 4}, 8), value_error);
+}
+
 BOOST_AUTO_TEST_CASE(a_models_backward_starts_buckets_in_the_same_order_on_every_rank) {
   using net = seq<conv<6, 3, 1, 1>, relu, conv<6, 3, 1, 1>, relu, conv<5, 3, 1, 1>, relu, conv<2, 3, 1, 1>>;
   using M = model<net, cpu_backend<float>, 3>;

@@ -25,11 +25,14 @@
 //    reduce_gradients then starts what is left and waits for all, before the optimizer step. Without
 //    expect() (a model with no hook, overlap_with_backward = false), reduce_gradients reduces the same
 //    buckets after backward. Both paths make the same collectives over the same bytes, so the averaged
-//    gradients are the same bit for bit (tests/dist: dist_collectives, dist_ddp_equivalence). Buckets are
-//    planned in reverse parameter order, not in the order backward finishes them (DDP rebuilds its
-//    buckets in that order after the first iteration); where the two differ (a parameter used only by a
-//    later call, as pix2pixHD's feature encoder E after G's backward) a bucket waits for its slowest
-//    gradient and the buckets after it wait for it: correct, less overlapped;
+//    gradients are the same bit for bit (tests/dist: dist_collectives, dist_ddp_equivalence);
+//  - bucket order: the first overlapped step of a parameter list plans its buckets in reverse parameter
+//    order; at its end the buckets are rebuilt in the order that step's backward finished the gradients
+//    (rank 0's order, broadcast, so that every rank keeps one plan), as DDP rebuilds its buckets after
+//    the first iteration. Where the two orders differ (a parameter used only by a later call, as
+//    pix2pixHD's feature encoder E after G's backward) the first plan would make a bucket wait for its
+//    slowest gradient and every bucket after it wait too; the rebuilt one starts each bucket as soon as
+//    backward has filled it. Several lists (G's and D's optimizers) keep a plan each;
 //  - nothing else: batch norm keeps per-rank statistics (DDP's default; dist::sync_batch_norm makes
 //    them the job's), the fake-image pool and any other random state are per rank.
 // With a single_process communicator every call returns at once: single-process training is unchanged
@@ -56,13 +59,21 @@ struct data_parallel_options {
   bool overlap_with_backward = true;
 };
 
-/// Buckets of a parameter list, as indices into it: reverse order, each bucket at most `cap` bytes
-/// unless one parameter alone is larger (then it is alone). Every rank computes the same plan from the
-/// same list, which is what keeps their collectives in step.
-inline std::vector<std::vector<std::size_t>> plan_buckets(const std::vector<std::size_t>& bytes, std::size_t cap) {
+/// Buckets of a parameter list, as indices into it, taking the parameters in `order` (a permutation of
+/// 0..n-1): each bucket at most `cap` bytes unless one parameter alone is larger (then it is alone).
+/// Every rank computes the same plan from the same list and order, which keeps their collectives in step.
+inline std::vector<std::vector<std::size_t>> plan_buckets_in_order(const std::vector<std::size_t>& order,
+                                                                  const std::vector<std::size_t>& bytes,
+                                                                  std::size_t cap) {
+  require<value_error>(order.size() == bytes.size(), "dist::plan_buckets_in_order: ", order.size(),
+                       " positions for ", bytes.size(), " parameters");
+  std::vector<char> seen(bytes.size(), 0);
   std::vector<std::vector<std::size_t>> buckets;
   std::size_t filled = 0;
-  for (std::size_t k = bytes.size(); k-- > 0;) {
+  for (std::size_t k : order) {
+    require<value_error>(k < bytes.size() && !seen[k], "dist::plan_buckets_in_order: the order is not a permutation "
+                                                       "(position ", k, " of ", bytes.size(), ")");
+    seen[k] = 1;
     if (buckets.empty() || (filled > 0 && filled + bytes[k] > cap)) {
       buckets.emplace_back();
       filled = 0;
@@ -71,6 +82,13 @@ inline std::vector<std::vector<std::size_t>> plan_buckets(const std::vector<std:
     filled += bytes[k];
   }
   return buckets;
+}
+
+/// plan_buckets_in_order in reverse parameter order (the order a sequential backward produces them).
+inline std::vector<std::vector<std::size_t>> plan_buckets(const std::vector<std::size_t>& bytes, std::size_t cap) {
+  std::vector<std::size_t> order(bytes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = order.size() - 1 - i;
+  return plan_buckets_in_order(order, bytes, cap);
 }
 
 class data_parallel {
@@ -95,8 +113,14 @@ class data_parallel {
   std::int64_t buckets_started_in_backward() const { return started_in_backward_; }
   /// Buckets of the expected parameter list started so far (the current or last overlapped step).
   std::size_t buckets_started() const { return ov_.next; }
-  /// The bucket plan of the last expect(): indices into its parameter list, in the order they start.
-  const std::vector<std::vector<std::size_t>>& overlap_plan() const { return ov_.buckets; }
+  /// The bucket plan of the last expect(): indices into its parameter list, in the order they start (after
+  /// the list's first step, the order its backward finished the gradients; see the header comment).
+  const std::vector<std::vector<std::size_t>>& overlap_plan() const {
+    static const std::vector<std::vector<std::size_t>> none;
+    return ov_.plan ? ov_.plan->buckets : none;
+  }
+  /// Whether the last expect()'s list has its buckets rebuilt in backward's order (after its first step).
+  bool overlap_plan_rebuilt() const { return ov_.plan && ov_.plan->rebuilt; }
 
   /// Every parameter and buffer of `m` (model::all_parameters) takes rank 0's value.
   template <class Model>
@@ -179,11 +203,14 @@ class data_parallel {
     comm_->buffers_of(grads, "all_reduce");  // every gradient defined and on the communicator's device
     std::vector<buffer> bufs;
     for (const auto& g : grads) bufs.push_back({g.data(), std::size_t(g.numel())});
-    if (!same_list(bufs, dtype_of_v<T>)) plan_overlap(bufs, dtype_of_v<T>, sizeof(T));
-    std::fill(ov_.ready.begin(), ov_.ready.end(), char(0));
-    for (std::size_t b = 0; b < ov_.buckets.size(); ++b) ov_.missing[b] = ov_.buckets[b].size();
+    ov_.plan = plan_for(bufs, dtype_of_v<T>, sizeof(T));
+    const list_plan& p = *ov_.plan;
+    ov_.ready.assign(p.grads.size(), 0);
+    ov_.missing.assign(p.buckets.size(), 0);
+    for (std::size_t b = 0; b < p.buckets.size(); ++b) ov_.missing[b] = p.buckets[b].size();
     ov_.in_flight.clear();
-    ov_.in_flight.resize(ov_.buckets.size());
+    ov_.in_flight.resize(p.buckets.size());
+    ov_.ready_order.clear();
     ov_.next = 0;
     ov_.armed = true;
   }
@@ -202,8 +229,8 @@ class data_parallel {
   void reduce_gradients(const std::vector<optim::param_ref<T>>& params) {
     if (!active()) return;
     if (ov_.armed) {
-      require<dist_error>(params.size() == ov_.grads.size() &&
-                              std::equal(params.begin(), params.end(), ov_.grads.begin(),
+      require<dist_error>(params.size() == ov_.plan->grads.size() &&
+                              std::equal(params.begin(), params.end(), ov_.plan->grads.begin(),
                                          [](const auto& p, const buffer& b) { return p.grad.data() == b.data; }),
                           "dist::data_parallel::reduce_gradients: not the parameters of the last expect()");
       finish_overlap();
@@ -238,48 +265,81 @@ class data_parallel {
   }
 
  private:
-  /// The overlapped reduction of one parameter list, type-erased (its gradients as buffers).
-  struct overlap_state {
-    bool armed = false;
+  /// One parameter list's bucket plan, type-erased (its gradients as buffers).
+  struct list_plan {
     dtype type = dtype::f32;
     std::vector<buffer> grads;                            ///< in the parameter list's order
+    std::vector<std::size_t> bytes;                       ///< per position
     std::unordered_map<const void*, std::size_t> index;   ///< gradient storage -> position in the list
-    std::vector<std::vector<std::size_t>> buckets;        ///< plan_buckets over the list
+    std::vector<std::vector<std::size_t>> buckets;        ///< positions, in the order the buckets start
     std::vector<std::size_t> bucket_of;                   ///< position -> bucket
+    bool rebuilt = false;                                 ///< buckets in backward's order (after step one)
+
+    bool holds(const std::vector<buffer>& bufs, dtype t) const {
+      return t == type && bufs.size() == grads.size() &&
+             std::equal(bufs.begin(), bufs.end(), grads.begin(),
+                        [](const buffer& a, const buffer& b) { return a.data == b.data && a.count == b.count; });
+    }
+    void set_buckets(std::vector<std::vector<std::size_t>> b) {
+      buckets = std::move(b);
+      bucket_of.assign(grads.size(), 0);
+      for (std::size_t i = 0; i < buckets.size(); ++i)
+        for (std::size_t k : buckets[i]) bucket_of[k] = i;
+    }
+  };
+
+  /// The step in flight: which plan, which gradients are final, which buckets have started.
+  struct overlap_state {
+    bool armed = false;
+    list_plan* plan = nullptr;
     std::vector<std::size_t> missing;                     ///< per bucket: gradients not final yet
     std::vector<char> ready;                              ///< per position
+    std::vector<std::size_t> ready_order;                 ///< positions, in the order they became final
     std::vector<std::unique_ptr<pending_collective>> in_flight;
     std::size_t next = 0;                                 ///< buckets [0, next) have started
   };
 
-  bool same_list(const std::vector<buffer>& bufs, dtype type) const {
-    return type == ov_.type && bufs.size() == ov_.grads.size() &&
-           std::equal(bufs.begin(), bufs.end(), ov_.grads.begin(),
-                      [](const buffer& a, const buffer& b) { return a.data == b.data && a.count == b.count; });
+  /// The plan of this list (the same storage, sizes and type as an earlier one), or a new one in
+  /// reverse parameter order. The plans live as long as the data_parallel (one per optimizer, typically).
+  /// A list is recognised by its gradients' storage, which the optimizers allocate once: a program that
+  /// reallocates gradients between steps should make a new data_parallel, since a reused address could
+  /// then match an old plan on one rank and not on another.
+  list_plan* plan_for(const std::vector<buffer>& bufs, dtype type, std::size_t element_bytes) {
+    for (auto& p : plans_)
+      if (p->holds(bufs, type)) return p.get();
+    auto p = std::make_unique<list_plan>();
+    p->type = type;
+    p->grads = bufs;
+    for (std::size_t k = 0; k < bufs.size(); ++k) {
+      p->bytes.push_back(bufs[k].count * element_bytes);
+      p->index.emplace(bufs[k].data, k);
+    }
+    p->set_buckets(plan_buckets(p->bytes, opt_.bucket_bytes));
+    plans_.push_back(std::move(p));
+    return plans_.back().get();
   }
 
-  void plan_overlap(const std::vector<buffer>& bufs, dtype type, std::size_t element_bytes) {
-    ov_.type = type;
-    ov_.grads = bufs;
-    std::vector<std::size_t> bytes;
-    ov_.index.clear();
-    for (std::size_t k = 0; k < bufs.size(); ++k) {
-      bytes.push_back(bufs[k].count * element_bytes);
-      ov_.index.emplace(bufs[k].data, k);
-    }
-    ov_.buckets = plan_buckets(bytes, opt_.bucket_bytes);
-    ov_.bucket_of.assign(bufs.size(), 0);
-    for (std::size_t b = 0; b < ov_.buckets.size(); ++b)
-      for (std::size_t k : ov_.buckets[b]) ov_.bucket_of[k] = b;
-    ov_.missing.assign(ov_.buckets.size(), 0);
-    ov_.ready.assign(bufs.size(), 0);
+  /// After the list's first overlapped step: its buckets in the order that step finished the gradients
+  /// (those never reported, in reverse parameter order, last), rank 0's order on every rank.
+  void rebuild_in_backward_order() {
+    list_plan& p = *ov_.plan;
+    std::vector<double> order;
+    order.reserve(p.grads.size());
+    for (std::size_t k : ov_.ready_order) order.push_back(double(k));
+    for (std::size_t k = p.grads.size(); k-- > 0;)
+      if (!ov_.ready[k]) order.push_back(double(k));
+    comm_->broadcast(std::span<double>(order), 0);  // one plan for all, whatever order a rank saw
+    std::vector<std::size_t> positions(order.begin(), order.end());
+    p.set_buckets(plan_buckets_in_order(positions, p.bytes, opt_.bucket_bytes));
+    p.rebuilt = true;
   }
 
   void mark_ready(const void* grad) {
-    const auto it = ov_.index.find(grad);
-    if (it == ov_.index.end() || ov_.ready[it->second]) return;
+    const auto it = ov_.plan->index.find(grad);
+    if (it == ov_.plan->index.end() || ov_.ready[it->second]) return;
     ov_.ready[it->second] = 1;
-    --ov_.missing[ov_.bucket_of[it->second]];
+    ov_.ready_order.push_back(it->second);
+    --ov_.missing[ov_.plan->bucket_of[it->second]];
   }
 
   /// Starts, in plan order, the buckets whose gradients are all final, after letting the ones in flight
@@ -287,27 +347,29 @@ class data_parallel {
   void start_ready_buckets() {
     for (std::size_t b = 0; b < ov_.next; ++b)
       if (ov_.in_flight[b]) ov_.in_flight[b]->progress();
-    while (ov_.next < ov_.buckets.size() && ov_.missing[ov_.next] == 0) {
+    while (ov_.next < ov_.plan->buckets.size() && ov_.missing[ov_.next] == 0) {
       start_bucket(ov_.next++);
       ++started_in_backward_;
     }
   }
 
   void start_bucket(std::size_t b) {
+    const list_plan& p = *ov_.plan;
     std::vector<buffer> part;
-    for (std::size_t k : ov_.buckets[b])
-      if (ov_.grads[k].count > 0) part.push_back(ov_.grads[k]);
-    ov_.in_flight[b] = comm_->start_all_reduce_buffers(part, ov_.type, reduce_op::average);
+    for (std::size_t k : p.buckets[b])
+      if (p.grads[k].count > 0) part.push_back(p.grads[k]);
+    ov_.in_flight[b] = comm_->start_all_reduce_buffers(part, p.type, reduce_op::average);
   }
 
   void finish_overlap() {
     ov_.armed = false;  // first: a failed wait must not leave the next step's expect() refused
-    while (ov_.next < ov_.buckets.size()) start_bucket(ov_.next++);
+    while (ov_.next < ov_.plan->buckets.size()) start_bucket(ov_.next++);
     for (auto& p : ov_.in_flight) {
       p->wait();
       p.reset();
       ++buckets_reduced_;
     }
+    if (!ov_.plan->rebuilt) rebuild_in_backward_order();
   }
 
   /// Calls f with each bucket of `ts` (plan_buckets), in the plan's order.
@@ -328,6 +390,7 @@ class data_parallel {
   data_parallel_options opt_;
   std::int64_t buckets_reduced_ = 0;
   std::int64_t started_in_backward_ = 0;
+  std::vector<std::unique_ptr<list_plan>> plans_;
   overlap_state ov_;
 };
 
