@@ -33,15 +33,17 @@ fi
 # The pix2pixHD configurations the tests use (the cpu preset with 12 and 13 label channels; tiny for the
 # translator's own tests) instead of the programs' defaults, which add the 36-channel Cityscapes
 # configurations: the same templates with other integers, compiled again in the translator library, the
-# GPU TUs of pix2pixhd_train and the programs that dispatch on them. The GPU trainers, which no CI test
-# runs (there is no device), are compiled for one configuration each, which shows that they compile:
+# GPU TUs of pix2pixhd_train and the programs that dispatch on them. The GPU trainers and the translator's
+# CUDA side, which only the GPU tests run (tiny_preset:12), are compiled for one configuration each, which
+# shows that they compile:
 # each further one is the same template code again, minutes of nvcc. I2I_ALL_CONFIGS=1 builds the defaults.
 configs=()
 if [[ ${I2I_ALL_CONFIGS:-0} != 1 ]]; then
   configs=(-DI2I_PIX2PIXHD_CONFIGS="cpu_preset:12;cpu_preset:13"
            -DI2I_PIX2PIXHD_GPU_CONFIGS="cpu_preset:12"
            -DI2I_EGSCIT_GPU_CONFIGS="small"
-           -DI2I_TRANSLATOR_PIX2PIXHD_CONFIGS="tiny_preset:12;cpu_preset:12;cpu_preset:13")
+           -DI2I_TRANSLATOR_PIX2PIXHD_CONFIGS="tiny_preset:12;cpu_preset:12;cpu_preset:13"
+           -DI2I_TRANSLATOR_CUDA_PIX2PIXHD_CONFIGS="tiny_preset:12")
 fi
 
 # The unit tests (tests/unit) are compiled and run by the clang stage below; the g++ build leaves them out

@@ -16,6 +16,12 @@
 #include "i2i/translator/pix2pixhd.hpp"
 #include "translator_configs.hpp"  // I2I_TRANSLATOR_P2PHD_CONFIGS(X): X(preset, label channels) per pair
 
+// The pairs make_generator compiles: the including TU may name its own list (translator_cuda.cu: the CUDA
+// subset, I2I_TRANSLATOR_P2PHD_CUDA_CONFIGS); by default all of them.
+#ifndef I2I_TRANSLATOR_P2PHD_BACKEND_CONFIGS
+#define I2I_TRANSLATOR_P2PHD_BACKEND_CONFIGS I2I_TRANSLATOR_P2PHD_CONFIGS
+#endif
+
 namespace i2i::pix2pixhd::translator_detail {
 
 /// Generator of configuration Cfg on backend B, loaded strictly from info.file, in eval mode.
@@ -52,7 +58,7 @@ std::shared_ptr<const translator::model> make_generator(const generator_info& in
   auto make = [&]<class Cfg>() { made = std::make_shared<generator_model<Cfg, B>>(info); };
 #define I2I_TRANSLATOR_TRY(P, L) \
   if (!made) try_dispatch<P>(key, label_channel_list<L>{}, make);
-  I2I_TRANSLATOR_P2PHD_CONFIGS(I2I_TRANSLATOR_TRY)
+  I2I_TRANSLATOR_P2PHD_BACKEND_CONFIGS(I2I_TRANSLATOR_TRY)
 #undef I2I_TRANSLATOR_TRY
   return made;
 }

@@ -92,10 +92,15 @@ generator_info read_generator_info(const fs::path& path) {
   return info;
 }
 
-std::string compiled_configurations() {
+/// The pairs compiled for the CPU, or for CUDA devices (I2I_TRANSLATOR_CUDA_PIX2PIXHD_CONFIGS, a subset).
+std::string compiled_configurations(bool cuda) {
   std::string s;
 #define I2I_TRANSLATOR_DESCRIBE(P, L) s += std::string(s.empty() ? "" : ", ") + P::name + "/" #L;
-  I2I_TRANSLATOR_P2PHD_CONFIGS(I2I_TRANSLATOR_DESCRIBE)
+  if (cuda) {
+    I2I_TRANSLATOR_P2PHD_CUDA_CONFIGS(I2I_TRANSLATOR_DESCRIBE)
+  } else {
+    I2I_TRANSLATOR_P2PHD_CONFIGS(I2I_TRANSLATOR_DESCRIBE)
+  }
 #undef I2I_TRANSLATOR_DESCRIBE
   return s;
 }
@@ -117,9 +122,11 @@ translator load_translator(const fs::path& path, device where) {
   require<value_error>(m != nullptr, "pix2pixhd translator: '", info.file.string(), "' is preset ", info.preset,
                        ", netG ", info.netG, " with ", channels, " label channels (label_nc ", info.label_nc,
                        info.instance_maps ? " + 1 boundary map" : ", no instance map",
-                       "), which this library was not built for; it has (preset/label channels, each global and local, ",
-                       "with and without features): ", compiled_configurations(),
-                       ". Add the pair to the CMake cache variable I2I_TRANSLATOR_PIX2PIXHD_CONFIGS and rebuild");
+                       "), which this library was not built for", where.is_cpu() ? "" : " on CUDA devices",
+                       "; it has (preset/label channels, each global and local, with and without features): ",
+                       compiled_configurations(!where.is_cpu()), ". Add the pair to the CMake cache variable ",
+                       where.is_cpu() ? "I2I_TRANSLATOR_PIX2PIXHD_CONFIGS" : "I2I_TRANSLATOR_CUDA_PIX2PIXHD_CONFIGS",
+                       " and rebuild");
   return translator(std::move(info), where, std::move(m));
 }
 

@@ -6,6 +6,8 @@
 #include "i2i/backend/cuda/backend.cuh"
 #include "i2i/backend/cuda/kernels/segment_mean.cuh"  // completes cuda_backend's op set (see backend.cuh)
 #include "i2i/backend/cuda/stream.cuh"
+#include "translator_configs.hpp"
+#define I2I_TRANSLATOR_P2PHD_BACKEND_CONFIGS I2I_TRANSLATOR_P2PHD_CUDA_CONFIGS  // CMake's CUDA subset
 #include "pix2pixhd_model.hpp"
 
 namespace i2i::translator_detail {
