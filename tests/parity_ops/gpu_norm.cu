@@ -45,6 +45,24 @@ norm_grads<T> batch_norm_backward(bool training, const tensor<T>& dy, const tens
 }
 
 template <class T>
+bn_sync_out<T> batch_norm_synchronised(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b, const tensor<T>& rm,
+                                       const tensor<T>& rv, double momentum, double eps, act_arg a,
+                                       const std::vector<double>& mean, const std::vector<double>& var,
+                                       std::int64_t count, const tensor<T>& dy, const tensor<T>& dweight,
+                                       const tensor<T>& dbias, const std::vector<double>& group) {
+  const auto dx_in = up(x), dw = up(w), drm = up(rm), drv = up(rv), ddw = up(dweight), ddb = up(dbias);
+  bn_sync_out<T> out;
+  out.sums = cuda::batch_norm_sums(dx_in);
+  auto r = cuda::batch_norm_train_with_stats(dx_in, dw, up(b), drm, drv, momentum, eps, act(a), mean, var, count);
+  out.train = {down(r.y), down(r.mean), down(r.inv_std), down(drm), down(drv)};
+  const auto ddy = up(dy);
+  out.backward_sums = cuda::batch_norm_backward_sums(ddy, dx_in, r);
+  auto dx = cuda::batch_norm_backward_with_sums(ddy, dx_in, r, dw, ddw, ddb, group, count);
+  out.grads = {down(dx), down(ddw), down(ddb)};
+  return out;
+}
+
+template <class T>
 std::vector<tensor<T>> channel_moments(const tensor<T>& x, bool unbiased, const tensor<T>& dmean,
                                        const tensor<T>& dvar) {
   const auto d = up(x);
@@ -99,6 +117,11 @@ std::vector<tensor<T>> adain_egscit_from_exemplar(const tensor<T>& x, const tens
   template norm_grads<T> batch_norm_backward<T>(bool, const tensor<T>&, const tensor<T>&, const tensor<T>&,         \
                                                 const tensor<T>&, const tensor<T>&, const tensor<T>&, double,       \
                                                 act_arg, const tensor<T>&, const tensor<T>&);                       \
+  template bn_sync_out<T> batch_norm_synchronised<T>(const tensor<T>&, const tensor<T>&, const tensor<T>&,          \
+                                                     const tensor<T>&, const tensor<T>&, double, double, act_arg,     \
+                                                     const std::vector<double>&, const std::vector<double>&,         \
+                                                     std::int64_t, const tensor<T>&, const tensor<T>&,               \
+                                                     const tensor<T>&, const std::vector<double>&);                 \
   template std::vector<tensor<T>> channel_moments<T>(const tensor<T>&, bool, const tensor<T>&, const tensor<T>&);   \
   template std::vector<tensor<T>> adain<T>(const tensor<T>&, const tensor<T>&, const tensor<T>&, double, bool,      \
                                            const tensor<T>&);                                                       \

@@ -41,6 +41,14 @@ template <class T>
 struct bn_out {
   tensor<T> y, mean, inv_std, running_mean, running_var;
 };
+/// Synchronised batch norm's four halves on one process (the group's sums are this process's).
+template <class T>
+struct bn_sync_out {
+  std::vector<double> sums;           ///< batch_norm_sums(x)
+  bn_out<T> train;                    ///< batch_norm_train_with_stats with the statistics of `sums`
+  std::vector<double> backward_sums;  ///< batch_norm_backward_sums(dy, x, train)
+  norm_grads<T> grads;                ///< batch_norm_backward_with_sums with `group`
+};
 template <class T>
 struct pool_out {
   tensor<T> y;
@@ -94,6 +102,13 @@ template <class T>
 norm_grads<T> batch_norm_backward(bool training, const tensor<T>& dy, const tensor<T>& x, const tensor<T>& w,
                                   const tensor<T>& b, const tensor<T>& rm, const tensor<T>& rv, double eps, act_arg a,
                                   const tensor<T>& dweight, const tensor<T>& dbias);
+/// The synchronised halves: train with (mean, var) over `count` elements, backward with the `group` sums.
+template <class T>
+bn_sync_out<T> batch_norm_synchronised(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b, const tensor<T>& rm,
+                                       const tensor<T>& rv, double momentum, double eps, act_arg a,
+                                       const std::vector<double>& mean, const std::vector<double>& var,
+                                       std::int64_t count, const tensor<T>& dy, const tensor<T>& dweight,
+                                       const tensor<T>& dbias, const std::vector<double>& group);
 
 // AdaIN (forward outputs and, for the given dy, the backward's outputs).
 template <class T>

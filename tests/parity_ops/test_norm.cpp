@@ -2,6 +2,8 @@
 // saved statistics, input and parameter gradients, running statistics; float and double.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <tuple>
 #include <vector>
 
@@ -108,6 +110,57 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(batch_norm_train_eval_backward, T, real_types) {
   const auto x = random<T>(shape::nchw(3, 2, 4, 4));
   const auto ref = cpu::batch_norm_train(x, {}, {}, {}, {});
   expect_close("untracked", gpu::batch_norm(true, x, {}, {}, {}, {}, 0.1, 1e-5, act_arg{}).y, ref.y, tol<T>());
+}
+
+// SyncBatchNorm's halves (spec/norm.hpp, dist::sync_batch_norm): the per-channel sums, training with given
+// statistics (a group's: here three "ranks" whose sums are added up, this process being one of them, so the
+// statistics are not this batch's), this process's backward sums, and dx from the group's sums.
+BOOST_AUTO_TEST_CASE_TEMPLATE(synchronised_batch_norm_halves, T, real_types) {
+  for (const shape s : {shape::nchw(2, 3, 7, 5), shape::nchw(1, 4, 16, 33)}) {
+    for (const act_arg a : all_acts) {
+      const std::string what = std::string("synchronised batch_norm ") + act_name(a) + " " + s.str();
+      const std::int64_t C = s[1];
+      const auto x = random<T>(s, -1, 2), dy = random<T>(s);
+      const auto w = random<T>(shape{C}, 0.5, 1.5), b = random<T>(shape{C});
+      const auto rm0 = random<T>(shape{C}), rv0 = random<T>(shape{C}, 0.5, 2);
+      const auto dw0 = random<T>(shape{C}), db0 = random<T>(shape{C});
+      const std::vector<double> sums = cpu::batch_norm_sums(x);
+      // The group: this process and two others whose sums are this one's scaled.
+      const std::int64_t count = 3 * s[0] * s[2] * s[3];
+      std::vector<double> mean(static_cast<std::size_t>(C), 0.0), var(static_cast<std::size_t>(C), 0.0);
+      for (std::size_t c = 0; c < std::size_t(C); ++c) {
+        const double sx = sums[c] * (1 + 0.5 + 2.0), sxx = sums[std::size_t(C) + c] * (1 + 0.25 + 4.0);
+        mean[c] = sx / double(count);
+        var[c] = std::max(sxx / double(count) - mean[c] * mean[c], 0.0);
+      }
+      auto rm = rm0.clone(), rv = rv0.clone();
+      const auto fwd = cpu::batch_norm_train_with_stats(x, w, b, rm, rv, 0.1, 1e-5, cpu_act(a), mean, var, count);
+      const std::vector<double> bsums = cpu::batch_norm_backward_sums(dy, x, fwd);
+      std::vector<double> group(bsums.size());
+      for (std::size_t k = 0; k < bsums.size(); ++k) group[k] = bsums[k] * 2.5 - 0.125;
+      auto dw = dw0.clone(), db = db0.clone();
+      const auto dx = cpu::batch_norm_backward_with_sums(dy, x, fwd, w, dw, db, group, count);
+
+      const auto got = gpu::batch_norm_synchronised(x, w, b, rm0, rv0, 0.1, 1e-5, a, mean, var, count, dy, dw0, db0,
+                                                    group);
+      const double t = tol<T>();
+      BOOST_REQUIRE_EQUAL(got.sums.size(), sums.size());
+      for (std::size_t k = 0; k < sums.size(); ++k)
+        BOOST_TEST(std::abs(got.sums[k] - sums[k]) <= t * (1 + std::abs(sums[k])), what << " sums[" << k << "]");
+      expect_close(what + " y", got.train.y, fwd.y, t);
+      expect_close(what + " mean", got.train.mean, fwd.mean, t);
+      expect_close(what + " inv_std", got.train.inv_std, fwd.inv_std, t);
+      expect_close(what + " running_mean", got.train.running_mean, rm, t);
+      expect_close(what + " running_var", got.train.running_var, rv, t);
+      BOOST_REQUIRE_EQUAL(got.backward_sums.size(), bsums.size());
+      for (std::size_t k = 0; k < bsums.size(); ++k)
+        BOOST_TEST(std::abs(got.backward_sums[k] - bsums[k]) <= 10 * t * (1 + std::abs(bsums[k])),
+                   what << " backward sums[" << k << "]");
+      expect_close(what + " dx", got.grads.dx, dx, 10 * t);
+      expect_close(what + " dweight", got.grads.dweight, dw, 10 * t);
+      expect_close(what + " dbias", got.grads.dbias, db, 10 * t);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(batch_norm_errors_match) {

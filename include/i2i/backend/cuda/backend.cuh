@@ -172,6 +172,23 @@ struct cuda_backend {
                                        const tensor<T>& w, const tensor<T>& dw, const tensor<T>& db) {
     return cuda::batch_norm_backward(dy, x, f, w, dw, db);
   }
+  // Synchronised batch norm's halves (kernels/batch_norm.cuh; the sums go through the host).
+  static std::vector<double> batch_norm_sums(const tensor<T>& x) { return cuda::batch_norm_sums(x); }
+  static batch_norm_result batch_norm_train_with_stats(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b,
+                                                       const tensor<T>& rm, const tensor<T>& rv, double momentum,
+                                                       double eps, activation act, std::span<const double> mean,
+                                                       std::span<const double> var, std::int64_t count) {
+    return cuda::batch_norm_train_with_stats(x, w, b, rm, rv, momentum, eps, act, mean, var, count);
+  }
+  static std::vector<double> batch_norm_backward_sums(const tensor<T>& dy, const tensor<T>& x,
+                                                      const batch_norm_result& f) {
+    return cuda::batch_norm_backward_sums(dy, x, f);
+  }
+  static tensor<T> batch_norm_backward_with_sums(const tensor<T>& dy, const tensor<T>& x, const batch_norm_result& f,
+                                                 const tensor<T>& w, const tensor<T>& dw, const tensor<T>& db,
+                                                 std::span<const double> group, std::int64_t count) {
+    return cuda::batch_norm_backward_with_sums(dy, x, f, w, dw, db, group, count);
+  }
 
   // Pointwise.
   static tensor<T> activate(const tensor<T>& x, activation a) { return cuda::activate(x, a); }

@@ -7,6 +7,16 @@
 //       -> batch_norm_result
 //   batch_norm_backward(dy, x, fwd, weight = {}, dweight = {}, dbias = {}) -> dx
 //
+// Synchronised batch norm's halves (spec/norm.hpp adds the sums up over the process group in between;
+// the same contract as cpu/batch_norm.hpp's):
+//   batch_norm_sums(x) -> [sum of x per channel..., sum of x^2 per channel...] (double, on the host)
+//   batch_norm_train_with_stats(x, weight, bias, running_mean, running_var, momentum, eps, act,
+//                               mean, var, count) -> batch_norm_result (the group's statistics)
+//   batch_norm_backward_sums(dy, x, fwd) -> [sum dz..., sum dz * xhat...] (double, this process's)
+//   batch_norm_backward_with_sums(dy, x, fwd, weight, dweight, dbias, group, count) -> dx
+// The sums travel through the host (2C doubles per call, a synchronisation per layer): the group's
+// function is the host communicator's all-reduce.
+//
 // Training normalises with the batch mean and BIASED variance and updates the running statistics in
 // place (running = (1 - momentum) running + momentum batch, UNBIASED variance for running_var). One
 // block per channel reads the channel's N planes; statistics by the corrected two-pass algorithm in
@@ -15,6 +25,7 @@
 // Statistics, weight, bias and running statistics are in compute_t<T> (float for 16-bit storage).
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "i2i/backend/cuda/kernels/activation.cuh"
@@ -123,10 +134,118 @@ __global__ void backward_kernel(const T* dy, const T* x, const T* y, const compu
   }
 }
 
+/// Per channel, in double: sum of x and sum of x^2 (out[c], out[C + c]).
+template <class T>
+__global__ void sums_kernel(const T* x, double* out, std::int64_t samples, std::int64_t channels,
+                            std::int64_t m_size) {
+  __shared__ double scratch[32];
+  const std::int64_t count = samples * m_size;
+  I2I_BLOCK_STRIDE(c, channels) {
+    const channel_at at{c, channels, m_size};
+    double s = 0, ss = 0;
+    for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
+      const double v = double(to_compute(x[at(k)]));
+      s += v;
+      ss += v * v;
+    }
+    s = reduce_detail::block_sum(s, scratch);
+    ss = reduce_detail::block_sum(ss, scratch);
+    if (threadIdx.x == 0) {
+      out[c] = s;
+      out[channels + c] = ss;
+    }
+  }
+}
+
+/// train_kernel with the group's mean and biased variance (over `group_count` elements) given.
+template <class T>
+__global__ void train_with_stats_kernel(const T* x, T* y, compute_t<T>* mean_out, compute_t<T>* inv_std_out,
+                                        const compute_t<T>* weight, const compute_t<T>* bias,
+                                        compute_t<T>* running_mean, compute_t<T>* running_var, const double* means,
+                                        const double* vars, std::int64_t group_count, std::int64_t samples,
+                                        std::int64_t channels, std::int64_t m_size, double momentum, double eps,
+                                        activation_kind kind, compute_t<T> slope) {
+  using S = compute_t<T>;
+  const std::int64_t count = samples * m_size;
+  I2I_BLOCK_STRIDE(c, channels) {
+    const channel_at at{c, channels, m_size};
+    const double mean = means[c], var = vars[c];
+    const double inv_std = 1.0 / dmath::sqrt(var + eps);
+    const double g = weight ? double(weight[c]) : 1.0;
+    const S shift = S(mean), scale = S(g * inv_std), b = S(bias ? double(bias[c]) : 0.0);
+    for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
+      const std::int64_t i = at(k);
+      y[i] = from_compute<T>(act_detail::act_forward((to_compute(x[i]) - shift) * scale + b, kind, slope));
+    }
+    if (threadIdx.x == 0) {
+      mean_out[c] = S(mean);
+      inv_std_out[c] = S(inv_std);
+      if (running_mean) {
+        running_mean[c] = S((1 - momentum) * double(running_mean[c]) + momentum * mean);
+        const double unbiased = var * double(group_count) / double(group_count - 1);
+        running_var[c] = S((1 - momentum) * double(running_var[c]) + momentum * unbiased);
+      }
+    }
+  }
+}
+
+/// Per channel, this process's sum of dz and of dz * xhat (out[c], out[C + c]).
+template <class T>
+__global__ void backward_sums_kernel(const T* dy, const T* x, const T* y, const compute_t<T>* mean,
+                                     const compute_t<T>* inv_std, double* out, std::int64_t samples,
+                                     std::int64_t channels, std::int64_t m_size, activation_kind kind,
+                                     compute_t<T> slope) {
+  __shared__ double scratch[32];
+  const std::int64_t count = samples * m_size;
+  I2I_BLOCK_STRIDE(c, channels) {
+    const channel_at at{c, channels, m_size};
+    double s_dz, s_dz_xc;
+    norm_detail::block_gradient_sums(dy, y, x, count, at, mean[c], kind, slope, scratch, s_dz, s_dz_xc);
+    if (threadIdx.x == 0) {
+      out[c] = s_dz;
+      out[channels + c] = s_dz_xc * double(inv_std[c]);
+    }
+  }
+}
+
+/// backward_kernel whose centring terms use the group's sums (`group`, 2C) over `group_count` elements;
+/// dweight and dbias get this process's sums, which data-parallel averaging then adds up.
+template <class T>
+__global__ void backward_with_sums_kernel(const T* dy, const T* x, const T* y, const compute_t<T>* mean,
+                                          const compute_t<T>* inv_std, const compute_t<T>* weight,
+                                          compute_t<T>* dweight, compute_t<T>* dbias, const double* group,
+                                          std::int64_t group_count, T* dx, std::int64_t samples,
+                                          std::int64_t channels, std::int64_t m_size, activation_kind kind,
+                                          compute_t<T> slope) {
+  using S = compute_t<T>;
+  __shared__ double scratch[32];
+  const std::int64_t count = samples * m_size;
+  I2I_BLOCK_STRIDE(c, channels) {
+    const channel_at at{c, channels, m_size};
+    const double inv_std_c = double(inv_std[c]);
+    const S m = mean[c];
+    double s_dz, s_dz_xc;
+    norm_detail::block_gradient_sums(dy, y, x, count, at, m, kind, slope, scratch, s_dz, s_dz_xc);
+    if (threadIdx.x == 0) {
+      if (dbias) dbias[c] += S(s_dz);
+      if (dweight) dweight[c] += S(s_dz_xc * inv_std_c);
+    }
+    const double g = weight ? double(weight[c]) : 1.0;
+    const S k = S(g * inv_std_c);
+    const S c0 = S(group[c] / double(group_count));
+    const S c1 = S(group[channels + c] / double(group_count) * inv_std_c);
+    norm_detail::block_norm_input_grad(dy, y, x, dx, count, at, m, k, c0, c1, kind, slope);
+  }
+}
 
 template <class S>
 S* optional(const tensor<S>& t) {
   return t.defined() ? t.data() : nullptr;
+}
+
+/// `n` doubles from the device, after the stream's work (a host synchronisation).
+inline std::vector<double> download_doubles(const tensor<double>& t) {
+  return launch::download(t.data(), std::size_t(t.numel()));
 }
 
 }  // namespace batch_norm_detail
@@ -196,6 +315,83 @@ tensor<T> batch_norm_backward(const tensor<T>& dy, const tensor<T>& x, const bat
       batch_norm_detail::optional(dweight), batch_norm_detail::optional(dbias), dx.data(), x.n(), C, x.h() * x.w(),
       fwd.training, fwd.act.kind, S(fwd.act.slope));
   I2I_CUDA_CHECK_LAUNCH("batch_norm backward_kernel");
+  return dx;
+}
+
+template <device_scalar T>
+std::vector<double> batch_norm_sums(const tensor<T>& x) {
+  require<shape_error>(x.rank() == 4, "batch_norm_sums: input ", x.shape(), ", expected N x C x H x W");
+  on_current_device::require_placed("batch_norm_sums", "input", x);
+  const std::int64_t C = x.c();
+  auto sums = launch::empty<double>(shape{2 * C});
+  if (C == 0) return {};
+  batch_norm_detail::sums_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
+      x.data(), sums.data(), x.n(), C, x.h() * x.w());
+  I2I_CUDA_CHECK_LAUNCH("batch_norm sums_kernel");
+  return batch_norm_detail::download_doubles(sums);
+}
+
+template <device_scalar T>
+batch_norm_result<T> batch_norm_train_with_stats(const tensor<T>& x, const tensor<compute_t<T>>& weight,
+                                                 const tensor<compute_t<T>>& bias,
+                                                 const tensor<compute_t<T>>& running_mean,
+                                                 const tensor<compute_t<T>>& running_var, double momentum, double eps,
+                                                 const activation& act, std::span<const double> mean,
+                                                 std::span<const double> var, std::int64_t count) {
+  using S = compute_t<T>;
+  checks::batch_norm_train<on_current_device>(x, weight, bias, running_mean, running_var, momentum, eps, act);
+  const std::int64_t C = x.c();
+  require<shape_error>(std::int64_t(mean.size()) == C && std::int64_t(var.size()) == C && count > 1,
+                       "batch_norm_train_with_stats: ", mean.size(), " means and ", var.size(), " variances over ",
+                       count, " elements for ", C, " channels");
+  batch_norm_result<T> r{launch::empty<T>(x.shape()), launch::empty<S>(shape{C}), launch::empty<S>(shape{C}), act,
+                         true};
+  if (C == 0) return r;
+  const auto means = launch::upload(std::vector<double>(mean.begin(), mean.end()));
+  const auto vars = launch::upload(std::vector<double>(var.begin(), var.end()));
+  batch_norm_detail::train_with_stats_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
+      x.data(), r.y.data(), r.mean.data(), r.inv_std.data(), batch_norm_detail::optional(weight),
+      batch_norm_detail::optional(bias), batch_norm_detail::optional(running_mean),
+      batch_norm_detail::optional(running_var), means.data(), vars.data(), count, x.n(), C, x.h() * x.w(), momentum,
+      eps, act.kind, S(act.slope));
+  I2I_CUDA_CHECK_LAUNCH("batch_norm train_with_stats_kernel");
+  return r;
+}
+
+template <device_scalar T>
+std::vector<double> batch_norm_backward_sums(const tensor<T>& dy, const tensor<T>& x, const batch_norm_result<T>& fwd) {
+  using S = compute_t<T>;
+  checks::norm_backward<on_current_device>("batch_norm_backward_sums", dy, x, fwd, shape{x.c()},
+                                           tensor<S>{}, tensor<S>{}, tensor<S>{});
+  const std::int64_t C = x.c();
+  if (C == 0) return {};
+  auto sums = launch::empty<double>(shape{2 * C});
+  batch_norm_detail::backward_sums_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
+      dy.data(), x.data(), fwd.y.data(), fwd.mean.data(), fwd.inv_std.data(), sums.data(), x.n(), C, x.h() * x.w(),
+      fwd.act.kind, S(fwd.act.slope));
+  I2I_CUDA_CHECK_LAUNCH("batch_norm backward_sums_kernel");
+  return batch_norm_detail::download_doubles(sums);
+}
+
+template <device_scalar T>
+tensor<T> batch_norm_backward_with_sums(const tensor<T>& dy, const tensor<T>& x, const batch_norm_result<T>& fwd,
+                                        const tensor<compute_t<T>>& weight, const tensor<compute_t<T>>& dweight,
+                                        const tensor<compute_t<T>>& dbias, std::span<const double> group,
+                                        std::int64_t count) {
+  using S = compute_t<T>;
+  constexpr const char* op = "batch_norm_backward_with_sums";
+  checks::norm_backward<on_current_device>(op, dy, x, fwd, shape{x.c()}, weight, dweight, dbias);
+  const std::int64_t C = x.c();
+  require<shape_error>(std::int64_t(group.size()) == 2 * C, op, ": ", group.size(), " sums for ", C, " channels");
+  auto dx = launch::empty<T>(x.shape());
+  if (C == 0 || x.numel() == 0) return dx;
+  const auto sums = launch::upload(std::vector<double>(group.begin(), group.end()));
+  batch_norm_detail::backward_with_sums_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0,
+                                                    current_stream()>>>(
+      dy.data(), x.data(), fwd.y.data(), fwd.mean.data(), fwd.inv_std.data(), batch_norm_detail::optional(weight),
+      batch_norm_detail::optional(dweight), batch_norm_detail::optional(dbias), sums.data(), count, dx.data(), x.n(),
+      C, x.h() * x.w(), fwd.act.kind, S(fwd.act.slope));
+  I2I_CUDA_CHECK_LAUNCH("batch_norm backward_with_sums_kernel");
   return dx;
 }
 
