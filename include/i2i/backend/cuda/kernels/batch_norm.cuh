@@ -58,19 +58,28 @@ struct channel_at {
   }
 };
 
+/// Training: this batch's statistics, or (synchronised batch norm) the group's mean and biased variance
+/// given in `given_mean`/`given_var` over `given_count` elements.
 template <class T>
 __global__ void train_kernel(const T* x, T* y, compute_t<T>* mean_out, compute_t<T>* inv_std_out,
                              const compute_t<T>* weight, const compute_t<T>* bias, compute_t<T>* running_mean,
                              compute_t<T>* running_var, std::int64_t samples, std::int64_t channels,
                              std::int64_t m_size, double momentum, double eps, activation_kind kind,
-                             compute_t<T> slope) {
+                             compute_t<T> slope, const double* given_mean = nullptr,
+                             const double* given_var = nullptr, std::int64_t given_count = 0) {
   using S = compute_t<T>;
   __shared__ double scratch[32];
   const std::int64_t count = samples * m_size;
+  const std::int64_t stats_count = given_mean ? given_count : count;
   I2I_BLOCK_STRIDE(c, channels) {
     const channel_at at{c, channels, m_size};
     double mean, var;
-    norm_detail::block_moments(x, count, at, scratch, mean, var);
+    if (given_mean) {
+      mean = given_mean[c];
+      var = given_var[c];
+    } else {
+      norm_detail::block_moments(x, count, at, scratch, mean, var);
+    }
     const double inv_std = 1.0 / dmath::sqrt(var + eps);
     const double g = weight ? double(weight[c]) : 1.0;
     const double beta = bias ? double(bias[c]) : 0.0;
@@ -84,7 +93,7 @@ __global__ void train_kernel(const T* x, T* y, compute_t<T>* mean_out, compute_t
       inv_std_out[c] = S(inv_std);
       if (running_mean) {
         running_mean[c] = S((1 - momentum) * double(running_mean[c]) + momentum * mean);
-        const double unbiased = var * double(count) / double(count - 1);
+        const double unbiased = var * double(stats_count) / double(stats_count - 1);
         running_var[c] = S((1 - momentum) * double(running_var[c]) + momentum * unbiased);
       }
     }
@@ -105,11 +114,14 @@ __global__ void eval_kernel(const T* x, T* y, const compute_t<T>* mean, const co
   }
 }
 
+/// dweight/dbias get this process's sums; dx's centring terms use them too, or (synchronised batch norm)
+/// the group's `group` sums (sum dz..., sum dz * xhat...) over `group_count` elements.
 template <class T>
 __global__ void backward_kernel(const T* dy, const T* x, const T* y, const compute_t<T>* mean,
                                 const compute_t<T>* inv_std, const compute_t<T>* weight, compute_t<T>* dweight,
                                 compute_t<T>* dbias, T* dx, std::int64_t samples, std::int64_t channels,
-                                std::int64_t m_size, bool training, activation_kind kind, compute_t<T> slope) {
+                                std::int64_t m_size, bool training, activation_kind kind, compute_t<T> slope,
+                                const double* group = nullptr, std::int64_t group_count = 0) {
   using S = compute_t<T>;
   __shared__ double scratch[32];
   const std::int64_t count = samples * m_size;
@@ -128,8 +140,10 @@ __global__ void backward_kernel(const T* dy, const T* x, const T* y, const compu
     const double g = weight ? double(weight[c]) : 1.0;
     const S k = S(g * inv_std_c);
     // Batch statistics depend on x, which adds the two centring terms; running statistics do not.
-    const S c0 = training ? S(s_dz / double(count)) : S(0);
-    const S c1 = training ? S(s_dz_xhat / double(count) * inv_std_c) : S(0);
+    const double n = group ? double(group_count) : double(count);
+    const double sum_dz = group ? group[c] : s_dz, sum_dz_xhat = group ? group[channels + c] : s_dz_xhat;
+    const S c0 = training ? S(sum_dz / n) : S(0);
+    const S c1 = training ? S(sum_dz_xhat / n * inv_std_c) : S(0);
     norm_detail::block_norm_input_grad(dy, y, x, dx, count, at, m, k, c0, c1, kind, slope);
   }
 }
@@ -157,38 +171,6 @@ __global__ void sums_kernel(const T* x, double* out, std::int64_t samples, std::
   }
 }
 
-/// train_kernel with the group's mean and biased variance (over `group_count` elements) given.
-template <class T>
-__global__ void train_with_stats_kernel(const T* x, T* y, compute_t<T>* mean_out, compute_t<T>* inv_std_out,
-                                        const compute_t<T>* weight, const compute_t<T>* bias,
-                                        compute_t<T>* running_mean, compute_t<T>* running_var, const double* means,
-                                        const double* vars, std::int64_t group_count, std::int64_t samples,
-                                        std::int64_t channels, std::int64_t m_size, double momentum, double eps,
-                                        activation_kind kind, compute_t<T> slope) {
-  using S = compute_t<T>;
-  const std::int64_t count = samples * m_size;
-  I2I_BLOCK_STRIDE(c, channels) {
-    const channel_at at{c, channels, m_size};
-    const double mean = means[c], var = vars[c];
-    const double inv_std = 1.0 / dmath::sqrt(var + eps);
-    const double g = weight ? double(weight[c]) : 1.0;
-    const S shift = S(mean), scale = S(g * inv_std), b = S(bias ? double(bias[c]) : 0.0);
-    for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
-      const std::int64_t i = at(k);
-      y[i] = from_compute<T>(act_detail::act_forward((to_compute(x[i]) - shift) * scale + b, kind, slope));
-    }
-    if (threadIdx.x == 0) {
-      mean_out[c] = S(mean);
-      inv_std_out[c] = S(inv_std);
-      if (running_mean) {
-        running_mean[c] = S((1 - momentum) * double(running_mean[c]) + momentum * mean);
-        const double unbiased = var * double(group_count) / double(group_count - 1);
-        running_var[c] = S((1 - momentum) * double(running_var[c]) + momentum * unbiased);
-      }
-    }
-  }
-}
-
 /// Per channel, this process's sum of dz and of dz * xhat (out[c], out[C + c]).
 template <class T>
 __global__ void backward_sums_kernel(const T* dy, const T* x, const T* y, const compute_t<T>* mean,
@@ -205,36 +187,6 @@ __global__ void backward_sums_kernel(const T* dy, const T* x, const T* y, const 
       out[c] = s_dz;
       out[channels + c] = s_dz_xc * double(inv_std[c]);
     }
-  }
-}
-
-/// backward_kernel whose centring terms use the group's sums (`group`, 2C) over `group_count` elements;
-/// dweight and dbias get this process's sums, which data-parallel averaging then adds up.
-template <class T>
-__global__ void backward_with_sums_kernel(const T* dy, const T* x, const T* y, const compute_t<T>* mean,
-                                          const compute_t<T>* inv_std, const compute_t<T>* weight,
-                                          compute_t<T>* dweight, compute_t<T>* dbias, const double* group,
-                                          std::int64_t group_count, T* dx, std::int64_t samples,
-                                          std::int64_t channels, std::int64_t m_size, activation_kind kind,
-                                          compute_t<T> slope) {
-  using S = compute_t<T>;
-  __shared__ double scratch[32];
-  const std::int64_t count = samples * m_size;
-  I2I_BLOCK_STRIDE(c, channels) {
-    const channel_at at{c, channels, m_size};
-    const double inv_std_c = double(inv_std[c]);
-    const S m = mean[c];
-    double s_dz, s_dz_xc;
-    norm_detail::block_gradient_sums(dy, y, x, count, at, m, kind, slope, scratch, s_dz, s_dz_xc);
-    if (threadIdx.x == 0) {
-      if (dbias) dbias[c] += S(s_dz);
-      if (dweight) dweight[c] += S(s_dz_xc * inv_std_c);
-    }
-    const double g = weight ? double(weight[c]) : 1.0;
-    const S k = S(g * inv_std_c);
-    const S c0 = S(group[c] / double(group_count));
-    const S c1 = S(group[channels + c] / double(group_count) * inv_std_c);
-    norm_detail::block_norm_input_grad(dy, y, x, dx, count, at, m, k, c0, c1, kind, slope);
   }
 }
 
@@ -349,12 +301,12 @@ batch_norm_result<T> batch_norm_train_with_stats(const tensor<T>& x, const tenso
   if (C == 0) return r;
   const auto means = launch::upload(std::vector<double>(mean.begin(), mean.end()));
   const auto vars = launch::upload(std::vector<double>(var.begin(), var.end()));
-  batch_norm_detail::train_with_stats_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
+  batch_norm_detail::train_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
       x.data(), r.y.data(), r.mean.data(), r.inv_std.data(), batch_norm_detail::optional(weight),
       batch_norm_detail::optional(bias), batch_norm_detail::optional(running_mean),
-      batch_norm_detail::optional(running_var), means.data(), vars.data(), count, x.n(), C, x.h() * x.w(), momentum,
-      eps, act.kind, S(act.slope));
-  I2I_CUDA_CHECK_LAUNCH("batch_norm train_with_stats_kernel");
+      batch_norm_detail::optional(running_var), x.n(), C, x.h() * x.w(), momentum, eps, act.kind, S(act.slope),
+      means.data(), vars.data(), count);
+  I2I_CUDA_CHECK_LAUNCH("batch_norm train_kernel (given statistics)");
   return r;
 }
 
@@ -386,12 +338,11 @@ tensor<T> batch_norm_backward_with_sums(const tensor<T>& dy, const tensor<T>& x,
   auto dx = launch::empty<T>(x.shape());
   if (C == 0 || x.numel() == 0) return dx;
   const auto sums = launch::upload(std::vector<double>(group.begin(), group.end()));
-  batch_norm_detail::backward_with_sums_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0,
-                                                    current_stream()>>>(
+  batch_norm_detail::backward_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
       dy.data(), x.data(), fwd.y.data(), fwd.mean.data(), fwd.inv_std.data(), batch_norm_detail::optional(weight),
-      batch_norm_detail::optional(dweight), batch_norm_detail::optional(dbias), sums.data(), count, dx.data(), x.n(),
-      C, x.h() * x.w(), fwd.act.kind, S(fwd.act.slope));
-  I2I_CUDA_CHECK_LAUNCH("batch_norm backward_with_sums_kernel");
+      batch_norm_detail::optional(dweight), batch_norm_detail::optional(dbias), dx.data(), x.n(), C, x.h() * x.w(),
+      fwd.training, fwd.act.kind, S(fwd.act.slope), sums.data(), count);
+  I2I_CUDA_CHECK_LAUNCH("batch_norm backward_kernel (group sums)");
   return dx;
 }
 
