@@ -92,12 +92,13 @@ generator_info read_generator_info(const fs::path& path) {
   return info;
 }
 
-/// The pairs compiled for the CPU, or for CUDA devices (I2I_TRANSLATOR_CUDA_PIX2PIXHD_CONFIGS, a subset).
-std::string compiled_configurations(bool cuda) {
+std::string compiled_configurations(bool cuda_devices) {
   std::string s;
 #define I2I_TRANSLATOR_DESCRIBE(P, L) s += std::string(s.empty() ? "" : ", ") + P::name + "/" #L;
-  if (cuda) {
+  if (cuda_devices) {
+#ifdef I2I_TRANSLATOR_WITH_CUDA
     I2I_TRANSLATOR_P2PHD_CUDA_CONFIGS(I2I_TRANSLATOR_DESCRIBE)
+#endif
   } else {
     I2I_TRANSLATOR_P2PHD_CONFIGS(I2I_TRANSLATOR_DESCRIBE)
   }

@@ -81,7 +81,9 @@ translator load_translator(const std::filesystem::path& path, i2i::device where)
 generator_info read_generator_info(const std::filesystem::path& path);
 
 /// The configurations this build of the library can load, e.g. "tiny/12, cpu/13, full/36"
-/// (preset / label channels; each global and local, with and without features).
-std::string compiled_configurations();
+/// (preset / label channels; each global and local, with and without features): on the CPU, or with
+/// cuda_devices on CUDA devices (CMake's I2I_TRANSLATOR_CUDA_PIX2PIXHD_CONFIGS, a subset; empty in a
+/// build without CUDA).
+std::string compiled_configurations(bool cuda_devices = false);
 
 }  // namespace i2i::pix2pixhd
