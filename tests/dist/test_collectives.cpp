@@ -5,8 +5,10 @@
 // become final in, and that every rank starts the same buckets in the same order.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "i2i/backend/cpu/backend.hpp"
@@ -31,6 +33,27 @@ tensor<float> filled_by_rank(std::int64_t n, int rank, float salt) {
   auto t = tensor<float>::empty(shape{n});
   for (std::int64_t i = 0; i < n; ++i) t.data()[i] = float(rank + 1) * (salt + float(i % 97) * 0.25f);
   return t;
+}
+
+/// Parameters of these sizes (values zero), gradient k filled_by_rank(sizes[k], rank, k + salt).
+std::vector<optim::param_ref<float>> params_by_rank(const std::vector<std::int64_t>& sizes, int rank, float salt) {
+  std::vector<optim::param_ref<float>> ps;
+  for (std::size_t k = 0; k < sizes.size(); ++k)
+    ps.push_back({"p" + std::to_string(k), tensor<float>::zeros(shape{sizes[k]}),
+                  filled_by_rank(sizes[k], rank, float(k) + salt)});
+  return ps;
+}
+
+/// Copies ref's gradients into ps's, then averages ref's over the ranks in one collective: what any bucketed
+/// reduction of ps must give.
+void load_and_average_in_one(dist::communicator& c, const std::vector<optim::param_ref<float>>& ps,
+                             const std::vector<optim::param_ref<float>>& ref) {
+  std::vector<tensor<float>> all;
+  for (std::size_t k = 0; k < ps.size(); ++k) {
+    std::copy_n(ref[k].grad.data(), ref[k].grad.numel(), ps[k].grad.data());
+    all.push_back(ref[k].grad);
+  }
+  c.all_reduce(all, dist::reduce_op::average);
 }
 
 }  // namespace
@@ -80,13 +103,7 @@ BOOST_AUTO_TEST_CASE(bucketed_gradients_equal_a_one_shot_all_reduce_for_any_buck
   const auto c = job();
   const int r = c->rank();
   const std::vector<std::int64_t> sizes{7, 300, 1, 5000, 64, 2};  // 5000 floats = 20000 bytes
-  auto make = [&] {
-    std::vector<optim::param_ref<float>> ps;
-    for (std::size_t k = 0; k < sizes.size(); ++k)
-      ps.push_back({"p" + std::to_string(k), tensor<float>::zeros(shape{sizes[k]}),
-                    filled_by_rank(sizes[k], r, float(k) + 0.125f)});
-    return ps;
-  };
+  auto make = [&] { return params_by_rank(sizes, r, 0.125f); };
   // The reference: every gradient in one collective, averaged.
   auto ref = make();
   std::vector<tensor<float>> all;
@@ -109,25 +126,14 @@ BOOST_AUTO_TEST_CASE(overlapped_buckets_equal_a_one_shot_all_reduce_in_any_ready
   const auto c = job();
   const int r = c->rank();
   const std::vector<std::int64_t> sizes{7, 300, 1, 5000, 64, 2};
-  auto make = [&](float step) {
-    std::vector<optim::param_ref<float>> ps;
-    for (std::size_t k = 0; k < sizes.size(); ++k)
-      ps.push_back({"p" + std::to_string(k), tensor<float>::zeros(shape{sizes[k]}),
-                    filled_by_rank(sizes[k], r, float(k) + 0.125f + step)});
-    return ps;
-  };
+  auto make = [&](float step) { return params_by_rank(sizes, r, 0.125f + step); };
   for (std::size_t cap : {std::size_t(4), std::size_t(1200), std::size_t(8192)}) {
     BOOST_TEST_CONTEXT("bucket " << cap << " bytes") {
       dist::data_parallel dp(c, {.bucket_bytes = cap});
       auto ps = make(0.0f);  // the same tensors for two steps: the second reuses the plan
       for (int step = 0; step < 2; ++step) {
         auto ref = make(float(step));
-        std::vector<tensor<float>> all;
-        for (std::size_t k = 0; k < ps.size(); ++k) {
-          std::copy_n(ref[k].grad.data(), sizes[k], ps[k].grad.data());
-          all.push_back(ref[k].grad);
-        }
-        c->all_reduce(all, dist::reduce_op::average);
+        load_and_average_in_one(*c, ps, ref);
         dp.expect(ps);
         // Rank 0 finishes its gradients in backward order (last first), rank 1 in the opposite order:
         // the buckets must still start in the plan's order on both, or the sums would mix buckets.
@@ -151,13 +157,7 @@ BOOST_AUTO_TEST_CASE(buckets_are_rebuilt_in_the_order_backward_finished_them) {
   const auto c = job();
   const int r = c->rank();
   const std::vector<std::int64_t> sizes{40, 3, 100, 20, 7};  // floats: 160, 12, 400, 80, 28 bytes
-  auto make = [&](float step) {
-    std::vector<optim::param_ref<float>> ps;
-    for (std::size_t k = 0; k < sizes.size(); ++k)
-      ps.push_back({"p" + std::to_string(k), tensor<float>::zeros(shape{sizes[k]}),
-                    filled_by_rank(sizes[k], r, float(k) - 0.5f + step)});
-    return ps;
-  };
+  auto make = [&](float step) { return params_by_rank(sizes, r, step - 0.5f); };
   // Backward finishes them in the order 1, 3, 0, 4, 2 on rank 0 (a parameter used by a later call comes
   // last, as pix2pixHD's E); rank 1 reports in another order, and rank 0's order must win on both.
   const std::vector<std::size_t> rank0_order{1, 3, 0, 4, 2}, rank1_order{2, 4, 0, 3, 1};
@@ -167,12 +167,7 @@ BOOST_AUTO_TEST_CASE(buckets_are_rebuilt_in_the_order_backward_finished_them) {
   for (int step = 0; step < 3; ++step) {
     BOOST_TEST_CONTEXT("step " << step) {
       auto ref = make(float(step));
-      std::vector<tensor<float>> all;
-      for (std::size_t k = 0; k < ps.size(); ++k) {
-        std::copy_n(ref[k].grad.data(), sizes[k], ps[k].grad.data());
-        all.push_back(ref[k].grad);
-      }
-      c->all_reduce(all, dist::reduce_op::average);
+      load_and_average_in_one(*c, ps, ref);
       dp.expect(ps);
       BOOST_TEST(dp.overlap_plan_rebuilt() == (step > 0));
       std::vector<std::size_t> started;

@@ -1,8 +1,6 @@
-// Data-parallel pix2pixHD under mpirun -np 2: three iterations with batch 1 per rank (each rank its
-// shard of the shuffled data set) give the same weights and (rank-averaged) losses as one process with
-// batch 2, within 1e-5 relative. Instance norm is per sample, so the mean gradient over the two ranks is
-// the full batch's. Every rank also runs the single-process reference itself, so nothing crosses files.
-// Rank 1 initialises from another seed: the start-up broadcast must replace its weights by rank 0's.
+// Data-parallel pix2pixHD under mpirun -np 2 on the CPU: two ranks of batch 1 equal one process of batch 2
+// (ddp_pix2pixhd.hpp, which gpu_nccl_ranks runs on CUDA too), the overlapped reduction equals the
+// after-backward one, and only rank 0 writes checkpoints.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -12,6 +10,7 @@
 
 #include "../unit/pix2pixhd_trainer/tiny_data.hpp"
 #include "ddp_compare.hpp"
+#include "ddp_pix2pixhd.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/dist/data_parallel.hpp"
 #include "i2i/dist/launch.hpp"
@@ -19,56 +18,16 @@
 
 using namespace i2i;
 using ddp_test::job;
-using ddp_test::require_same;
 namespace p = i2i::pix2pixhd;
-
-namespace {
-
-template <class Cfg>
-void check_equivalence() {
-  const auto c = job();
-  const int world = c->world_size(), rank = c->rank();
-  p2p_test::temp_dir tmp("ddp_" + std::to_string(rank));  // same content on every rank (same seed)
-  p2p_test::write_tiny_set(tmp.str() + "/data", 8, 32, 16);
-  auto o = p2p_test::tiny_options(tmp.str() + "/data", tmp.str() + "/ck");
-  o.batch_size = 1;
-  o.instance_feat = Cfg::feat;
-  auto o_rank = o;
-  o_rank.seed = o.seed + std::uint64_t(rank) * 17;  // rank 1 starts from other weights
-  p::trainer<Cfg> dp_trainer(o_rank);
-  dp_trainer.set_data_parallel(std::make_shared<dist::data_parallel>(c));
-  p::trainer<Cfg> reference(o);
-
-  data::aligned_dataset ds(o.data);
-  data::batch_loader mine(ds, {.batch_size = 1, .seed = 3, .world_size = world, .rank = rank});
-  data::batch_loader whole(ds, {.batch_size = world, .seed = 3});
-  for (std::size_t b = 0; b < 3; ++b) {
-    const auto part = mine.load(1, b);
-    const auto all = whole.load(1, b);
-    BOOST_REQUIRE(part.indices.size() == 1);
-    BOOST_REQUIRE(part.indices[0] == all.indices[std::size_t(rank)]);
-    const auto rec = dp_trainer.data_parallel()->average(dp_trainer.step(part));
-    const auto ref = reference.step(all);
-    for (const auto& [k, v] : ref.items()) {
-      BOOST_TEST_CONTEXT("iteration " << b << ", loss " << k) {
-        BOOST_TEST(std::abs(rec[k] - v) <= 1e-5 * std::max(std::abs(v), 1e-3));
-      }
-    }
-  }
-  require_same(Cfg::feat ? "G + E" : "G", rank, dp_trainer.g_optimizer().params(), reference.g_optimizer().params());
-  require_same("D", rank, dp_trainer.d_optimizer().params(), reference.d_optimizer().params());
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(dist_ddp_equivalence)
 
 BOOST_AUTO_TEST_CASE(pix2pixhd_global_two_ranks_of_batch_1_equal_one_process_of_batch_2) {
-  check_equivalence<p::config<p::tiny_preset, false, 4, false>>();
+  ddp_test::check_pix2pixhd_equivalence<p::config<p::tiny_preset, false, 4, false>, cpu_backend<float>>(job(), "ddp");
 }
 
 BOOST_AUTO_TEST_CASE(pix2pixhd_with_feature_encoder_two_ranks_equal_one_process) {
-  check_equivalence<p::config<p::tiny_preset, false, 4, true>>();
+  ddp_test::check_pix2pixhd_equivalence<p::config<p::tiny_preset, false, 4, true>, cpu_backend<float>>(job(), "ddp");
 }
 
 // The overlapped all-reduce (buckets started from G's and D's backward) against the after-backward one

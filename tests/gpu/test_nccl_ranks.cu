@@ -18,8 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "../dist/ddp_compare.hpp"
-#include "../unit/pix2pixhd_trainer/tiny_data.hpp"
+#include "../dist/ddp_pix2pixhd.hpp"
 #include "device_precondition.hpp"
 #include "i2i/backend/cuda/backend.cuh"
 #include "i2i/backend/cuda/kernels/segment_mean.cuh"  // completes cuda_backend's op set (see backend.cuh)
@@ -27,7 +26,6 @@
 #include "i2i/backend/cuda/stream.cuh"
 #include "i2i/dist/data_parallel.hpp"
 #include "i2i/dist/nccl_communicator.cuh"
-#include "i2i/recipes/pix2pixhd/trainer.hpp"
 
 using namespace i2i;
 using ddp_test::job;
@@ -77,12 +75,6 @@ tensor<float> by_rank(std::int64_t n, int rank, float salt) {
   auto t = tensor<float>::empty(shape{n});
   for (std::int64_t i = 0; i < n; ++i) t.data()[i] = std::sin(float(i) * 0.731f + salt) * float(1 + rank);
   return t;
-}
-
-std::vector<optim::param_ref<float>> on_host(const std::vector<optim::param_ref<float>>& ps) {
-  std::vector<optim::param_ref<float>> h;
-  for (const auto& p : ps) h.push_back({p.name, i2i::cuda::to_host(p.value), i2i::cuda::to_host(p.grad)});
-  return h;
 }
 
 }  // namespace
@@ -148,31 +140,8 @@ BOOST_AUTO_TEST_CASE(overlapped_device_buckets_equal_a_one_shot_all_reduce) {
 }
 
 BOOST_AUTO_TEST_CASE(pix2pixhd_two_gpu_ranks_of_batch_1_equal_one_process_of_batch_2) {
-  using Cfg = p::config<p::tiny_preset, false, 4, false>;
-  const auto c = nccl_job();
-  const int world = c->world_size(), rank = c->rank();
-  p2p_test::temp_dir tmp("nccl_ddp_" + std::to_string(rank));
-  p2p_test::write_tiny_set(tmp.str() + "/data", 8, 32, 16);
-  auto o = p2p_test::tiny_options(tmp.str() + "/data", tmp.str() + "/ck");
-  o.batch_size = 1;
-  auto o_rank = o;
-  o_rank.seed = o.seed + std::uint64_t(rank) * 17;  // rank 1 starts from other weights: the broadcast fixes it
-  p::trainer<Cfg, cuda_backend<float>> dp_trainer(o_rank);
-  dp_trainer.set_data_parallel(std::make_shared<dist::data_parallel>(c));
-  p::trainer<Cfg, cuda_backend<float>> reference(o);
-  data::aligned_dataset ds(o.data);
-  data::batch_loader mine(ds, {.batch_size = 1, .seed = 3, .world_size = world, .rank = rank});
-  data::batch_loader whole(ds, {.batch_size = world, .seed = 3});
-  for (std::size_t b = 0; b < 3; ++b) {
-    const auto rec = dp_trainer.data_parallel()->average(dp_trainer.step(mine.load(1, b)));
-    const auto ref = reference.step(whole.load(1, b));
-    for (const auto& [k, v] : ref.items())
-      BOOST_TEST_CONTEXT("iteration " << b << ", loss " << k) {
-        BOOST_TEST(std::abs(rec[k] - v) <= 1e-5 * std::max(std::abs(v), 1e-3));
-      }
-  }
-  ddp_test::require_same("G", rank, on_host(dp_trainer.g_optimizer().params()), on_host(reference.g_optimizer().params()));
-  ddp_test::require_same("D", rank, on_host(dp_trainer.d_optimizer().params()), on_host(reference.d_optimizer().params()));
+  ddp_test::check_pix2pixhd_equivalence<p::config<p::tiny_preset, false, 4, false>, cuda_backend<float>>(nccl_job(),
+                                                                                                          "nccl_ddp");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
