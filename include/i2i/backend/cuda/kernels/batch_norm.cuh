@@ -195,11 +195,6 @@ S* optional(const tensor<S>& t) {
   return t.defined() ? t.data() : nullptr;
 }
 
-/// `n` doubles from the device, after the stream's work (a host synchronisation).
-inline std::vector<double> download_doubles(const tensor<double>& t) {
-  return launch::download(t.data(), std::size_t(t.numel()));
-}
-
 }  // namespace batch_norm_detail
 
 template <device_scalar T>
@@ -280,7 +275,7 @@ std::vector<double> batch_norm_sums(const tensor<T>& x) {
   batch_norm_detail::sums_kernel<T><<<launch::plane_blocks(C), launch::plane_threads, 0, current_stream()>>>(
       x.data(), sums.data(), x.n(), C, x.h() * x.w());
   I2I_CUDA_CHECK_LAUNCH("batch_norm sums_kernel");
-  return batch_norm_detail::download_doubles(sums);
+  return launch::download(sums.data(), std::size_t(2 * C));  // after the stream's work
 }
 
 template <device_scalar T>
@@ -322,7 +317,7 @@ std::vector<double> batch_norm_backward_sums(const tensor<T>& dy, const tensor<T
       dy.data(), x.data(), fwd.y.data(), fwd.mean.data(), fwd.inv_std.data(), sums.data(), x.n(), C, x.h() * x.w(),
       fwd.act.kind, S(fwd.act.slope));
   I2I_CUDA_CHECK_LAUNCH("batch_norm backward_sums_kernel");
-  return batch_norm_detail::download_doubles(sums);
+  return launch::download(sums.data(), std::size_t(2 * C));  // after the stream's work
 }
 
 template <device_scalar T>
