@@ -132,7 +132,7 @@ nsys_bin=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-sys
 ncu_bin=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null | head -1 || true)
 "$py" - "$work/env.json" <<PY
 import json, sys
-json.dump({"date": "$stamp", "host": "$(hostname)", "gpu": """${gpu:-none visible}""", "commit": "$commit",
+json.dump({"date": "$stamp", "host": "${HOSTNAME:-}", "gpu": """${gpu:-none visible}""", "commit": "$commit",
            "build_dir": "$build", "rows": "$rows", "reps": $reps, "budget_s": $budget,
            "python_with_torch": "${torch_py:-none}", "nsys": "${nsys_bin:-}", "ncu": "${ncu_bin:-}"},
           open(sys.argv[1], "w"), indent=2)
