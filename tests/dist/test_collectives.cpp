@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(a_models_backward_starts_buckets_in_the_same_order_on_every
   initialize(after, init_policy::pytorch(), 5);
   dist::data_parallel dp(c, {.bucket_bytes = 400});
   std::vector<std::size_t> started;
-  overlapped.set_gradients_ready_hook([&](const auto& params) {
+  overlapped.set_gradients_ready_hook([&](const auto& params, bool) {
     for (const auto& p : params)
       if (p->grad.defined()) dp.gradient_ready(p->grad.data());
     started.push_back(dp.buckets_started());
@@ -252,6 +252,75 @@ BOOST_AUTO_TEST_CASE(a_models_backward_starts_buckets_in_the_same_order_on_every
   std::vector<double> roots = mine;
   c->broadcast(std::span<double>(roots), 0);
   BOOST_TEST(roots == mine, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_step_of_several_backward_calls_starts_each_bucket_after_its_last_call) {
+  // expect_step: one list over two watched models, `twice` run backward twice per step (two losses
+  // through one network, as EGSC-IT's shared blocks and decoders are), `once` in between. The first step
+  // only counts the calls (nothing starts in backward); from the second on, once's bucket starts at the
+  // end of its call, twice's only at the end of its SECOND call; the averages equal a one-shot
+  // all-reduce; a step with one call more is refused (its bucket may already have been averaged).
+  using net = seq<conv<4, 3, 1, 1>, relu, conv<3, 3, 1, 1>>;
+  using M = model<net, cpu_backend<float>, 3>;
+  const auto c = job();
+  const int r = c->rank();
+  M twice("twice"), once("once");
+  initialize(twice, init_policy::pytorch(), 5);
+  initialize(once, init_policy::pytorch(), 6);
+  auto x = tensor<float>::empty(shape::nchw(1, 3, 5, 4));
+  for (std::int64_t i = 0; i < x.numel(); ++i) x.data()[i] = std::cos(float(i) * 0.41f + float(r));
+  // once's parameters last in the list: the first (reverse-order) plan puts them first.
+  auto list = twice.parameters();
+  for (const auto& p : once.parameters()) list.push_back(p);
+  // Bucket cap: one model's parameters (4*3*9 + 4 + 3*4*9 + 3 = 223 floats) per bucket.
+  dist::data_parallel dp(c, {.bucket_bytes = 223 * sizeof(float)});
+  dp.watch(twice);
+  dp.watch(once);
+  const auto dy = [&](const M::context& ctx, float v) { return tensor<float>::filled(ctx.output.shape(), v); };
+  for (int step = 0; step < 3; ++step) {
+    BOOST_TEST_CONTEXT("step " << step) {
+      twice.zero_grad();
+      once.zero_grad();
+      dp.expect_step(list);
+      const auto c1 = twice.forward(x), c2 = once.forward(x), c3 = twice.forward(x);
+      twice.backward(c1, dy(c1, 0.5f), {}, false);
+      const std::size_t after_first = dp.buckets_started();
+      once.backward(c2, dy(c2, -0.25f), {}, false);
+      const std::size_t after_once = dp.buckets_started();
+      twice.backward(c3, dy(c3, 0.125f + float(r)), {}, false);
+      const std::size_t after_second = dp.buckets_started();
+      // What a one-shot all-reduce gives, from the same local gradients.
+      std::vector<tensor<float>> local;
+      for (const auto& p : list) local.push_back(p.grad.clone());
+      c->all_reduce(local, dist::reduce_op::average);
+      dp.reduce_gradients(list);
+      BOOST_TEST(dp.overlap_plan().size() == 2u);
+      if (step == 0) {
+        BOOST_TEST(after_second == 0u);  // counting
+        BOOST_TEST(dp.overlap_plan_rebuilt());
+      } else {
+        // Rebuilt in the order the gradients became final: once's bucket first, then twice's.
+        BOOST_TEST(dp.overlap_plan()[0].front() >= twice.parameters().size());
+        BOOST_TEST(after_first == 0u);
+        BOOST_TEST(after_once == 1u);
+        BOOST_TEST(after_second == 2u);
+      }
+      for (std::size_t k = 0; k < list.size(); ++k)
+        for (std::int64_t i = 0; i < list[k].grad.numel(); ++i)
+          BOOST_REQUIRE(list[k].grad.data()[i] == local[k].data()[i]);
+    }
+  }
+  twice.zero_grad();
+  once.zero_grad();
+  dp.expect_step(list);
+  const auto c1 = twice.forward(x), c2 = twice.forward(x), c3 = twice.forward(x);
+  twice.backward(c1, dy(c1, 1.0f), {}, false);
+  twice.backward(c2, dy(c2, 1.0f), {}, false);
+  BOOST_CHECK_EXCEPTION(twice.backward(c3, dy(c3, 1.0f), {}, false), dist::dist_error, [](const dist::dist_error& e) {
+    return std::string(e.what()).find("reached by 3 backward calls in this step, 2 in the list's first step") !=
+           std::string::npos;
+  });
+  dp.reduce_gradients(list);  // waits for the bucket the refused step had started, on both ranks
 }
 
 BOOST_AUTO_TEST_CASE(averaged_losses_are_the_mean_over_the_ranks) {

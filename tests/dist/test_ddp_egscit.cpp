@@ -5,11 +5,14 @@
 // reproduce), the feature-mask networks F are random but the same on every rank (seeded, and loaded
 // from stage 1's files in a real run), and rank 1's trainable weights are disturbed before the start-up
 // broadcast, which must replace them by rank 0's. (The seed itself must be the same on every rank: it
-// seeds the per-epoch permutation that the ranks share.)
+// seeds the per-epoch permutation that the ranks share.) The gradient buckets start during the steps'
+// backward calls from each list's second step on, with the same result as after backward.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "ddp_compare.hpp"
 #include "i2i/backend/cpu/backend.hpp"
@@ -79,6 +82,45 @@ BOOST_AUTO_TEST_CASE(stage2_two_ranks_of_batch_1_equal_one_process_of_batch_2) {
                          reference.generator_optimizer().params());
   ddp_test::require_same("stage 2 D", rank, dp_trainer.discriminator_optimizer().params(),
                          reference.discriminator_optimizer().params(), /*compare_gradients=*/false);
+}
+
+BOOST_AUTO_TEST_CASE(stage2_buckets_start_during_backward_from_the_second_step) {
+  // Each D and G step runs many backward calls through E_A, E_B, S (shared blocks), G_A, G_B and both
+  // D's; the loop announces its list before the first (expect_step), the first step of each list counts
+  // the calls, and from the next one every bucket starts inside a backward call. The weights equal the
+  // after-backward path's bit for bit (the same gradients, summed over two ranks: a + b either way).
+  const auto c = ddp_test::job();
+  const auto quiet = [](const std::string&) {};
+  const auto a = images(8, 11), b = images(8, 23);
+  stage2 overlapped(options(1, 5), quiet), after(options(1, 5), quiet);
+  overlapped.allow_untrained_feature_masks();
+  after.allow_untrained_feature_masks();
+  auto dp = std::make_shared<dist::data_parallel>(c, dist::data_parallel_options{.bucket_bytes = 2048});
+  overlapped.set_data_parallel(dp);
+  after.set_data_parallel(std::make_shared<dist::data_parallel>(
+      c, dist::data_parallel_options{.bucket_bytes = 2048, .overlap_with_backward = false}));
+  // Iteration 1: D's first step and G's first step count; G's second step overlaps.
+  overlapped.step(a, b);
+  after.step(a, b);
+  const auto counted = dp->buckets_reduced(), started = dp->buckets_started_in_backward();
+  BOOST_TEST(started > 0);
+  for (int it = 1; it < 3; ++it) {
+    overlapped.step(a, b);
+    after.step(a, b);
+  }
+  // Iterations 2 and 3: every bucket started during a backward call.
+  BOOST_TEST(dp->buckets_started_in_backward() - started == dp->buckets_reduced() - counted);
+  BOOST_TEST_MESSAGE("rank " << c->rank() << ": " << dp->buckets_reduced() - counted << " buckets in iterations 2-3, "
+                             << dp->buckets_started_in_backward() - started << " started during backward");
+  for (auto [x, y] : {std::pair{&overlapped.generator_optimizer(), &after.generator_optimizer()},
+                      std::pair{&overlapped.discriminator_optimizer(), &after.discriminator_optimizer()}}) {
+    const auto px = x->params(), py = y->params();
+    BOOST_REQUIRE_EQUAL(px.size(), py.size());
+    for (std::size_t k = 0; k < px.size(); ++k) {
+      const auto vx = px[k].value.values(), vy = py[k].value.values();
+      BOOST_TEST_CONTEXT(px[k].name) { BOOST_TEST(std::equal(vx.begin(), vx.end(), vy.begin())); }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(stage2_logged_losses_are_the_ranks_mean) {

@@ -7,6 +7,7 @@
 //   dp.watch(G);                                                     // once: G's backward signals buckets
 //   dp.expect(adam_G.params());                                      // right before the last backward
 //   ... backward ...                                                 //   (buckets start as they fill)
+//   (or dp.expect_step(adam_G.params()) before the FIRST of several backward calls that add to them)
 //   dp.reduce_gradients(adam_G.params());                            // before every optimizer step
 //   adam_G.step();
 //   if (dp.is_root()) save(...);                                     // checkpoints and logs on rank 0
@@ -22,7 +23,13 @@
 //    parameters each layer's backward has finished; a bucket's all-reduce starts (non-blocking) once all
 //    of its gradients are in AND every bucket before it in the plan has started, so every rank starts
 //    the same collectives in the same order whatever order its layers report in (DDP's rule too).
-//    reduce_gradients then starts what is left and waits for all, before the optimizer step. Without
+//    reduce_gradients then starts what is left and waits for all, before the optimizer step. A step of
+//    many backward calls through many models (EGSC-IT's: encoders, shared blocks and generators reached
+//    from several losses) announces its list with expect_step before the first call instead: its first
+//    step counts how many calls reach each gradient, and from the second step on a gradient is final
+//    at the first report of its last call, as DDP's static_graph counts each parameter's hook firings
+//    (a step reached by more calls than the first is refused, as DDP refuses a variable marked ready
+//    twice, since its bucket may already be averaged). Without
 //    expect() (a model with no hook, overlap_with_backward = false), reduce_gradients reduces the same
 //    buckets after backward. Both paths make the same collectives over the same bytes, so the averaged
 //    gradients are the same bit for bit (tests/dist: dist_collectives, dist_ddp_equivalence);
@@ -160,15 +167,16 @@ class data_parallel {
     o.set_steps(std::int64_t(steps));
   }
 
-  /// From now on `m`'s backward reports its finished gradients to gradient_ready (nothing happens until
-  /// expect() names them). Alone, or with overlap_with_backward off: nothing.
+  /// From now on `m`'s backward reports its finished gradients (nothing happens until expect() or
+  /// expect_step() names them). Alone, or with overlap_with_backward off: nothing.
   template <class Model>
   void watch(Model& m) {
     if (!active() || !opt_.overlap_with_backward) return;
-    m.set_gradients_ready_hook([this](const auto& params) {
+    m.set_gradients_ready_hook([this](const auto& params, bool call_done) {
       if (!ov_.armed) return;
       for (const auto& p : params)
-        if (p->grad.defined()) mark_ready(p->grad.data());
+        if (p->grad.defined()) reported(p->grad.data());
+      if (call_done) end_call();
       start_ready_buckets();
     });
   }
@@ -194,32 +202,27 @@ class data_parallel {
   /// reduce_gradients(params) after it. Alone, or with overlap_with_backward off: nothing.
   template <class T>
   void expect(const std::vector<optim::param_ref<T>>& params) {
-    if (!active() || !opt_.overlap_with_backward) return;
-    require<dist_error>(!ov_.armed, "dist::data_parallel::expect: the buckets of the last expect() were never "
-                                    "reduced (call reduce_gradients before the optimizer step)");
-    std::vector<tensor<T>> grads;
-    grads.reserve(params.size());
-    for (const auto& p : params) grads.push_back(p.grad);
-    comm_->buffers_of(grads, "all_reduce");  // every gradient defined and on the communicator's device
-    std::vector<buffer> bufs;
-    for (const auto& g : grads) bufs.push_back({g.data(), std::size_t(g.numel())});
-    ov_.plan = plan_for(bufs, dtype_of_v<T>, sizeof(T));
-    const list_plan& p = *ov_.plan;
-    ov_.ready.assign(p.grads.size(), 0);
-    ov_.missing.assign(p.buckets.size(), 0);
-    for (std::size_t b = 0; b < p.buckets.size(); ++b) ov_.missing[b] = p.buckets[b].size();
-    ov_.in_flight.clear();
-    ov_.in_flight.resize(p.buckets.size());
-    ov_.ready_order.clear();
-    ov_.next = 0;
-    ov_.armed = true;
+    arm(params, false, "expect");
+  }
+
+  /// Announces the parameters whose gradients this step's backward calls produce, before the FIRST of
+  /// them, for a step of several calls that each add to some of them (watched models, shared blocks;
+  /// see the header comment), and reduce_gradients(params) after the last. The list's first such step
+  /// reduces after backward and learns how many calls reach each gradient; from the next one on, buckets
+  /// start as their gradients' last calls finish them. Every step must make the same calls in the same
+  /// order (a gradient reached by more calls than in the first step is a dist_error). Alone, or with
+  /// overlap_with_backward off: nothing.
+  template <class T>
+  void expect_step(const std::vector<optim::param_ref<T>>& params) {
+    arm(params, true, "expect_step");
   }
 
   /// The gradient stored at `grad` is final for this step (the models' hook calls it): marks it and
   /// starts, in plan order, every bucket whose gradients are all final. Not expected: ignored.
   void gradient_ready(const void* grad) {
     if (!ov_.armed) return;
-    mark_ready(grad);
+    const auto it = ov_.plan->index.find(grad);
+    if (it != ov_.plan->index.end()) mark_ready(it->second);
     start_ready_buckets();
   }
 
@@ -274,6 +277,9 @@ class data_parallel {
     std::vector<std::vector<std::size_t>> buckets;        ///< positions, in the order the buckets start
     std::vector<std::size_t> bucket_of;                   ///< position -> bucket
     bool rebuilt = false;                                 ///< buckets in backward's order (after step one)
+    /// expect_step: per position, how many backward calls of a step reach it (rank 0's first step);
+    /// empty until that step has been counted.
+    std::vector<std::uint32_t> calls_per_step;
 
     bool holds(const std::vector<buffer>& bufs, dtype t) const {
       return t == type && bufs.size() == grads.size() &&
@@ -291,10 +297,16 @@ class data_parallel {
   /// The step in flight: which plan, which gradients are final, which buckets have started.
   struct overlap_state {
     bool armed = false;
+    bool whole_step = false;                              ///< expect_step (count calls), not expect
     list_plan* plan = nullptr;
     std::vector<std::size_t> missing;                     ///< per bucket: gradients not final yet
     std::vector<char> ready;                              ///< per position
-    std::vector<std::size_t> ready_order;                 ///< positions, in the order they became final
+    std::vector<std::uint32_t> calls;                     ///< per position: calls that reported it
+    std::vector<char> in_call;                            ///< per position: reported by the current call
+    std::vector<std::size_t> touched;                     ///< positions reported by the current call
+    std::vector<std::uint64_t> last_report;               ///< per position: when its latest call first
+                                                          ///< reported it (0: never), on `clock`
+    std::uint64_t clock = 0;
     std::vector<std::unique_ptr<pending_collective>> in_flight;
     std::size_t next = 0;                                 ///< buckets [0, next) have started
   };
@@ -319,27 +331,97 @@ class data_parallel {
     return plans_.back().get();
   }
 
-  /// After the list's first overlapped step: its buckets in the order that step finished the gradients
-  /// (those never reported, in reverse parameter order, last), rank 0's order on every rank.
-  void rebuild_in_backward_order() {
-    list_plan& p = *ov_.plan;
-    std::vector<double> order;
-    order.reserve(p.grads.size());
-    for (std::size_t k : ov_.ready_order) order.push_back(double(k));
-    for (std::size_t k = p.grads.size(); k-- > 0;)
-      if (!ov_.ready[k]) order.push_back(double(k));
-    comm_->broadcast(std::span<double>(order), 0);  // one plan for all, whatever order a rank saw
-    std::vector<std::size_t> positions(order.begin(), order.end());
-    p.set_buckets(plan_buckets_in_order(positions, p.bytes, opt_.bucket_bytes));
-    p.rebuilt = true;
+  template <class T>
+  void arm(const std::vector<optim::param_ref<T>>& params, bool whole_step, const char* who) {
+    if (!active() || !opt_.overlap_with_backward) return;
+    require<dist_error>(!ov_.armed, "dist::data_parallel::", who, ": the buckets of the last expect() or expect_step() "
+                                    "were never reduced (call reduce_gradients before the optimizer step)");
+    std::vector<tensor<T>> grads;
+    grads.reserve(params.size());
+    for (const auto& p : params) grads.push_back(p.grad);
+    comm_->buffers_of(grads, "all_reduce");  // every gradient defined and on the communicator's device
+    std::vector<buffer> bufs;
+    for (const auto& g : grads) bufs.push_back({g.data(), std::size_t(g.numel())});
+    ov_.plan = plan_for(bufs, dtype_of_v<T>, sizeof(T));
+    const list_plan& p = *ov_.plan;
+    const std::size_t n = p.grads.size();
+    ov_.whole_step = whole_step;
+    ov_.ready.assign(n, 0);
+    ov_.calls.assign(n, 0);
+    ov_.in_call.assign(n, 0);
+    ov_.touched.clear();
+    ov_.last_report.assign(n, 0);
+    ov_.clock = 0;
+    ov_.missing.assign(p.buckets.size(), 0);
+    for (std::size_t b = 0; b < p.buckets.size(); ++b) ov_.missing[b] = p.buckets[b].size();
+    ov_.in_flight.clear();
+    ov_.in_flight.resize(p.buckets.size());
+    ov_.next = 0;
+    ov_.armed = true;
   }
 
-  void mark_ready(const void* grad) {
+  /// A watched model's backward call has added to the gradient at `grad`. After expect() the call is the
+  /// last: the gradient is final. After expect_step() it is final at the first report of the call that
+  /// completes its count (none in the list's first step, which only counts).
+  void reported(const void* grad) {
     const auto it = ov_.plan->index.find(grad);
-    if (it == ov_.plan->index.end() || ov_.ready[it->second]) return;
-    ov_.ready[it->second] = 1;
-    ov_.ready_order.push_back(it->second);
-    --ov_.missing[ov_.plan->bucket_of[it->second]];
+    if (it == ov_.plan->index.end()) return;
+    const std::size_t k = it->second;
+    if (!ov_.whole_step) {
+      mark_ready(k);
+      return;
+    }
+    if (ov_.in_call[k]) return;
+    ov_.in_call[k] = 1;
+    ov_.touched.push_back(k);
+    ++ov_.calls[k];
+    ov_.last_report[k] = ++ov_.clock;
+    const auto& needed = ov_.plan->calls_per_step;
+    if (needed.empty() || needed[k] == 0) return;  // counting, or never final before the end: never started early
+    require<dist_error>(ov_.calls[k] <= needed[k], "dist::data_parallel: gradient ", k, " of the list of expect_step() (",
+                        ov_.plan->grads.size(), " gradients) was reached by ", ov_.calls[k],
+                        " backward calls in this step, ", needed[k], " in the list's first step, so its bucket "
+                        "may already have been averaged; a step whose backward calls vary needs "
+                        "overlap_with_backward = false");
+    if (ov_.calls[k] == needed[k]) ready_now(k);
+  }
+  /// The watched model's backward call has ended: the next report of a gradient is another call's.
+  void end_call() {
+    for (std::size_t k : ov_.touched) ov_.in_call[k] = 0;
+    ov_.touched.clear();
+  }
+
+  void mark_ready(std::size_t k) {
+    if (ov_.ready[k]) return;
+    ov_.last_report[k] = ++ov_.clock;
+    ready_now(k);
+  }
+  void ready_now(std::size_t k) {
+    ov_.ready[k] = 1;
+    --ov_.missing[ov_.plan->bucket_of[k]];
+  }
+
+  /// After the list's first overlapped step: its buckets in the order that step finished the gradients
+  /// (by the first report of the last call that reached each; those never reported, in reverse parameter
+  /// order, last), rank 0's order on every rank. After expect_step, rank 0's call counts too.
+  void rebuild_in_backward_order() {
+    list_plan& p = *ov_.plan;
+    const std::size_t n = p.grads.size();
+    std::vector<std::size_t> reported_order;
+    for (std::size_t k = 0; k < n; ++k)
+      if (ov_.last_report[k] > 0) reported_order.push_back(k);
+    std::sort(reported_order.begin(), reported_order.end(),
+              [&](std::size_t a, std::size_t b) { return ov_.last_report[a] < ov_.last_report[b]; });
+    std::vector<double> shared(reported_order.begin(), reported_order.end());
+    for (std::size_t k = n; k-- > 0;)
+      if (ov_.last_report[k] == 0) shared.push_back(double(k));
+    for (std::size_t k = 0; k < n; ++k) shared.push_back(double(ov_.calls[k]));
+    comm_->broadcast(std::span<double>(shared), 0);  // one plan for all, whatever order a rank saw
+    std::vector<std::size_t> positions(shared.begin(), shared.begin() + std::ptrdiff_t(n));
+    p.set_buckets(plan_buckets_in_order(positions, p.bytes, opt_.bucket_bytes));
+    p.rebuilt = true;
+    if (ov_.whole_step && p.calls_per_step.empty())
+      p.calls_per_step.assign(shared.begin() + std::ptrdiff_t(n), shared.end());
   }
 
   /// Starts, in plan order, the buckets whose gradients are all final, after letting the ones in flight
@@ -369,7 +451,7 @@ class data_parallel {
       p.reset();
       ++buckets_reduced_;
     }
-    if (!ov_.plan->rebuilt) rebuild_in_backward_order();
+    if (!ov_.plan->rebuilt || (ov_.whole_step && ov_.plan->calls_per_step.empty())) rebuild_in_backward_order();
   }
 
   /// Calls f with each bucket of `ts` (plan_buckets), in the plan's order.

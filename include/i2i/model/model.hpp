@@ -10,11 +10,13 @@
 //
 // The gradients-ready hook (set_gradients_ready_hook) is told, during backward, which parameters have
 // received their gradient of this call: after each element of every seq (in backward order, so the last
-// layers come first), and for all of them at the end. Data-parallel training starts the all-reduce of a
-// bucket there while backward goes on (dist::data_parallel::watch). Without a hook backward does exactly
-// what it did (one null check per seq element). A model that uses shared<> blocks only signals at the
-// end: a shared block registers its parameters at its first use, which need not be the last one that
-// backward reaches.
+// layers come first), and for all of them at the end, with call_done = true. Data-parallel training
+// starts the all-reduce of a bucket there while backward goes on (dist::data_parallel::watch). Without a
+// hook backward does exactly what it did (one null check per seq element). A shared<> block reports its
+// parameters when its element of the enclosing seq is done: a model lists a shared block's parameters
+// once (a second use in one model would repeat their names, which the constructor refuses), so that is
+// the last of this call's contributions to them; other models' calls may add more (data_parallel counts
+// the calls, see expect_step).
 //
 // set_batch_norm_group makes every batch_norm layer synchronised (PyTorch's SyncBatchNorm): in training
 // its statistics and the two sums of its backward are added up over a process group by the function
@@ -54,8 +56,8 @@ class model {
   static constexpr int out_channels = Spec::out_channels(In);
 
   /// Receives parameters whose gradients this backward call has finished (see the header comment); the
-  /// same parameter may be named more than once in one call.
-  using gradients_ready_hook = std::function<void(std::span<const std::shared_ptr<parameter<T>>>)>;
+  /// same parameter may be named more than once in one call, whose last report has call_done = true.
+  using gradients_ready_hook = std::function<void(std::span<const std::shared_ptr<parameter<T>>>, bool call_done)>;
 
   /// Everything one forward call produced. Keep it until its backward is done.
   struct context {
@@ -73,8 +75,7 @@ class model {
   /// Models built with the same `shared` registry share their shared<> blocks.
   explicit model(std::string name = {}, shared_registry* shared = nullptr)
       : name_(std::move(name)), own_shared_(shared ? nullptr : std::make_unique<shared_registry>()),
-        instance_(make_instance(shared ? shared : own_shared_.get())),
-        signals_per_layer_(shared == nullptr && own_shared_->empty()) {
+        instance_(make_instance(shared ? shared : own_shared_.get())) {
     // Parameters are built on the host; a device backend moves them (and their gradients) to its memory.
     for (const auto& p : params_) {
       if (p->value.where().is_cpu()) p->value = Backend::to_backend(p->value);
@@ -126,11 +127,11 @@ class model {
     if (!gradients_ready_) return instance_.backward(c.inner, dy, rs, need_input_grad);
     const std::function<void(const std::vector<std::shared_ptr<parameter<T>>>&, std::size_t, std::size_t)> ready =
         [&](const auto& registry, std::size_t first, std::size_t last) {
-          if (&registry == &params_) gradients_ready_(std::span(params_).subspan(first, last - first));
+          if (&registry == &params_) gradients_ready_(std::span(params_).subspan(first, last - first), false);
         };
-    if (signals_per_layer_) rs.params_ready = &ready;
+    rs.params_ready = &ready;
     tensor<T> dx = instance_.backward(c.inner, dy, rs, need_input_grad);
-    gradients_ready_(std::span(params_));
+    gradients_ready_(std::span(params_), true);
     return dx;
   }
 
@@ -231,7 +232,6 @@ class model {
   instance_type instance_;
   bool training_ = true;
   bool gradients_dropped_ = false;
-  bool signals_per_layer_;  ///< no shared<> blocks (see the header comment)
   gradients_ready_hook gradients_ready_;
   std::function<void(std::span<double>)> batch_norm_group_;
 };

@@ -236,6 +236,13 @@ class munit_decoder {
     munit_detail::append(r, up_.all_parameters());
     return r;
   }
+  /// f(m) for each of its models: the residual blocks' convolutions, then the upsampling path.
+  template <class F>
+  void for_each_model(F&& f) {
+    for (const auto& m : a_) f(*m);
+    for (const auto& m : b_) f(*m);
+    f(up_);
+  }
   void zero_grad() const {
     for (const auto& m : a_) m->zero_grad();
     for (const auto& m : b_) m->zero_grad();
@@ -312,6 +319,14 @@ struct munit_generator {
     enc_style.zero_grad();
     mlp.zero_grad();
     dec.zero_grad();
+  }
+  /// f(m) for each of its models (the decoder's one by one).
+  template <class F>
+  void for_each_model(F&& f) {
+    f(enc_content);
+    f(enc_style);
+    f(mlp);
+    dec.for_each_model(f);
   }
   /// MUNIT's weights_init('kaiming') (its configs' `init: kaiming`): conv and linear weights
   /// N(0, 2 / fan_in), biases 0; one generator seeded by `seed`, parameters in definition order.

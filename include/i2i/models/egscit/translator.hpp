@@ -61,12 +61,17 @@ struct translator_networks {
       if (!p->frozen) r.push_back({p->name, p->value, p->grad});
     return r;
   }
+  /// f(m) for every trained model: E_A, E_B, S, G_A, G_B (not the frozen F_A, F_B).
+  template <class F>
+  void for_each_model(F&& f) {
+    each_model(*this, f);
+  }
+  template <class F>
+  void for_each_model(F&& f) const {
+    each_model(*this, f);
+  }
   void zero_grad() const {
-    E_A.zero_grad();
-    E_B.zero_grad();
-    S.zero_grad();
-    G_A.zero_grad();
-    G_B.zero_grad();
+    for_each_model([](const auto& m) { m.zero_grad(); });
   }
 
   /// Latent shape for an image shape.
@@ -78,6 +83,15 @@ struct translator_networks {
   }
   /// FLOPs of one F net (mask or exemplar statistics).
   double feature_mask_flops(const shape& image) const { return F_A.flops(image); }
+ private:
+  template <class Self, class F>
+  static void each_model(Self& s, F& f) {
+    f(s.E_A);
+    f(s.E_B);
+    f(s.S);
+    f(s.G_A);
+    f(s.G_B);
+  }
 };
 
 }  // namespace i2i::egscit

@@ -19,7 +19,9 @@
 // broadcast, each rank draws its own `batch` of the global batch of batch x world (the same per-epoch
 // permutation on every rank, rank r at positions r*batch.. of each draw), its own augmentation and noise
 // stream (dist::rank_seed: rank 0 keeps the single-process one), and the gradients are averaged over the
-// ranks before each Adam step. World size 1 changes nothing.
+// ranks before each Adam step: each D and G step announces its list before its first backward call
+// (data_parallel::expect_step), so that from the second iteration on the buckets of the watched models
+// start while the step's later backward calls run. World size 1 changes nothing.
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -70,6 +72,7 @@ class alternating_steps {
       auto xa = draw_batch<B>(a, sa_, draw, opt_.batch, opt_.augment, rng, who_);
       auto xb = draw_batch<B>(b, sb_, draw, opt_.batch, opt_.augment, rng, who_);
       zero();
+      if (dp_) dp_->expect_step(j == 0 ? d.params() : g.params());
       if (j == 0) {
         r.d = train::stop_on_error(who_, t_ + 1, [&] { return train::loss_term("D", [&] { return d_step(xa, xb, rng); }); });
         if (dp_) dp_->reduce_gradients(d.params());
@@ -85,12 +88,16 @@ class alternating_steps {
     return r;
   }
 
-  /// Trains as one rank of dp's job from now on (after a resume): see the header comment.
-  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) {
+  /// Trains as one rank of dp's job from now on (after a resume): see the header comment. `watched`: the
+  /// models the steps run backward through (each a model, or networks with for_each_model), whose
+  /// backward calls start the gradient buckets; a model left out only delays its buckets to the end.
+  template <class... Watched>
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp, Watched&... watched) {
     dp_ = dp && dp->active() ? std::move(dp) : nullptr;
     world_ = dp_ ? dp_->world_size() : 1;
     rank_ = dp_ ? dp_->rank() : 0;
     if (!dp_) return;
+    (watch(watched), ...);
     for (auto* o : {&g, &d}) {
       dp_->broadcast_values(o->params());
       dp_->broadcast_optimizer(*o);
@@ -114,6 +121,11 @@ class alternating_steps {
   }
 
  private:
+  template <class M>
+  void watch(M& m) {
+    if constexpr (requires { typename M::gradients_ready_hook; }) dp_->watch(m);
+    else m.for_each_model([&](auto& inner) { watch(inner); });
+  }
   static optim::adam_options adam_options(const train_options& o) { return {o.lr, o.beta1, o.beta2, o.adam_eps, 0}; }
   /// The losses averaged over the ranks (every rank calls it at the same iterations); the lr is shared.
   step_losses averaged(const step_losses& r) const {

@@ -69,7 +69,9 @@ class cyclegan_trainer {
 
   std::int64_t iteration() const { return loop_.iteration(); }
   /// Data-parallel from now on (alternating_steps::set_data_parallel); call it after load().
-  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp)); }
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) {
+    loop_.set_data_parallel(std::move(dp), G_AB, G_BA, D_A, D_B);
+  }
   const train_options& options() const { return opt_; }
   optim::adam<Backend>& generator_optimizer() { return loop_.g; }
   optim::adam<Backend>& discriminator_optimizer() { return loop_.d; }

@@ -85,6 +85,14 @@ class stage1_trainer {
     model<decoder<Cfg>, Backend> part4;
     model<Dis, Backend> D;
     explicit vaegan(const std::string& d) : part1("F_" + d), part2("P2_" + d), part3("P3_" + d), part4("P4_" + d), D("D_" + d) {}
+    template <class F>
+    void for_each_model(F&& f) {
+      f(part1);
+      f(part2);
+      f(part3);
+      f(part4);
+      f(D);
+    }
   };
 
   explicit stage1_trainer(train_options opt, std::function<void(const std::string&)> log = {})
@@ -104,7 +112,7 @@ class stage1_trainer {
   vaegan& net(domain d) { return d == domain::A ? A_ : B_; }
   std::int64_t iteration() const { return loop_.iteration(); }
   /// Data-parallel from now on (alternating_steps::set_data_parallel); call it after a resume.
-  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp)); }
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp), A_, B_); }
   const train_options& options() const { return opt_; }
 
   /// x^ of a batch (noise as opt.noise_test says; gradients not kept).
@@ -183,13 +191,7 @@ class stage1_trainer {
     return r;
   }
   void zero_all() {
-    for (vaegan* v : {&A_, &B_}) {
-      v->part1.zero_grad();
-      v->part2.zero_grad();
-      v->part3.zero_grad();
-      v->part4.zero_grad();
-      v->D.zero_grad();
-    }
+    for (vaegan* v : {&A_, &B_}) v->for_each_model([](auto& m) { m.zero_grad(); });
   }
   double d_step(vaegan& v, const tensor<T>& x, std::mt19937_64& rng) {
     auto z = trainer_detail::add_noise<Backend>(v.part2(v.part1(x)), opt_.noise_train, rng);
@@ -287,7 +289,9 @@ class stage2_trainer {
 
   std::int64_t iteration() const { return loop_.iteration(); }
   /// Data-parallel from now on (alternating_steps::set_data_parallel); call it after a resume.
-  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp)); }
+  void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) {
+    loop_.set_data_parallel(std::move(dp), net, D_A, D_B);
+  }
   const train_options& options() const { return opt_; }
   /// "vgg19" or "feature_mask_nets" (the substitute), and the sentence the trainer logged about it.
   perceptual_source perceptual_features() const { return source_; }
