@@ -89,7 +89,8 @@ BOOST_AUTO_TEST_CASE(unet_two_ranks_of_batch_1_with_sync_bn_equal_one_process_of
     }
   }
   BOOST_TEST(dp->buckets_started_in_backward() > 0);
-  require_same("U-Net", rank, synced.optimizer().params(), reference.optimizer().params());
+  require_same("U-Net", rank, synced.optimizer().params(), reference.optimizer().params(), true,
+               synced.optimizer().options().lr * 3);  // Adam, 3 steps (ddp_compare.hpp)
   // Later running means carry the bias of the conv before each batch norm: a zero-true-gradient
   // parameter that Adam moves by ~lr on rounding noise, differently in the two runs (ddp_compare.hpp).
   require_same("running variances", rank, running_statistics(synced, "running_var"),
