@@ -183,6 +183,19 @@ BOOST_AUTO_TEST_CASE(saved_models_rebuild_from_their_metadata) {
 // The held-out subset: digits 5..9 in a domain-B scheme other than R/G (MNIST-Single's training never
 // shows them). A -> B takes the digit from the source and the scheme from the exemplar; B -> A both from
 // the source. Names that are not MNIST-Single's give no subset.
+BOOST_AUTO_TEST_CASE(named_configurations_are_compiled_in_as_listed) {
+  // I2I_EGSCIT_CONFIGS's list is matched entry by entry (CI builds "mnist,small"; this build has all).
+  static_assert(config_listed("mnist,small", "small") && config_listed("mnist,small", "mnist"));
+  static_assert(!config_listed("mnist,small", "street") && !config_listed("mnist,smallish", "small") &&
+                !config_listed("", "mnist") && !config_listed("mnist", "mnis"));
+  const auto channels = [&](const std::string& name) {
+    return with_named_config(name, []<class Cfg, class Dis>() { return Cfg::input_nc; });
+  };
+  for (const char* name : {"mnist", "street", "small", "medium"})
+    if (named_config_built(name)) BOOST_TEST(channels(name) == 3);
+  test::expect_error<value_error>([&] { channels("large"); }, {"unknown configuration 'large'"});
+}
+
 BOOST_AUTO_TEST_CASE(held_out_records_follow_the_mnist_single_names) {
   BOOST_TEST(parse_mnist_single_name("x/000123_7_R_G.png").label == 7);
   BOOST_TEST(parse_mnist_single_name("x/000123_7_R_G.png").scheme == "R_G");

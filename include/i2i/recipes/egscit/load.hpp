@@ -10,6 +10,12 @@
 // The configurations the programs know by name (named_configs): "mnist" (config<1>, §6.4), "street"
 // (config<3>), and two CPU-sized ones: "small" (config<1, 8, 1>, D widths 8, 3 layers; the integration
 // tests' network) and "medium" (config<1, 16, 2>, D widths 16, 3 layers).
+//
+// I2I_EGSCIT_CONFIGS (a string literal, ","-separated; default all four) says which of them
+// with_named_config instantiates: each is every trainer and model kind again, tens of seconds of
+// compiler per program, so a build that needs fewer (CI: the tests' "mnist;small") names them. The build
+// sets it once for every target (CMake cache variable I2I_EGSCIT_CONFIGS on i2i::recipes), so all
+// translation units of a program agree. A known name that was not compiled in is a value_error saying so.
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -17,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "i2i/recipes/egscit/cyclegan.hpp"
@@ -33,14 +40,38 @@ using medium = config<1, 16, 2>;
 using medium_dis = discriminator<3, 16, 3>;
 }  // namespace named_configs
 
+#ifndef I2I_EGSCIT_CONFIGS
+#define I2I_EGSCIT_CONFIGS "mnist,street,small,medium"
+#endif
+
+/// Whether the ","-separated `list` names `name` (a whole entry).
+constexpr bool config_listed(std::string_view list, std::string_view name) {
+  while (!list.empty()) {
+    const auto end = list.find(',');
+    if (list.substr(0, end) == name) return true;
+    if (end == std::string_view::npos) break;
+    list.remove_prefix(end + 1);
+  }
+  return false;
+}
+/// Whether with_named_config was compiled for the configuration called `name` (I2I_EGSCIT_CONFIGS).
+constexpr bool named_config_built(std::string_view name) { return config_listed(I2I_EGSCIT_CONFIGS, name); }
+
 /// Calls f.template operator()<Cfg, Dis>() for the configuration called `name` (mnist, street, small,
-/// medium); every branch must return the same type.
+/// medium, as far as I2I_EGSCIT_CONFIGS compiled them in); every branch must return the same type.
 template <class F>
 decltype(auto) with_named_config(const std::string& name, F&& f) {
-  if (name == "mnist") return f.template operator()<mnist, discriminator<>>();
-  if (name == "street") return f.template operator()<street, discriminator<>>();
-  if (name == "small") return f.template operator()<named_configs::small, named_configs::small_dis>();
-  if (name == "medium") return f.template operator()<named_configs::medium, named_configs::medium_dis>();
+  if constexpr (named_config_built("mnist"))
+    if (name == "mnist") return f.template operator()<mnist, discriminator<>>();
+  if constexpr (named_config_built("street"))
+    if (name == "street") return f.template operator()<street, discriminator<>>();
+  if constexpr (named_config_built("small"))
+    if (name == "small") return f.template operator()<named_configs::small, named_configs::small_dis>();
+  if constexpr (named_config_built("medium"))
+    if (name == "medium") return f.template operator()<named_configs::medium, named_configs::medium_dis>();
+  if (name == "mnist" || name == "street" || name == "small" || name == "medium")
+    throw value_error("egscit: configuration '" + name + "' was not compiled into this program (built: " +
+                      I2I_EGSCIT_CONFIGS + "; configure with -DI2I_EGSCIT_CONFIGS=...)");
   throw value_error("egscit: unknown configuration '" + name + "' (mnist, street, small, medium)");
 }
 
