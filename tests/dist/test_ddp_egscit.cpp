@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
@@ -17,6 +18,8 @@
 #include "ddp_compare.hpp"
 #include "i2i/backend/cpu/backend.hpp"
 #include "i2i/dist/data_parallel.hpp"
+#include "i2i/recipes/egscit/cyclegan.hpp"
+#include "i2i/recipes/egscit/munit.hpp"
 #include "i2i/recipes/egscit/trainer.hpp"
 
 using namespace i2i;
@@ -84,43 +87,68 @@ BOOST_AUTO_TEST_CASE(stage2_two_ranks_of_batch_1_equal_one_process_of_batch_2) {
                          reference.discriminator_optimizer().params(), /*compare_gradients=*/false);
 }
 
-BOOST_AUTO_TEST_CASE(stage2_buckets_start_during_backward_from_the_second_step) {
-  // Each D and G step runs many backward calls through E_A, E_B, S (shared blocks), G_A, G_B and both
-  // D's; the loop announces its list before the first (expect_step), the first step of each list counts
-  // the calls, and from the next one every bucket starts inside a backward call. The weights equal the
-  // after-backward path's bit for bit (the same gradients, summed over two ranks: a + b either way).
+/// Each D and G step runs many backward calls through the trainer's models (EGSC-IT: E_A, E_B, S with
+/// the shared blocks, G_A, G_B and both D's); the loop announces its list before the first
+/// (expect_step), the first step of each list counts the calls, and from the next one every bucket
+/// starts inside a backward call. The weights equal the after-backward path's bit for bit (the same
+/// gradients, summed over two ranks: a + b either way). `make(o)` builds a trainer.
+template <class Make>
+void check_buckets_start_during_backward(const char* what, const egscit::train_options& o, Make&& make) {
   const auto c = ddp_test::job();
-  const auto quiet = [](const std::string&) {};
   const auto a = images(8, 11), b = images(8, 23);
-  stage2 overlapped(options(1, 5), quiet), after(options(1, 5), quiet);
-  overlapped.allow_untrained_feature_masks();
-  after.allow_untrained_feature_masks();
+  auto overlapped = make(o), after = make(o);
   auto dp = std::make_shared<dist::data_parallel>(c, dist::data_parallel_options{.bucket_bytes = 2048});
-  overlapped.set_data_parallel(dp);
-  after.set_data_parallel(std::make_shared<dist::data_parallel>(
+  overlapped->set_data_parallel(dp);
+  after->set_data_parallel(std::make_shared<dist::data_parallel>(
       c, dist::data_parallel_options{.bucket_bytes = 2048, .overlap_with_backward = false}));
   // Iteration 1: D's first step and G's first step count; G's second step overlaps.
-  overlapped.step(a, b);
-  after.step(a, b);
+  overlapped->step(a, b);
+  after->step(a, b);
   const auto counted = dp->buckets_reduced(), started = dp->buckets_started_in_backward();
-  BOOST_TEST(started > 0);
+  BOOST_TEST(started > 0, what);
   for (int it = 1; it < 3; ++it) {
-    overlapped.step(a, b);
-    after.step(a, b);
+    overlapped->step(a, b);
+    after->step(a, b);
   }
   // Iterations 2 and 3: every bucket started during a backward call.
-  BOOST_TEST(dp->buckets_started_in_backward() - started == dp->buckets_reduced() - counted);
-  BOOST_TEST_MESSAGE("rank " << c->rank() << ": " << dp->buckets_reduced() - counted << " buckets in iterations 2-3, "
-                             << dp->buckets_started_in_backward() - started << " started during backward");
-  for (auto [x, y] : {std::pair{&overlapped.generator_optimizer(), &after.generator_optimizer()},
-                      std::pair{&overlapped.discriminator_optimizer(), &after.discriminator_optimizer()}}) {
+  BOOST_TEST(dp->buckets_started_in_backward() - started == dp->buckets_reduced() - counted, what);
+  BOOST_TEST_MESSAGE("rank " << c->rank() << ": " << what << ": " << dp->buckets_reduced() - counted
+                             << " buckets in iterations 2-3, " << dp->buckets_started_in_backward() - started
+                             << " started during backward");
+  for (auto [x, y] : {std::pair{&overlapped->generator_optimizer(), &after->generator_optimizer()},
+                      std::pair{&overlapped->discriminator_optimizer(), &after->discriminator_optimizer()}}) {
     const auto px = x->params(), py = y->params();
     BOOST_REQUIRE_EQUAL(px.size(), py.size());
     for (std::size_t k = 0; k < px.size(); ++k) {
       const auto vx = px[k].value.values(), vy = py[k].value.values();
-      BOOST_TEST_CONTEXT(px[k].name) { BOOST_TEST(std::equal(vx.begin(), vx.end(), vy.begin())); }
+      BOOST_TEST_CONTEXT(what << " " << px[k].name) { BOOST_TEST(std::equal(vx.begin(), vx.end(), vy.begin())); }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(stage2_buckets_start_during_backward_from_the_second_step) {
+  check_buckets_start_during_backward("EGSC-IT stage 2", options(1, 5), [](const egscit::train_options& o) {
+    auto t = std::make_unique<stage2>(o, [](const std::string&) {});
+    t->allow_untrained_feature_masks();
+    return t;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(stage1_and_baselines_buckets_start_during_backward_from_the_second_step) {
+  // The same loop with the other trainers' models: stage 1's VAE-GAN parts, CycleGAN's two generators,
+  // MUNIT's encoders, MLP and decoder (networks of several models, watched through for_each_model).
+  const auto quiet = [](const std::string&) {};
+  check_buckets_start_during_backward("EGSC-IT stage 1", options(1, 5), [&](const egscit::train_options& o) {
+    return std::make_unique<egscit::stage1_trainer<cfg, cpu_backend<float>, dis>>(o, quiet);
+  });
+  check_buckets_start_during_backward("CycleGAN", egscit::with_model(options(1, 5), egscit::model_kind::cyclegan),
+                                      [&](const egscit::train_options& o) {
+                                        return std::make_unique<egscit::cyclegan_trainer<cfg, cpu_backend<float>, dis>>(o, quiet);
+                                      });
+  check_buckets_start_during_backward("MUNIT", egscit::with_model(options(1, 5), egscit::model_kind::munit),
+                                      [&](const egscit::train_options& o) {
+                                        return std::make_unique<egscit::munit_trainer<cfg, cpu_backend<float>, dis, 8, 4>>(o, quiet);
+                                      });
 }
 
 BOOST_AUTO_TEST_CASE(stage2_logged_losses_are_the_ranks_mean) {

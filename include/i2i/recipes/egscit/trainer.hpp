@@ -114,6 +114,8 @@ class stage1_trainer {
   /// Data-parallel from now on (alternating_steps::set_data_parallel); call it after a resume.
   void set_data_parallel(std::shared_ptr<dist::data_parallel> dp) { loop_.set_data_parallel(std::move(dp), A_, B_); }
   const train_options& options() const { return opt_; }
+  optim::adam<Backend>& generator_optimizer() { return loop_.g; }
+  optim::adam<Backend>& discriminator_optimizer() { return loop_.d; }
 
   /// x^ of a batch (noise as opt.noise_test says; gradients not kept).
   tensor<T> reconstruct(domain d, const tensor<T>& x) {
