@@ -132,6 +132,25 @@ BOOST_AUTO_TEST_CASE(device_adam_matches_optim_adam) {
   }
 }
 
+// optim::adam's one multi-tensor call per group (B::adam_update_many): 60 tensors (more than one launch
+// takes), one of them 2 chunks of 64 Ki and 5 elements, each equal to the CPU's per-tensor update.
+BOOST_AUTO_TEST_CASE(device_adam_over_many_tensors_matches_optim_adam) {
+  std::vector<tensor<float>> values, grads;
+  for (int k = 0; k < 60; ++k) {
+    const std::int64_t n = k == 7 ? 2 * 65536 + 5 : 1 + (k * 37) % 301;
+    values.push_back(random_host({n}, 300 + std::uint64_t(k)));
+    grads.push_back(random_host({n}, 400 + std::uint64_t(k), -1e-2f, 1e-2f));
+  }
+  const auto ref = cpu_adam_steps(values, grads, 1e-2, 0.01, 3);
+  const auto params = device_params(values, grads);
+  optim::adam_options o;
+  o.lr = 1e-2;
+  o.weight_decay = 0.01;
+  optim::adam<cuda_backend<float>> opt(params, o);
+  for (int s = 0; s < 3; ++s) opt.step();
+  for (std::size_t i = 0; i < values.size(); ++i) I2I_PARITY_CHECK("adam, many tensors", host(params[i].value), ref[i], 1e-6);
+}
+
 BOOST_AUTO_TEST_CASE(device_sgd_matches_optim_sgd) {
   std::vector<tensor<float>> values{random_host({5, 7}, 51), random_host({13}, 52)};
   std::vector<tensor<float>> grads{random_host({5, 7}, 53), random_host({13}, 54)};

@@ -16,6 +16,7 @@
 // Eigen-free and CUDA-free: it names only core types and the shared argument/result types.
 #include <concepts>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "i2i/backend/adain_types.hpp"
@@ -186,12 +187,15 @@ concept backend_loss_ops = requires(const typename B::tensor_type& x, loss::gan_
   { B::gram_distance(x, x, d, 1.0) } -> std::same_as<loss::loss_value<typename B::scalar>>;
 };
 
-/// Optimizer element updates: one parameter tensor in place, with the per-step scalars that optim/
-/// computes once per step and group (backend/optimizer_args.hpp).
+/// Optimizer element updates in place, with the per-step scalars that optim/ computes once per step and
+/// group (backend/optimizer_args.hpp): Adam over a list of parameters (optim::adam's group), SGD one
+/// parameter at a time.
 template <class B>
 concept backend_optimizer_ops = requires(const typename B::tensor_type& t, const adam_update_args& a,
+                                         std::span<const adam_operands<typename B::tensor_type>> list,
                                          const sgd_update_args& s) {
   B::adam_update(t, t, t, t, a);
+  B::adam_update_many(list, a);
   B::sgd_update(t, t, t, s);
 };
 

@@ -27,6 +27,13 @@ struct adam_update_args {
   }
 };
 
+/// The four tensors of one parameter's Adam update; B::adam_update_many takes a list of them and updates
+/// them all with the same scalars (on CUDA in a few launches for the whole list: multi_tensor_plan.hpp).
+template <class Tensor>
+struct adam_operands {
+  Tensor param, grad, exp_avg, exp_avg_sq;
+};
+
 /// One SGD update (PyTorch's torch.optim.SGD) of one parameter tensor, with d = g + weight_decay * p:
 ///   momentum 0:  p <- p - lr * d                      (the buffer is not touched and may be undefined)
 ///   else:        b <- d on the first step, else momentum * b + (1 - dampening) * d

@@ -7,15 +7,17 @@
 //   optim::adam<cpu_backend<float>> opt(G.parameters(), {.lr = 2e-4, .beta1 = 0.5});
 //   optim::adam<cuda_backend<>> opt_gpu(G_gpu.parameters());   // same class, device tensors
 //
-// The element update is the backend's op B::adam_update (backend/optimizer_args.hpp): the optimizer
-// keeps the schedule of scalars (t, bias corrections, groups) once for every backend, the backend keeps
-// the arithmetic. Defaults are pix2pixHD's (lr 2e-4, betas 0.5/0.999). The moments are the optimizer's
+// The element update is the backend's op B::adam_update_many (backend/optimizer_args.hpp), one call per
+// group (on CUDA a few launches for all of its parameters, not one per tensor): the optimizer keeps the
+// schedule of scalars (t, bias corrections, groups) once for every backend, the backend keeps the
+// arithmetic. Defaults are pix2pixHD's (lr 2e-4, betas 0.5/0.999). The moments are the optimizer's
 // state, in B's memory; io/optimizer_state.hpp saves and restores them on any backend.
 //
 // Parameter groups (PyTorch's param_groups): the constructor's parameters are group 0;
 // add_param_group(params, lr) appends a group with its own learning rate. set_lr sets every group (what
 // pix2pixHD's linear decay does); set_group_lr sets one.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "i2i/backend/optimizer_args.hpp"
@@ -57,10 +59,13 @@ class adam : public optimizer_base<B> {
   void step() {
     const std::int64_t t = ++this->t_;
     const auto& params = this->params();
+    std::vector<adam_operands<tensor<T>>> list;
     for (const auto& g : this->groups()) {
       const auto a = adam_update_args::at_step(t, g.lr, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay);
+      list.clear();
       for (std::size_t i = g.begin; i < g.end; ++i)
-        B::adam_update(params[i].value, params[i].grad, state_[i].m, state_[i].v, a);
+        list.push_back({params[i].value, params[i].grad, state_[i].m, state_[i].v});
+      B::adam_update_many(std::span<const adam_operands<tensor<T>>>(list), a);
     }
   }
 

@@ -1,8 +1,13 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <span>
+#include <tuple>
+#include <vector>
 
 #include "i2i/backend/cpu/backend.hpp"
+#include "i2i/backend/multi_tensor_plan.hpp"
 #include "i2i/optim/adam.hpp"
 #include "i2i/optim/sgd.hpp"
 #include "support/gradcheck.hpp"
@@ -10,6 +15,81 @@
 using namespace i2i;
 
 BOOST_AUTO_TEST_SUITE(optimizers)
+
+// The multi-tensor Adam's launches (CUDA's adam_update_many): every element of every tensor in exactly
+// one block, tensors in order, each launch within its tensor and block limits, a tensor whose chunks do
+// not fit going on in the next launch, empty tensors skipped.
+BOOST_AUTO_TEST_CASE(multi_tensor_plan_covers_every_element_once_within_the_limits) {
+  const std::vector<std::int64_t> sizes{5, 0, 64, 65, 1, 0, 300, 7, 128, 3, 2, 1000, 1};
+  for (const auto [chunk, max_tensors, max_blocks] :
+       {std::tuple{std::int64_t(16), std::size_t(3), std::size_t(4)}, std::tuple{std::int64_t(64), std::size_t(48), std::size_t(320)},
+        std::tuple{std::int64_t(1), std::size_t(1), std::size_t(1)}, std::tuple{std::int64_t(1000), std::size_t(2), std::size_t(5)}}) {
+    BOOST_TEST_CONTEXT("chunk " << chunk << ", " << max_tensors << " tensors, " << max_blocks << " blocks") {
+      std::vector<std::vector<int>> seen(sizes.size());
+      for (std::size_t t = 0; t < sizes.size(); ++t) seen[t].assign(std::size_t(sizes[t]), 0);
+      std::size_t last_tensor = 0;
+      std::int64_t last_chunk = -1;
+      const auto launches = plan_multi_tensor(sizes, chunk, max_tensors, max_blocks);
+      for (const auto& l : launches) {
+        BOOST_TEST(!l.blocks.empty());
+        BOOST_TEST(l.tensors.size() <= max_tensors);
+        BOOST_TEST(l.blocks.size() <= max_blocks);
+        for (const auto& b : l.blocks) {
+          BOOST_REQUIRE(b.slot < l.tensors.size());
+          const std::size_t t = l.tensors[b.slot];
+          BOOST_REQUIRE(sizes[t] > 0);
+          // Blocks in list order: the next chunk of the same tensor, or chunk 0 of a later one.
+          BOOST_TEST((t == last_tensor ? b.chunk == last_chunk + 1 : (t > last_tensor && b.chunk == 0)));
+          last_tensor = t;
+          last_chunk = b.chunk;
+          for (std::int64_t i = b.chunk * chunk; i < std::min(sizes[t], (b.chunk + 1) * chunk); ++i) ++seen[t][std::size_t(i)];
+        }
+      }
+      for (std::size_t t = 0; t < sizes.size(); ++t)
+        BOOST_TEST(std::all_of(seen[t].begin(), seen[t].end(), [](int n) { return n == 1; }), "tensor " << t);
+    }
+  }
+  // One launch while everything fits; the tensor limit and the block limit each start a new one.
+  BOOST_TEST(plan_multi_tensor(sizes, 1000, 48, 320).size() == 1u);
+  BOOST_TEST(plan_multi_tensor(std::vector<std::int64_t>{1, 1, 1}, 10, 2, 320).size() == 2u);
+  BOOST_TEST(plan_multi_tensor(std::vector<std::int64_t>{25}, 10, 48, 2).size() == 2u);
+  BOOST_TEST(plan_multi_tensor(std::vector<std::int64_t>{0, 0}, 10, 48, 320).empty());
+  test::expect_error<value_error>([] { plan_multi_tensor(std::vector<std::int64_t>{1}, 0, 48, 320); }, {"chunk 0"});
+  test::expect_error<value_error>([] { plan_multi_tensor(std::vector<std::int64_t>{4, -1}, 8, 48, 320); },
+                                  {"tensor 1 has -1 elements"});
+}
+
+// adam_update_many over a list equals one adam_update per tensor (what optim::adam did before).
+BOOST_AUTO_TEST_CASE(adam_update_many_equals_one_update_per_tensor) {
+  using B = cpu_backend<float>;
+  std::vector<adam_operands<tensor<float>>> many, one;
+  for (std::int64_t n : {3, 17, 1}) {
+    auto make = [&](float salt, bool squared = false) {
+      auto t = tensor<float>::empty(shape{n});
+      for (std::int64_t i = 0; i < n; ++i) {
+        const float x = std::sin(float(i + 1) * salt);
+        t.data()[i] = squared ? x * x : x;
+      }
+      return t;
+    };
+    many.push_back({make(0.3f), make(0.7f), make(0.11f), make(0.05f, true)});
+  }
+  for (const auto& o : many) one.push_back({o.param.clone(), o.grad.clone(), o.exp_avg.clone(), o.exp_avg_sq.clone()});
+  const auto a = adam_update_args::at_step(3, 1e-2, 0.9, 0.999, 1e-8, 0.01);
+  B::adam_update_many(std::span<const adam_operands<tensor<float>>>(many), a);
+  for (const auto& o : one) B::adam_update(o.param, o.grad, o.exp_avg, o.exp_avg_sq, a);
+  for (std::size_t k = 0; k < many.size(); ++k)
+    for (std::int64_t i = 0; i < many[k].param.numel(); ++i) {
+      BOOST_TEST(many[k].param.data()[i] == one[k].param.data()[i]);
+      BOOST_TEST(many[k].exp_avg_sq.data()[i] == one[k].exp_avg_sq.data()[i]);
+    }
+  test::expect_error<shape_error>(
+      [&] {
+        const std::vector<adam_operands<tensor<float>>> bad{many[0], {many[1].param, many[0].grad, many[1].exp_avg, many[1].exp_avg_sq}};
+        B::adam_update_many(std::span<const adam_operands<tensor<float>>>(bad), a);
+      },
+      {"adam_update", "gradient"});
+}
 
 // With a constant gradient g, Adam's bias-corrected moments are exactly g and g^2, so every step moves
 // the parameter by lr * g / (|g| + eps): a value computed by hand, independent of the implementation.

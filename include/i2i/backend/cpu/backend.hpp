@@ -268,6 +268,10 @@ struct cpu_backend {
                           const tensor<T>& exp_avg_sq, const adam_update_args& a) {
     cpu::adam_update(param, grad, exp_avg, exp_avg_sq, a);
   }
+  /// One tensor after the other (each an Eigen expression over its elements, threaded inside).
+  static void adam_update_many(std::span<const adam_operands<tensor<T>>> list, const adam_update_args& a) {
+    for (const auto& o : list) cpu::adam_update(o.param, o.grad, o.exp_avg, o.exp_avg_sq, a);
+  }
   static void sgd_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& momentum_buffer,
                          const sgd_update_args& a) {
     cpu::sgd_update(param, grad, momentum_buffer, a);

@@ -325,6 +325,9 @@ struct cuda_backend {
                           const tensor<T>& exp_avg_sq, const adam_update_args& a) {
     cuda::adam_update(param, grad, exp_avg, exp_avg_sq, a);
   }
+  static void adam_update_many(std::span<const adam_operands<tensor<T>>> list, const adam_update_args& a) {
+    cuda::adam_update_many(list, a);
+  }
   static void sgd_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& momentum_buffer,
                          const sgd_update_args& a) {
     cuda::sgd_update(param, grad, momentum_buffer, a);

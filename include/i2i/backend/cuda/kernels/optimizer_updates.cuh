@@ -3,20 +3,56 @@
 // cpu/optimizer_updates.hpp element by element, in fp32 like the CPU, with the scalars of
 // backend/optimizer_args.hpp rounded to float once per call. Parameters are fp32 master weights on every
 // precision policy, so there is one instantiation (float).
+//
+// Adam takes a whole list (optim::adam's group): multi_tensor_plan.hpp cuts it into launches of up to
+// 48 tensors and 320 blocks of 64 Ki elements, whose address table travels in the kernel's parameters
+// (3.5 KB of the 4 KB every CUDA version accepts), as PyTorch's multi_tensor_apply does: one launch
+// covers up to 21 M elements (320 x 64 Ki) of up to 48 tensors, so pix2pixHD's global G (182.5 M
+// parameters) takes 9 launches, not one per tensor, and nothing is uploaded or allocated, so a captured
+// CUDA graph can replay it.
 #include <cstdint>
+#include <span>
 
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/checks/optimizer.hpp"
 #include "i2i/backend/cuda/placement.cuh"
+#include "i2i/backend/multi_tensor_plan.hpp"
 
 namespace i2i::cuda {
 
 namespace optimizer_detail {
 
+/// Limits of one multi-tensor launch (see the header comment).
+inline constexpr std::size_t adam_max_tensors = 48, adam_max_blocks = 320;
+inline constexpr std::int64_t adam_chunk = 65536;
+
+/// One launch's tensors and block map, passed by value in the kernel's parameters.
 template <class T>
-__global__ void adam_kernel(T* __restrict__ p, const T* __restrict__ g, T* __restrict__ m, T* __restrict__ v,
-                            std::int64_t n, T b1, T b2, T step_size, T inv_sqrt_bc2, T eps, T wd) {
-  I2I_GRID_STRIDE(i, n) {
+struct adam_launch_table {
+  T* p[adam_max_tensors];
+  const T* g[adam_max_tensors];
+  T* m[adam_max_tensors];
+  T* v[adam_max_tensors];
+  std::int64_t n[adam_max_tensors];
+  std::uint8_t slot[adam_max_blocks];
+  std::int32_t chunk[adam_max_blocks];
+};
+static_assert(sizeof(adam_launch_table<float>) + 7 * sizeof(float) <= 4096,
+              "adam_launch_table must fit the 4 KB of kernel parameters");
+
+/// Block b updates chunk table.chunk[b] of tensor table.slot[b]: every thread of the block reads the
+/// same table entries, so they come from the constant bank in one broadcast.
+template <class T>
+__global__ void adam_multi_tensor_kernel(const adam_launch_table<T> table, T b1, T b2, T step_size, T inv_sqrt_bc2,
+                                         T eps, T wd) {
+  const int s = table.slot[blockIdx.x];
+  const std::int64_t begin = std::int64_t(table.chunk[blockIdx.x]) * adam_chunk;
+  const std::int64_t end = begin + adam_chunk < table.n[s] ? begin + adam_chunk : table.n[s];
+  T* __restrict__ p = table.p[s];
+  const T* __restrict__ g = table.g[s];
+  T* __restrict__ m = table.m[s];
+  T* __restrict__ v = table.v[s];
+  for (std::int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
     const T gi = wd != T(0) ? g[i] + wd * p[i] : g[i];
     const T mi = b1 * m[i] + (T(1) - b1) * gi;
     const T vi = b2 * v[i] + (T(1) - b2) * (gi * gi);
@@ -45,16 +81,43 @@ __global__ void sgd_plain_kernel(T* __restrict__ p, const T* __restrict__ g, std
 
 }  // namespace optimizer_detail
 
+/// Adam over every parameter of `list` (each checked as adam_update checks one) in a few launches.
+template <class T>
+void adam_update_many(std::span<const adam_operands<tensor<T>>> list, const adam_update_args& a,
+                      const char* op = "adam_update_many") {
+  std::vector<std::int64_t> sizes;
+  sizes.reserve(list.size());
+  for (const auto& o : list) {
+    i2i::checks::check_adam_update<on_current_device>(op, o.param, o.grad, o.exp_avg, o.exp_avg_sq);
+    sizes.push_back(o.param.numel());
+  }
+  using namespace optimizer_detail;
+  for (const auto& l : plan_multi_tensor(sizes, adam_chunk, adam_max_tensors, adam_max_blocks)) {
+    adam_launch_table<T> table{};
+    for (std::size_t k = 0; k < l.tensors.size(); ++k) {
+      const auto& o = list[l.tensors[k]];
+      table.p[k] = o.param.data();
+      table.g[k] = o.grad.data();
+      table.m[k] = o.exp_avg.data();
+      table.v[k] = o.exp_avg_sq.data();
+      table.n[k] = o.param.numel();
+    }
+    for (std::size_t b = 0; b < l.blocks.size(); ++b) {
+      table.slot[b] = std::uint8_t(l.blocks[b].slot);
+      table.chunk[b] = std::int32_t(l.blocks[b].chunk);  // < 2^31 chunks of 64 Ki: tensors below 2^47 elements
+    }
+    adam_multi_tensor_kernel<T><<<unsigned(l.blocks.size()), launch::threads, 0, current_stream()>>>(
+        table, T(a.beta1), T(a.beta2), T(a.step_size), T(a.inv_sqrt_bc2), T(a.eps), T(a.weight_decay));
+    I2I_CUDA_CHECK_LAUNCH(op);
+  }
+}
+
+/// One parameter: the list of one.
 template <class T>
 void adam_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& exp_avg, const tensor<T>& exp_avg_sq,
                  const adam_update_args& a) {
-  i2i::checks::check_adam_update<on_current_device>("adam_update", param, grad, exp_avg, exp_avg_sq);
-  const std::int64_t n = param.numel();
-  if (n == 0) return;
-  optimizer_detail::adam_kernel<T><<<launch::elementwise_blocks(n), launch::threads, 0, current_stream()>>>(
-      param.data(), grad.data(), exp_avg.data(), exp_avg_sq.data(), n, T(a.beta1), T(a.beta2), T(a.step_size),
-      T(a.inv_sqrt_bc2), T(a.eps), T(a.weight_decay));
-  I2I_CUDA_CHECK_LAUNCH("adam_update");
+  const adam_operands<tensor<T>> one{param, grad, exp_avg, exp_avg_sq};
+  adam_update_many<T>(std::span<const adam_operands<tensor<T>>>(&one, 1), a, "adam_update");
 }
 
 template <class T>
