@@ -136,6 +136,7 @@ int main(int argc, char** argv) try {
   o = with_ablation(o, ablations.at(ablation_text));
   o = with_model(o, kind);  // after the flags: the baselines' switches are part of the model
   o.config_name = cfg;
+  require_named_config(cfg);  // before the data is read
 
   image_source src_a, src_b;
   std::shared_ptr<data::mnist_single> ms;

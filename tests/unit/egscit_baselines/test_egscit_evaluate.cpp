@@ -194,6 +194,8 @@ BOOST_AUTO_TEST_CASE(named_configurations_are_compiled_in_as_listed) {
   for (const char* name : {"mnist", "street", "small", "medium"})
     if (named_config_built(name)) BOOST_TEST(channels(name) == 3);
   test::expect_error<value_error>([&] { channels("large"); }, {"unknown configuration 'large'"});
+  test::expect_error<value_error>([&] { require_named_config("large"); }, {"unknown configuration 'large'"});
+  require_named_config("small");
 }
 
 BOOST_AUTO_TEST_CASE(held_out_records_follow_the_mnist_single_names) {

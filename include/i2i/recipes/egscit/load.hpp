@@ -57,10 +57,21 @@ constexpr bool config_listed(std::string_view list, std::string_view name) {
 /// Whether with_named_config was compiled for the configuration called `name` (I2I_EGSCIT_CONFIGS).
 constexpr bool named_config_built(std::string_view name) { return config_listed(I2I_EGSCIT_CONFIGS, name); }
 
+/// A value_error unless `name` is a named configuration that with_named_config was compiled for: a program
+/// calls it before loading data, so that a wrong --config fails at once.
+inline void require_named_config(const std::string& name) {
+  require<value_error>(name == "mnist" || name == "street" || name == "small" || name == "medium",
+                       "egscit: unknown configuration '", name, "' (mnist, street, small, medium)");
+  require<value_error>(named_config_built(name), "egscit: configuration '", name,
+                       "' was not compiled into this program (built: ", I2I_EGSCIT_CONFIGS,
+                       "; configure with -DI2I_EGSCIT_CONFIGS=...)");
+}
+
 /// Calls f.template operator()<Cfg, Dis>() for the configuration called `name` (mnist, street, small,
 /// medium, as far as I2I_EGSCIT_CONFIGS compiled them in); every branch must return the same type.
 template <class F>
 decltype(auto) with_named_config(const std::string& name, F&& f) {
+  require_named_config(name);
   if constexpr (named_config_built("mnist"))
     if (name == "mnist") return f.template operator()<mnist, discriminator<>>();
   if constexpr (named_config_built("street"))
@@ -69,10 +80,7 @@ decltype(auto) with_named_config(const std::string& name, F&& f) {
     if (name == "small") return f.template operator()<named_configs::small, named_configs::small_dis>();
   if constexpr (named_config_built("medium"))
     if (name == "medium") return f.template operator()<named_configs::medium, named_configs::medium_dis>();
-  if (name == "mnist" || name == "street" || name == "small" || name == "medium")
-    throw value_error("egscit: configuration '" + name + "' was not compiled into this program (built: " +
-                      I2I_EGSCIT_CONFIGS + "; configure with -DI2I_EGSCIT_CONFIGS=...)");
-  throw value_error("egscit: unknown configuration '" + name + "' (mnist, street, small, medium)");
+  throw value_error("egscit: configuration '" + name + "' has no branch in with_named_config");  // not reached
 }
 
 /// What a checkpoint directory says about its model.
