@@ -366,14 +366,22 @@ void bench_convs(report& rep, const std::string& id) {
   }
 }
 
-/// One training step of GSpec + the 2-scale D (pix2pixhd_step.hpp) at h x w.
-template <class P, class GSpec>
-void bench_step(report& rep, const std::string& id, const std::string& model_name, std::int64_t h, std::int64_t w) {
-  row r{"step", id, "pix2pixHD " + model_name + " " + std::to_string(h) + "x" + std::to_string(w), model_name,
-        P::name, rep.o.profile ? "profiled" : "train step"};
+/// A row of a model at h x w in precision P: "<name> <h>x<w>", one repetition when profiling.
+template <class P>
+row sized_row(const report& rep, const char* kind, const std::string& id, const std::string& name,
+              const std::string& model_name, const char* pass, std::int64_t h, std::int64_t w) {
+  row r{kind, id, name + " " + std::to_string(h) + "x" + std::to_string(w), model_name, P::name,
+        rep.o.profile ? "profiled" : pass};
   r.h = h;
   r.w = w;
   r.reps = rep.o.profile ? 1 : rep.o.reps;
+  return r;
+}
+
+/// One training step of GSpec + the 2-scale D (pix2pixhd_step.hpp) at h x w.
+template <class P, class GSpec>
+void bench_step(report& rep, const std::string& id, const std::string& model_name, std::int64_t h, std::int64_t w) {
+  row r = sized_row<P>(rep, "step", id, "pix2pixHD " + model_name, model_name, "train step", h, w);
   guarded(rep, r, [&](row& r) {
     using B = cuda_backend<float, P>;
     cuda::release_cached();
@@ -398,11 +406,7 @@ void bench_step(report& rep, const std::string& id, const std::string& model_nam
 /// (i2i::translator) runs it.
 template <class P>
 void bench_forward(report& rep, const std::string& id, std::int64_t h, std::int64_t w) {
-  row r{"forward", id, "pix2pixHD global G forward " + std::to_string(h) + "x" + std::to_string(w), "global",
-        P::name, rep.o.profile ? "profiled" : "forward"};
-  r.h = h;
-  r.w = w;
-  r.reps = rep.o.profile ? 1 : rep.o.reps;
+  row r = sized_row<P>(rep, "forward", id, "pix2pixHD global G forward", "global", "forward", h, w);
   guarded(rep, r, [&](row& r) {
     using B = cuda_backend<float, P>;
     cuda::release_cached();
