@@ -8,7 +8,7 @@
 // 48 tensors and 320 blocks of 64 Ki elements, whose address table travels in the kernel's parameters
 // (3.5 KB of the 4 KB every CUDA version accepts), as PyTorch's multi_tensor_apply does: one launch
 // covers up to 21 M elements (320 x 64 Ki) of up to 48 tensors, so pix2pixHD's global G (182.5 M
-// parameters) takes 9 launches, not one per tensor, and nothing is uploaded or allocated, so a captured
+// parameters in 56 tensors) takes 9 launches, not 56, and nothing is uploaded or allocated, so a captured
 // CUDA graph can replay it.
 #include <cstdint>
 #include <span>
