@@ -12,6 +12,9 @@
 //   step_g512_{tf32,bf16}       the same at 512x1024 (pix2pixHD's 512p)
 //   step_l1024_{tf32,bf16}      local enhancer (ngf 32, G1 at 64) + 2-scale D at 1024x2048 (the 1024p)
 //   fwd_g1024_{tf32,bf16}       global G forward only (inference mode) at 1024x2048: an embedder's call
+//   nchw_conv_bf16, nchw_step_g512_bf16
+//                               ablations: bf16 with the convolutions in NCHW instead of channels-last
+//                               (backend/conv_layout.hpp), to show what the layout buys in the same run
 //
 //   gpu_bench [--json FILE] [--reps N] [--warmup N] [--rows LIST] [--quick] [--no-cpu] [--no-conv]
 //             [--profile] [--list] [--probe]
@@ -30,6 +33,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -71,6 +75,10 @@ const std::vector<row_spec>& catalogue() {
     for (const auto& [id, what] : steps)
       for (const char* p : {"tf32", "bf16"})
         r.push_back({std::string(id) + "_" + p, std::string(id).rfind("fwd", 0) == 0 ? "forward" : "step", what});
+    // Ablations: bf16 with the convolutions forced to NCHW (I2I_CUDA_CONV_LAYOUT=nchw), what channels-last
+    // buys on the same machine in the same run (bench_report.py compares them with PyTorch's bf16 rows).
+    r.push_back({"nchw_conv_bf16", "conv", "conv shapes, 3 passes each, bf16 in NCHW"});
+    r.push_back({"nchw_step_g512_bf16", "step", "step_g512 in bf16 with NCHW convolutions"});
     return r;
   }();
   return rows;
@@ -378,11 +386,15 @@ row sized_row(const report& rep, const char* kind, const std::string& id, const 
   return r;
 }
 
-/// One training step of GSpec + the 2-scale D (pix2pixhd_step.hpp) at h x w.
+/// One training step of GSpec + the 2-scale D (pix2pixhd_step.hpp) at h x w, its convolutions in `layout`.
 template <class P, class GSpec>
-void bench_step(report& rep, const std::string& id, const std::string& model_name, std::int64_t h, std::int64_t w) {
-  row r = sized_row<P>(rep, "step", id, "pix2pixHD " + model_name, model_name, "train step", h, w);
+void bench_step(report& rep, const std::string& id, const std::string& model_name, std::int64_t h, std::int64_t w,
+                conv_layout_choice layout = conv_layout_choice::automatic) {
+  const std::string suffix = layout == conv_layout_choice::automatic ? "" : std::string(", ") + to_string(layout) + " convs";
+  row r = sized_row<P>(rep, "step", id, "pix2pixHD " + model_name + suffix, model_name, "train step", h, w);
   guarded(rep, r, [&](row& r) {
+    std::optional<cuda::conv_layout_scope> scope;  // automatic: leave the setting (I2I_CUDA_CONV_LAYOUT) alone
+    if (layout != conv_layout_choice::automatic) scope.emplace(layout);
     using B = cuda_backend<float, P>;
     cuda::release_cached();
     cuda::reset_peak_memory();
@@ -482,12 +494,19 @@ int main(int argc, char** argv) {
     auto want = [&](const std::string& id) { return selected(o.rows, id); };
     if (o.conv && want("conv_tf32")) bench_convs<cuda::fp32_tf32>(rep, "conv_tf32");
     if (o.conv && want("conv_bf16")) bench_convs<cuda::bf16_mixed>(rep, "conv_bf16");
+    if (o.conv && want("nchw_conv_bf16")) {
+      cuda::conv_layout_scope nchw(conv_layout_choice::nchw);
+      bench_convs<cuda::bf16_mixed>(rep, "nchw_conv_bf16");
+    }
     const std::pair<std::int64_t, std::int64_t> global_sizes[] = {{256, 256}, {512, 1024}};
     for (auto [h, w] : global_sizes) {
       const std::string id = h == 256 ? "step_g256" : "step_g512";
       if (want(id + "_tf32")) bench_step<cuda::fp32_tf32, bench::p2p_generator>(rep, id + "_tf32", "global", h, w);
       if (want(id + "_bf16")) bench_step<cuda::bf16_mixed, bench::p2p_generator>(rep, id + "_bf16", "global", h, w);
     }
+    if (want("nchw_step_g512_bf16"))
+      bench_step<cuda::bf16_mixed, bench::p2p_generator>(rep, "nchw_step_g512_bf16", "global", 512, 1024,
+                                                         conv_layout_choice::nchw);
     if (want("step_l1024_tf32"))
       bench_step<cuda::fp32_tf32, bench::p2p_local_generator>(rep, "step_l1024_tf32", "local", 1024, 2048);
     if (want("step_l1024_bf16"))

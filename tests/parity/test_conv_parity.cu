@@ -1,7 +1,9 @@
 // cuDNN convolutions against the CPU ops: forward, data gradient, weight and bias gradients (added onto
 // non-zero initial values), for every precision policy; symmetric and asymmetric padding, strides 1/2,
 // kernels 1/3/4/7, grouped and depthwise convs (MobileNetV2's, with Keras's bottom/right padding), transposed convs with PyTorch and TF-SAME crops (both cuDNN paths: crop as padding,
-// and full output + window). Skipped without a device.
+// and full output + window). Every case runs with the convolutions in NCHW and in NHWC (channels-last,
+// channels padded to 16-byte vectors: the 3, 5, 6, 7, 36 and 70 channels here are all padded; 40 x 70
+// spans three 32-channel tiles of the layout transposes). Skipped without a device.
 #include <boost/test/unit_test.hpp>
 
 #include <boost/mpl/list.hpp>
@@ -37,6 +39,8 @@ const conv_case conv_cases[] = {
     {"depthwise multiplier 2, 3x3 s1 p1", 1, 8, 9, 9, 16, 3, 1, {1, 1, 1, 1}, 8},
     {"4 groups 3x3 s1 p1", 2, 8, 11, 9, 12, 3, 1, {1, 1, 1, 1}, 4},
     {"2 groups 1x1", 2, 6, 7, 5, 4, 1, 1, {0, 0, 0, 0}, 2},
+    {"3x3 s1 p1, 40 -> 70 channels (several layout tiles)", 1, 40, 9, 35, 70, 3, 1, {1, 1, 1, 1}},
+    {"7x7 s1 p3, 36 -> 8 (pix2pixHD's label input)", 1, 36, 12, 11, 8, 7, 1, {3, 3, 3, 3}},
 };
 
 const conv_case transpose_cases[] = {
@@ -47,7 +51,10 @@ const conv_case transpose_cases[] = {
     {"1x1 s2 TF-SAME (K < s: bias-only rows)", 2, 3, 5, 4, 4, 1, 2, {0, -1, 0, -1}},
     {"3x3 s1 p1", 1, 5, 8, 8, 5, 3, 1, {1, 1, 1, 1}},
     {"5x5 s3 crop (0,2) (windowed)", 1, 4, 4, 5, 3, 5, 3, {0, 2, 0, 2}},
+    {"3x3 s2 p1 op1, 70 -> 40 channels", 1, 70, 5, 17, 40, 3, 2, {1, 0, 1, 0}},
 };
+
+const conv_layout_choice layouts[] = {conv_layout_choice::nchw, conv_layout_choice::nhwc};
 
 template <class P>
 void check_conv(const conv_case& c) {
@@ -105,11 +112,40 @@ void check_transpose(const conv_case& c) {
 BOOST_AUTO_TEST_SUITE(conv_parity, *boost::unit_test::precondition(i2i::test::cuda_device_present()))
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(conv2d_matches_cpu, P, policies) {
-  for (const auto& c : conv_cases) check_conv<P>(c);
+  for (const auto layout : layouts) {
+    cuda::conv_layout_scope scope(layout);
+    BOOST_TEST_CONTEXT("layout " << to_string(layout)) for (const auto& c : conv_cases) check_conv<P>(c);
+  }
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(conv_transpose2d_matches_cpu, P, policies) {
-  for (const auto& c : transpose_cases) check_transpose<P>(c);
+  for (const auto layout : layouts) {
+    cuda::conv_layout_scope scope(layout);
+    BOOST_TEST_CONTEXT("layout " << to_string(layout)) for (const auto& c : transpose_cases) check_transpose<P>(c);
+  }
+}
+
+// The same problem in both layouts through the same precision gives the same numbers up to the
+// algorithms' own rounding; here checked without the CPU in between, on a pix2pixHD-like shape.
+BOOST_AUTO_TEST_CASE(nchw_and_nhwc_agree_and_are_cached_apart) {
+  using H = cuda::bf16_mixed::compute_type;
+  const shape xs{2, 36, 24, 20}, ws{64, 36, 7, 7};
+  const auto x = dev(random_host(xs, 31)), w = dev(random_host(ws, 32, -0.1f, 0.1f)), b = dev(random_host({64}, 33));
+  const cuda::conv2d_args a{1, 1, {3, 3, 3, 3}};
+  tensor<float> y_nchw, y_nhwc;
+  const std::size_t before = cuda::conv_detail::cached_algorithms();
+  {
+    cuda::conv_layout_scope s(conv_layout_choice::nchw);
+    y_nchw = host(cuda::conv2d<H, false>(x, w, &b, a));
+  }
+  const std::size_t after_nchw = cuda::conv_detail::cached_algorithms();
+  {
+    cuda::conv_layout_scope s(conv_layout_choice::nhwc);
+    y_nhwc = host(cuda::conv2d<H, false>(x, w, &b, a));
+  }
+  BOOST_TEST(after_nchw == before + 1);
+  BOOST_TEST(cuda::conv_detail::cached_algorithms() == after_nchw + 1);  // another key: the layout is part of it
+  I2I_PARITY_CHECK("NHWC against NCHW (bf16 both)", y_nhwc, y_nchw, tolerance<cuda::bf16_mixed>());
 }
 
 BOOST_AUTO_TEST_CASE(algorithm_choice_is_cached_and_benchmark_mode_agrees) {

@@ -3,7 +3,10 @@
 // the exact semantics of cpu::conv2d / cpu::conv_transpose2d (read their top comments).
 //
 // API: the legacy cudnnConvolution* calls (still in cuDNN 9, much less code than the graph API for
-// three fixed ops). Layout NCHW, weights in PyTorch's layouts. Every cuDNN problem is "a forward conv
+// three fixed ops). Tensors are NCHW fp32 and weights in PyTorch's layouts; what cuDNN sees is each
+// operand in the compute type and in the problem's layout (backend/conv_layout.hpp): NCHW, or NHWC with
+// KRSC filters and channels padded to whole 16-byte vectors, written by the same pass that casts (16-bit
+// compute is NHWC by default). In NHWC the cast back to fp32 NCHW also adds the bias. Every cuDNN problem is "a forward conv
 // from an input `c` x h x w to an output `k` x oh x ow with a k x c x r x s filter"; the three passes
 // are that conv's forward, data gradient and filter gradient:
 //
@@ -43,6 +46,7 @@
 
 #include "i2i/backend/checks/conv.hpp"
 #include "i2i/backend/cuda/allocator.cuh"
+#include "i2i/backend/cuda/conv_layout.cuh"
 #include "i2i/backend/cuda/memory.cuh"
 #include "i2i/backend/cuda/placement.cuh"
 #include "i2i/backend/cuda/precision.cuh"
@@ -84,8 +88,9 @@ inline cudnnHandle_t handle() {
 struct tensor_desc {
   cudnnTensorDescriptor_t d = nullptr;
   tensor_desc() { I2I_CUDNN_CHECK(cudnnCreateTensorDescriptor(&d)); }
-  tensor_desc(cudnnDataType_t t, int n, int c, int h, int w) : tensor_desc() {
-    I2I_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, t, n, c, h, w));
+  tensor_desc(cudnnDataType_t t, int n, int c, int h, int w, cudnnTensorFormat_t f = CUDNN_TENSOR_NCHW)
+      : tensor_desc() {
+    I2I_CUDNN_CHECK(cudnnSetTensor4dDescriptor(d, f, t, n, c, h, w));
   }
   ~tensor_desc() { (void)cudnnDestroyTensorDescriptor(d); }
   tensor_desc(const tensor_desc&) = delete;
@@ -93,9 +98,9 @@ struct tensor_desc {
 };
 struct filter_desc {
   cudnnFilterDescriptor_t d = nullptr;
-  filter_desc(cudnnDataType_t t, int k, int c, int r, int s) {
+  filter_desc(cudnnDataType_t t, int k, int c, int r, int s, cudnnTensorFormat_t f) {
     I2I_CUDNN_CHECK(cudnnCreateFilterDescriptor(&d));
-    I2I_CUDNN_CHECK(cudnnSetFilter4dDescriptor(d, t, CUDNN_TENSOR_NCHW, k, c, r, s));
+    I2I_CUDNN_CHECK(cudnnSetFilter4dDescriptor(d, t, f, k, c, r, s));
   }
   ~filter_desc() { (void)cudnnDestroyFilterDescriptor(d); }
   filter_desc(const filter_desc&) = delete;
@@ -135,9 +140,12 @@ struct problem {
   int groups = 1;                  // the filter is k x c/groups x r x s
   cudnnDataType_t dtype = CUDNN_DATA_FLOAT;
   bool strict = false;             // FMA math only (no TF32)
+  bool nhwc = false;               // NHWC operands, KRSC filter; c and k are then the padded counts
 
-  std::array<int, 16> key(pass p, int device) const {
-    return {int(p), device, n, c, h, w, k, r, s, pad_h, pad_w, stride_h, stride_w, int(dtype), int(strict), groups};
+  cudnnTensorFormat_t format() const { return nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW; }
+  std::array<int, 17> key(pass p, int device) const {
+    return {int(p), device, n, c, h, w, k, r, s, pad_h, pad_w, stride_h, stride_w, int(dtype), int(strict), groups,
+            int(nhwc)};
   }
 };
 
@@ -155,7 +163,7 @@ struct algo_choice {
 
 struct algo_cache {
   std::mutex mutex;
-  std::map<std::array<int, 16>, algo_choice> chosen;
+  std::map<std::array<int, 17>, algo_choice> chosen;
   static algo_cache& instance() {
     static algo_cache* c = new algo_cache();  // never destroyed, like the allocator
     return *c;
@@ -176,7 +184,8 @@ struct descs {
   filter_desc w;
   convolution_desc conv;
   explicit descs(const problem& p)
-      : x(p.dtype, p.n, p.c, p.h, p.w), y(p.dtype, p.n, p.k, p.oh, p.ow), w(p.dtype, p.k, p.c / p.groups, p.r, p.s),
+      : x(p.dtype, p.n, p.c, p.h, p.w, p.format()), y(p.dtype, p.n, p.k, p.oh, p.ow, p.format()),
+        w(p.dtype, p.k, p.c / p.groups, p.r, p.s, p.format()),
         conv(p.pad_h, p.pad_w, p.stride_h, p.stride_w, p.groups) {}
 };
 
@@ -350,7 +359,8 @@ inline void run(pass ps, const problem& p, const void* a, const void* b, void* o
   throw device_error(i2i::detail::concat(
       "cuDNN convolution ", pass_name(ps), ": no algorithm ran for input ", p.n, "x", p.c, "x", p.h, "x", p.w,
       ", filter ", p.k, "x", p.c / p.groups, "x", p.r, "x", p.s, ", groups ", p.groups, ", padding ", p.pad_h, "x",
-      p.pad_w, ", stride ", p.stride_h, "x", p.stride_w, ", data type ", int(p.dtype), p.strict ? " (strict fp32)" : "", "; tried:",
+      p.pad_w, ", stride ", p.stride_h, "x", p.stride_w, ", data type ", int(p.dtype), p.strict ? " (strict fp32)" : "",
+      p.nhwc ? ", layout NHWC (channels padded; I2I_CUDA_CONV_LAYOUT=nchw avoids it)" : ", layout NCHW", "; tried:",
       tried.empty() ? std::string(" none") : tried));
 }
 
@@ -424,9 +434,52 @@ input_view<H> view_as(const tensor<float>& t) {
   return v;
 }
 
-/// Runs `ps` writing into fp32 tensor `dst` (overwrite, or add when `accumulate`).
+/// Which channel count of the problem an activation operand has: the forward conv's input side (c) or
+/// its output side (k). A conv2d's x and dx are input side, its y and dy output side; a transposed conv
+/// is the problem's data gradient, so its x and dx are output side.
+enum class side { input, output };
+
+/// An NCHW fp32 activation as problem `p` reads it: as view_as above when the problem is NCHW; in NHWC,
+/// transposed and cast in one pass, its channels padded with zeros to the problem's count.
 template <class H>
-void run_into(pass ps, const problem& p, const void* a, const void* b, const tensor<float>& dst, bool accumulate) {
+input_view<H> activation_view(const tensor<float>& t, const problem& p, side sd) {
+  if (!p.nhwc) return view_as<H>(t);
+  const int cp = sd == side::input ? p.c : p.k;
+  const long long hw = t.dim(2) * t.dim(3);
+  input_view<H> v;
+  v.own = scratch(std::size_t(t.dim(0) * hw * cp) * sizeof(H));
+  to_channels_last<H>(t.data(), t.dim(0), int(t.dim(1)), hw, t.dim(0), cp, v.own.template as<H>());
+  v.ptr = v.own.get();
+  return v;
+}
+
+/// A K x C x R x S fp32 filter (a transposed conv's Cin x Cout x R x S is the same: the problem's k x c)
+/// as problem `p` reads it; in NHWC as KRSC with zero channels up to p.c and zero filters up to p.k.
+template <class H>
+input_view<H> filter_view(const tensor<float>& w, const problem& p) {
+  if (!p.nhwc) return view_as<H>(w);
+  const long long rs = w.dim(2) * w.dim(3);
+  input_view<H> v;
+  v.own = scratch(std::size_t(p.k * rs * p.c) * sizeof(H));
+  to_channels_last<H>(w.data(), w.dim(0), int(w.dim(1)), rs, p.k, p.c, v.own.template as<H>());
+  v.ptr = v.own.get();
+  return v;
+}
+
+/// Runs `ps` writing into fp32 NCHW tensor `dst` (overwrite, or add when `accumulate`), then adds
+/// `bias[c]` when given (forward outputs only; in NHWC in the same pass that converts back).
+template <class H>
+void run_into(pass ps, const problem& p, const void* a, const void* b, const tensor<float>& dst, bool accumulate,
+              const tensor<float>* bias = nullptr) {
+  if (p.nhwc) {
+    scratch out(out_bytes(ps, p));
+    run(ps, p, a, b, out.get(), 0.0f);
+    // The output's padded channel count: y has k, dx and the KRSC filter gradient c.
+    const int cp = ps == pass::fwd ? p.k : p.c;
+    from_channels_last<H>(out.template as<H>(), dst.dim(0), int(dst.dim(1)), dst.dim(2) * dst.dim(3), cp,
+                          bias ? bias->data() : nullptr, accumulate, dst.data());
+    return;
+  }
   if constexpr (std::is_same_v<H, float>) {
     run(ps, p, a, b, dst.data(), accumulate ? 1.0f : 0.0f);
   } else {
@@ -434,6 +487,17 @@ void run_into(pass ps, const problem& p, const void* a, const void* b, const ten
     run(ps, p, a, b, out.get(), 0.0f);
     cast_up<H>(out.template as<H>(), dst.data(), dst.numel(), accumulate);
   }
+  if (bias) add_bias(dst, *bias);
+}
+
+/// Sets the problem's layout from the process-wide choice (conv_layout_setting) and, for NHWC, pads its
+/// channel counts. Called last by the plans, after the shapes are final.
+template <class H>
+void choose_layout(problem& p) {
+  p.nhwc = resolve_conv_layout(conv_layout_setting(), sizeof(H), p.groups) == conv_layout::nhwc;
+  if (!p.nhwc) return;
+  p.c = int(channels_last_channels(p.c, sizeof(H)));
+  p.k = int(channels_last_channels(p.k, sizeof(H)));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -485,6 +549,7 @@ conv_plan plan_conv(const shape& xs, const shape& ws, const conv2d_args& a, bool
   p.strict = strict;
   require<device_error>(out_size(p.h, p.pad_h, p.r, p.stride_h) == p.oh && out_size(p.w, p.pad_w, p.s, p.stride_w) == p.ow,
                         "conv2d: internal error mapping onto cuDNN (output ", ys, ")");
+  choose_layout<H>(p);
   return c;
 }
 
@@ -520,6 +585,7 @@ transpose_plan plan_transpose(const shape& xs, const shape& ws, const conv_trans
   p.strict = strict;
   require<device_error>(out_size(p.h, p.pad_h, p.r, p.stride_h) == p.oh && out_size(p.w, p.pad_w, p.s, p.stride_w) == p.ow,
                         "conv_transpose2d: internal error mapping onto cuDNN (input ", xs, ", output ", ys, ")");
+  choose_layout<H>(p);
   return t;
 }
 
@@ -539,10 +605,9 @@ tensor<float> conv2d(const tensor<float>& x, const tensor<float>& w, const tenso
   const conv_plan c = plan_conv<H>(x.shape(), w.shape(), a, Strict, ys);
   tensor<float> xin = c.explicit_pad ? window(x, c.ph, c.pw, -a.pad.top, -a.pad.left) : x;
   tensor<float> y = device_empty<float>(ys, current_device());
-  auto xv = view_as<H>(xin);
-  auto wv = view_as<H>(w);
-  run_into<H>(pass::fwd, c.p, xv.ptr, wv.ptr, y, false);
-  if (bias) add_bias(y, *bias);
+  auto xv = activation_view<H>(xin, c.p, side::input);
+  auto wv = filter_view<H>(w, c.p);
+  run_into<H>(pass::fwd, c.p, xv.ptr, wv.ptr, y, false, bias);
   return y;
 }
 
@@ -555,8 +620,8 @@ tensor<float> conv2d_backward_input(const tensor<float>& dy, const tensor<float>
   const shape ys = checks::conv_backward_input<on_current_device>(op, dy, w.shape(), xs, a);
   check_numel(op, xs, w.shape(), ys, a);
   const conv_plan c = plan_conv<H>(xs, w.shape(), a, Strict, ys);
-  auto wv = view_as<H>(w);
-  auto dyv = view_as<H>(dy);
+  auto wv = filter_view<H>(w, c.p);
+  auto dyv = activation_view<H>(dy, c.p, side::output);
   if (!c.explicit_pad) {
     tensor<float> dx = device_empty<float>(xs, current_device());
     run_into<H>(pass::dgrad, c.p, wv.ptr, dyv.ptr, dx, false);
@@ -577,8 +642,8 @@ void conv2d_backward_params(const tensor<float>& x, const tensor<float>& dy, con
   check_numel(op, x.shape(), dw.shape(), ys, a);
   const conv_plan c = plan_conv<H>(x.shape(), dw.shape(), a, Strict, ys);
   tensor<float> xin = c.explicit_pad ? window(x, c.ph, c.pw, -a.pad.top, -a.pad.left) : x;
-  auto xv = view_as<H>(xin);
-  auto dyv = view_as<H>(dy);
+  auto xv = activation_view<H>(xin, c.p, side::input);
+  auto dyv = activation_view<H>(dy, c.p, side::output);
   run_into<H>(pass::wgrad, c.p, xv.ptr, dyv.ptr, dw, true);
   if (db) add_bias_grad(dy, *db);
 }
@@ -592,17 +657,17 @@ tensor<float> conv_transpose2d(const tensor<float>& x, const tensor<float>& w, c
   const shape ys = checks::conv_forward<on_current_device>(op, x, w.shape(), bias, a);
   check_numel(op, x.shape(), w.shape(), ys, a);
   const transpose_plan t = plan_transpose<H>(x.shape(), w.shape(), a, Strict, ys);
-  auto wv = view_as<H>(w);
-  auto xv = view_as<H>(x);
-  tensor<float> y;
+  auto wv = filter_view<H>(w, t.p);
+  auto xv = activation_view<H>(x, t.p, side::output);
   if (!t.windowed) {
-    y = device_empty<float>(ys, current_device());
-    run_into<H>(pass::dgrad, t.p, wv.ptr, xv.ptr, y, false);
-  } else {
-    tensor<float> full = device_empty<float>(shape{ys[0], ys[1], t.fh, t.fw}, current_device());
-    run_into<H>(pass::dgrad, t.p, wv.ptr, xv.ptr, full, false);
-    y = window(full, ys[2], ys[3], a.crop.top, a.crop.left);
+    tensor<float> y = device_empty<float>(ys, current_device());
+    run_into<H>(pass::dgrad, t.p, wv.ptr, xv.ptr, y, false, bias);
+    return y;
   }
+  // The bias goes on after the window: a negative crop's rows outside the full output are bias only.
+  tensor<float> full = device_empty<float>(shape{ys[0], ys[1], t.fh, t.fw}, current_device());
+  run_into<H>(pass::dgrad, t.p, wv.ptr, xv.ptr, full, false);
+  tensor<float> y = window(full, ys[2], ys[3], a.crop.top, a.crop.left);
   if (bias) add_bias(y, *bias);
   return y;
 }
@@ -617,8 +682,8 @@ tensor<float> conv_transpose2d_backward_input(const tensor<float>& dy, const ten
   check_numel(op, xs, w.shape(), ys, a);
   const transpose_plan t = plan_transpose<H>(xs, w.shape(), a, Strict, ys);
   tensor<float> dyin = t.windowed ? window(dy, t.fh, t.fw, -a.crop.top, -a.crop.left) : dy;
-  auto dyv = view_as<H>(dyin);
-  auto wv = view_as<H>(w);
+  auto dyv = activation_view<H>(dyin, t.p, side::input);
+  auto wv = filter_view<H>(w, t.p);
   tensor<float> dx = device_empty<float>(xs, current_device());
   run_into<H>(pass::fwd, t.p, dyv.ptr, wv.ptr, dx, false);
   return dx;
@@ -633,8 +698,8 @@ void conv_transpose2d_backward_params(const tensor<float>& x, const tensor<float
   check_numel(op, x.shape(), dw.shape(), ys, a);
   const transpose_plan t = plan_transpose<H>(x.shape(), dw.shape(), a, Strict, ys);
   tensor<float> dyin = t.windowed ? window(dy, t.fh, t.fw, -a.crop.top, -a.crop.left) : dy;
-  auto dyv = view_as<H>(dyin);
-  auto xv = view_as<H>(x);
+  auto dyv = activation_view<H>(dyin, t.p, side::input);
+  auto xv = activation_view<H>(x, t.p, side::output);
   // The problem's input is the transposed conv's output (dy), its output gradient is x.
   run_into<H>(pass::wgrad, t.p, dyv.ptr, xv.ptr, dw, true);
   if (db) add_bias_grad(dy, *db);
