@@ -21,6 +21,15 @@
 //                 each tensor's true bounds (a cached block is larger than the request and reused).
 //   lifetime      the allocator is never destroyed (a leaked singleton): tensors held in static storage
 //                 may be destroyed after any other static, and the driver reclaims memory at exit.
+//   graph pools   while a CUDA graph is being captured (graph.cuh), the capturing thread allocates from
+//                 that graph's private pool (`pool_scope`): its own free lists, keyed by the pool instead
+//                 of the stream, so the addresses the graph replays are never handed to other work while
+//                 the graph lives (PyTorch's graph-private memory pools). A pool starts with the idle free
+//                 blocks of the stream the capture follows (`adopt_free_blocks`), so capture after a
+//                 warm-up adds little memory; a miss during capture calls cudaMalloc in the relaxed
+//                 capture mode (cudaMalloc is not a stream operation and would otherwise invalidate the
+//                 capture). When the graph is destroyed its pool retires: its free blocks go back to the
+//                 stream's lists, and blocks still held by tensors follow them when freed.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -34,6 +43,7 @@
 #include <sstream>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -41,6 +51,14 @@
 #include "i2i/backend/cuda/stream.cuh"
 
 namespace i2i::cuda {
+
+namespace detail {
+/// The graph pool this thread allocates from (nullptr: the stream's own lists). Set by pool_scope.
+inline const void*& this_thread_pool() {
+  thread_local const void* pool = nullptr;
+  return pool;
+}
+}  // namespace detail
 
 /// Byte counts of one device's allocator (all streams).
 struct allocator_stats {
@@ -96,10 +114,11 @@ class device_allocator {
     if (bytes == 0) return nullptr;
     require<device_error>(dev >= 0 && dev < max_devices, "cuda allocator: device index ", dev, " out of range");
     const std::size_t cls = caching_ ? size_class(bytes) : bytes;
+    const void* owner = detail::this_thread_pool() ? detail::this_thread_pool() : static_cast<const void*>(stream);
     std::lock_guard<std::mutex> lock(mutex_);
     device_state& d = devices_[std::size_t(dev)];
     void* p = nullptr;
-    auto it = caching_ ? d.free.find(key{stream, cls}) : d.free.end();
+    auto it = caching_ ? d.free.find(key{owner, cls}) : d.free.end();
     if (it != d.free.end() && !it->second.empty()) {
       p = it->second.back();
       it->second.pop_back();
@@ -108,7 +127,7 @@ class device_allocator {
     } else {
       p = device_malloc(d, dev, cls, bytes);
     }
-    d.live.emplace(p, block{cls, bytes, stream});
+    d.live.emplace(p, block{cls, bytes, owner});
     d.stats.in_use += cls;
     d.stats.requested += bytes;
     ++d.stats.allocations;
@@ -140,7 +159,8 @@ class device_allocator {
         ++d.stats.device_frees;
         return;
       }
-      d.free[key{b.stream, b.cls}].push_back(p);
+      const auto retired = d.retired.find(b.owner);
+      d.free[key{retired == d.retired.end() ? b.owner : retired->second, b.cls}].push_back(p);
       d.stats.cached += b.cls;
     } catch (...) {
       // vector growth failed (host OOM): the block leaks, which is the only safe outcome here
@@ -159,6 +179,56 @@ class device_allocator {
     require<device_error>(dev >= 0 && dev < max_devices, "cuda allocator: device index ", dev, " out of range");
     return devices_[std::size_t(dev)].stats;
   }
+  /// Opens graph pool `pool` on device `dev` and moves the free blocks of `stream` into it (the caller
+  /// has synchronised the stream, so they are idle). release_cached leaves an open pool's blocks alone:
+  /// its graph replays on them.
+  void begin_pool(int dev, const void* pool, cudaStream_t stream) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    device_state& d = devices_[std::size_t(dev)];
+    d.pools.insert(pool);
+    d.retired.erase(pool);  // a new graph at a retired one's address: its late blocks may join the new pool
+    for (auto it = d.free.begin(); it != d.free.end(); ++it) {
+      if (it->first.owner != static_cast<const void*>(stream) || it->second.empty()) continue;
+      auto& to = d.free[key{pool, it->first.cls}];
+      to.insert(to.end(), it->second.begin(), it->second.end());
+      it->second.clear();
+    }
+  }
+  /// Retires graph pool `pool` once its graph is gone and its work has finished: its free blocks join
+  /// `stream`'s lists, and so do its live blocks when they are freed.
+  void retire_pool(int dev, const void* pool, cudaStream_t stream) noexcept {
+    try {
+      std::lock_guard<std::mutex> lock(mutex_);
+      device_state& d = devices_[std::size_t(dev)];
+      d.pools.erase(pool);
+      const void* home = static_cast<const void*>(stream);
+      for (auto it = d.free.begin(); it != d.free.end(); ++it) {
+        if (it->first.owner != pool || it->second.empty()) continue;
+        auto& to = d.free[key{home, it->first.cls}];
+        to.insert(to.end(), it->second.begin(), it->second.end());
+        it->second.clear();
+      }
+      for (const auto& [p, b] : d.live)
+        if (b.owner == pool) {
+          d.retired[pool] = home;
+          break;
+        }
+    } catch (...) {
+      // host out of memory while moving lists: the pool's blocks stay cached under its key (a leak, not a fault)
+    }
+  }
+  /// Bytes of blocks (free or handed out) that belong to graph pool `pool`.
+  std::size_t pool_bytes(int dev, const void* pool) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const device_state& d = devices_[std::size_t(dev)];
+    std::size_t n = 0;
+    for (const auto& [k, blocks] : d.free)
+      if (k.owner == pool) n += k.cls * blocks.size();
+    for (const auto& [p, b] : d.live)
+      if (b.owner == pool) n += b.cls;
+    return n;
+  }
+
   /// Restarts the peak counters at the current usage (for per-phase measurements).
   void reset_peak(int dev) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -168,20 +238,23 @@ class device_allocator {
   }
 
  private:
+  // A block's owner is the stream it was allocated on, or the graph pool it was allocated in.
   struct key {
-    cudaStream_t stream;
+    const void* owner;
     std::size_t cls;
     friend bool operator<(const key& a, const key& b) {
-      return a.cls != b.cls ? a.cls < b.cls : std::less<cudaStream_t>()(a.stream, b.stream);
+      return a.cls != b.cls ? a.cls < b.cls : std::less<const void*>()(a.owner, b.owner);
     }
   };
   struct block {
     std::size_t cls, requested;
-    cudaStream_t stream;
+    const void* owner;
   };
   struct device_state {
     std::map<key, std::vector<void*>> free;
     std::unordered_map<void*, block> live;
+    std::unordered_set<const void*> pools;                 // open graph pools
+    std::unordered_map<const void*, const void*> retired;  // retired graph pool -> the stream its blocks join
     allocator_stats stats;
   };
 
@@ -203,8 +276,21 @@ class device_allocator {
     } restore_device{previous, dev};
 
     void* p = nullptr;
+    // During a graph capture (a pool is set) cudaMalloc must not count as part of the capture: relaxed
+    // mode for this call, restored after it.
+    cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+    const bool capturing = detail::this_thread_pool() != nullptr;
+    if (capturing) I2I_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+    struct restore_mode {
+      bool on;
+      cudaStreamCaptureMode* m;
+      ~restore_mode() {
+        if (on) (void)cudaThreadExchangeStreamCaptureMode(m);
+      }
+    } restore_capture_mode{capturing, &mode};
     cudaError_t st = cudaMalloc(&p, cls);
-    if (st == cudaErrorMemoryAllocation && d.stats.cached > 0) {
+    // No retry while capturing: emptying the cache synchronises the device, which a capture forbids.
+    if (st == cudaErrorMemoryAllocation && d.stats.cached > 0 && !capturing) {
       (void)cudaGetLastError();
       ++d.stats.oom_retries;
       release_locked(dev);
@@ -225,22 +311,27 @@ class device_allocator {
     return p;
   }
 
-  // Frees all cached blocks of one device; called with the mutex held. cudaFree synchronises the
-  // device, so blocks cached for any stream are idle when they are returned.
+  // Frees all cached blocks of one device, except those of open graph pools (their graphs replay on
+  // them); called with the mutex held. cudaFree synchronises the device, so blocks cached for any stream
+  // are idle when they are returned.
   void release_locked(int dev) {
     device_state& d = devices_[std::size_t(dev)];
     int previous = 0;
     I2I_CUDA_CHECK(cudaGetDevice(&previous));
     I2I_CUDA_CHECK(cudaSetDevice(dev));
     I2I_CUDA_CHECK(cudaDeviceSynchronize());
-    for (auto& [k, blocks] : d.free) {
-      for (void* p : blocks) {
+    for (auto it = d.free.begin(); it != d.free.end();) {
+      if (d.pools.count(it->first.owner)) {
+        ++it;
+        continue;
+      }
+      for (void* p : it->second) {
         (void)cudaFree(p);
         ++d.stats.device_frees;
       }
-      d.stats.cached -= k.cls * blocks.size();
+      d.stats.cached -= it->first.cls * it->second.size();
+      it = d.free.erase(it);
     }
-    d.free.clear();
     (void)cudaGetLastError();
     I2I_CUDA_CHECK(cudaSetDevice(previous));
   }
@@ -257,6 +348,18 @@ inline allocator_stats memory_stats(int dev = -1) {
 /// Returns every cached block to the driver (all devices by default).
 inline void release_cached(int dev = -1) { device_allocator::instance().release_cached(dev); }
 inline void reset_peak_memory(int dev = -1) { device_allocator::instance().reset_peak(dev < 0 ? current_device() : dev); }
+
+/// Makes this thread allocate from graph pool `pool` for its lifetime (graph.cuh, during a capture).
+class pool_scope {
+ public:
+  explicit pool_scope(const void* pool) : previous_(std::exchange(detail::this_thread_pool(), pool)) {}
+  ~pool_scope() { detail::this_thread_pool() = previous_; }
+  pool_scope(const pool_scope&) = delete;
+  pool_scope& operator=(const pool_scope&) = delete;
+
+ private:
+  const void* previous_;
+};
 
 /// RAII scratch memory (cuDNN workspaces, cast buffers) from the caching allocator on the current
 /// device and stream.
