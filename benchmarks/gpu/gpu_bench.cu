@@ -15,6 +15,9 @@
 //   nchw_conv_bf16, nchw_step_g512_bf16
 //                               ablations: bf16 with the convolutions in NCHW instead of channels-last
 //                               (backend/conv_layout.hpp), to show what the layout buys in the same run
+//   graph_step_g256_bf16, graph_step_g512_{bf16,tf32}, graph_fwd_g1024_bf16
+//                               the same work replayed as CUDA graphs (graphed_step.cuh, graphed_forward.cuh);
+//                               a row whose capture is refused says why and times the eager fallback
 //
 //   gpu_bench [--json FILE] [--reps N] [--warmup N] [--rows LIST] [--quick] [--no-cpu] [--no-conv]
 //             [--profile] [--list] [--probe]
@@ -39,6 +42,8 @@
 #include <vector>
 
 #include "i2i/backend/cuda/backend.cuh"
+#include "i2i/backend/cuda/graphed_forward.cuh"
+#include "i2i/backend/cuda/graphed_step.cuh"
 #include "pix2pixhd_step.hpp"
 #include "program_options.hpp"
 
@@ -79,6 +84,10 @@ const std::vector<row_spec>& catalogue() {
     // buys on the same machine in the same run (bench_report.py compares them with PyTorch's bf16 rows).
     r.push_back({"nchw_conv_bf16", "conv", "conv shapes, 3 passes each, bf16 in NCHW"});
     r.push_back({"nchw_step_g512_bf16", "step", "step_g512 in bf16 with NCHW convolutions"});
+    // The same steps and forward replayed as CUDA graphs (cuda/graphed_step.cuh, graphed_forward.cuh).
+    for (const char* id : {"graph_step_g256_bf16", "graph_step_g512_bf16", "graph_step_g512_tf32"})
+      r.push_back({id, "step", "the step without the prefix, captured once and replayed as a CUDA graph"});
+    r.push_back({"graph_fwd_g1024_bf16", "forward", "fwd_g1024_bf16 replayed as a CUDA graph"});
     return r;
   }();
   return rows;
@@ -386,11 +395,13 @@ row sized_row(const report& rep, const char* kind, const std::string& id, const 
   return r;
 }
 
-/// One training step of GSpec + the 2-scale D (pix2pixhd_step.hpp) at h x w, its convolutions in `layout`.
+/// One training step of GSpec + the 2-scale D (pix2pixhd_step.hpp) at h x w, its convolutions in `layout`,
+/// replayed as a CUDA graph when `graphed`.
 template <class P, class GSpec>
 void bench_step(report& rep, const std::string& id, const std::string& model_name, std::int64_t h, std::int64_t w,
-                conv_layout_choice layout = conv_layout_choice::automatic) {
-  const std::string suffix = layout == conv_layout_choice::automatic ? "" : std::string(", ") + to_string(layout) + " convs";
+                conv_layout_choice layout = conv_layout_choice::automatic, bool graphed = false) {
+  std::string suffix = layout == conv_layout_choice::automatic ? "" : std::string(", ") + to_string(layout) + " convs";
+  if (graphed) suffix += ", CUDA graph";
   row r = sized_row<P>(rep, "step", id, "pix2pixHD " + model_name + suffix, model_name, "train step", h, w);
   guarded(rep, r, [&](row& r) {
     std::optional<cuda::conv_layout_scope> scope;  // automatic: leave the setting (I2I_CUDA_CONV_LAYOUT) alone
@@ -403,11 +414,14 @@ void bench_step(report& rep, const std::string& id, const std::string& model_nam
     const auto real = random_device(shape::nchw(1, 3, h, w), 8, 0.9f);
     r.gflop = t.flops(x.shape()) * 1e-9;
     train::step_record last;
+    cuda::graphed_step<decltype(t.gan)> graph(t.gan);
+    auto one = [&] { last = graphed ? graph.step(x, real) : t.step(x, real); };
     if (rep.o.profile) {
-      profile_one([&] { last = t.step(x, real); }, rep.o.warmup);
+      profile_one(one, rep.o.warmup);
       return;
     }
-    time_row(r, [&] { last = t.step(x, real); }, rep.o.warmup, rep.o.reps);
+    time_row(r, one, rep.o.warmup, rep.o.reps);
+    if (graphed && !graph.graphed()) r.error = "no graph: " + graph.fallback_reason();
     std::printf("%-16s losses:", id.c_str());
     for (const char* k : {"G_GAN", "G_GAN_Feat", "D_real", "D_fake"}) std::printf(" %s %.4f", k, last[k]);
     std::printf("\n");
@@ -415,10 +429,11 @@ void bench_step(report& rep, const std::string& id, const std::string& model_nam
 }
 
 /// The global G's forward in inference mode (drop_gradients, G(x): no context kept), as an embedder
-/// (i2i::translator) runs it.
+/// (i2i::translator) runs it; replayed as a CUDA graph when `graphed`.
 template <class P>
-void bench_forward(report& rep, const std::string& id, std::int64_t h, std::int64_t w) {
-  row r = sized_row<P>(rep, "forward", id, "pix2pixHD global G forward", "global", "forward", h, w);
+void bench_forward(report& rep, const std::string& id, std::int64_t h, std::int64_t w, bool graphed = false) {
+  row r = sized_row<P>(rep, "forward", id, std::string("pix2pixHD global G forward") + (graphed ? ", CUDA graph" : ""),
+                       "global", "forward", h, w);
   guarded(rep, r, [&](row& r) {
     using B = cuda_backend<float, P>;
     cuda::release_cached();
@@ -431,11 +446,14 @@ void bench_forward(report& rep, const std::string& id, std::int64_t h, std::int6
     cuda::reset_peak_memory();  // weights and input in use: what an embedder holds before the call
     r.gflop = G.flops(x.shape()) * 1e-9;
     tensor<float> y;
+    cuda::graphed_forward<decltype(G)> graph(G);
+    auto one = [&] { y = graphed ? graph(x) : G(x); };
     if (rep.o.profile) {
-      profile_one([&] { y = G(x); }, rep.o.warmup);
+      profile_one(one, rep.o.warmup);
       return;
     }
-    time_row(r, [&] { y = G(x); }, rep.o.warmup, rep.o.reps);
+    time_row(r, one, rep.o.warmup, rep.o.reps);
+    if (graphed && !graph.graphed()) r.error = "no graph: " + graph.fallback_reason();
   });
 }
 
@@ -507,6 +525,16 @@ int main(int argc, char** argv) {
     if (want("nchw_step_g512_bf16"))
       bench_step<cuda::bf16_mixed, bench::p2p_generator>(rep, "nchw_step_g512_bf16", "global", 512, 1024,
                                                          conv_layout_choice::nchw);
+    if (want("graph_step_g256_bf16"))
+      bench_step<cuda::bf16_mixed, bench::p2p_generator>(rep, "graph_step_g256_bf16", "global", 256, 256,
+                                                         conv_layout_choice::automatic, true);
+    if (want("graph_step_g512_bf16"))
+      bench_step<cuda::bf16_mixed, bench::p2p_generator>(rep, "graph_step_g512_bf16", "global", 512, 1024,
+                                                         conv_layout_choice::automatic, true);
+    if (want("graph_step_g512_tf32"))
+      bench_step<cuda::fp32_tf32, bench::p2p_generator>(rep, "graph_step_g512_tf32", "global", 512, 1024,
+                                                        conv_layout_choice::automatic, true);
+    if (want("graph_fwd_g1024_bf16")) bench_forward<cuda::bf16_mixed>(rep, "graph_fwd_g1024_bf16", 1024, 2048, true);
     if (want("step_l1024_tf32"))
       bench_step<cuda::fp32_tf32, bench::p2p_local_generator>(rep, "step_l1024_tf32", "local", 1024, 2048);
     if (want("step_l1024_bf16"))

@@ -114,3 +114,94 @@ BOOST_AUTO_TEST_CASE(emptying_the_cache_keeps_a_live_graph_s_memory) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- a whole training step as a graph (cuda/graphed_step.cuh) ----------------------------------------
+
+#include "i2i/backend/cuda/graphed_step.cuh"
+#include "i2i/loss/types/all.hpp"
+#include "i2i/models/pix2pixhd/discriminator.hpp"
+#include "i2i/train/gan_step.hpp"
+
+namespace {
+using step_b = cuda_backend<float, cuda::fp32_tf32>;
+using step_d = pix2pixhd::multiscale_discriminator<6, 2, 8, 2>;
+
+struct step_pair {
+  model<small_g, step_b> G{"G"};
+  model<step_d, step_b> D{"D"};
+  train::gan_step<model<small_g, step_b>, model<step_d, step_b>, loss::gan_loss<loss::lsgan>, loss::l1_term> step;
+  step_pair() : step(G, D, train::gan_step_options{}, loss::l1_term{.weight = 10}) {
+    initialize(G, init_policy::pix2pixhd(), 91);
+    initialize(D, init_policy::pix2pixhd(), 92);
+  }
+};
+
+template <class M>
+double weights_rel_l2(const M& a, const M& b) {
+  double worst = 0;
+  for (std::size_t i = 0; i < a.all_parameters().size(); ++i)
+    worst = std::max(worst, rel_l2(host(a.all_parameters()[i]->value), host(b.all_parameters()[i]->value)));
+  return worst;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(graphed_step_parity, *boost::unit_test::precondition(i2i::test::cuda_device_present()))
+
+// Graph on and off: the same losses and weights over five steps (the second captures, the rest replay)
+// with a learning-rate change between replays; then a NaN batch is refused naming the loss, with the
+// weights as they were.
+BOOST_AUTO_TEST_CASE(a_graphed_step_equals_the_eager_step) {
+  step_pair eager, graphed;
+  cuda::graphed_step<decltype(graphed.step)> run(graphed.step);
+  for (std::uint64_t k = 0; k < 5; ++k) {
+    if (k == 3) {
+      eager.step.generator_optimizer().set_lr(1e-4);
+      graphed.step.generator_optimizer().set_lr(1e-4);
+    }
+    const auto x = dev(random_host(shape{2, 3, 32, 32}, 100 + k));
+    const auto real = dev(random_host(shape{2, 3, 32, 32}, 200 + k, -0.9f, 0.9f));
+    const auto want = eager.step.step(x, real);
+    const auto got = run.step(x, real);
+    BOOST_TEST_CONTEXT("step " << k + 1) {
+      BOOST_TEST(run.graphed() == (k >= 1));
+      BOOST_TEST_REQUIRE(got.items().size() == want.items().size());
+      for (const auto& [name, v] : want.items())
+        BOOST_TEST_CONTEXT(name) BOOST_TEST(got[name] == v, boost::test_tools::tolerance(1e-4));
+      // cuDNN's weight-gradient algorithms may add in another order from run to run: not bit-equal.
+      BOOST_TEST(weights_rel_l2(graphed.G, eager.G) < 1e-4);
+      BOOST_TEST(weights_rel_l2(graphed.D, eager.D) < 1e-4);
+    }
+  }
+  BOOST_TEST(run.fallback_reason().empty());
+  BOOST_TEST(graphed.step.generator_optimizer().steps() == eager.step.generator_optimizer().steps());
+
+  std::vector<tensor<float>> before;
+  for (const auto& p : graphed.G.all_parameters()) before.push_back(host(p->value).clone());
+  auto bad = random_host(shape{2, 3, 32, 32}, 300);
+  bad[7] = std::nanf("");
+  try {
+    (void)run.step(dev(bad), dev(random_host(shape{2, 3, 32, 32}, 301)));
+    BOOST_FAIL("a NaN batch was accepted");
+  } catch (const value_error& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    BOOST_TEST(std::string(e.what()).find("skipped") != std::string::npos, e.what());
+  }
+  for (std::size_t i = 0; i < before.size(); ++i)
+    BOOST_TEST(rel_l2(host(graphed.G.all_parameters()[i]->value), before[i]) == 0.0);
+}
+
+// A step with a fake-image pool chooses on the host: it runs eagerly and says why.
+BOOST_AUTO_TEST_CASE(a_step_with_an_image_pool_runs_eagerly_and_says_why) {
+  model<small_g, step_b> G("G");
+  model<step_d, step_b> D("D");
+  initialize(G, init_policy::pix2pixhd(), 93);
+  initialize(D, init_policy::pix2pixhd(), 94);
+  train::gan_step step(G, D, train::gan_step_options{.pool_size = 2});
+  cuda::graphed_step<decltype(step)> run(step);
+  for (std::uint64_t k = 0; k < 3; ++k)
+    (void)run.step(dev(random_host(shape{1, 3, 16, 16}, 400 + k)), dev(random_host(shape{1, 3, 16, 16}, 500 + k)));
+  BOOST_TEST(!run.graphed());
+  BOOST_TEST(run.fallback_reason().find("pool_size 2") != std::string::npos, run.fallback_reason());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

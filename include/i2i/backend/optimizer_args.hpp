@@ -17,6 +17,13 @@ struct adam_update_args {
   double step_size = 0;     ///< lr / (1 - beta1^t)
   double inv_sqrt_bc2 = 1;  ///< 1 / sqrt(1 - beta2^t)
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  /// For a step replayed by a CUDA graph (cuda/graphed_step.cuh), whose kernel arguments are fixed at
+  /// capture: when set, {step_size, inv_sqrt_bc2} are read when the update runs from this pair in the
+  /// backend's memory (optim::adam::prepare_step writes it before each step) instead of the two fields.
+  const float* live_scalars = nullptr;
+  /// When set and *skip_if != 0 when the update runs, it changes nothing (a captured step whose loss was
+  /// not finite: the weights stay as they were, and the host reports the loss after the replay).
+  const float* skip_if = nullptr;
 
   /// The scalars of step t (t counted from 1) at learning rate lr.
   static adam_update_args at_step(std::int64_t t, double lr, double beta1, double beta2, double eps,

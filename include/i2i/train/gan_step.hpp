@@ -176,6 +176,13 @@ class gan_step {
                          "gan_step: input has shape ", input.shape(), " and real has shape ", real.shape(),
                          "; both must be N x C x H x W with the same N, H and W");
     step_record rec;
+    pending_.clear();
+    // A loss's host value goes into the record; a part left in backend memory (defer_loss_values, a
+    // captured step) is kept by name for the caller to read after the replay (pending_values()).
+    const auto record = [&](const std::string& name, const auto& v) {
+      rec.set(name, v.value);
+      if (v.pending.defined()) pending_.emplace_back(name, v.pending);
+    };
     auto g_ctx = g_.forward(input);
     const tensor<T>& fake = g_ctx.output;
     require<shape_error>(fake.shape() == real.shape(), "gan_step: G's output has shape ", fake.shape(),
@@ -197,13 +204,14 @@ class gan_step {
     if (pooled.data() != fake_in.data()) own_c.emplace(d_.forward(fake_in));
     const auto& ctx_c = own_c ? *own_c : ctx_a;
     auto g_gan = loss_term("G_GAN", [&] { return gan_(ctx_c, loss::gan_target::real); });
-    double loss_g = g_gan.value;
-    rec.set("G_GAN", g_gan.value);
+    loss::loss_value<T> loss_g;  // value and pending parts only
+    loss::term_detail::add_value<backend>(loss_g, g_gan);
+    record("G_GAN", g_gan);
     loss::injection<backend> into_d = std::move(g_gan.grad);
     if (opt_.feature_matching) {
       auto fm = loss_term("G_GAN_Feat", [&] { return opt_.fm(ctx_c, ctx_b); });
-      rec.set("G_GAN_Feat", fm.value);
-      loss_g += fm.value;
+      record("G_GAN_Feat", fm);
+      loss::term_detail::add_value<backend>(loss_g, fm);
       into_d.add(fm.grad);
     }
     tensor<T> dfake_direct;  // gradient of the extra terms w.r.t. fake
@@ -215,18 +223,22 @@ class gan_step {
                 if (term == nullptr) return;  // an empty optional term is off
                 auto r = loss_term("G_" + std::string(term->name),
                                    [&] { return term->template apply<backend>(fake, real); });
-                rec.set("G_" + std::string(term->name), r.value);
-                loss_g += r.value;
+                record("G_" + std::string(term->name), r);
+                loss::term_detail::add_value<backend>(loss_g, r);
                 dfake_direct = dfake_direct.defined() ? backend::add(dfake_direct, r.grad) : r.grad;
               }(),
               ...);
         },
         extras_);
-    const double loss_d = opt_.d_loss_factor * (d_fake.value + d_real.value);
-    rec.set("D_real", d_real.value);
-    rec.set("D_fake", d_fake.value);
-    rec.set("G", loss_g);
-    rec.set("D", loss_d);
+    loss::loss_value<T> loss_d;
+    loss::term_detail::add_value<backend>(loss_d, d_fake);
+    loss::term_detail::add_value<backend>(loss_d, d_real);
+    loss_d.value *= opt_.d_loss_factor;
+    if (loss_d.pending.defined()) loss_d.pending = backend::scale(loss_d.pending, T(opt_.d_loss_factor));
+    record("D_real", d_real);
+    record("D_fake", d_fake);
+    record("G", loss_g);
+    record("D", loss_d);
 
     // G update: backward(loss_G) through D (frozen) into G, then Adam on G.
     g_adam_.zero_grad();
@@ -280,6 +292,18 @@ class gan_step {
   std::tuple<Extra...>& extras() { return extras_; }
   /// The last step's fake batch (G's output before its update).
   const tensor<T>& last_fake() const { return last_fake_; }
+  /// The last step's loss parts left in backend memory, by record name (empty unless it ran inside a
+  /// loss::defer_loss_values scope): record[name] + pending[0] is the loss.
+  const std::vector<std::pair<std::string, tensor<T>>>& pending_values() const { return pending_; }
+  /// Why this step cannot be captured as a CUDA graph ("" when it can): everything between its input and
+  /// its optimizer updates must be device work without host decisions.
+  std::string capture_refusal() const {
+    if (opt_.pool_size > 0)
+      return i2i::detail::concat("the fake-image pool (pool_size ", opt_.pool_size, ") chooses on the host");
+    if (before_update_ || before_last_backward_)
+      return "gradient hooks (data-parallel training) run host code inside the step";
+    return {};
+  }
 
  private:
   tensor<T> d_input(const tensor<T>& input, const tensor<T>& image) const {
@@ -294,6 +318,7 @@ class gan_step {
   optim::adam<backend> g_adam_, d_adam_;
   image_pool<T> pool_;
   tensor<T> last_fake_;
+  std::vector<std::pair<std::string, tensor<T>>> pending_;
   gradient_hook before_update_;
   gradient_hook before_last_backward_;
 };

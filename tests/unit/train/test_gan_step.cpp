@@ -62,6 +62,16 @@ std::vector<tensor<double>> snapshot(const M& m) {
   return v;
 }
 
+/// The largest element difference between two models' parameters.
+template <class M>
+double max_param_diff(const M& a, const M& b) {
+  double worst = 0;
+  const auto& pa = a.all_parameters();
+  const auto& pb = b.all_parameters();
+  for (std::size_t i = 0; i < pa.size(); ++i) worst = std::max(worst, test::max_abs_diff(pa[i]->value, pb[i]->value));
+  return worst;
+}
+
 /// What one first Adam step (t = 1) does to p with gradient g: p - lr * g / (|g| + eps).
 double adam_first_step(double p, double g, const optim::adam_options& o) {
   const double m = g, v = g * g;  // bias-corrected first moments at t = 1
@@ -267,6 +277,47 @@ BOOST_AUTO_TEST_CASE(errors_name_the_step_and_the_term) {
   test::expect_error<value_error>(
       [&] { blows_up.step(test::random_tensor<double>({1, 2, 8, 8}), test::random_tensor<double>({1, 3, 8, 8})); },
       {"G_exploding", "inf"});
+}
+
+// Deferred loss values (what a CUDA-graph step runs under, cuda/graphed_step.cuh): inside a
+// loss::defer_loss_values scope every loss of the step stays in backend memory, the record's host parts
+// are 0, host part + pending part equals the eager step's value exactly (the same additions and
+// products, in the same order), the flag stays down, and the weights move exactly as in the eager step.
+BOOST_AUTO_TEST_CASE(deferred_loss_values_add_up_to_the_eager_record) {
+  G_t G1, G2;
+  D_t D1, D2;
+  initialize(G1, init_policy::pytorch(), 31);
+  initialize(G2, init_policy::pytorch(), 31);
+  initialize(D1, init_policy::pytorch(), 32);
+  initialize(D2, init_policy::pytorch(), 32);
+  const auto x = test::random_tensor<double>({2, 2, 12, 12});
+  const auto real = test::random_tensor<double>({2, 3, 12, 12}, -0.9, 0.9);
+  train::gan_step eager(G1, D1, train::gan_step_options{}, loss::l1_term{.weight = 100});
+  train::gan_step deferred(G2, D2, train::gan_step_options{}, loss::l1_term{.weight = 100});
+  const auto want = eager.step(x, real);
+  BOOST_TEST(eager.pending_values().empty());
+  auto flag = tensor<double>::zeros({1});
+  train::step_record got;
+  {
+    loss::defer_loss_values<double> defer(flag);
+    got = deferred.step(x, real);
+  }
+  BOOST_TEST(flag[0] == 0.0);
+  BOOST_TEST(deferred.pending_values().size() == want.items().size());
+  for (const auto& [name, v] : got.items()) BOOST_TEST(v == 0.0, name);
+  for (const auto& [name, t] : deferred.pending_values()) {
+    BOOST_TEST(t.numel() == 1);
+    BOOST_TEST(got[name] + t[0] == want[name], name);
+  }
+  BOOST_TEST(max_param_diff(G1, G2) == 0.0);
+  BOOST_TEST(max_param_diff(D1, D2) == 0.0);
+  // The scope is gone: the next step reads its values again.
+  const auto again = deferred.step(x, real);
+  BOOST_TEST(deferred.pending_values().empty());
+  BOOST_TEST(again["G"] != 0.0);
+  BOOST_TEST(deferred.capture_refusal().empty());
+  train::gan_step pooled(G2, D2, {.pool_size = 2});
+  BOOST_TEST(pooled.capture_refusal().find("pool_size 2") != std::string::npos, pooled.capture_refusal());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

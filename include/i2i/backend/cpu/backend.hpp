@@ -231,24 +231,27 @@ struct cpu_backend {
 
   // Losses (losses.hpp, losses_gram.hpp, losses_cross_entropy.hpp): the mean value and d value / d
   // prediction (unweighted), so that code written over B (the loss terms of loss/types/, trainers) calls
-  // B::l1_loss(...) on any backend; cuda_backend has the same functions on the device.
-  static loss::loss_value<T> lsgan_loss(const tensor<T>& pred, loss::gan_target t) { return cpu::lsgan_loss(pred, t); }
+  // B::l1_loss(...) on any backend; cuda_backend has the same functions on the device. Inside a
+  // loss::defer_loss_values scope each value moves into loss_value::pending (loss/loss_types.hpp).
+  static loss::loss_value<T> lsgan_loss(const tensor<T>& pred, loss::gan_target t) {
+    return loss::defer_host_value(cpu::lsgan_loss(pred, t));
+  }
   static loss::loss_value<T> bce_with_logits_loss(const tensor<T>& logits, loss::gan_target t) {
-    return cpu::bce_with_logits_loss(logits, t);
+    return loss::defer_host_value(cpu::bce_with_logits_loss(logits, t));
   }
   static loss::loss_value<T> bce_with_logits_loss(const tensor<T>& logits, const tensor<T>& target) {
-    return cpu::bce_with_logits_loss(logits, target);
+    return loss::defer_host_value(cpu::bce_with_logits_loss(logits, target));
   }
   static loss::loss_value<T> l1_loss(const tensor<T>& pred, const tensor<T>& target) {
-    return cpu::l1_loss(pred, target);
+    return loss::defer_host_value(cpu::l1_loss(pred, target));
   }
   static loss::loss_value<T> mse_loss(const tensor<T>& pred, const tensor<T>& target) {
-    return cpu::mse_loss(pred, target);
+    return loss::defer_host_value(cpu::mse_loss(pred, target));
   }
-  static loss::loss_value<T> kl_loss(const tensor<T>& z) { return cpu::kl_loss(z); }
+  static loss::loss_value<T> kl_loss(const tensor<T>& z) { return loss::defer_host_value(cpu::kl_loss(z)); }
   static loss::loss_value<T> cross_entropy_loss(const tensor<T>& logits, const tensor<T>& labels,
                                                 const loss::cross_entropy_options& opt = {}) {
-    return cpu::cross_entropy_loss(logits, labels, opt);
+    return loss::defer_host_value(cpu::cross_entropy_loss(logits, labels, opt));
   }
   static tensor<T> gram_matrix(const tensor<T>& f, loss::gram_norm norm = loss::gram_norm::hw) {
     return cpu::gram_matrix(f, norm);
@@ -259,7 +262,7 @@ struct cpu_backend {
   }
   static loss::loss_value<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt,
                                            loss::style_distance d = loss::style_distance::mse, double weight = 1) {
-    return cpu::gram_distance(gp, gt, d, weight);
+    return loss::defer_host_value(cpu::gram_distance(gp, gt, d, weight));
   }
 
   // Optimizer updates (optimizer_updates.hpp): one parameter tensor in place, with optim::adam's / optim::sgd's

@@ -12,7 +12,9 @@ template <class T>
 void adam_update(const tensor<T>& param, const tensor<T>& grad, const tensor<T>& exp_avg, const tensor<T>& exp_avg_sq,
                  const adam_update_args& a) {
   i2i::checks::check_adam_update<i2i::checks::on_host>("adam_update", param, grad, exp_avg, exp_avg_sq);
-  const T step_size = T(a.step_size), inv_sqrt_bc2 = T(a.inv_sqrt_bc2);
+  if (a.skip_if && *a.skip_if != 0) return;
+  const T step_size = T(a.live_scalars ? double(a.live_scalars[0]) : a.step_size);
+  const T inv_sqrt_bc2 = T(a.live_scalars ? double(a.live_scalars[1]) : a.inv_sqrt_bc2);
   const T b1 = T(a.beta1), b2 = T(a.beta2), eps = T(a.eps), wd = T(a.weight_decay);
   auto p = flat(param);
   auto g = flat(grad);

@@ -74,7 +74,7 @@ struct feature_matching {
                              g->shape(), " on the real pass; the two inputs must have the same shape");
         const double w = tap_weight(num_scales, per_scale[term_detail::scale_scope(key)]);
         auto l = term_detail::weighted<B>(B::l1_loss(f, *g), w);
-        r.value += l.value;
+        term_detail::add_value<B>(r, l);
         r.parts.emplace_back(key, l.value);
         r.grad.add_tap(key, l.grad);
       }

@@ -64,14 +64,14 @@ struct gan_loss {
       for (const auto& [key, pred] : ctx.taps.items()) {
         if (!term_detail::is_scale_output(key)) continue;
         auto l = term_detail::weighted<B>(Mode::template apply<B>(pred, target), weight);
-        r.value += l.value;
+        term_detail::add_value<B>(r, l);
         r.parts.emplace_back(key, l.value);
         r.grad.add_tap(key, l.grad);
       }
       if (r.parts.empty()) {
         require<value_error>(ctx.output.defined(), "the forward context has no output");
         auto l = term_detail::weighted<B>(Mode::template apply<B>(ctx.output, target), weight);
-        r.value = l.value;
+        term_detail::add_value<B>(r, l);
         r.parts.emplace_back("out", l.value);
         r.grad.add_output(l.grad);
       }

@@ -57,7 +57,7 @@ class gram_style {
       auto cs = net_->forward(style);  // detached
       term_detail::require_taps(cf, layers_);
       tap_list<T> grads;
-      double value = 0;
+      loss_value<T> total;
       for (const auto& l : layers_) {
         const auto& ff = cf.tap(l.tap);
         const auto& fs = cs.tap(l.tap);
@@ -67,11 +67,12 @@ class gram_style {
         // The layer's weight goes into the distance's gradient scale: one rounding, not two.
         auto r = backend::gram_distance(backend::gram_matrix(ff, norm), backend::gram_matrix(fs, norm), distance,
                                         weight * l.weight);
-        value += r.value;
+        term_detail::add_value<backend>(total, r);
         grads.put(l.tap, backend::gram_matrix_backward(ff, r.grad, norm));
       }
-      require_finite(value, name.c_str());
-      return loss_value<T>{value, net_->backward(cf, tensor<T>{}, grads, true)};
+      require_finite(total.value, name.c_str());
+      total.grad = net_->backward(cf, tensor<T>{}, grads, true);
+      return total;
     });
   }
 

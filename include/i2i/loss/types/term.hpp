@@ -72,12 +72,14 @@ class injection {
 };
 
 /// What a term over a model's context returns: the weighted value, its parts (per scale or per layer,
-/// weighted, summing to value) and the gradients to inject into that model's backward.
+/// weighted, summing to value) and the gradients to inject into that model's backward. Inside a
+/// loss::defer_loss_values scope the value is value + pending[0] and the parts hold host parts only.
 template <class B>
 struct term_result {
   double value = 0;
   std::vector<std::pair<std::string, double>> parts;
   injection<B> grad;
+  tensor<typename B::scalar> pending;  ///< the part left in B's memory (loss_value::pending)
 };
 
 /// Runs model.backward with an injection; returns dL/d(input) when need_input_grad.
@@ -160,8 +162,18 @@ loss_value<typename B::scalar> weighted(loss_value<typename B::scalar> r, double
   if (w != 1) {
     r.value *= w;
     r.grad = B::scale(r.grad, typename B::scalar(w));
+    if (r.pending.defined()) r.pending = B::scale(r.pending, typename B::scalar(w));
   }
   return r;
+}
+
+/// into += part, for anything with a host `value` and a `pending` part in B's memory (loss_value,
+/// term_result): host parts add on the host, pending parts on the backend, so a deferred sum stays
+/// without host reads (loss::defer_loss_values).
+template <class B, class Into, class Part>
+void add_value(Into& into, const Part& part) {
+  into.value += part.value;
+  if (part.pending.defined()) into.pending = into.pending.defined() ? B::add(into.pending, part.pending) : part.pending;
 }
 
 /// True for "scale<k>" (k one or more digits).

@@ -60,14 +60,15 @@ class vgg_perceptual {
       auto cr = net_->forward(real);  // detached: never backpropagated
       term_detail::require_taps(cf, layers_);
       tap_list<T> grads;
-      double value = 0;
+      loss_value<T> total;
       for (const auto& l : layers_) {
         auto r = term_detail::weighted<backend>(backend::l1_loss(cf.tap(l.tap), cr.tap(l.tap)), weight * l.weight);
-        value += r.value;
+        term_detail::add_value<backend>(total, r);
         grads.put(l.tap, r.grad);
       }
-      require_finite(value, name.c_str());
-      return loss_value<T>{value, net_->backward(cf, tensor<T>{}, grads, true)};
+      require_finite(total.value, name.c_str());
+      total.grad = net_->backward(cf, tensor<T>{}, grads, true);
+      return total;
     });
   }
 

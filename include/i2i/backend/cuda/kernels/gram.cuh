@@ -133,10 +133,14 @@ loss::loss_value<T> gram_distance(const tensor<T>& gp, const tensor<T>& gt,
   const double inv_n = 1.0 / double(gp.numel());
   const bool mse = dist == loss::style_distance::mse;
   auto dg = launch::empty<T>(gp.shape());
-  const double v = reduce_detail::sum_to_host(
-                       gp.numel(), gram_detail::style_op<T>{gp.data(), gt.data(), dg.data(),
-                                                            mse ? T(2 * inv_n * weight) : T(inv_n * weight), mse}) *
-                   inv_n;
+  const gram_detail::style_op<T> op{gp.data(), gt.data(), dg.data(), mse ? T(2 * inv_n * weight) : T(inv_n * weight),
+                                    mse};
+  if (const tensor<T>* flag = loss::defer_loss_values<T>::flag()) {  // a captured step: no host read
+    loss::loss_value<T> r{0, std::move(dg)};
+    r.pending = reduce_detail::sum_deferred(gp.numel(), op, weight * inv_n, *flag);
+    return r;
+  }
+  const double v = reduce_detail::sum_to_host(gp.numel(), op) * inv_n;
   loss::loss_value<T> r{weight * v, std::move(dg)};
   loss::require_finite(r.value, "gram_distance");
   return r;

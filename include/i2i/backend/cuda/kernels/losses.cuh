@@ -82,6 +82,11 @@ struct bce_op {
 template <class T, class F>
 loss::loss_value<T> run(const char* op, const tensor<T>& pred, F f, tensor<T> grad) {
   const double inv_n = 1.0 / double(pred.numel());
+  if (const tensor<T>* flag = loss::defer_loss_values<T>::flag()) {  // a captured step: no host read
+    loss::loss_value<T> r{0, std::move(grad)};
+    r.pending = reduce_detail::sum_deferred(pred.numel(), f, inv_n, *flag);
+    return r;
+  }
   loss::loss_value<T> r{reduce_detail::sum_to_host(pred.numel(), f) * inv_n, std::move(grad)};
   loss::require_finite(r.value, op);
   return r;

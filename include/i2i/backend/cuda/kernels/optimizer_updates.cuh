@@ -37,14 +37,19 @@ struct adam_launch_table {
   std::uint8_t slot[adam_max_blocks];
   std::int32_t chunk[adam_max_blocks];
 };
-static_assert(sizeof(adam_launch_table<float>) + 7 * sizeof(float) <= 4096,
+static_assert(sizeof(adam_launch_table<float>) + 7 * sizeof(float) + 2 * sizeof(const float*) <= 4096,
               "adam_launch_table must fit the 4 KB of kernel parameters");
 
 /// Block b updates chunk table.chunk[b] of tensor table.slot[b]: every thread of the block reads the
 /// same table entries, so they come from the constant bank in one broadcast.
 template <class T>
 __global__ void adam_multi_tensor_kernel(const adam_launch_table<T> table, T b1, T b2, T step_size, T inv_sqrt_bc2,
-                                         T eps, T wd) {
+                                         T eps, T wd, const float* live, const float* skip_if) {
+  if (skip_if && *skip_if != 0.0f) return;
+  if (live) {  // a graph replay: this step's scalars, written by the host before the replay
+    step_size = T(live[0]);
+    inv_sqrt_bc2 = T(live[1]);
+  }
   const int s = table.slot[blockIdx.x];
   const std::int64_t begin = std::int64_t(table.chunk[blockIdx.x]) * adam_chunk;
   const std::int64_t end = begin + adam_chunk < table.n[s] ? begin + adam_chunk : table.n[s];
@@ -107,7 +112,8 @@ void adam_update_many(std::span<const adam_operands<tensor<T>>> list, const adam
       table.chunk[b] = std::int32_t(l.blocks[b].chunk);  // < 2^31 chunks of 64 Ki: tensors below 2^47 elements
     }
     adam_multi_tensor_kernel<T><<<unsigned(l.blocks.size()), launch::threads, 0, current_stream()>>>(
-        table, T(a.beta1), T(a.beta2), T(a.step_size), T(a.inv_sqrt_bc2), T(a.eps), T(a.weight_decay));
+        table, T(a.beta1), T(a.beta2), T(a.step_size), T(a.inv_sqrt_bc2), T(a.eps), T(a.weight_decay), a.live_scalars,
+        a.skip_if);
     I2I_CUDA_CHECK_LAUNCH(op);
   }
 }

@@ -68,6 +68,24 @@ double sum_to_host(std::int64_t n, const F& f) {
 }
 
 template <class T>
+__global__ void deferred_value_kernel(const double* sum, double scale, T* out, T* flag) {
+  const double v = *sum * scale;
+  *out = T(v);
+  if (!::isfinite(v)) *flag = T(1);
+}
+
+/// The same times `scale`, left on the device as loss::defer_loss_values asks: a one-element tensor, and
+/// flag[0] = 1 when the value is not finite. No host read.
+template <class T, class F>
+tensor<T> sum_deferred(std::int64_t n, const F& f, double scale, const tensor<T>& flag) {
+  const auto [buffer, at] = sum_on_device(n, f);
+  auto out = launch::empty<T>(shape{1});
+  deferred_value_kernel<T><<<1, 1, 0, current_stream()>>>(buffer.data() + at, scale, out.data(), flag.data());
+  I2I_CUDA_CHECK_LAUNCH("deferred_value_kernel");
+  return out;
+}
+
+template <class T>
 struct value_op {
   const T* x;
   __device__ double operator()(std::int64_t i) const { return double(to_compute(x[i])); }
