@@ -162,23 +162,7 @@ fi
 # them so that both sides run the same cuDNN (the binaries are built against cuDNN 9.19).
 wheel_libs=""
 if [[ -n $torch_py ]]; then
-  wheel_libs=$("$torch_py" - <<'PY' 2>/dev/null
-import glob, os, site, sys
-roots = site.getsitepackages() + [site.getusersitepackages()]
-try:
-    import torch
-    roots.append(os.path.dirname(os.path.dirname(torch.__file__)))
-except Exception:
-    pass
-seen = []
-for r in roots:
-    for d in sorted(glob.glob(os.path.join(r, "nvidia", "*", "lib"))):
-        if d not in seen and glob.glob(os.path.join(d, "*.so*")):
-            seen.append(d)
-cudnn = [d for d in seen if "/cudnn/" in d]
-print(":".join(cudnn + [d for d in seen if d not in cudnn]))
-PY
-)
+  wheel_libs=$("$torch_py" "$root/benchmarks/gpu/wheel_libs.py" 2>/dev/null)
 fi
 bench_env=()
 if [[ ! -x $bench ]]; then

@@ -16,8 +16,8 @@
 // easy to state (norm statistics, losses and optimizer updates in fp32, as PyTorch AMP does) and it
 // puts the tensor-core FLOPs, >95 % of a pix2pixHD step, in 16-bit. The price is one extra read/write
 // of each conv operand per call; keeping activations in 16-bit between ops would save that traffic but
-// needs every kernel in two types. Layout stays NCHW: whether NHWC makes cuDNN faster for these shapes
-// is pending a GPU measurement (docs/cuda.md).
+// needs every kernel in two types. The cast pass is also where the layout changes: 16-bit operands reach
+// cuDNN as NHWC (conv_layout.cuh, docs/cuda.md "Precision policies").
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
