@@ -59,6 +59,11 @@ int train_main(int argc, char** argv, const std::shared_ptr<i2i::dist::communica
     f << "-------------- End ----------------\n";
   }
   const int gpu = device.cuda_device();
+  if (o.cuda_graphs && gpu < 0) {
+    std::cerr << "pix2pixhd_train: --cuda_graphs needs --gpu or --gpu_ids N (CUDA graphs replay device work)"
+              << std::endl;
+    return 2;
+  }
   if (gpu >= 0) {
     examples::require_cuda_build("pix2pixhd_train");
 #ifdef I2I_EXAMPLES_WITH_GPU

@@ -59,6 +59,8 @@ inline void declare_options(examples::command_line& cli, i2i::pix2pixhd::train_o
   flags::add_frequencies(cli, o.print_freq, o.save_latest_freq, std::int64_t(0));
   add_number(cli, "--save_epoch_freq", o.save_epoch_freq, 1, unlimited<int>,
              "epochs between numbered snapshots <epoch>_net_G.safetensors");
+  cli.add_flag("--cuda_graphs", o.cuda_graphs,
+               "with --gpu: replay each training step as a CUDA graph (falls back, saying why, when it cannot)");
 }
 
 }  // namespace p2phd_train

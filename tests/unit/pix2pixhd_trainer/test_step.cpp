@@ -67,6 +67,37 @@ BOOST_AUTO_TEST_CASE(one_step_updates_every_parameter_with_finite_losses) {
   BOOST_TEST(t.lr() == 2e-4);
 }
 
+// set_step_runner: how pix2pixhd_train --cuda_graphs hands the step to cuda::graphed_step. The runner
+// gets the trainer's gan_step and exactly what the trainer would pass it, so a runner that makes the
+// plain call trains bit for bit as no runner; an empty runner restores the plain call.
+BOOST_AUTO_TEST_CASE(a_step_runner_takes_every_step_with_the_trainer_s_arguments) {
+  p2p_test::temp_dir tmp("p2phd_runner");
+  p2p_test::write_tiny_set(tmp.str() + "/data", 2, 32, 16);
+  const auto o = p2p_test::tiny_options(tmp.str() + "/data", tmp.str() + "/ck");
+  p::trainer<tiny_global> plain(o), run(o);
+  int calls = 0;
+  run.set_step_runner([&](auto& step, const tensor<float>& in, const tensor<float>& real, const tensor<float>& cond) {
+    ++calls;
+    BOOST_TEST(&step == &run.gan_step());
+    BOOST_TEST(cond.c() == tiny_global::label_channels);
+    BOOST_TEST(in.c() == cond.c());  // no features: G's input is D's condition
+    return step.step(in, real, cond);
+  });
+  data::aligned_dataset ds(plain.options().data);
+  data::batch_loader loader(ds, {.batch_size = 2, .seed = 1});
+  for (std::int64_t k = 0; k < 2; ++k) {
+    const auto want = plain.step(loader.load(std::uint64_t(1 + k), 0));
+    const auto got = run.step(loader.load(std::uint64_t(1 + k), 0));
+    for (const auto& [name, v] : want.items()) BOOST_TEST(got[name] == v, name);
+  }
+  BOOST_TEST(calls == 2);
+  for (const auto& q : plain.G().all_parameters())
+    BOOST_TEST(test::max_abs_diff(q->value, run.G().parameter_named(q->name).value) == 0.0, q->name);
+  run.set_step_runner({});
+  (void)run.step(loader.load(1, 0));
+  BOOST_TEST(calls == 2);
+}
+
 BOOST_AUTO_TEST_CASE(instance_features_train_the_encoder_and_no_ganfeat_drops_the_term) {
   p2p_test::temp_dir tmp("p2phd_feat");
   p2p_test::write_tiny_set(tmp.str() + "/data", 2, 32, 16);

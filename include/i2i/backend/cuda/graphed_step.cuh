@@ -22,8 +22,9 @@
 //     with one, or when CUDA refuses the capture, the step runs eagerly from then on and
 //     fallback_reason() says why (printed once to stderr).
 // Weights and optimizer moments are read and written in place, so checkpoints saved and loaded between
-// steps work as usual. Replacing an optimizer (gan_step::set_generator_optimizer) or rebinding parameters
-// leaves the graph pointing at the old tensors: call reset() after it.
+// steps work as usual. An optimizer replaced between steps (gan_step::set_generator_optimizer, as
+// pix2pixHD's niter_fix_global does) is noticed (its live scalars are off) and the step is captured
+// again; rebinding parameters to other tensors is not: call reset() after it.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -53,20 +54,10 @@ class graphed_step {
   graphed_step& operator=(const graphed_step&) = delete;
 
   /// One training step on (input, real), as Step::step(input, real).
-  train::step_record step(const tensor<T>& input, const tensor<T>& real) {
-    if (input.shape() != input_shape_ || real.shape() != real_shape_) reset_for(input.shape(), real.shape());
-    ++calls_;
-    if (!fallback_.empty() || calls_ <= eager_steps_) return s_->step(input, real);
-    if (!graph_.ready()) {
-      if (!capture(input, real)) return s_->step(input, real);
-    } else {
-      copy_async(input, input_);
-      copy_async(real, real_);
-      s_->generator_optimizer().prepare_step();
-      s_->discriminator_optimizer().prepare_step();
-    }
-    graph_.replay();
-    return read_record();
+  train::step_record step(const tensor<T>& input, const tensor<T>& real) { return run(input, real, nullptr); }
+  /// The same with D's condition passed (Step::step(input, real, condition): pix2pixHD's trainer).
+  train::step_record step(const tensor<T>& input, const tensor<T>& real, const tensor<T>& condition) {
+    return run(input, real, &condition);
   }
 
   /// True once a graph replays the step for the current shapes.
@@ -76,16 +67,45 @@ class graphed_step {
   /// Device bytes kept for the graph (the step's working set).
   std::size_t graph_bytes() const { return graph_.pool_bytes(); }
   /// Drops the graph: the next call runs eagerly and a later one captures again.
-  void reset() { reset_for(shape{}, shape{}); }
+  void reset() { reset_for(shape{}, shape{}, shape{}); }
 
  private:
-  bool capture(const tensor<T>& input, const tensor<T>& real) {
+  train::step_record eager(const tensor<T>& input, const tensor<T>& real, const tensor<T>* condition) {
+    return condition ? s_->step(input, real, *condition) : s_->step(input, real);
+  }
+
+  train::step_record run(const tensor<T>& input, const tensor<T>& real, const tensor<T>* condition) {
+    const shape cs = condition ? condition->shape() : shape{};
+    if (input.shape() != input_shape_ || real.shape() != real_shape_ || cs != condition_shape_)
+      reset_for(input.shape(), real.shape(), cs);
+    // An optimizer replaced since the capture (pix2pixHD's niter_fix_global builds a new one) is not the
+    // one the graph updates: capture again, after one eager step.
+    if (graph_.ready() && !(s_->generator_optimizer().live_scalars() && s_->discriminator_optimizer().live_scalars()))
+      reset_for(input_shape_, real_shape_, condition_shape_);
+    ++calls_;
+    if (!fallback_.empty() || calls_ <= eager_steps_) return eager(input, real, condition);
+    if (!graph_.ready()) {
+      if (!capture(input, real, condition)) return eager(input, real, condition);
+    } else {
+      copy_async(input, input_);
+      copy_async(real, real_);
+      if (condition) copy_async(*condition, condition_);
+      s_->generator_optimizer().prepare_step();
+      s_->discriminator_optimizer().prepare_step();
+    }
+    graph_.replay();
+    return read_record();
+  }
+
+  bool capture(const tensor<T>& input, const tensor<T>& real, const tensor<T>* condition) {
     if (std::string why = s_->capture_refusal(); !why.empty()) return fall_back(std::move(why));
     input_ = device_empty<T>(input.shape(), current_device());
     real_ = device_empty<T>(real.shape(), current_device());
+    condition_ = condition ? device_empty<T>(condition->shape(), current_device()) : tensor<T>{};
     flag_ = device_zeros<T>(shape{1}, current_device());
     copy_async(input, input_);
     copy_async(real, real_);
+    if (condition) copy_async(*condition, condition_);
     auto& ga = s_->generator_optimizer();
     auto& da = s_->discriminator_optimizer();
     ga.use_live_scalars(flag_);
@@ -96,7 +116,7 @@ class graphed_step {
     const bool ok = graph_.capture([&] {
       backend::fill_zero(flag_);  // every replay starts with the flag down
       loss::defer_loss_values<T> defer(flag_);
-      host_record_ = s_->step(input_, real_);
+      host_record_ = condition ? s_->step(input_, real_, condition_) : s_->step(input_, real_);
       pending_ = s_->pending_values();
     });
     if (ok) return true;
@@ -109,7 +129,7 @@ class graphed_step {
   bool fall_back(std::string why) {
     leave_live_scalars();
     fallback_ = std::move(why);
-    input_ = real_ = flag_ = {};
+    input_ = real_ = condition_ = flag_ = {};
     pending_.clear();
     std::fprintf(stderr, "i2i: the training step at %s runs without a CUDA graph: %s\n", input_shape_.str().c_str(),
                  fallback_.c_str());
@@ -140,14 +160,15 @@ class graphed_step {
     live_ = false;
   }
 
-  void reset_for(const shape& in, const shape& re) {
+  void reset_for(shape in, shape re, shape cs) {
     pending_.clear();
     host_record_ = {};
     graph_.clear();
     leave_live_scalars();
-    input_ = real_ = flag_ = {};
-    input_shape_ = in;
-    real_shape_ = re;
+    input_ = real_ = condition_ = flag_ = {};
+    input_shape_ = std::move(in);
+    real_shape_ = std::move(re);
+    condition_shape_ = std::move(cs);
     calls_ = 0;
     fallback_.clear();
   }
@@ -162,8 +183,8 @@ class graphed_step {
   Step* s_;
   int eager_steps_;
   graph graph_;
-  tensor<T> input_, real_, flag_;
-  shape input_shape_{}, real_shape_{};
+  tensor<T> input_, real_, condition_, flag_;
+  shape input_shape_{}, real_shape_{}, condition_shape_{};
   long long calls_ = 0;
   bool live_ = false;
   train::step_record host_record_;

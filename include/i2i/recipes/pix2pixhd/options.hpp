@@ -59,6 +59,12 @@ struct train_options {
   std::int64_t print_freq = 100;      ///< iterations between loss lines
   std::int64_t max_iterations = -1;   ///< stop after this many iterations in this run (-1: the schedule's end)
 
+  // device
+  /// --cuda_graphs (with --gpu): each step after the first is replayed as a CUDA graph
+  /// (cuda/graphed_step.cuh); a step that cannot be captured (--pool_size, --instance_feat, several
+  /// ranks) runs as usual and the log says why.
+  bool cuda_graphs = false;
+
   bool local() const { return netG == "local"; }
   /// label_nc (or 3 for RGB inputs) + 1 boundary channel unless no_instance.
   int label_channels() const { return label_channels_of(data.label_nc, !data.no_instance); }

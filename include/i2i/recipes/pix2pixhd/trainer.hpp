@@ -175,6 +175,11 @@ class trainer {
   adam& d_optimizer() { return step_->discriminator_optimizer(); }
   train::image_pool<float>& pool() { return step_->pool(); }
   step_type& gan_step() { return *step_; }
+  /// Runs every step (without --instance_feat) as runner(gan_step, G's input, real, D's condition)
+  /// instead of gan_step.step(...): how a backend-specific executor such as cuda::graphed_step takes over
+  /// the step while this trainer stays backend-neutral. An empty runner restores the plain call.
+  using step_runner = std::function<record(step_type&, const tensor<float>&, const tensor<float>&, const tensor<float>&)>;
+  void set_step_runner(step_runner r) { runner_ = std::move(r); }
   /// The last step's fake (G's output before its update), in the backend's memory.
   const tensor<float>& last_fake() const { return step_->last_fake(); }
 
@@ -230,7 +235,9 @@ class trainer {
         E_->backward(feat->encoder, backend::segment_mean_backward(parts[1], feat->instances), {}, false);
       };
     }
-    record rec = step_->step(g_in, real, labels, into_e);
+    // A step runner (set_step_runner: pix2pixhd_train --cuda_graphs replays the step as a CUDA graph)
+    // takes the step when there is no feature-encoder hook to run inside it.
+    record rec = runner_ && !into_e ? runner_(*step_, g_in, real, labels) : step_->step(g_in, real, labels, into_e);
     ++epoch_iter_;
     ++total_;
     return rec;
@@ -460,6 +467,7 @@ class trainer {
   std::unique_ptr<vgg_model> vgg_;
   std::unique_ptr<mobilenet_v2_model> mobilenet_v2_;
   std::optional<step_type> step_;  ///< built once the models are (it holds references to them)
+  step_runner runner_;
   std::shared_ptr<dist::data_parallel> dp_;  ///< null: one process
   int saved_world_size_ = 1;                 ///< world size of the run that wrote the resumed checkpoint
   std::int64_t epoch_ = 1, epoch_iter_ = 0, total_ = 0;
