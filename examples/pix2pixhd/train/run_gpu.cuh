@@ -28,7 +28,10 @@ void run_training_gpu(i2i::pix2pixhd::train_options o, int device, std::shared_p
   // --cuda_graphs: the trainer's steps go through a graph of its gan_step (captured after one eager step,
   // then replayed; eager with the reason printed once when the step cannot be captured).
   std::optional<i2i::cuda::graphed_step<typename trainer::step_type>> graphed;
-  if (o.cuda_graphs) {
+  if (o.cuda_graphs && o.instance_feat) {
+    std::cerr << "i2i: the training step runs without a CUDA graph: --instance_feat trains E through the "
+                 "instance pooling, whose backward reads segment counts on the host" << std::endl;
+  } else if (o.cuda_graphs) {
     graphed.emplace(t.gan_step());
     t.set_step_runner([&](typename trainer::step_type&, const i2i::tensor<float>& in, const i2i::tensor<float>& real,
                           const i2i::tensor<float>& cond) { return graphed->step(in, real, cond); });
