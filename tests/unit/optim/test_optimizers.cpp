@@ -21,7 +21,7 @@ BOOST_AUTO_TEST_SUITE(optimizers)
 // not fit going on in the next launch, empty tensors skipped.
 BOOST_AUTO_TEST_CASE(multi_tensor_plan_covers_every_element_once_within_the_limits) {
   const std::vector<std::int64_t> sizes{5, 0, 64, 65, 1, 0, 300, 7, 128, 3, 2, 1000, 1};
-  for (const auto [chunk, max_tensors, max_blocks] :
+  for (const auto& [chunk, max_tensors, max_blocks] :
        {std::tuple{std::int64_t(16), std::size_t(3), std::size_t(4)}, std::tuple{std::int64_t(64), std::size_t(48), std::size_t(320)},
         std::tuple{std::int64_t(1), std::size_t(1), std::size_t(1)}, std::tuple{std::int64_t(1000), std::size_t(2), std::size_t(5)}}) {
     BOOST_TEST_CONTEXT("chunk " << chunk << ", " << max_tensors << " tensors, " << max_blocks << " blocks") {
