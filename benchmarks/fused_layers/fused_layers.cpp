@@ -2,7 +2,7 @@
 // 4 downsamplings, 9 residual blocks; 36 label channels) forward + backward, fused against the same
 // network with fusion turned off (the CPU backend with fuse_layers = false), interleaved in one process;
 // and the op alone, instance_norm -> relu -> reflection_pad2d(1) against instance_norm_pad, forward and
-// backward. Prints the median of --reps rounds of each and one JSON line.
+// backward. Prints the median of --reps rounds of G (10 --reps rounds of the op) of each and one JSON line.
 //
 //   fused_layers [--height 256 --width 512 --reps 3 --threads 2]
 #include <algorithm>
@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
   const auto p = padding2d::uniform(1);
   const auto dyo = fused_cpu::reflection_pad2d(xo, p);
   std::vector<double> op_chain, op_fused;
-  for (int r = 0; r < std::max(reps, 5); ++r) {
+  // A few milliseconds each: many rounds, the first two (the allocator's cache filling) not counted.
+  for (int r = 0; r < 2 + 10 * reps; ++r) {
+    if (r == 2) op_chain.clear(), op_fused.clear();
     op_chain.push_back(seconds([&] {
       const auto n = fused_cpu::instance_norm(xo, {}, {}, 1e-5, activation{});
       const auto a = fused_cpu::activate(n.y, activation::relu());
