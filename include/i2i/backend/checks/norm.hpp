@@ -38,8 +38,10 @@ template <placement P, class T, class S>
 shape instance_norm_pad(const tensor<T>& x, const tensor<S>& weight, const tensor<S>& bias, double eps,
                         const activation& act, const padding2d& p) {
   constexpr const char* op = "instance_norm_pad";
-  instance_norm_args<P>(op, x, weight, bias, eps, act);
+  // Shapes and values before placement, as every check here: the texts do not depend on the machine.
+  require_nchw(op, "input", x);
   reflection_padding(op, x.shape(), p);
+  instance_norm_args<P>(op, x, weight, bias, eps, act);
   return padded_shape(x.shape(), p);
 }
 
