@@ -1,8 +1,10 @@
-// GPU half of the parity tests: instance norm, batch norm and AdaIN, forward and backward.
+// GPU half of the parity tests: instance norm (also fused with reflection padding), batch norm and AdaIN,
+// forward and backward.
 #include "gpu_common.cuh"
 #include "i2i/backend/cuda/kernels/adain.cuh"
 #include "i2i/backend/cuda/kernels/batch_norm.cuh"
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
+#include "i2i/backend/cuda/kernels/instance_norm_pad.cuh"
 
 namespace i2i::parity::gpu {
 using detail::act;
@@ -21,6 +23,23 @@ norm_grads<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, co
   const auto dx_in = up(x), dw = up(w), ddw = up(dweight), ddb = up(dbias);
   auto r = cuda::instance_norm(dx_in, dw, up(b), eps, act(a));
   auto dx = cuda::instance_norm_backward(up(dy), dx_in, r, dw, ddw, ddb);
+  return {down(dx), down(ddw), down(ddb)};
+}
+
+template <class T>
+norm_out<T> instance_norm_pad(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b, double eps, act_arg a,
+                              const padding2d& p) {
+  auto r = cuda::instance_norm_pad(up(x), up(w), up(b), eps, act(a), p);
+  return {down(r.y), down(r.mean), down(r.inv_std)};
+}
+
+template <class T>
+norm_grads<T> instance_norm_pad_backward(const tensor<T>& dy, const tensor<T>& x, const tensor<T>& w,
+                                         const tensor<T>& b, double eps, act_arg a, const padding2d& p,
+                                         const tensor<T>& dweight, const tensor<T>& dbias) {
+  const auto dx_in = up(x), dw = up(w), ddw = up(dweight), ddb = up(dbias);
+  auto r = cuda::instance_norm_pad(dx_in, dw, up(b), eps, act(a), p);
+  auto dx = cuda::instance_norm_pad_backward(up(dy), dx_in, r, dw, ddw, ddb);
   return {down(dx), down(ddw), down(ddb)};
 }
 
@@ -112,6 +131,11 @@ std::vector<tensor<T>> adain_egscit_from_exemplar(const tensor<T>& x, const tens
   template norm_grads<T> instance_norm_backward<T>(const tensor<T>&, const tensor<T>&, const tensor<T>&,            \
                                                    const tensor<T>&, double, act_arg, const tensor<T>&,             \
                                                    const tensor<T>&);                                               \
+  template norm_out<T> instance_norm_pad<T>(const tensor<T>&, const tensor<T>&, const tensor<T>&, double, act_arg,  \
+                                            const padding2d&);                                                      \
+  template norm_grads<T> instance_norm_pad_backward<T>(const tensor<T>&, const tensor<T>&, const tensor<T>&,        \
+                                                       const tensor<T>&, double, act_arg, const padding2d&,         \
+                                                       const tensor<T>&, const tensor<T>&);                         \
   template bn_out<T> batch_norm<T>(bool, const tensor<T>&, const tensor<T>&, const tensor<T>&, const tensor<T>&,    \
                                    const tensor<T>&, double, double, act_arg);                                      \
   template norm_grads<T> batch_norm_backward<T>(bool, const tensor<T>&, const tensor<T>&, const tensor<T>&,         \

@@ -17,6 +17,7 @@
 #include "i2i/backend/cuda/kernels/concat.cuh"
 #include "i2i/backend/cuda/kernels/gram.cuh"
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
+#include "i2i/backend/cuda/kernels/instance_norm_pad.cuh"
 #include "i2i/backend/cuda/kernels/label_maps.cuh"
 #include "i2i/backend/cuda/kernels/losses.cuh"
 #include "i2i/backend/cuda/kernels/losses_cross_entropy.cuh"
@@ -85,6 +86,16 @@ BOOST_AUTO_TEST_CASE(shape_and_value_errors_use_the_cpu_texts) {
   expect_error<value_error>([&] { (void)cuda::instance_norm(fake(shape::nchw(2, 3, 1, 1))); },
                             {"has a single pixel per plane"});
   expect_error<value_error>(
+      [&] { (void)cuda::instance_norm_pad(fake(x4), {}, {}, 1e-5, cuda::activation::relu(), padding2d::uniform(4)); },
+      {"instance_norm_pad: padding (top 4, bottom 4, left 4, right 4) must be smaller than the padded dimension"});
+  expect_error<shape_error>(
+      [&] {
+        const cuda::instance_norm_pad_result<float> f{fake(shape::nchw(2, 3, 6, 6)), fake(shape{2, 3}), fake(shape{2, 3}),
+                                                      cuda::activation::relu(), padding2d::uniform(1)};
+        (void)cuda::instance_norm_pad_backward(fake(x4), fake(x4), f, {}, {}, {});
+      },
+      {"instance_norm_pad_backward: output gradient has shape 2x3x4x4, expected 2x3x6x6 (the input's, padded)"});
+  expect_error<value_error>(
       [&] { (void)cuda::batch_norm_train(fake(x4), {}, {}, {}, {}, 2.0); },
       {"batch_norm_train: momentum 2 is outside [0, 1] (input 2x3x4x4)"});
   expect_error<shape_error>([&] { (void)cuda::batch_norm_eval(fake(x4), {}, {}, {}, {}); },
@@ -139,6 +150,9 @@ BOOST_AUTO_TEST_CASE(valid_calls_without_a_device_throw_device_error) {
   if (cuda::device_count() > 0) return;  // with a device these fakes would be dereferenced; parity_ops covers it
   expect_error<device_error>([&] { (void)cuda::add(fake(x4), fake(x4)); }, {"no CUDA device visible"});
   expect_error<device_error>([&] { (void)cuda::instance_norm(fake(x4)); }, {"no CUDA device visible"});
+  expect_error<device_error>(
+      [&] { (void)cuda::instance_norm_pad(fake(x4), {}, {}, 1e-5, cuda::activation::relu(), padding2d::uniform(1)); },
+      {"no CUDA device visible"});
   expect_error<device_error>([&] { (void)cuda::cast<__half>(fake(x4)); }, {"no CUDA device visible"});
 }
 

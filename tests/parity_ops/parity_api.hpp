@@ -95,6 +95,14 @@ norm_out<T> instance_norm(const tensor<T>& x, const tensor<T>& w, const tensor<T
 template <class T>
 norm_grads<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const tensor<T>& w, const tensor<T>& b,
                                      double eps, act_arg a, const tensor<T>& dweight, const tensor<T>& dbias);
+/// instance_norm_pad forward (y padded by p, mean, inv_std) and forward + backward on the device.
+template <class T>
+norm_out<T> instance_norm_pad(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b, double eps, act_arg a,
+                              const padding2d& p);
+template <class T>
+norm_grads<T> instance_norm_pad_backward(const tensor<T>& dy, const tensor<T>& x, const tensor<T>& w,
+                                         const tensor<T>& b, double eps, act_arg a, const padding2d& p,
+                                         const tensor<T>& dweight, const tensor<T>& dbias);
 template <class T>
 bn_out<T> batch_norm(bool training, const tensor<T>& x, const tensor<T>& w, const tensor<T>& b, const tensor<T>& rm,
                      const tensor<T>& rv, double momentum, double eps, act_arg a);

@@ -11,6 +11,7 @@
 #include "i2i/backend/cpu/adain.hpp"
 #include "i2i/backend/cpu/batch_norm.hpp"
 #include "i2i/backend/cpu/instance_norm.hpp"
+#include "i2i/backend/cpu/instance_norm_pad.hpp"
 
 using namespace i2i;
 using namespace i2i::parity;
@@ -44,6 +45,46 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(instance_norm_every_activation, T, real_types) {
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(instance_norm_pad_every_activation, T, real_types) {
+  // The fused norm + activation + reflection pad against the CPU op (which equals the unfused chain).
+  for (const shape s : {shape::nchw(2, 3, 7, 5), shape::nchw(2, 2, 16, 33), shape::nchw(1, 4, 4, 9)}) {
+    for (const padding2d p : {padding2d::uniform(1), padding2d::uniform(3), padding2d{2, 0, 1, 3}}) {
+      for (const bool affine : {false, true}) {
+        for (const act_arg a : all_acts) {
+          const std::string what = std::string("instance_norm_pad ") + act_name(a) + (affine ? " affine " : " ") +
+                                   s.str() + " pad " + std::to_string(p.top) + std::to_string(p.bottom) +
+                                   std::to_string(p.left) + std::to_string(p.right);
+          const auto x = random<T>(s, -2, 3);
+          const tensor<T> w = affine ? random<T>(shape{s[1]}, 0.5, 1.5) : tensor<T>();
+          const tensor<T> b = affine ? random<T>(shape{s[1]}) : tensor<T>();
+          const auto ref = cpu::instance_norm_pad(x, w, b, 1e-5, cpu_act(a), p);
+          const auto got = gpu::instance_norm_pad(x, w, b, 1e-5, a, p);
+          expect_close(what + " y", got.y, ref.y, tol<T>());
+          expect_close(what + " mean", got.mean, ref.mean, tol<T>());
+          expect_close(what + " inv_std", got.inv_std, ref.inv_std, tol<T>());
+
+          const auto dy = random<T>(ref.y.shape());
+          const tensor<T> dw0 = affine ? random<T>(shape{s[1]}) : tensor<T>();
+          const tensor<T> db0 = affine ? random<T>(shape{s[1]}) : tensor<T>();
+          const tensor<T> dw = affine ? dw0.clone() : tensor<T>(), db = affine ? db0.clone() : tensor<T>();
+          const auto dx = cpu::instance_norm_pad_backward(dy, x, ref, w, dw, db);
+          const auto g = gpu::instance_norm_pad_backward(dy, x, w, b, 1e-5, a, p, dw0, db0);
+          expect_close(what + " dx", g.dx, dx, 10 * tol<T>());
+          expect_close(what + " dweight", g.dweight, dw, 10 * tol<T>());
+          expect_close(what + " dbias", g.dbias, db, 10 * tol<T>());
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(instance_norm_pad_errors_match) {
+  const auto x = random<float>(shape::nchw(2, 3, 4, 4));
+  expect_same_error<value_error>(
+      "padding too large", [&] { (void)cpu::instance_norm_pad(x, {}, {}, 1e-5, cpu::activation::relu(), padding2d::uniform(4)); },
+      [&] { (void)gpu::instance_norm_pad(x, tensor<float>(), tensor<float>(), 1e-5, act_arg{1, 0}, padding2d::uniform(4)); });
 }
 
 BOOST_AUTO_TEST_CASE(instance_norm_large_offset_planes_in_float) {

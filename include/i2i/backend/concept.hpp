@@ -68,13 +68,18 @@ concept backend_conv_ops = requires(const typename B::tensor_type& x, const type
   B::conv_transpose2d_backward_params(x, x, dw, db, ta);
 };
 
-/// Instance and batch normalisation with a fused activation.
+/// Instance and batch normalisation with a fused activation; instance norm also with reflection padding
+/// fused after the activation (what seq fuses `instance_norm, activation, reflect_pad` into).
 template <class B>
 concept backend_norm_ops = requires(const typename B::tensor_type& x, const typename B::activation& act, double d,
                                     const typename B::instance_norm_result& in,
+                                    const typename B::instance_norm_pad_result& inp, const padding2d& p,
                                     const typename B::batch_norm_result& bn) {
   { B::instance_norm(x, x, x, d, act) } -> std::same_as<typename B::instance_norm_result>;
   { B::instance_norm_backward(x, x, in, x, x, x) } -> std::same_as<typename B::tensor_type>;
+  { B::instance_norm_pad(x, x, x, d, act, p) } -> std::same_as<typename B::instance_norm_pad_result>;
+  { inp.y } -> std::convertible_to<typename B::tensor_type>;
+  { B::instance_norm_pad_backward(x, x, inp, x, x, x) } -> std::same_as<typename B::tensor_type>;
   { B::batch_norm_train(x, x, x, x, x, d, d, act) } -> std::same_as<typename B::batch_norm_result>;
   { B::batch_norm_eval(x, x, x, x, x, d, act) } -> std::same_as<typename B::batch_norm_result>;
   { B::batch_norm_backward(x, x, bn, x, x, x) } -> std::same_as<typename B::tensor_type>;

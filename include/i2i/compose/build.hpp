@@ -22,6 +22,11 @@ concept splicing_spec = requires { requires S::splices; };
 template <class S>
 concept self_naming_spec = requires { requires S::self_naming; };
 
+/// Specs that stand for several consecutive elements (fused_norm): constructed with the parent's context
+/// and their first index, or -1 where the parent adds no name level, so each part is named as before.
+template <class S>
+concept positional_spec = requires { requires S::positional; };
+
 namespace compose_detail {
 
 template <class S, int In, class B>
@@ -32,7 +37,8 @@ using instance_of = typename S::template instance<In, B>;
 template <class S, int In, class B>
 instance_of<S, In, B> build(const build_context<typename B::scalar>& bc, int index) {
   using I = instance_of<S, In, B>;
-  if constexpr (splicing_spec<S>) return I(bc, index < 0 ? 0 : index);
+  if constexpr (positional_spec<S>) return I(bc, index);
+  else if constexpr (splicing_spec<S>) return I(bc, index < 0 ? 0 : index);
   else if constexpr (self_naming_spec<S> || index_span_v<S> == 0) return I(bc);
   else return index < 0 ? I(bc) : I(bc.child(std::to_string(index)));
 }

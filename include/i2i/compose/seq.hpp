@@ -8,6 +8,9 @@
 // The pack is flat: a seq's type lists its elements, never "everything below it" (dlib's nesting costs
 // 5-7x compile time). Channels are folded at compile time; a mismatch instantiates
 // diag::channel_mismatch<index, expected, got>, so the compiler's message carries the numbers.
+//
+// On a backend with fused ops, `instance_norm, activation[, reflect_pad]` runs as one fused_norm layer
+// (compose/fuse.hpp); names, indices and parameters are those of the elements as written.
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "i2i/compose/build.hpp"
+#include "i2i/compose/fuse.hpp"
 #include "i2i/model/run_state.hpp"
 
 namespace i2i {
@@ -55,7 +59,6 @@ struct sequence_instance {
   static constexpr auto chain = channel_chain<In, S...>();
   static constexpr auto offsets = index_offsets<S...>();
   static constexpr std::size_t n = sizeof...(S);
-  static_assert(check_chain<In, S...>(std::index_sequence_for<S...>{}));
 
   template <class Seq>
   struct types_of;
@@ -137,6 +140,20 @@ struct first_in_channels<S0, S...> {
   static constexpr int value = S0::in_channels;
 };
 
+/// The instance of a sequence of S... on B: channels checked on the elements as written (so a mismatch
+/// names the written index), then run on the elements the backend fuses them into.
+template <naming Mode, int In, class B, class Elements>
+struct sequence_instance_of;
+template <naming Mode, int In, class B, class... F>
+struct sequence_instance_of<Mode, In, B, type_list<F...>> {
+  using type = sequence_instance<Mode, In, B, F...>;
+};
+template <naming Mode, int In, class B, class... S>
+struct checked_sequence {
+  static_assert(check_chain<In, S...>(std::index_sequence_for<S...>{}));
+  using type = typename sequence_instance_of<Mode, In, B, elements_for<B, S...>>::type;
+};
+
 template <naming Mode, class... S>
 struct sequence_spec {
   static_assert(sizeof...(S) > 0, "i2i::seq/inlined/chain: a sequence needs at least one element");
@@ -149,7 +166,7 @@ struct sequence_spec {
   }
 
   template <int In, class B>
-  using instance = sequence_instance<Mode, In, B, S...>;
+  using instance = typename checked_sequence<Mode, In, B, S...>::type;
 };
 
 }  // namespace compose_detail

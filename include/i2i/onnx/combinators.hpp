@@ -23,11 +23,13 @@
 namespace i2i::onnx {
 
 namespace combinator_detail {
-template <class... S, int In, class B, compose_detail::naming Mode, std::size_t... I>
-value emit_sequence(graph_builder& g, const compose_detail::sequence_instance<Mode, In, B, S...>& inst, value x,
+/// F...: the elements the instance runs, which are the written ones or fused_norm in place of some
+/// (compose/fuse.hpp); fused_norm's exporter emits the nodes of the elements it replaces.
+template <compose_detail::naming Mode, int In, class B, class... F, std::size_t... I>
+value emit_sequence(graph_builder& g, const compose_detail::sequence_instance<Mode, In, B, F...>& inst, value x,
                     std::index_sequence<I...>) {
-  using inst_t = compose_detail::sequence_instance<Mode, In, B, S...>;
-  ((x = emit_spec<S, inst_t::chain[I], B>(g, std::get<I>(inst.children), x)), ...);
+  using inst_t = compose_detail::sequence_instance<Mode, In, B, F...>;
+  ((x = emit_spec<F, inst_t::chain[I], B>(g, std::get<I>(inst.children), x)), ...);
   return x;
 }
 }  // namespace combinator_detail
@@ -35,7 +37,7 @@ value emit_sequence(graph_builder& g, const compose_detail::sequence_instance<Mo
 template <int In, class B, compose_detail::naming Mode, class... S>
 value emit(at<In, B>, const compose_detail::sequence_spec<Mode, S...>*, graph_builder& g,
            const typename compose_detail::sequence_spec<Mode, S...>::template instance<In, B>& inst, const value& x) {
-  return combinator_detail::emit_sequence<S...>(g, inst, x, std::index_sequence_for<S...>{});
+  return combinator_detail::emit_sequence(g, inst, x, std::make_index_sequence<std::remove_cvref_t<decltype(inst)>::n>{});
 }
 
 template <int In, class B, int N, class X>

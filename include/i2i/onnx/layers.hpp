@@ -9,6 +9,7 @@
 //                                 the full output asymmetrically) as ConvTranspose + Slice
 //   reflect_pad<P>, zero_pad<P>   Pad (mode reflect / constant)
 //   instance_norm<Affine, Eps>    InstanceNormalization (scale 1 and bias 0 written out when not affine)
+//   fused_norm<N, Act, P>         the nodes of the elements it stands for (N, Act, and Pad when P >= 0)
 //   batch_norm<M, Eps>            BatchNormalization with the running statistics
 //   frozen_batch_norm<Eps, Act>   BatchNormalization, then its fused activation's op (none, Relu, Clip)
 //   relu, leaky_relu<a>, tanh_, sigmoid   Relu, LeakyRelu, Tanh, Sigmoid
@@ -26,6 +27,7 @@
 #include "i2i/onnx/emit.hpp"
 #include "i2i/spec/activation.hpp"
 #include "i2i/spec/conv.hpp"
+#include "i2i/spec/fused_norm.hpp"
 #include "i2i/spec/linear.hpp"
 #include "i2i/spec/norm.hpp"
 #include "i2i/spec/pad.hpp"
@@ -151,6 +153,16 @@ value emit(at<In, B>, const instance_norm<Affine, Eps>*, graph_builder& g,
   }
   return g.node("InstanceNormalization", {x.name, scale, bias}, x.dims, layer_name(inst.path, "instance_norm"),
                 {attr("epsilon", instance_norm<Affine, Eps>::eps)});
+}
+
+/// The elements a fused_norm stands for, each with its own exporter and name: ONNX sees the network as
+/// written (InstanceNormalization, the activation, Pad).
+template <int In, class B, class Norm, class Act, int P>
+value emit(at<In, B>, const fused_norm<Norm, Act, P>*, graph_builder& g,
+           const typename fused_norm<Norm, Act, P>::template instance<In, B>& inst, const value& x) {
+  const value y = emit_spec<Act, In, B>(g, inst.act, emit_spec<Norm, In, B>(g, inst.norm, x));
+  if constexpr (P >= 0) return emit_spec<reflect_pad<P>, In, B>(g, inst.pad, y);
+  else return y;
 }
 
 template <int In, class B, class Momentum, class Eps>

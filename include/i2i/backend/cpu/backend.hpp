@@ -14,6 +14,7 @@
 #include "i2i/backend/cpu/conv_transpose2d.hpp"
 #include "i2i/backend/cpu/feature_mask.hpp"
 #include "i2i/backend/cpu/instance_norm.hpp"
+#include "i2i/backend/cpu/instance_norm_pad.hpp"
 #include "i2i/backend/cpu/l2_normalise.hpp"
 #include "i2i/backend/cpu/label_maps.hpp"
 #include "i2i/backend/cpu/linear.hpp"
@@ -38,6 +39,7 @@ struct cpu_backend {
   using conv_transpose_args = cpu::conv_transpose2d_args;
   using activation = cpu::activation;
   using instance_norm_result = cpu::instance_norm_result<T>;
+  using instance_norm_pad_result = cpu::instance_norm_pad_result<T>;
   using batch_norm_result = cpu::batch_norm_result<T>;
   using max_pool_result = cpu::max_pool_result<T>;
   using binary_grads = cpu::binary_grads<T>;
@@ -99,6 +101,15 @@ struct cpu_backend {
   static tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const instance_norm_result& f,
                                           const tensor<T>& w, const tensor<T>& dw, const tensor<T>& db) {
     return cpu::instance_norm_backward(dy, x, f, w, dw, db);
+  }
+  static instance_norm_pad_result instance_norm_pad(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b,
+                                                    double eps, activation act, const padding2d& p) {
+    return cpu::instance_norm_pad(x, w, b, eps, act, p);
+  }
+  static tensor<T> instance_norm_pad_backward(const tensor<T>& dy, const tensor<T>& x,
+                                              const instance_norm_pad_result& f, const tensor<T>& w,
+                                              const tensor<T>& dw, const tensor<T>& db) {
+    return cpu::instance_norm_pad_backward(dy, x, f, w, dw, db);
   }
   static batch_norm_result batch_norm_train(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b,
                                             const tensor<T>& rm, const tensor<T>& rv, double momentum, double eps,

@@ -52,6 +52,52 @@ inline std::int64_t norm_plane_grain(std::int64_t plane_elems) {
   return std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, plane_elems));
 }
 
+/// One plane's statistics: the mean and 1 / sqrt(biased variance + eps), in double.
+template <class T>
+void instance_plane_statistics(const T* xp, std::int64_t M, double eps, double& mean, double& inv_std) {
+  double var;
+  mean_and_variance<T>(1, M, [&](std::int64_t) { return xp; }, mean, var);
+  inv_std = 1.0 / std::sqrt(var + eps);
+}
+
+/// One plane's input gradient: `dxp` holds dz (the gradient before the activation) on entry and dx on
+/// return; s_dz and s_dz_xhat receive the plane's sums for the parameter gradients.
+template <class T>
+void instance_plane_backward(T* dxp_data, const T* xp_data, std::int64_t M, double mean, double inv_std, double g,
+                             double& s_dz, double& s_dz_xhat) {
+  using A = Eigen::Array<T, Eigen::Dynamic, 1>;
+  Eigen::Map<const A> xp(xp_data, M);
+  Eigen::Map<A> dxp(dxp_data, M);
+  // Centre on the rounded mean (the same value used below) so every product is of the order of the
+  // standard deviation.
+  const T m = T(mean);
+  double s_dz_xc = 0;
+  s_dz = 0;
+  add_gradient_sums(dxp.data(), xp.data(), M, m, s_dz, s_dz_xc);
+  s_dz_xhat = s_dz_xc * inv_std;
+  // dx = g * inv_std * (dz - mean(dz) - xhat * mean(dz * xhat)), with xhat = (x - mean) * inv_std.
+  const T k = T(g * inv_std);
+  const T c0 = T(s_dz / double(M));
+  const T c1 = T(s_dz_xhat / double(M) * inv_std);
+  dxp = k * (dxp - c0 - (xp - m) * c1);
+}
+
+/// Adds the per-plane sums (N x C, plane p = n * C + c) over the batch into dweight / dbias (either may
+/// be undefined), in sample order, so that threads never write the same channel.
+template <class T>
+void add_instance_param_grads(const std::vector<double>& sum_dz, const std::vector<double>& sum_dz_xhat,
+                              std::int64_t N, std::int64_t C, const tensor<T>& dweight, const tensor<T>& dbias) {
+  for (std::int64_t c = 0; c < C; ++c) {
+    double s_b = 0, s_w = 0;
+    for (std::int64_t n = 0; n < N; ++n) {
+      s_b += sum_dz[std::size_t(n * C + c)];
+      s_w += sum_dz_xhat[std::size_t(n * C + c)];
+    }
+    if (dbias.defined()) dbias[c] += T(s_b);
+    if (dweight.defined()) dweight[c] += T(s_w);
+  }
+}
+
 
 }  // namespace detail
 
@@ -66,9 +112,8 @@ instance_norm_result<T> instance_norm(const tensor<T>& x, const tensor<T>& weigh
   parallel_for(P, detail::norm_plane_grain(M), [&](std::int64_t b, std::int64_t e) {
     for (std::int64_t p = b; p < e; ++p) {
       const T* xp = x.data() + p * M;
-      double mean, var;
-      detail::mean_and_variance<T>(1, M, [&](std::int64_t) { return xp; }, mean, var);
-      const double inv_std = 1.0 / std::sqrt(var + eps);
+      double mean, inv_std;
+      detail::instance_plane_statistics(xp, M, eps, mean, inv_std);
       const std::int64_t c = p % C;
       const double g = weight.defined() ? double(weight[c]) : 1.0;
       const double beta = bias.defined() ? double(bias[c]) : 0.0;
@@ -95,39 +140,16 @@ tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const 
   // write the same channel.
   std::vector<double> sum_dz(static_cast<std::size_t>(P), 0.0), sum_dz_xhat(static_cast<std::size_t>(P), 0.0);
   parallel_for(P, detail::norm_plane_grain(M), [&](std::int64_t b, std::int64_t e) {
-    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
     for (std::int64_t p = b; p < e; ++p) {
-      Eigen::Map<const A> xp(x.data() + p * M, M);
-      Eigen::Map<A> dxp(dx.data() + p * M, M);
+      T* dxp = dx.data() + p * M;
       // dz (gradient before the activation) goes into dx's storage first, then is overwritten by dx.
-      detail::activation_backward_range(dy.data() + p * M, fwd.y.data() + p * M, dxp.data(), M, fwd.act);
-      const double mean = double(fwd.mean[p]);
-      const double inv_std = double(fwd.inv_std[p]);
-      // Centre on the rounded mean (the same value used below) so every product is of the order of the
-      // standard deviation.
-      const T m = T(mean);
-      double s_dz = 0, s_dz_xc = 0;
-      detail::add_gradient_sums(dxp.data(), xp.data(), M, m, s_dz, s_dz_xc);
-      const double s_dz_xhat = s_dz_xc * inv_std;
-      sum_dz[std::size_t(p)] = s_dz;
-      sum_dz_xhat[std::size_t(p)] = s_dz_xhat;
+      detail::activation_backward_range(dy.data() + p * M, fwd.y.data() + p * M, dxp, M, fwd.act);
       const double g = weight.defined() ? double(weight[p % C]) : 1.0;
-      // dx = g * inv_std * (dz - mean(dz) - xhat * mean(dz * xhat)), with xhat = (x - mean) * inv_std.
-      const T k = T(g * inv_std);
-      const T c0 = T(s_dz / double(M));
-      const T c1 = T(s_dz_xhat / double(M) * inv_std);
-      dxp = k * (dxp - c0 - (xp - m) * c1);
+      detail::instance_plane_backward(dxp, x.data() + p * M, M, double(fwd.mean[p]), double(fwd.inv_std[p]), g,
+                                      sum_dz[std::size_t(p)], sum_dz_xhat[std::size_t(p)]);
     }
   });
-  for (std::int64_t c = 0; c < C; ++c) {
-    double s_b = 0, s_w = 0;
-    for (std::int64_t n = 0; n < N; ++n) {
-      s_b += sum_dz[std::size_t(n * C + c)];
-      s_w += sum_dz_xhat[std::size_t(n * C + c)];
-    }
-    if (dbias.defined()) dbias[c] += T(s_b);
-    if (dweight.defined()) dweight[c] += T(s_w);
-  }
+  detail::add_instance_param_grads(sum_dz, sum_dz_xhat, N, C, dweight, dbias);
   return dx;
 }
 

@@ -63,6 +63,24 @@ void shifted_copy(const T* src, std::int64_t sh, std::int64_t sw, T* dst, std::i
 }
 
 
+/// Adds one plane of a reflection-padded gradient (OH x OW, rows of OW) into the H x W plane it was padded
+/// from: every padded position adds into the pixel it copied, row by row top to bottom, within a row the
+/// direct columns, then the left reflection, then the right one. cuda's reflection_pad_backward_kernel
+/// gathers in this order, and instance_norm_pad_backward shares this function, so all three agree.
+template <class T>
+void reflection_pad_plane_backward(const T* dy, std::int64_t OH, std::int64_t OW, T* dx, std::int64_t H,
+                                   std::int64_t W, const padding2d& p) {
+  using row = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+  using crow = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+  for (std::int64_t r = 0; r < OH; ++r) {
+    const T* srow = dy + r * OW;
+    T* drow = dx + reflect_index(r - p.top, H) * W;
+    row(drow, W) += crow(srow + p.left, W);
+    for (std::int64_t c = 0; c < p.left; ++c) drow[p.left - c] += srow[c];
+    for (std::int64_t c = 0; c < p.right; ++c) drow[W - 2 - c] += srow[p.left + W + c];
+  }
+}
+
 }  // namespace detail
 
 /// Zero padding; negative sides crop. Output is N x C x (H+top+bottom) x (W+left+right).
@@ -112,19 +130,8 @@ tensor<T> reflection_pad2d_backward(const tensor<T>& dy, const shape& x_shape, c
   auto dx = tensor<T>::zeros(x_shape);
   const std::int64_t H = x_shape.h(), W = x_shape.w(), OH = dy.h(), OW = dy.w();
   parallel_for(x_shape.n() * x_shape.c(), detail::pad_grain(OH * OW), [&](std::int64_t b, std::int64_t e) {
-    using row = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
-    using crow = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-    for (std::int64_t q = b; q < e; ++q) {
-      const T* s = dy.data() + q * OH * OW;
-      T* d = dx.data() + q * H * W;
-      for (std::int64_t r = 0; r < OH; ++r) {
-        const T* srow = s + r * OW;
-        T* drow = d + detail::reflect_index(r - p.top, H) * W;
-        row(drow, W) += crow(srow + p.left, W);
-        for (std::int64_t c = 0; c < p.left; ++c) drow[p.left - c] += srow[c];
-        for (std::int64_t c = 0; c < p.right; ++c) drow[W - 2 - c] += srow[p.left + W + c];
-      }
-    }
+    for (std::int64_t q = b; q < e; ++q)
+      detail::reflection_pad_plane_backward(dy.data() + q * OH * OW, OH, OW, dx.data() + q * H * W, H, W, p);
   });
   return dx;
 }

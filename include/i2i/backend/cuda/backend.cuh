@@ -32,6 +32,7 @@
 #include "i2i/backend/cuda/kernels/feature_mask.cuh"
 #include "i2i/backend/cuda/kernels/gram.cuh"
 #include "i2i/backend/cuda/kernels/instance_norm.cuh"
+#include "i2i/backend/cuda/kernels/instance_norm_pad.cuh"
 #include "i2i/backend/cuda/kernels/l2_normalise.cuh"
 #include "i2i/backend/cuda/kernels/label_maps.cuh"
 #include "i2i/backend/cuda/kernels/losses.cuh"
@@ -79,6 +80,7 @@ struct cuda_backend {
   using conv_transpose_args = cuda::conv_transpose2d_args;
   using activation = cuda::activation;
   using instance_norm_result = cuda::instance_norm_result<T>;
+  using instance_norm_pad_result = cuda::instance_norm_pad_result<T>;
   using batch_norm_result = cuda::batch_norm_result<T>;
   using max_pool_result = cuda::max_pool_result<T>;
   using binary_grads = cuda::binary_grads<T>;
@@ -158,6 +160,15 @@ struct cuda_backend {
   static tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const instance_norm_result& f,
                                           const tensor<T>& w, const tensor<T>& dw, const tensor<T>& db) {
     return cuda::instance_norm_backward(dy, x, f, w, dw, db);
+  }
+  static instance_norm_pad_result instance_norm_pad(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b,
+                                                    double eps, activation act, const padding2d& p) {
+    return cuda::instance_norm_pad(x, w, b, eps, act, p);
+  }
+  static tensor<T> instance_norm_pad_backward(const tensor<T>& dy, const tensor<T>& x,
+                                              const instance_norm_pad_result& f, const tensor<T>& w,
+                                              const tensor<T>& dw, const tensor<T>& db) {
+    return cuda::instance_norm_pad_backward(dy, x, f, w, dw, db);
   }
   static batch_norm_result batch_norm_train(const tensor<T>& x, const tensor<T>& w, const tensor<T>& b,
                                             const tensor<T>& rm, const tensor<T>& rv, double momentum, double eps,

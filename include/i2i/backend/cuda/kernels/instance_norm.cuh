@@ -69,21 +69,51 @@ struct plane_at {
   __device__ std::int64_t operator()(std::int64_t k) const { return k; }
 };
 
+/// Sums of dz and dz * (x - m) over `count` elements, with dz(i) the gradient before the activation at
+/// element i (instance_norm_pad gathers it from a padded gradient).
+template <class T, class At, class Dz>
+__device__ void block_dz_sums(const T* x, std::int64_t count, At at, compute_t<T> m, Dz dz, double* scratch,
+                              double& s_dz, double& s_dz_xc) {
+  using S = compute_t<T>;
+  double a = 0, b = 0;
+  for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
+    const std::int64_t i = at(k);
+    const S d = dz(i);
+    a += double(d);
+    b += double(d * (to_compute(x[i]) - m));
+  }
+  s_dz = reduce_detail::block_sum(a, scratch);
+  s_dz_xc = reduce_detail::block_sum(b, scratch);
+}
+
+/// dx = k * (dz - c0 - (x - m) * c1) over `count` elements, dz as in block_dz_sums.
+template <class T, class At, class Dz>
+__device__ void block_input_grad_from_dz(const T* x, T* dx, std::int64_t count, At at, compute_t<T> m,
+                                         compute_t<T> k, compute_t<T> c0, compute_t<T> c1, Dz dz) {
+  for (std::int64_t j = threadIdx.x; j < count; j += blockDim.x) {
+    const std::int64_t i = at(j);
+    dx[i] = from_compute<T>(k * (dz(i) - c0 - (to_compute(x[i]) - m) * c1));
+  }
+}
+
+/// The gradient before the activation from dy and the activation's output y at the same element.
+template <class T>
+struct dz_from_output {
+  const T* dy;
+  const T* y;
+  activation_kind kind;
+  compute_t<T> slope;
+  __device__ compute_t<T> operator()(std::int64_t i) const {
+    return act_detail::act_backward(to_compute(dy[i]), to_compute(y[i]), kind, slope);
+  }
+};
+
 /// Sums of dz and dz * (x - m) over `count` elements, with dz the gradient before the activation.
 template <class T, class At>
 __device__ void block_gradient_sums(const T* dy, const T* y, const T* x, std::int64_t count, At at, compute_t<T> m,
                                     activation_kind kind, compute_t<T> slope, double* scratch, double& s_dz,
                                     double& s_dz_xc) {
-  using S = compute_t<T>;
-  double a = 0, b = 0;
-  for (std::int64_t k = threadIdx.x; k < count; k += blockDim.x) {
-    const std::int64_t i = at(k);
-    const S dz = act_detail::act_backward(to_compute(dy[i]), to_compute(y[i]), kind, slope);
-    a += double(dz);
-    b += double(dz * (to_compute(x[i]) - m));
-  }
-  s_dz = reduce_detail::block_sum(a, scratch);
-  s_dz_xc = reduce_detail::block_sum(b, scratch);
+  block_dz_sums(x, count, at, m, dz_from_output<T>{dy, y, kind, slope}, scratch, s_dz, s_dz_xc);
 }
 
 /// dx = k * (dz - c0 - (x - m) * c1) over `count` elements.
@@ -91,12 +121,7 @@ template <class T, class At>
 __device__ void block_norm_input_grad(const T* dy, const T* y, const T* x, T* dx, std::int64_t count, At at,
                                       compute_t<T> m, compute_t<T> k, compute_t<T> c0, compute_t<T> c1,
                                       activation_kind kind, compute_t<T> slope) {
-  using S = compute_t<T>;
-  for (std::int64_t j = threadIdx.x; j < count; j += blockDim.x) {
-    const std::int64_t i = at(j);
-    const S dz = act_detail::act_backward(to_compute(dy[i]), to_compute(y[i]), kind, slope);
-    dx[i] = from_compute<T>(k * (dz - c0 - (to_compute(x[i]) - m) * c1));
-  }
+  block_input_grad_from_dz(x, dx, count, at, m, k, c0, c1, dz_from_output<T>{dy, y, kind, slope});
 }
 
 }  // namespace norm_detail

@@ -50,29 +50,38 @@ __global__ void reflection_pad_kernel(const T* x, std::int64_t H, std::int64_t W
   }
 }
 
+/// The gradient of input pixel (h, w) of an H x W plane from its reflection-padded gradient plane `g`
+/// (rows of OW): the sum of the (at most 3 x 3) padded positions that copied it, visited in the CPU op's
+/// order (cpu::detail::reflection_pad_plane_backward), in the compute type. reflection_pad2d_backward and
+/// instance_norm_pad_backward both gather through this.
+template <class T>
+__device__ __forceinline__ compute_t<T> reflection_gather(const T* g, std::int64_t OW, std::int64_t h, std::int64_t w,
+                                                          std::int64_t H, std::int64_t W, const padding2d& p) {
+  // Output rows that read input row h, top to bottom: the top reflection, the row itself, the bottom one.
+  std::int64_t rows[3];
+  int nr = 0;
+  if (h >= 1 && h <= p.top) rows[nr++] = p.top - h;
+  rows[nr++] = h + p.top;
+  if (h <= H - 2 && h >= H - 1 - p.bottom) rows[nr++] = p.top + 2 * (H - 1) - h;
+  const bool from_left = w >= 1 && w <= p.left;
+  const bool from_right = w <= W - 2 && w >= W - 1 - p.right;
+  const std::int64_t c_direct = w + p.left, c_left = p.left - w, c_right = p.left + W + (W - 2 - w);
+  compute_t<T> acc = 0;
+  for (int k = 0; k < nr; ++k) {
+    const T* row = g + rows[k] * OW;
+    acc += to_compute(row[c_direct]);
+    if (from_left) acc += to_compute(row[c_left]);
+    if (from_right) acc += to_compute(row[c_right]);
+  }
+  return acc;
+}
+
 template <class T>
 __global__ void reflection_pad_backward_kernel(const T* dy, std::int64_t OH, std::int64_t OW, T* dx, std::int64_t H,
                                                std::int64_t W, padding2d p, std::int64_t total) {
   I2I_GRID_STRIDE(i, total) {
     const std::int64_t w = i % W, h = (i / W) % H, q = i / (W * H);
-    // Output rows that read input row h, top to bottom: the top reflection, the row itself, the bottom one.
-    std::int64_t rows[3];
-    int nr = 0;
-    if (h >= 1 && h <= p.top) rows[nr++] = p.top - h;
-    rows[nr++] = h + p.top;
-    if (h <= H - 2 && h >= H - 1 - p.bottom) rows[nr++] = p.top + 2 * (H - 1) - h;
-    const bool from_left = w >= 1 && w <= p.left;
-    const bool from_right = w <= W - 2 && w >= W - 1 - p.right;
-    const std::int64_t c_direct = w + p.left, c_left = p.left - w, c_right = p.left + W + (W - 2 - w);
-    const T* g = dy + q * OH * OW;
-    compute_t<T> acc = 0;
-    for (int k = 0; k < nr; ++k) {
-      const T* row = g + rows[k] * OW;
-      acc += to_compute(row[c_direct]);
-      if (from_left) acc += to_compute(row[c_left]);
-      if (from_right) acc += to_compute(row[c_right]);
-    }
-    dx[i] = from_compute<T>(acc);
+    dx[i] = from_compute<T>(reflection_gather(dy + q * OH * OW, OW, h, w, H, W, p));
   }
 }
 
