@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <string>
+#include <vector>
 
 #include "i2i/backend/cuda/conv.cuh"
 
@@ -93,6 +94,54 @@ BOOST_AUTO_TEST_CASE(a_transposed_conv_pads_its_input_as_the_problem_s_k) {
   BOOST_TEST(t.p.nhwc);
   BOOST_TEST(t.p.k == 72);  // the transposed conv's input channels
   BOOST_TEST(t.p.c == 8);   // its output channels
+}
+
+// The transposes' kernels, run on the host block by block with the device's own phase functions
+// (conv_layout.cuh): every element lands where NHWC puts it, rounded as the cast rounds it, the padded
+// channels are zero, and the way back drops them, adds the bias and accumulates. Shapes cover channel
+// counts below, at and across the 32-channel tile (3, 32, 40, 70) and pixel runs that end mid-tile.
+template <class H>
+void check_round_trip(long long n, int c, long long hw) {
+  using namespace cuda::layout_detail;
+  const int cp = int(channels_last_channels(c, sizeof(H)));
+  const auto count = static_cast<std::size_t>(n * c * hw);
+  std::vector<float> src(count), back(count), start(count), bias(static_cast<std::size_t>(c));
+  for (std::size_t i = 0; i < src.size(); ++i) src[i] = float(int(i * 37 % 101) - 50) / 8.0f;  // exact in bf16
+  for (int k = 0; k < c; ++k) bias[std::size_t(k)] = 0.25f * float(k % 7);
+  for (std::size_t i = 0; i < start.size(); ++i) start[i] = float(i % 5);
+  std::vector<H> nhwc(static_cast<std::size_t>(n * hw * cp), from_float<H>(12345.0f));  // a value no element has
+  BOOST_TEST_CONTEXT(sizeof(H) << "-byte elements, n " << n << ", c " << c << " (padded " << cp << "), hw " << hw) {
+    to_channels_last_on_host<H>(src.data(), n, c, hw, cp, nhwc.data());
+    std::size_t wrong = 0;
+    for (long long q = 0; q < n; ++q)
+      for (long long p = 0; p < hw; ++p)
+        for (int k = 0; k < cp; ++k) {
+          const float got = to_float(nhwc[std::size_t((q * hw + p) * cp + k)]);
+          const float want = k < c ? to_float(from_float<H>(src[std::size_t((q * c + k) * hw + p)])) : 0.0f;
+          wrong += got != want;
+        }
+    BOOST_TEST(wrong == 0u, "to_channels_last: " << wrong << " elements misplaced or not written");
+    back = start;
+    from_channels_last_on_host<H>(nhwc.data(), n, c, hw, cp, bias.data(), false, back.data());
+    wrong = 0;
+    for (std::size_t i = 0; i < src.size(); ++i)
+      wrong += back[i] != to_float(from_float<H>(src[i])) + bias[i / std::size_t(hw) % std::size_t(c)];
+    BOOST_TEST(wrong == 0u, "from_channels_last with bias: " << wrong << " elements wrong");
+    back = start;
+    from_channels_last_on_host<H>(nhwc.data(), n, c, hw, cp, nullptr, true, back.data());
+    wrong = 0;
+    for (std::size_t i = 0; i < src.size(); ++i) wrong += back[i] != start[i] + to_float(from_float<H>(src[i]));
+    BOOST_TEST(wrong == 0u, "from_channels_last accumulating: " << wrong << " elements wrong");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_transpose_kernels_place_pad_and_restore_every_element) {
+  for (const int c : {3, 32, 40, 70})
+    for (const long long hw : {1LL, 33LL, 130LL}) {
+      check_round_trip<bf16>(2, c, hw);
+      check_round_trip<float>(2, c, hw);
+    }
+  check_round_trip<cuda::fp16_mixed::compute_type>(1, 36, 49);  // a 7x7 filter's R*S, pix2pixHD's labels
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -59,63 +59,128 @@ class conv_layout_scope {
 namespace layout_detail {
 
 template <class H>
-__device__ inline H from_float(float v) {
+__host__ __device__ inline H from_float(float v) {
   if constexpr (std::is_same_v<H, __half>) return __float2half_rn(v);
   else if constexpr (std::is_same_v<H, __nv_bfloat16>) return __float2bfloat16_rn(v);
   else return v;
 }
-__device__ inline float to_float(float v) { return v; }
-__device__ inline float to_float(__half v) { return __half2float(v); }
-__device__ inline float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+__host__ __device__ inline float to_float(float v) { return v; }
+__host__ __device__ inline float to_float(__half v) { return __half2float(v); }
+__host__ __device__ inline float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
 
 constexpr int tile = 32, rows = 8;  // a block is tile x rows threads; each thread moves tile / rows elements
+using tile_buffer = float[tile][tile + 1];
+
+// Each kernel is two phases around one __syncthreads(), written as functions of (block, thread) so that
+// the host can run the very same code over a whole grid (cuda_host's test of the tiling, without a
+// device): every thread's phase one, then every thread's phase two.
+
+/// to_channels_last, phase one: a warp reads one channel's run of pixels into the tile.
+__host__ __device__ inline void to_channels_last_read(const float* src, tile_buffer& t, int c, long long hw,
+                                                      long long bx, int by, long long q, int tx, int ty) {
+  const long long p0 = bx * tile;
+  const int k0 = by * tile;
+  const float* s = src + q * c * hw;
+  for (int j = ty; j < tile; j += rows) {
+    const int k = k0 + j;
+    const long long p = p0 + tx;
+    t[j][tx] = (k < c && p < hw) ? s[k * hw + p] : 0.0f;
+  }
+}
+/// Phase two: a warp writes one pixel's run of channels (zeros for the padded ones).
+template <class H>
+__host__ __device__ inline void to_channels_last_write(const tile_buffer& t, H* dst, long long hw, int cp, long long bx,
+                                                       int by, long long q, int tx, int ty) {
+  const long long p0 = bx * tile;
+  const int k0 = by * tile;
+  H* d = dst + q * hw * cp;
+  for (int j = ty; j < tile; j += rows) {
+    const long long p = p0 + j;
+    const int k = k0 + tx;
+    if (p < hw && k < cp) d[p * cp + k] = from_float<H>(t[tx][j]);
+  }
+}
+
+/// from_channels_last, phase one: a warp reads one pixel's run of channels into the tile.
+template <class H>
+__host__ __device__ inline void from_channels_last_read(const H* src, tile_buffer& t, int c, long long hw, int cp,
+                                                        long long bx, int by, long long q, int tx, int ty) {
+  const long long p0 = bx * tile;
+  const int k0 = by * tile;
+  const H* s = src + q * hw * cp;
+  for (int j = ty; j < tile; j += rows) {
+    const long long p = p0 + j;
+    const int k = k0 + tx;
+    t[j][tx] = (p < hw && k < c) ? to_float(s[p * cp + k]) : 0.0f;
+  }
+}
+/// Phase two: a warp writes one channel's run of pixels, adding the bias, overwriting or accumulating.
+__host__ __device__ inline void from_channels_last_write(const tile_buffer& t, float* dst, int c, long long hw,
+                                                         const float* bias, bool accumulate, long long bx, int by,
+                                                         long long q, int tx, int ty) {
+  const long long p0 = bx * tile;
+  const int k0 = by * tile;
+  float* d = dst + q * c * hw;
+  for (int j = ty; j < tile; j += rows) {
+    const int k = k0 + j;
+    const long long p = p0 + tx;
+    if (k < c && p < hw) {
+      float v = t[tx][j];
+      if (bias) v += bias[k];
+      d[k * hw + p] = accumulate ? d[k * hw + p] + v : v;
+    }
+  }
+}
 
 // Grid: x over tiles of hw, y over tiles of c_padded, z over n. Rows past n are left to the caller.
 template <class H>
 __global__ void to_channels_last_kernel(const float* __restrict__ src, H* __restrict__ dst, int c, long long hw,
                                         int cp) {
-  __shared__ float t[tile][tile + 1];
-  const long long p0 = (long long)blockIdx.x * tile, q = blockIdx.z;
-  const int k0 = int(blockIdx.y) * tile;
-  const float* s = src + q * c * hw;
-  for (int j = threadIdx.y; j < tile; j += rows) {  // read: a warp reads one channel's run of pixels
-    const int k = k0 + j;
-    const long long p = p0 + threadIdx.x;
-    t[j][threadIdx.x] = (k < c && p < hw) ? s[k * hw + p] : 0.0f;
-  }
+  __shared__ tile_buffer t;
+  to_channels_last_read(src, t, c, hw, blockIdx.x, int(blockIdx.y), blockIdx.z, int(threadIdx.x), int(threadIdx.y));
   __syncthreads();
-  H* d = dst + q * hw * cp;
-  for (int j = threadIdx.y; j < tile; j += rows) {  // write: a warp writes one pixel's run of channels
-    const long long p = p0 + j;
-    const int k = k0 + threadIdx.x;
-    if (p < hw && k < cp) d[p * cp + k] = from_float<H>(t[threadIdx.x][j]);
-  }
+  to_channels_last_write<H>(t, dst, hw, cp, blockIdx.x, int(blockIdx.y), blockIdx.z, int(threadIdx.x),
+                            int(threadIdx.y));
 }
 
 // Grid: x over tiles of hw, y over tiles of c, z over n.
 template <class H>
 __global__ void from_channels_last_kernel(const H* __restrict__ src, float* __restrict__ dst, int c, long long hw,
                                           int cp, const float* __restrict__ bias, bool accumulate) {
-  __shared__ float t[tile][tile + 1];
-  const long long p0 = (long long)blockIdx.x * tile, q = blockIdx.z;
-  const int k0 = int(blockIdx.y) * tile;
-  const H* s = src + q * hw * cp;
-  for (int j = threadIdx.y; j < tile; j += rows) {  // read: a warp reads one pixel's run of channels
-    const long long p = p0 + j;
-    const int k = k0 + threadIdx.x;
-    t[j][threadIdx.x] = (p < hw && k < c) ? to_float(s[p * cp + k]) : 0.0f;
-  }
+  __shared__ tile_buffer t;
+  from_channels_last_read<H>(src, t, c, hw, cp, blockIdx.x, int(blockIdx.y), blockIdx.z, int(threadIdx.x),
+                             int(threadIdx.y));
   __syncthreads();
-  float* d = dst + q * c * hw;
-  for (int j = threadIdx.y; j < tile; j += rows) {  // write: a warp writes one channel's run of pixels
-    const int k = k0 + j;
-    const long long p = p0 + threadIdx.x;
-    if (k < c && p < hw) {
-      float v = t[threadIdx.x][j];
-      if (bias) v += bias[k];
-      d[k * hw + p] = accumulate ? d[k * hw + p] + v : v;
-    }
-  }
+  from_channels_last_write(t, dst, c, hw, bias, accumulate, blockIdx.x, int(blockIdx.y), blockIdx.z, int(threadIdx.x),
+                           int(threadIdx.y));
+}
+
+/// The kernels' grid run on the host, block by block, each phase for every thread in turn: the same
+/// code as on the device (a test of the tiling that needs no GPU). `dst` rows past n are left alone.
+template <class H>
+void to_channels_last_on_host(const float* src, long long n, int c, long long hw, int cp, H* dst) {
+  tile_buffer t;
+  for (long long q = 0; q < n; ++q)
+    for (long long bx = 0; bx < (hw + tile - 1) / tile; ++bx)
+      for (int by = 0; by < (cp + tile - 1) / tile; ++by) {
+        for (int ty = 0; ty < rows; ++ty)
+          for (int tx = 0; tx < tile; ++tx) to_channels_last_read(src, t, c, hw, bx, by, q, tx, ty);
+        for (int ty = 0; ty < rows; ++ty)
+          for (int tx = 0; tx < tile; ++tx) to_channels_last_write<H>(t, dst, hw, cp, bx, by, q, tx, ty);
+      }
+}
+template <class H>
+void from_channels_last_on_host(const H* src, long long n, int c, long long hw, int cp, const float* bias,
+                                bool accumulate, float* dst) {
+  tile_buffer t;
+  for (long long q = 0; q < n; ++q)
+    for (long long bx = 0; bx < (hw + tile - 1) / tile; ++bx)
+      for (int by = 0; by < (c + tile - 1) / tile; ++by) {
+        for (int ty = 0; ty < rows; ++ty)
+          for (int tx = 0; tx < tile; ++tx) from_channels_last_read<H>(src, t, c, hw, cp, bx, by, q, tx, ty);
+        for (int ty = 0; ty < rows; ++ty)
+          for (int tx = 0; tx < tile; ++tx) from_channels_last_write(t, dst, c, hw, bias, accumulate, bx, by, q, tx, ty);
+      }
 }
 
 inline dim3 tiles(long long hw, int c, long long n) {
