@@ -12,6 +12,8 @@
 // CUDA graph can replay it.
 #include <cstdint>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include "i2i/backend/cuda/kernels/launch.cuh"
 #include "i2i/backend/checks/optimizer.hpp"
@@ -40,8 +42,31 @@ struct adam_launch_table {
 static_assert(sizeof(adam_launch_table<float>) + 7 * sizeof(float) + 2 * sizeof(const float*) <= 4096,
               "adam_launch_table must fit the 4 KB of kernel parameters");
 
-/// Block b updates chunk table.chunk[b] of tensor table.slot[b]: every thread of the block reads the
-/// same table entries, so they come from the constant bank in one broadcast.
+/// What thread `thread` of `threads` in block `block` of a launch does: block b updates chunk
+/// table.chunk[b] of tensor table.slot[b]. A host/device function, so that the host can run a whole
+/// launch with the device's code (cuda_host's test of the table and block map, without a device).
+template <class T>
+__host__ __device__ inline void adam_block(const adam_launch_table<T>& table, unsigned block, unsigned thread,
+                                           unsigned threads, T b1, T b2, T step_size, T inv_sqrt_bc2, T eps, T wd) {
+  const int s = table.slot[block];
+  const std::int64_t begin = std::int64_t(table.chunk[block]) * adam_chunk;
+  const std::int64_t end = begin + adam_chunk < table.n[s] ? begin + adam_chunk : table.n[s];
+  T* __restrict__ p = table.p[s];
+  const T* __restrict__ g = table.g[s];
+  T* __restrict__ m = table.m[s];
+  T* __restrict__ v = table.v[s];
+  for (std::int64_t i = begin + thread; i < end; i += threads) {
+    const T gi = wd != T(0) ? g[i] + wd * p[i] : g[i];
+    const T mi = b1 * m[i] + (T(1) - b1) * gi;
+    const T vi = b2 * v[i] + (T(1) - b2) * (gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= step_size * mi / (sqrt(vi) * inv_sqrt_bc2 + eps);
+  }
+}
+
+/// Every thread of the block reads the same table entries, so they come from the constant bank in one
+/// broadcast.
 template <class T>
 __global__ void adam_multi_tensor_kernel(const adam_launch_table<T> table, T b1, T b2, T step_size, T inv_sqrt_bc2,
                                          T eps, T wd, const float* live, const float* skip_if) {
@@ -50,21 +75,43 @@ __global__ void adam_multi_tensor_kernel(const adam_launch_table<T> table, T b1,
     step_size = T(live[0]);
     inv_sqrt_bc2 = T(live[1]);
   }
-  const int s = table.slot[blockIdx.x];
-  const std::int64_t begin = std::int64_t(table.chunk[blockIdx.x]) * adam_chunk;
-  const std::int64_t end = begin + adam_chunk < table.n[s] ? begin + adam_chunk : table.n[s];
-  T* __restrict__ p = table.p[s];
-  const T* __restrict__ g = table.g[s];
-  T* __restrict__ m = table.m[s];
-  T* __restrict__ v = table.v[s];
-  for (std::int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) {
-    const T gi = wd != T(0) ? g[i] + wd * p[i] : g[i];
-    const T mi = b1 * m[i] + (T(1) - b1) * gi;
-    const T vi = b2 * v[i] + (T(1) - b2) * (gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    p[i] -= step_size * mi / (sqrt(vi) * inv_sqrt_bc2 + eps);
+  adam_block(table, blockIdx.x, threadIdx.x, blockDim.x, b1, b2, step_size, inv_sqrt_bc2, eps, wd);
+}
+
+/// The launches of a list of `count` tensors given by their four pointers and sizes: one table and its
+/// block count per launch (plan_multi_tensor's cut).
+template <class T, class Get>
+std::vector<std::pair<adam_launch_table<T>, unsigned>> adam_launches(std::span<const std::int64_t> sizes, Get get) {
+  std::vector<std::pair<adam_launch_table<T>, unsigned>> r;
+  for (const auto& l : plan_multi_tensor(sizes, adam_chunk, adam_max_tensors, adam_max_blocks)) {
+    adam_launch_table<T> table{};
+    for (std::size_t k = 0; k < l.tensors.size(); ++k) {
+      get(l.tensors[k], table.p[k], table.g[k], table.m[k], table.v[k]);
+      table.n[k] = sizes[l.tensors[k]];
+    }
+    for (std::size_t b = 0; b < l.blocks.size(); ++b) {
+      table.slot[b] = std::uint8_t(l.blocks[b].slot);
+      table.chunk[b] = std::int32_t(l.blocks[b].chunk);  // < 2^31 chunks of 64 Ki: tensors below 2^47 elements
+    }
+    r.emplace_back(table, unsigned(l.blocks.size()));
   }
+  return r;
+}
+
+/// The same launches run on the host with the device's code (a test without a device): the tensors
+/// are host arrays, `threads` per block as launch::threads.
+template <class T>
+void adam_many_on_host(std::span<T* const> params, std::span<const T* const> grads, std::span<T* const> ms,
+                       std::span<T* const> vs, std::span<const std::int64_t> sizes, const adam_update_args& a,
+                       unsigned threads) {
+  const auto launches = adam_launches<T>(sizes, [&](std::size_t i, T*& p, const T*& g, T*& m, T*& v) {
+    p = params[i], g = grads[i], m = ms[i], v = vs[i];
+  });
+  for (const auto& [table, blocks] : launches)
+    for (unsigned b = 0; b < blocks; ++b)
+      for (unsigned t = 0; t < threads; ++t)
+        adam_block(table, b, t, threads, T(a.beta1), T(a.beta2), T(a.step_size), T(a.inv_sqrt_bc2), T(a.eps),
+                   T(a.weight_decay));
 }
 
 /// momentum == 0 never reaches here (see sgd_plain_kernel), so b is a real buffer.
@@ -97,21 +144,11 @@ void adam_update_many(std::span<const adam_operands<tensor<T>>> list, const adam
     sizes.push_back(o.param.numel());
   }
   using namespace optimizer_detail;
-  for (const auto& l : plan_multi_tensor(sizes, adam_chunk, adam_max_tensors, adam_max_blocks)) {
-    adam_launch_table<T> table{};
-    for (std::size_t k = 0; k < l.tensors.size(); ++k) {
-      const auto& o = list[l.tensors[k]];
-      table.p[k] = o.param.data();
-      table.g[k] = o.grad.data();
-      table.m[k] = o.exp_avg.data();
-      table.v[k] = o.exp_avg_sq.data();
-      table.n[k] = o.param.numel();
-    }
-    for (std::size_t b = 0; b < l.blocks.size(); ++b) {
-      table.slot[b] = std::uint8_t(l.blocks[b].slot);
-      table.chunk[b] = std::int32_t(l.blocks[b].chunk);  // < 2^31 chunks of 64 Ki: tensors below 2^47 elements
-    }
-    adam_multi_tensor_kernel<T><<<unsigned(l.blocks.size()), launch::threads, 0, current_stream()>>>(
+  const auto launches = adam_launches<T>(sizes, [&](std::size_t i, T*& p, const T*& g, T*& m, T*& v) {
+    p = list[i].param.data(), g = list[i].grad.data(), m = list[i].exp_avg.data(), v = list[i].exp_avg_sq.data();
+  });
+  for (const auto& [table, blocks] : launches) {
+    adam_multi_tensor_kernel<T><<<blocks, launch::threads, 0, current_stream()>>>(
         table, T(a.beta1), T(a.beta2), T(a.step_size), T(a.inv_sqrt_bc2), T(a.eps), T(a.weight_decay), a.live_scalars,
         a.skip_if);
     I2I_CUDA_CHECK_LAUNCH(op);
