@@ -43,9 +43,14 @@ def row_key(r):
     return r.get("id") or f"{r.get('name')}|{r.get('precision')}"
 
 
+def base_row(row_id):
+    """The row a variant measures (nchw_<row>: NCHW convolutions; graph_<row>: replayed as a CUDA graph)."""
+    return (row_id or "").removeprefix("nchw_").removeprefix("graph_")
+
+
 def time_target(row_id, precision):
-    # Variants (graph_, nchw_) are held to their row's target: each is a configuration the library offers.
-    row_id = (row_id or "").removeprefix("nchw_").removeprefix("graph_")
+    # Variants are held to their row's target: each is a configuration the library offers.
+    row_id = base_row(row_id)
     prefix = row_id.rsplit("_", 1)[0] if row_id else ""
     t = TIME_TARGET.get(prefix)
     return None if t is None else t.get(precision)
@@ -127,11 +132,8 @@ def summary(args):
     i_rows = {row_key(r): r for r in (i2i or {}).get("rows", []) if r.get("kind") in ("step", "forward")}
     t_rows = {row_key(r): r for r in (torch_doc or {}).get("rows", [])}
     order = list(i_rows) + [k for k in t_rows if k not in i_rows]
-    # A variant row (nchw_<row>: the same work with NCHW convolutions; graph_<row>: replayed as a CUDA
-    # graph) is set against PyTorch's row of the same work.
-    def peer(k):
-        return t_rows.get(k) or t_rows.get(k.removeprefix("nchw_").removeprefix("graph_"))
-    comparisons = [compare(i_rows.get(k), peer(k)) for k in order]
+    # A variant row is set against PyTorch's row of the same work.
+    comparisons = [compare(i_rows.get(k), t_rows.get(k) or t_rows.get(base_row(k))) for k in order]
     doc = {"tool": "benchmarks/gpu/run_all.sh", "environment": env, "parts": parts, "targets": {
         "step_time": "<= 0.8x PyTorch's best in bf16, <= 0.9x in TF32, at 512x1024 and 1024x2048",
         "forward_time": "<= 0.7x", "memory": "<= 0.5x PyTorch's (peak over the timed iterations), every row"},

@@ -439,18 +439,24 @@ input_view<H> view_as(const tensor<float>& t) {
 /// is the problem's data gradient, so its x and dx are output side.
 enum class side { input, output };
 
+/// A 4-d fp32 tensor (n x c x a x b) transposed and cast into a scratch NHWC buffer of n_padded rows
+/// and cp channels, zeros in the padding.
+template <class H>
+input_view<H> channels_last_view(const tensor<float>& t, long long n_padded, int cp) {
+  const long long hw = t.dim(2) * t.dim(3);
+  input_view<H> v;
+  v.own = scratch(std::size_t(n_padded * hw * cp) * sizeof(H));
+  to_channels_last<H>(t.data(), t.dim(0), int(t.dim(1)), hw, n_padded, cp, v.own.template as<H>());
+  v.ptr = v.own.get();
+  return v;
+}
+
 /// An NCHW fp32 activation as problem `p` reads it: as view_as above when the problem is NCHW; in NHWC,
 /// transposed and cast in one pass, its channels padded with zeros to the problem's count.
 template <class H>
 input_view<H> activation_view(const tensor<float>& t, const problem& p, side sd) {
   if (!p.nhwc) return view_as<H>(t);
-  const int cp = sd == side::input ? p.c : p.k;
-  const long long hw = t.dim(2) * t.dim(3);
-  input_view<H> v;
-  v.own = scratch(std::size_t(t.dim(0) * hw * cp) * sizeof(H));
-  to_channels_last<H>(t.data(), t.dim(0), int(t.dim(1)), hw, t.dim(0), cp, v.own.template as<H>());
-  v.ptr = v.own.get();
-  return v;
+  return channels_last_view<H>(t, t.dim(0), sd == side::input ? p.c : p.k);
 }
 
 /// A K x C x R x S fp32 filter (a transposed conv's Cin x Cout x R x S is the same: the problem's k x c)
@@ -458,12 +464,7 @@ input_view<H> activation_view(const tensor<float>& t, const problem& p, side sd)
 template <class H>
 input_view<H> filter_view(const tensor<float>& w, const problem& p) {
   if (!p.nhwc) return view_as<H>(w);
-  const long long rs = w.dim(2) * w.dim(3);
-  input_view<H> v;
-  v.own = scratch(std::size_t(p.k * rs * p.c) * sizeof(H));
-  to_channels_last<H>(w.data(), w.dim(0), int(w.dim(1)), rs, p.k, p.c, v.own.template as<H>());
-  v.ptr = v.own.get();
-  return v;
+  return channels_last_view<H>(w, p.k, p.c);
 }
 
 /// Runs `ps` writing into fp32 NCHW tensor `dst` (overwrite, or add when `accumulate`), then adds

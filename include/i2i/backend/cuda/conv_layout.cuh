@@ -24,6 +24,7 @@
 #include <type_traits>
 
 #include "i2i/backend/conv_layout.hpp"
+#include "i2i/backend/cuda/precision.cuh"
 #include "i2i/backend/cuda/stream.cuh"
 #include "i2i/core/error.hpp"
 
@@ -58,15 +59,8 @@ class conv_layout_scope {
 
 namespace layout_detail {
 
-template <class H>
-__host__ __device__ inline H from_float(float v) {
-  if constexpr (std::is_same_v<H, __half>) return __float2half_rn(v);
-  else if constexpr (std::is_same_v<H, __nv_bfloat16>) return __float2bfloat16_rn(v);
-  else return v;
-}
-__host__ __device__ inline float to_float(float v) { return v; }
-__host__ __device__ inline float to_float(__half v) { return __half2float(v); }
-__host__ __device__ inline float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+using precision_detail::from_float;
+using precision_detail::to_float;
 
 constexpr int tile = 32, rows = 8;  // a block is tile x rows threads; each thread moves tile / rows elements
 using tile_buffer = float[tile][tile + 1];

@@ -72,13 +72,6 @@ class graphed_forward {
   static tensor<float> on_device(const tensor<float>& x) {
     return x.where().is_cpu() ? to_device(x, current_device()) : x;
   }
-  /// dst <- src on the current stream (src on the host or the device).
-  static void copy_async(const tensor<float>& src, const tensor<float>& dst) {
-    require_shape("cuda::graphed_forward", "input", src, dst.shape());
-    I2I_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), std::size_t(src.numel()) * sizeof(float),
-                                   cudaMemcpyDefault, current_stream()));
-  }
-
   const Model* m_;
   graph graph_;
   tensor<float> input_, output_;

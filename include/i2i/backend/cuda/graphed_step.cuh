@@ -173,13 +173,6 @@ class graphed_step {
     fallback_.clear();
   }
 
-  /// dst <- src on the current stream (src on the host or the device).
-  static void copy_async(const tensor<T>& src, const tensor<T>& dst) {
-    require_shape("cuda::graphed_step", "batch", src, dst.shape());
-    I2I_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), std::size_t(src.numel()) * sizeof(T), cudaMemcpyDefault,
-                                   current_stream()));
-  }
-
   Step* s_;
   int eager_steps_;
   graph graph_;

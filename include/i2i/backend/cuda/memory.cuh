@@ -60,6 +60,15 @@ void copy(const tensor<T>& src, const tensor<T>& dst) {
   if (bytes) I2I_CUDA_CHECK(cudaMemcpy(dst.data(), src.data(), bytes, cudaMemcpyDefault));
 }
 
+/// dst <- src (same shape, host or device either side) on the current stream: ordered with the stream's
+/// work instead of synchronising (a pageable host source is staged before the call returns).
+template <class T>
+void copy_async(const tensor<T>& src, const tensor<T>& dst) {
+  require_shape("cuda::copy_async", "destination", dst, src.shape());
+  const std::size_t bytes = std::size_t(src.numel()) * sizeof(T);
+  if (bytes) I2I_CUDA_CHECK(cudaMemcpyAsync(dst.data(), src.data(), bytes, cudaMemcpyDefault, current_stream()));
+}
+
 /// A device copy of a host tensor.
 template <class T>
 tensor<T> to_device(const tensor<T>& host, int index = 0) {

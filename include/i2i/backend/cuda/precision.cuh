@@ -89,18 +89,17 @@ constexpr cudaDataType_t blas_type() {
 }
 
 namespace precision_detail {
+/// fp32 -> the compute type (round to nearest even) and back; the identity for float. Host and device,
+/// so that host runs of kernel code (conv_layout.cuh's tests) round as the device does.
 template <class H>
-__device__ inline H from_float(float v);
-template <>
-__device__ inline __half from_float<__half>(float v) {
-  return __float2half_rn(v);
+__host__ __device__ inline H from_float(float v) {
+  if constexpr (std::is_same_v<H, __half>) return __float2half_rn(v);
+  else if constexpr (std::is_same_v<H, __nv_bfloat16>) return __float2bfloat16_rn(v);
+  else return v;
 }
-template <>
-__device__ inline __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-  return __float2bfloat16_rn(v);
-}
-__device__ inline float to_float(__half v) { return __half2float(v); }
-__device__ inline float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+__host__ __device__ inline float to_float(float v) { return v; }
+__host__ __device__ inline float to_float(__half v) { return __half2float(v); }
+__host__ __device__ inline float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
 
 template <class H>
 __global__ void cast_down_kernel(const float* __restrict__ src, H* __restrict__ dst, long long n) {

@@ -200,6 +200,18 @@ __global__ void param_grads_kernel(const double* sum_dz, const double* sum_dz_xh
   }
 }
 
+/// dweight / dbias (when defined) += the per-plane sums (2 x N*C doubles: sum dz, then sum dz * xhat)
+/// added over the batch: instance_norm_backward's and instance_norm_pad_backward's last step.
+template <class S>
+void add_param_grads(const tensor<double>& sums, std::int64_t N, std::int64_t C, const tensor<S>& dweight,
+                     const tensor<S>& dbias, const char* what) {
+  if (!dweight.defined() && !dbias.defined()) return;
+  param_grads_kernel<S><<<launch::elementwise_blocks(C), launch::threads, 0, current_stream()>>>(
+      sums.data(), sums.data() + N * C, dweight.defined() ? dweight.data() : nullptr,
+      dbias.defined() ? dbias.data() : nullptr, N, C);
+  I2I_CUDA_CHECK_LAUNCH(what);
+}
+
 template <class S>
 const S* optional(const tensor<S>& t) {
   return t.defined() ? t.data() : nullptr;
@@ -242,13 +254,7 @@ tensor<T> instance_norm_backward(const tensor<T>& dy, const tensor<T>& x, const 
       dy.data(), x.data(), fwd.y.data(), fwd.mean.data(), fwd.inv_std.data(), instance_norm_detail::optional(weight),
       dx.data(), sums.data(), sums.data() + P, P, C, M, fwd.act.kind, S(fwd.act.slope));
   I2I_CUDA_CHECK_LAUNCH("instance_norm backward_kernel");
-  if (dweight.defined() || dbias.defined()) {
-    instance_norm_detail::param_grads_kernel<S><<<launch::elementwise_blocks(C), launch::threads, 0,
-                                                  current_stream()>>>(
-        sums.data(), sums.data() + P, dweight.defined() ? dweight.data() : nullptr,
-        dbias.defined() ? dbias.data() : nullptr, N, C);
-    I2I_CUDA_CHECK_LAUNCH("instance_norm param_grads_kernel");
-  }
+  instance_norm_detail::add_param_grads(sums, N, C, dweight, dbias, "instance_norm param_grads_kernel");
   return dx;
 }
 

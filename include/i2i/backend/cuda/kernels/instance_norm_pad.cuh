@@ -163,13 +163,7 @@ tensor<T> instance_norm_pad_backward(const tensor<T>& dy, const tensor<T>& x, co
       dx.data(), sums.data(), sums.data() + P, P, C, x.h(), x.w(), dy.h(), dy.w(), fwd.pad, fwd.act.kind,
       S(fwd.act.slope));
   I2I_CUDA_CHECK_LAUNCH("instance_norm_pad backward_kernel");
-  if (dweight.defined() || dbias.defined()) {
-    instance_norm_detail::param_grads_kernel<S><<<launch::elementwise_blocks(C), launch::threads, 0,
-                                                  current_stream()>>>(
-        sums.data(), sums.data() + P, dweight.defined() ? dweight.data() : nullptr,
-        dbias.defined() ? dbias.data() : nullptr, N, C);
-    I2I_CUDA_CHECK_LAUNCH("instance_norm_pad param_grads_kernel");
-  }
+  instance_norm_detail::add_param_grads(sums, N, C, dweight, dbias, "instance_norm_pad param_grads_kernel");
   return dx;
 }
 
